@@ -1,0 +1,80 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// CreateTask creates a CRM to-do for a rep.
+type CreateTask struct{ deps Deps }
+
+var priorities = []string{"low", "medium", "high"}
+
+// Spec implements Action.
+func (CreateTask) Spec() workflow.ActionSpec {
+	return workflow.ActionSpec{
+		Name: "create_task", Title: "Create a CRM task",
+		Description: "Adds a to-do to a rep's task list in the CRM.",
+		Params: []workflow.ParamSpec{
+			{Name: "title", Kind: workflow.ParamText, Required: true, Description: "what the rep should do"},
+			{Name: "description", Kind: workflow.ParamText, Description: "details for the rep"},
+			{Name: "assignee", Kind: workflow.ParamEmail, Required: true, Description: "the rep's email, for example {{lead.assignedTo}}"},
+			{Name: "priority", Kind: workflow.ParamEnum, Options: priorities, Description: "low, medium (the default) or high"},
+			{Name: "dueDate", Kind: workflow.ParamDate, Description: `when it is due: a date or "+2 days"`},
+		},
+	}
+}
+
+// Run implements Action.
+func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
+	title, err := requiredText("create_task", in.Params, "title")
+	if err != nil {
+		return Result{}, err
+	}
+	email, err := emailAddress("create_task", "assignee", in.Params)
+	if err != nil {
+		return Result{}, err
+	}
+	user, err := a.deps.Directory.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("create_task: assignee %q is not a Pantryflow user", email))
+	}
+	if err != nil {
+		return Result{}, workflow.Transient(workflow.ClassOther, err)
+	}
+	priority := text(in.Params, "priority")
+	if priority == "" {
+		priority = "medium"
+	}
+	var due *time.Time
+	if s := text(in.Params, "dueDate"); s != "" {
+		t, err := expression.ParseDate(s, in.Now)
+		if err != nil {
+			return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("create_task: dueDate: %w", err))
+		}
+		due = &t
+	}
+	key := in.IdempotencyKey
+	execID := in.ExecutionID
+	task := &store.CRMTask{
+		ID: a.deps.NewID(), Title: title, Description: text(in.Params, "description"), AssigneeID: &user.ID,
+		Priority: priority, DueAt: due, Status: "open", ExecutionID: &execID, StepID: in.StepID,
+		IdempotencyKey: &key, CreatedAt: in.Now, UpdatedAt: in.Now,
+	}
+	out := map[string]any{"taskId": task.ID, "assignee": email, "priority": priority}
+	msg := fmt.Sprintf("Created task %q for %s", title, email)
+	if due != nil {
+		out["dueDate"] = due.UTC().Format(time.RFC3339)
+		msg += ", due " + due.UTC().Format("2 Jan 2006 15:04 UTC")
+	}
+	return Result{
+		Output: out, Message: msg,
+		Effects: []store.Effect{store.InsertOnce{Row: task, UniqueColumn: "idempotency_key"}},
+	}, nil
+}

@@ -1,0 +1,45 @@
+package actions
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// text reads a rendered parameter as text; nil is "".
+func text(params map[string]any, name string) string {
+	switch v := params[name].(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(v)
+	case float64:
+		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", v), "0"), ".")
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// requiredText reads a rendered parameter that must not be empty.
+func requiredText(action string, params map[string]any, name string) (string, error) {
+	s := text(params, name)
+	if s == "" {
+		return "", workflow.Permanent(workflow.ClassValidation, fmt.Errorf("%s: %s is empty", action, name))
+	}
+	return s, nil
+}
+
+// emailAddress checks a rendered recipient or assignee.
+func emailAddress(action, param string, params map[string]any) (string, error) {
+	s := text(params, param)
+	if s == "" {
+		return "", workflow.Permanent(workflow.ClassValidation, fmt.Errorf("%s: %s is empty (the variable it comes from has no value)", action, param))
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", workflow.Permanent(workflow.ClassValidation, fmt.Errorf("%s: %s %q is not an email address", action, param, s))
+	}
+	return strings.ToLower(addr.Address), nil
+}

@@ -1,0 +1,106 @@
+// Package actions holds the things an action step can do (send_email, create_task, set_variable, …) and the
+// registry the engine and validation look them up in. An action renders nothing itself: it gets its parameters
+// already rendered, checks them, and returns its output plus the database writes (effects) the engine commits
+// together with the step.
+package actions
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// Action is one kind of action step.
+type Action interface {
+	Spec() workflow.ActionSpec
+	Run(ctx context.Context, in Input) (Result, error)
+}
+
+// Input is what an action gets for one attempt of one step.
+type Input struct {
+	ExecutionID    string
+	WorkflowID     string
+	StepID         string
+	Attempt        int
+	IdempotencyKey string // stable across retries of the same step activation
+	Params         map[string]any
+	Vars           map[string]any // the execution's variables, read-only
+	Now            time.Time
+}
+
+// Result is what an action produced.
+type Result struct {
+	Output  any
+	Vars    map[string]any // variables to set
+	Message string         // for the execution log
+	Effects []store.Effect // committed with the step
+}
+
+// Directory is what actions look up in the database.
+type Directory interface {
+	UserByEmail(ctx context.Context, email string) (*store.User, error)
+	EmailTemplate(ctx context.Context, name string) (*store.EmailTemplate, error)
+}
+
+// Deps are what the built-in actions need.
+type Deps struct {
+	Directory Directory
+	Expr      *expression.Engine
+	NewID     func() string
+}
+
+// Registry finds actions by name.
+type Registry struct {
+	byName map[string]Action
+}
+
+// NewRegistry builds a registry of the given actions.
+func NewRegistry(list ...Action) *Registry {
+	r := &Registry{byName: map[string]Action{}}
+	for _, a := range list {
+		r.byName[a.Spec().Name] = a
+	}
+	return r
+}
+
+// Builtin lists the actions Pantryflow ships. A new action is a new file in this package plus its line here.
+func Builtin(d Deps) []Action {
+	return []Action{
+		SetVariable{},
+		CreateTask{deps: d},
+		SendEmail{deps: d},
+	}
+}
+
+// Get returns the named action.
+func (r *Registry) Get(name string) (Action, bool) {
+	a, ok := r.byName[name]
+	return a, ok
+}
+
+// Names lists the action names in order.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Specs lists every action's description, for the designer.
+func (r *Registry) Specs() []workflow.ActionSpec {
+	specs := make([]workflow.ActionSpec, 0, len(r.byName))
+	for _, n := range r.Names() {
+		specs = append(specs, r.byName[n].Spec())
+	}
+	return specs
+}
+
+// Has reports whether the registry knows the action.
+func (r *Registry) Has(name string) bool { return slices.Contains(r.Names(), name) }

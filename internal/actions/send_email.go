@@ -1,0 +1,99 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// SendEmail puts a mail in the outbox; a delivery job sends it. The outbox is unique on the step activation's
+// idempotency key, so a step that runs twice never mails twice.
+type SendEmail struct{ deps Deps }
+
+// Spec implements Action.
+func (SendEmail) Spec() workflow.ActionSpec {
+	return workflow.ActionSpec{
+		Name: "send_email", Title: "Send an email",
+		Description: "Sends an email from a stored template to one recipient.",
+		Params: []workflow.ParamSpec{
+			{Name: "template", Kind: workflow.ParamText, Required: true, Description: "the email template, for example welcome_qualified_lead"},
+			{Name: "recipient", Kind: workflow.ParamEmail, Required: true, Description: "the address, for example {{lead.email}}"},
+			{Name: "data", Kind: workflow.ParamObject, Description: "values the template uses, for example firstName"},
+		},
+		Check: func(params map[string]any, env workflow.CheckEnv) []workflow.Problem {
+			name, ok := params["template"].(string)
+			if !ok || name == "" || strings.Contains(name, "{{") || env.EmailTemplateExists(name) {
+				return nil
+			}
+			return []workflow.Problem{{Path: "template", Message: fmt.Sprintf("there is no email template %q", name)}}
+		},
+	}
+}
+
+// Run implements Action.
+func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
+	to, err := emailAddress("send_email", "recipient", in.Params)
+	if err != nil {
+		return Result{}, err
+	}
+	name, err := requiredText("send_email", in.Params, "template")
+	if err != nil {
+		return Result{}, err
+	}
+	tmpl, err := a.deps.Directory.EmailTemplate(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("send_email: there is no email template %q", name))
+	}
+	if err != nil {
+		return Result{}, workflow.Transient(workflow.ClassOther, err)
+	}
+	env := maps.Clone(in.Vars)
+	if data, ok := in.Params["data"].(map[string]any); ok {
+		maps.Copy(env, data)
+	}
+	subject, err := a.render(tmpl.Subject, env)
+	if err != nil {
+		return Result{}, workflow.Permanent(workflow.ClassExpression, fmt.Errorf("send_email: the subject of template %q: %w", name, err))
+	}
+	body, err := a.render(tmpl.Body, env)
+	if err != nil {
+		return Result{}, workflow.Permanent(workflow.ClassExpression, fmt.Errorf("send_email: the body of template %q: %w", name, err))
+	}
+	execID := in.ExecutionID
+	m := &store.Mail{
+		ID: a.deps.NewID(), IdempotencyKey: in.IdempotencyKey, ExecutionID: &execID, StepID: in.StepID,
+		Template: name, ToAddress: to, Subject: subject, Body: body, Status: store.MailQueued, CreatedAt: in.Now,
+	}
+	return Result{
+		Output:  map[string]any{"mailId": m.ID, "to": to, "subject": subject},
+		Message: fmt.Sprintf("Queued %q to %s", subject, to),
+		Effects: []store.Effect{store.InsertOnce{Row: m, UniqueColumn: "idempotency_key"}},
+	}, nil
+}
+
+// render fills a stored template. Names in it are whatever the environment holds, so it compiles against
+// those names: a name neither in the variables nor the data is an error naming it.
+func (a SendEmail) render(src string, env map[string]any) (string, error) {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	t, err := a.deps.Expr.ParseTemplate(src, names)
+	if err != nil {
+		return "", err
+	}
+	v, err := t.Render(env)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Sprint(v), nil
+	}
+	return s, nil
+}

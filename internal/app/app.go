@@ -1,0 +1,41 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+)
+
+// App is every use case, wired to the database and the engine.
+type App struct {
+	DB     *store.DB
+	Engine *engine.Engine
+	Auth   *auth.Service
+	Clock  clock.Clock
+	Log    *slog.Logger
+}
+
+// Actor is who asks for a use case.
+type Actor = auth.Principal
+
+// Page is a window of a list.
+type Page struct {
+	Limit, Offset int
+}
+
+// Normalize applies the list defaults: 50 items, at most 1000.
+func (p Page) Normalize() Page {
+	if p.Limit <= 0 {
+		p.Limit = 50
+	}
+	if p.Limit > 1000 {
+		p.Limit = 1000
+	}
+	if p.Offset < 0 {
+		p.Offset = 0
+	}
+	return p
+}

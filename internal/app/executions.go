@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// ExecutionView is the seed's WorkflowExecution plus the version it runs on, when it next wakes, its step
+// outputs and its open tasks.
+type ExecutionView struct {
+	ID              string               `json:"id"`
+	WorkflowID      string               `json:"workflowId"`
+	WorkflowName    string               `json:"workflowName"`
+	WorkflowVersion int                  `json:"workflowVersion"`
+	Status          string               `json:"status"`
+	StartedAt       time.Time            `json:"startedAt"`
+	CompletedAt     *time.Time           `json:"completedAt,omitempty"`
+	CurrentStep     string               `json:"currentStep,omitempty"`
+	Variables       map[string]any       `json:"variables"`
+	StepOutputs     map[string]any       `json:"stepOutputs"`
+	ExecutionLog    []workflow.LogEntry  `json:"executionLog"`
+	Error           string               `json:"error,omitempty"`
+	FailedStep      string               `json:"failedStep,omitempty"`
+	WaitingUntil    *time.Time           `json:"waitingUntil,omitempty"`
+	Trigger         TriggerInfo          `json:"trigger"`
+	Tasks           []TaskView           `json:"tasks"`
+	Branches        []engine.Branch      `json:"branches"`
+}
+
+// TriggerInfo says how an execution started.
+type TriggerInfo struct {
+	Type      string `json:"type"`
+	Ref       string `json:"ref,omitempty"`
+	StartedBy string `json:"startedBy,omitempty"`
+}
+
+// ExecutionSummary is an execution in a list.
+type ExecutionSummary struct {
+	ID              string     `json:"id"`
+	WorkflowID      string     `json:"workflowId"`
+	WorkflowName    string     `json:"workflowName"`
+	WorkflowVersion int        `json:"workflowVersion"`
+	Status          string     `json:"status"`
+	StartedAt       time.Time  `json:"startedAt"`
+	CompletedAt     *time.Time `json:"completedAt,omitempty"`
+	CurrentStep     string     `json:"currentStep,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	WaitingUntil    *time.Time `json:"waitingUntil,omitempty"`
+}
+
+// ExecutionFilter narrows an execution list.
+type ExecutionFilter struct {
+	WorkflowID string
+	Status     string
+	Since      time.Time
+	Until      time.Time
+	Page       Page
+}
+
+// StartExecution starts the active version of a workflow with variables checked against the declared ones.
+func (a *App) StartExecution(ctx context.Context, actor *Actor, workflowID string, vars map[string]any, meta engine.StartMeta) (string, error) {
+	if err := requireManager(actor, "start workflows"); err != nil {
+		return "", err
+	}
+	plan, err := a.activePlan(ctx, workflowID)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		id, err = a.StartTx(ctx, tx, plan, vars, meta)
+		return err
+	})
+	return id, err
+}
+
+// StartTx starts an execution of plan inside tx; triggers use it to start runs in the transaction that
+// claims their event, fire or delivery.
+func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta engine.StartMeta) (string, error) {
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	checked, ferrs := workflow.CheckVariables(plan.Def, vars)
+	if len(ferrs) > 0 {
+		return "", fieldsError("the variables do not fit the workflow; nothing was started", ferrs)
+	}
+	return a.Engine.StartTx(ctx, tx, plan, checked, meta)
+}
+
+// GetExecution returns one execution with its log.
+func (a *App) GetExecution(ctx context.Context, id string) (*ExecutionView, error) {
+	db := a.DB.Gorm.WithContext(ctx)
+	var row store.Execution
+	err := db.Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no execution %q", id)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", id, err)
+	}
+	v := &ExecutionView{
+		ID: row.ID, WorkflowID: row.WorkflowID, WorkflowVersion: row.WorkflowVersion, Status: row.Status,
+		StartedAt: row.StartedAt, CompletedAt: row.CompletedAt, CurrentStep: row.CurrentStep, Error: row.Error,
+		FailedStep: row.FailedStep, WaitingUntil: row.WaitingUntil,
+		Trigger: TriggerInfo{Type: row.TriggerType, Ref: row.TriggerRef, StartedBy: row.StartedBy},
+	}
+	var st engine.State
+	for _, part := range []struct {
+		col store.JSON
+		v   any
+	}{{row.Variables, &v.Variables}, {row.Outputs, &v.StepOutputs}, {row.State, &st}} {
+		if err := part.col.Decode(part.v); err != nil {
+			return nil, fmt.Errorf("execution %s: %w", id, err)
+		}
+	}
+	v.Branches = st.Branches
+	if v.Branches == nil {
+		v.Branches = []engine.Branch{}
+	}
+	var logRows []store.LogRow
+	if err := db.Where("execution_id = ?", id).Order("id").Find(&logRows).Error; err != nil {
+		return nil, fmt.Errorf("load log of execution %s: %w", id, err)
+	}
+	v.ExecutionLog = make([]workflow.LogEntry, 0, len(logRows))
+	for _, lr := range logRows {
+		le := workflow.LogEntry{Timestamp: lr.Timestamp, StepID: lr.StepID, StepName: lr.StepName,
+			Action: workflow.LogAction(lr.Action), Message: lr.Message}
+		if len(lr.Data) > 0 {
+			if err := lr.Data.Decode(&le.Data); err != nil {
+				return nil, err
+			}
+		}
+		v.ExecutionLog = append(v.ExecutionLog, le)
+	}
+	var wf store.Workflow
+	if err := db.Select("name").Where("id = ?", row.WorkflowID).Take(&wf).Error; err == nil {
+		v.WorkflowName = wf.Name
+	}
+	tasks, _, err := a.ListTasks(ctx, nil, TaskFilter{ExecutionID: id, Status: "all", Page: Page{Limit: 1000}})
+	if err != nil {
+		return nil, err
+	}
+	v.Tasks = tasks
+	return v, nil
+}
+
+// ListExecutions lists executions, newest first.
+func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]ExecutionSummary, int64, error) {
+	page := f.Page.Normalize()
+	q := a.DB.Gorm.WithContext(ctx).Model(&store.Execution{})
+	if f.WorkflowID != "" {
+		q = q.Where("workflow_id = ?", f.WorkflowID)
+	}
+	if f.Status != "" {
+		if !validStatus(f.Status) {
+			return nil, 0, &ValidationError{Message: "unknown status", Details: []Detail{{Path: "status",
+				Message: fmt.Sprintf("%q is not a status; use running, paused, completed, failed or cancelled", f.Status)}}}
+		}
+		q = q.Where("status = ?", f.Status)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("started_at >= ?", f.Since)
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("started_at < ?", f.Until)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count executions: %w", err)
+	}
+	var rows []store.Execution
+	err := q.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until").
+		Order("started_at DESC, id DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("list executions: %w", err)
+	}
+	names, err := a.workflowNames(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]ExecutionSummary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: names[r.WorkflowID],
+			WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
+			CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil})
+	}
+	return out, total, nil
+}
+
+func validStatus(s string) bool {
+	for _, st := range workflow.ExecutionStatuses {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) workflowNames(ctx context.Context) (map[string]string, error) {
+	var rows []store.Workflow
+	if err := a.DB.Gorm.WithContext(ctx).Select("id", "name").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list workflow names: %w", err)
+	}
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	return names, nil
+}
+
+// CancelExecution stops a running or paused execution.
+func (a *App) CancelExecution(ctx context.Context, actor *Actor, id string) error {
+	if err := requireManager(actor, "cancel executions"); err != nil {
+		return err
+	}
+	return operationError("cancel", a.Engine.Cancel(ctx, id, actor.Email))
+}
+
+// WakeExecution ends an execution's delays now.
+func (a *App) WakeExecution(ctx context.Context, actor *Actor, id string) error {
+	if err := requireManager(actor, "wake executions"); err != nil {
+		return err
+	}
+	return operationError("wake", a.Engine.Wake(ctx, id, actor.Email))
+}
+
+// RetryExecution restarts a failed execution from its failed step.
+func (a *App) RetryExecution(ctx context.Context, actor *Actor, id string) error {
+	if err := requireManager(actor, "retry executions"); err != nil {
+		return err
+	}
+	return operationError("retry", a.Engine.Retry(ctx, id, actor.Email))
+}
+
+func requireManager(actor *Actor, what string) error {
+	if actor == nil || !actor.Role.AtLeast(auth.RoleManager) {
+		return fail(ErrForbidden, "only managers can "+what)
+	}
+	return nil
+}
+
+func operationError(what string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Kind: ErrNotFound, Message: "there is no such execution"}
+	case errors.Is(err, engine.ErrFinished):
+		return fail(ErrConflict, "the execution has already finished, so there is nothing to "+what)
+	case errors.Is(err, engine.ErrNothingToWake):
+		return fail(ErrConflict, "the execution is not waiting for a delay, so there is nothing to wake")
+	case errors.Is(err, engine.ErrNotFailed):
+		return fail(ErrConflict, "only a failed execution can be retried")
+	}
+	return err
+}

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// TaskView is a human task.
+type TaskView struct {
+	ID          string               `json:"id"`
+	ExecutionID string               `json:"executionId"`
+	WorkflowID  string               `json:"workflowId"`
+	StepID      string               `json:"stepId"`
+	Title       string               `json:"title"`
+	Description string               `json:"description"`
+	Assignee    string               `json:"assignee"`
+	FormFields  []workflow.FormField `json:"formFields"`
+	DueAt       *time.Time           `json:"dueAt,omitempty"`
+	Overdue     bool                 `json:"overdue"`
+	Status      string               `json:"status"`
+	Values      map[string]any       `json:"values,omitempty"`
+	CompletedBy string               `json:"completedBy,omitempty"`
+	CompletedAt *time.Time           `json:"completedAt,omitempty"`
+	CreatedAt   time.Time            `json:"createdAt"`
+}
+
+// TaskFilter narrows a task list. Status is open (the default), completed, cancelled or all; Assignee is
+// "me", an email, or empty for everyone (managers only).
+type TaskFilter struct {
+	Status      string
+	Assignee    string
+	ExecutionID string
+	Page        Page
+}
+
+// ListTasks lists human tasks, soonest due first. A rep only ever sees their own.
+func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]TaskView, int64, error) {
+	page := f.Page.Normalize()
+	q := a.DB.Gorm.WithContext(ctx).Model(&store.HumanTask{})
+	switch f.Status {
+	case "", "open":
+		q = q.Where("status = ?", workflow.TaskOpen)
+	case "completed", "cancelled":
+		q = q.Where("status = ?", f.Status)
+	case "all":
+	default:
+		return nil, 0, &ValidationError{Message: "unknown task status", Details: []Detail{{Path: "status",
+			Message: fmt.Sprintf("%q is not a task status; use open, completed, cancelled or all", f.Status)}}}
+	}
+	if f.ExecutionID != "" {
+		q = q.Where("execution_id = ?", f.ExecutionID)
+	}
+	switch {
+	case actor != nil && (f.Assignee == "me" || !actor.Role.AtLeast(auth.RoleManager)):
+		q = q.Where("assignee_id = ?", actor.ID)
+	case f.Assignee != "" && f.Assignee != "me":
+		q = q.Where("assignee = ?", f.Assignee)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count tasks: %w", err)
+	}
+	var rows []store.HumanTask
+	order := "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, created_at"
+	if err := q.Order(order).Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("list tasks: %w", err)
+	}
+	now := a.Clock.Now()
+	out := make([]TaskView, 0, len(rows))
+	for i := range rows {
+		v, err := taskView(&rows[i], now)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, v)
+	}
+	return out, total, nil
+}
+
+func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
+	v := TaskView{ID: t.ID, ExecutionID: t.ExecutionID, WorkflowID: t.WorkflowID, StepID: t.StepID, Title: t.Title,
+		Description: t.Description, Assignee: t.Assignee, DueAt: t.DueAt, Status: t.Status, CompletedBy: t.CompletedBy,
+		CompletedAt: t.CompletedAt, CreatedAt: t.CreatedAt}
+	v.Overdue = t.Status == string(workflow.TaskOpen) && t.DueAt != nil && t.DueAt.Before(now)
+	if err := t.FormFields.Decode(&v.FormFields); err != nil {
+		return v, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	if err := t.Values.Decode(&v.Values); err != nil {
+		return v, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	return v, nil
+}
+
+// GetTask returns one task; a rep may only see their own.
+func (a *App) GetTask(ctx context.Context, actor *Actor, id string) (*TaskView, error) {
+	var row store.HumanTask
+	err := a.DB.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Message: "there is no such task"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load task %s: %w", id, err)
+	}
+	if !actor.Role.AtLeast(auth.RoleManager) && (row.AssigneeID == nil || *row.AssigneeID != actor.ID) {
+		return nil, fail(ErrForbidden, "this task is assigned to someone else")
+	}
+	v, err := taskView(&row, a.Clock.Now())
+	return &v, err
+}
+
+// CompleteTask submits a task's form and resumes its execution.
+func (a *App) CompleteTask(ctx context.Context, actor *Actor, id string, values map[string]any) error {
+	task, err := a.GetTask(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if values == nil {
+		values = map[string]any{}
+	}
+	err = a.Engine.CompleteTask(ctx, id, values, actor.Email)
+	var ferrs workflow.FieldErrors
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ferrs):
+		return fieldsError("some answers need fixing; the task is still open", ferrs)
+	case errors.Is(err, engine.ErrTaskClosed):
+		again, gerr := a.GetTask(ctx, actor, id)
+		if gerr == nil && again.Status == string(workflow.TaskCompleted) {
+			return fail(ErrConflict, fmt.Sprintf("this task was already completed by %s at %s; nothing was changed",
+				again.CompletedBy, again.CompletedAt.Format("2 Jan 2006 15:04 UTC")))
+		}
+		return fail(ErrConflict, fmt.Sprintf("the task %q is no longer open (its workflow was cancelled or failed)", task.Title))
+	}
+	return err
+}

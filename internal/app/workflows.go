@@ -1,0 +1,337 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// WorkflowSummary is a workflow in a list.
+type WorkflowSummary struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Description   string    `json:"description"`
+	Enabled       bool      `json:"enabled"`
+	ActiveVersion *int      `json:"activeVersion"`
+	LatestVersion int       `json:"latestVersion"`
+	TriggerType   string    `json:"triggerType"`
+	TriggerEvent  string    `json:"triggerEvent,omitempty"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// VersionSummary is one version in a workflow's history.
+type VersionSummary struct {
+	Version     int        `json:"version"`
+	Status      string     `json:"status"`
+	CreatedBy   string     `json:"createdBy"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	PublishedAt *time.Time `json:"publishedAt,omitempty"`
+}
+
+// Saved is the answer to a save: the workflow and its new version.
+type Saved struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+}
+
+// Validate checks a definition against the actions, expressions and email templates this server has.
+func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow.Plan, error) {
+	names, err := a.DB.EmailTemplateNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
+	}
+	plan, problems := workflow.Compile(def, a.Engine.Environment(func(n string) bool { return known[n] }))
+	if problems != nil {
+		return nil, problemsError(problems)
+	}
+	return plan, nil
+}
+
+var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(name string) string {
+	s := strings.Trim(slugRE.ReplaceAllString(strings.ToLower(name), "_"), "_")
+	if len(s) > 40 {
+		s = strings.TrimRight(s[:40], "_")
+	}
+	if s == "" {
+		s = "workflow"
+	}
+	return s
+}
+
+// CreateWorkflow stores a new workflow with the definition as version 1 (a draft unless publish is set).
+func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.Definition, publish bool) (Saved, error) {
+	if err := requireManager(actor, "create workflows"); err != nil {
+		return Saved{}, err
+	}
+	if _, err := a.Validate(ctx, def); err != nil {
+		return Saved{}, err
+	}
+	id := def.ID
+	if id == "" {
+		id = slug(def.Name) + "_" + strings.ToLower(auth.RandomSecret(3))
+	}
+	now := a.Clock.Now()
+	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&store.Workflow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return fail(ErrConflict, fmt.Sprintf("a workflow with the id %q exists already; send a new version with PUT /api/workflows/%s, or choose another id", id, id))
+		}
+		wf := &store.Workflow{ID: id, Name: def.Name, Description: def.Description, Enabled: true, LatestVersion: 0,
+			TriggerType: def.Trigger.Type, CreatedBy: actor.Email, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(wf).Error; err != nil {
+			return fmt.Errorf("create workflow %s: %w", id, err)
+		}
+		return a.addVersion(tx, actor, wf, def, publish, now)
+	})
+	if err != nil {
+		return Saved{}, err
+	}
+	return Saved{ID: id, Version: 1}, nil
+}
+
+// SaveDraft adds a new draft version to a workflow.
+func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workflow.Definition) (Saved, error) {
+	if err := requireManager(actor, "change workflows"); err != nil {
+		return Saved{}, err
+	}
+	if def.ID != "" && def.ID != id {
+		return Saved{}, &ValidationError{Message: "the definition's id does not match the workflow", Details: []Detail{{Path: "id",
+			Message: fmt.Sprintf("the body says %q but the address says %q; remove the id or make them equal", def.ID, id)}}}
+	}
+	if _, err := a.Validate(ctx, def); err != nil {
+		return Saved{}, err
+	}
+	var saved Saved
+	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		wf, err := findWorkflow(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := a.addVersion(tx, actor, wf, def, false, a.Clock.Now()); err != nil {
+			return err
+		}
+		saved = Saved{ID: id, Version: wf.LatestVersion}
+		return nil
+	})
+	return saved, err
+}
+
+func findWorkflow(tx *gorm.DB, id string) (*store.Workflow, error) {
+	var wf store.Workflow
+	err := tx.Where("id = ?", id).Take(&wf).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no workflow %q", id)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load workflow %s: %w", id, err)
+	}
+	return &wf, nil
+}
+
+// addVersion stores def as the workflow's next version. The stored definition carries its id, version and
+// metadata, so an export is complete.
+func (a *App) addVersion(tx *gorm.DB, actor *Actor, wf *store.Workflow, def *workflow.Definition, publish bool, now time.Time) error {
+	version := wf.LatestVersion + 1
+	stored := *def
+	stored.ID, stored.Version = wf.ID, version
+	if stored.Metadata.CreatedBy == "" {
+		stored.Metadata.CreatedBy = actor.Email
+	}
+	if stored.Metadata.CreatedAt.IsZero() {
+		stored.Metadata.CreatedAt = now
+	}
+	stored.Metadata.UpdatedBy, stored.Metadata.UpdatedAt = actor.Email, now
+	body, err := store.ToJSON(stored)
+	if err != nil {
+		return err
+	}
+	row := &store.WorkflowVersion{WorkflowID: wf.ID, Version: version, Definition: body, Status: store.VersionDraft,
+		CreatedBy: actor.Email, CreatedAt: now}
+	if err := tx.Create(row).Error; err != nil {
+		return fmt.Errorf("save workflow %s version %d: %w", wf.ID, version, err)
+	}
+	res := tx.Model(&store.Workflow{}).Where("id = ? AND latest_version = ?", wf.ID, wf.LatestVersion).
+		UpdateColumns(map[string]any{"latest_version": version, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("save workflow %s: %w", wf.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fail(ErrConflict, "someone else saved this workflow at the same moment; reload it and save again")
+	}
+	wf.LatestVersion = version
+	if publish {
+		return a.publish(tx, wf, version, &stored, now)
+	}
+	return nil
+}
+
+// Publish makes a version the active one: new executions and triggers use it; running ones stay on theirs.
+func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int) error {
+	if err := requireManager(actor, "publish workflows"); err != nil {
+		return err
+	}
+	return a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		wf, err := findWorkflow(tx, id)
+		if err != nil {
+			return err
+		}
+		row, err := findVersion(tx, id, version)
+		if err != nil {
+			return err
+		}
+		def, err := workflow.Decode(row.Definition)
+		if err != nil {
+			return fmt.Errorf("workflow %s version %d: %w", id, version, err)
+		}
+		return a.publish(tx, wf, version, def, a.Clock.Now())
+	})
+}
+
+func (a *App) publish(tx *gorm.DB, wf *store.Workflow, version int, def *workflow.Definition, now time.Time) error {
+	err := tx.Model(&store.WorkflowVersion{}).Where("workflow_id = ? AND status = ? AND version <> ?", wf.ID, store.VersionPublished, version).
+		UpdateColumn("status", store.VersionArchived).Error
+	if err != nil {
+		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
+	}
+	err = tx.Model(&store.WorkflowVersion{}).Where("workflow_id = ? AND version = ?", wf.ID, version).
+		UpdateColumns(map[string]any{"status": store.VersionPublished, "published_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
+	}
+	event, _ := def.Trigger.Configuration["event"].(string)
+	err = tx.Model(&store.Workflow{}).Where("id = ?", wf.ID).UpdateColumns(map[string]any{
+		"active_version": version, "name": def.Name, "description": def.Description,
+		"trigger_type": def.Trigger.Type, "trigger_event": event, "updated_at": now,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
+	}
+	return nil
+}
+
+func findVersion(tx *gorm.DB, id string, version int) (*store.WorkflowVersion, error) {
+	var row store.WorkflowVersion
+	err := tx.Where("workflow_id = ? AND version = ?", id, version).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("workflow %q has no version %d", id, version)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load workflow %s version %d: %w", id, version, err)
+	}
+	return &row, nil
+}
+
+// GetDefinition returns a version's definition: the given one, else the active one, else the latest draft.
+func (a *App) GetDefinition(ctx context.Context, id string, version int) (*workflow.Definition, error) {
+	db := a.DB.Gorm.WithContext(ctx)
+	wf, err := findWorkflow(db, id)
+	if err != nil {
+		return nil, err
+	}
+	if version == 0 {
+		version = wf.LatestVersion
+		if wf.ActiveVersion != nil {
+			version = *wf.ActiveVersion
+		}
+	}
+	row, err := findVersion(db, id, version)
+	if err != nil {
+		return nil, err
+	}
+	def, err := workflow.Decode(row.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s version %d: %w", id, version, err)
+	}
+	def.ID, def.Version = id, version
+	def.Enabled = wf.Enabled
+	return def, nil
+}
+
+// ListWorkflows lists workflows by name.
+func (a *App) ListWorkflows(ctx context.Context, page Page) ([]WorkflowSummary, int64, error) {
+	page = page.Normalize()
+	db := a.DB.Gorm.WithContext(ctx).Model(&store.Workflow{})
+	var total int64
+	if err := db.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count workflows: %w", err)
+	}
+	var rows []store.Workflow
+	if err := db.Order("name, id").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("list workflows: %w", err)
+	}
+	out := make([]WorkflowSummary, 0, len(rows))
+	for _, w := range rows {
+		out = append(out, WorkflowSummary{ID: w.ID, Name: w.Name, Description: w.Description, Enabled: w.Enabled,
+			ActiveVersion: w.ActiveVersion, LatestVersion: w.LatestVersion, TriggerType: w.TriggerType,
+			TriggerEvent: w.TriggerEvent, UpdatedAt: w.UpdatedAt})
+	}
+	return out, total, nil
+}
+
+// ListVersions lists a workflow's versions, newest first.
+func (a *App) ListVersions(ctx context.Context, id string) ([]VersionSummary, error) {
+	db := a.DB.Gorm.WithContext(ctx)
+	if _, err := findWorkflow(db, id); err != nil {
+		return nil, err
+	}
+	var rows []store.WorkflowVersion
+	if err := db.Select("version", "status", "created_by", "created_at", "published_at").
+		Where("workflow_id = ?", id).Order("version DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list versions of %s: %w", id, err)
+	}
+	out := make([]VersionSummary, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, VersionSummary{Version: r.Version, Status: r.Status, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, PublishedAt: r.PublishedAt})
+	}
+	return out, nil
+}
+
+// SetEnabled turns a workflow's triggers and starts on or off.
+func (a *App) SetEnabled(ctx context.Context, actor *Actor, id string, enabled bool) error {
+	if err := requireManager(actor, "enable or disable workflows"); err != nil {
+		return err
+	}
+	res := a.DB.Gorm.WithContext(ctx).Model(&store.Workflow{}).Where("id = ?", id).
+		UpdateColumns(map[string]any{"enabled": enabled, "updated_at": a.Clock.Now()})
+	if res.Error != nil {
+		return fmt.Errorf("enable workflow %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no workflow %q", id)}
+	}
+	return nil
+}
+
+// activePlan is the plan new executions of a workflow run on.
+func (a *App) activePlan(ctx context.Context, id string) (*workflow.Plan, error) {
+	wf, err := findWorkflow(a.DB.Gorm.WithContext(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	if !wf.Enabled {
+		return nil, fail(ErrConflict, fmt.Sprintf("workflow %q is disabled; enable it to start it", wf.Name))
+	}
+	if wf.ActiveVersion == nil {
+		return nil, fail(ErrConflict, fmt.Sprintf("workflow %q has no published version; publish a version first", wf.Name))
+	}
+	return a.Engine.Plan(ctx, id, *wf.ActiveVersion)
+}
+

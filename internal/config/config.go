@@ -1,0 +1,183 @@
+// Package config reads Pantryflow's settings from the environment and the command line, and checks them, so
+// a wrong value stops start-up with a message naming the variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting.
+type Config struct {
+	Addr          string
+	DatabaseURL   string
+	AdminEmail    string
+	AdminPassword string
+	SessionSecret string
+	SMTPURL       string
+	MailFrom      string
+	HTTPAllow     string
+	BaseURL       string
+	LogLevel      string
+	Workers       int
+	// TimerInterval is how often delays and retries are checked for being due.
+	TimerInterval time.Duration
+}
+
+// setting describes one variable.
+type setting struct {
+	env, flag, usage string
+	str             *string
+	num             *int
+	dur             *time.Duration
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{env: "PANTRYFLOW_ADDR", flag: "addr", usage: "address to listen on", str: &c.Addr},
+		{env: "PANTRYFLOW_DATABASE_URL", flag: "database-url", usage: "postgres://… or sqlite://PATH", str: &c.DatabaseURL},
+		{env: "PANTRYFLOW_ADMIN_EMAIL", flag: "admin-email", usage: "email of the first admin (used when there is no user)", str: &c.AdminEmail},
+		{env: "PANTRYFLOW_ADMIN_PASSWORD", flag: "admin-password", usage: "password of the first admin", str: &c.AdminPassword},
+		{env: "PANTRYFLOW_SESSION_SECRET", flag: "session-secret", usage: "secret that signs session cookies (32+ characters)", str: &c.SessionSecret},
+		{env: "PANTRYFLOW_SMTP_URL", flag: "smtp-url", usage: "smtp://user:pass@host:port for sending mail", str: &c.SMTPURL},
+		{env: "PANTRYFLOW_MAIL_FROM", flag: "mail-from", usage: "sender address of mails", str: &c.MailFrom},
+		{env: "PANTRYFLOW_HTTP_ALLOW", flag: "http-allow", usage: "comma-separated hosts or CIDRs call_api may reach despite the SSRF guard", str: &c.HTTPAllow},
+		{env: "PANTRYFLOW_BASE_URL", flag: "base-url", usage: "public URL, for links in mails and webhook addresses", str: &c.BaseURL},
+		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
+		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 16 on PostgreSQL, 4 on SQLite)", num: &c.Workers},
+		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
+	}
+}
+
+// Defaults are the settings with nothing configured.
+func Defaults() Config {
+	return Config{
+		Addr:          ":8080",
+		DatabaseURL:   "sqlite://./data/pantryflow.db",
+		MailFrom:      "Kitchen Pantry <no-reply@kitchenpantry.example>",
+		BaseURL:       "http://localhost:8080",
+		LogLevel:      "info",
+		TimerInterval: time.Second,
+	}
+}
+
+// Load reads the environment (through getenv) over the defaults, then the flags in args over that.
+func Load(getenv func(string) string, fs *flag.FlagSet, args []string) (Config, error) {
+	c := Defaults()
+	var errs []error
+	for _, s := range c.settings() {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+		}
+	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	for _, s := range c.settings() {
+		s := s
+		fs.Func(s.flag, s.usage+" (env "+s.env+")", func(v string) error { return s.set(v) })
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func (s setting) set(v string) error {
+	switch {
+	case s.str != nil:
+		*s.str = v
+	case s.num != nil:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*s.num = n
+	case s.dur != nil:
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a duration like 1s or 500ms", v)
+		}
+		*s.dur = d
+	}
+	return nil
+}
+
+// Validate checks every setting and names the variable of each wrong one.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{env}, args...)...))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("PANTRYFLOW_ADDR", "%q is not an address like :8080 or 127.0.0.1:8080", c.Addr)
+	}
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		if _, err := url.Parse(c.DatabaseURL); err != nil {
+			bad("PANTRYFLOW_DATABASE_URL", "not a valid URL: %v", err)
+		}
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite:"), "//") == "" {
+			bad("PANTRYFLOW_DATABASE_URL", "sqlite:// needs a file path, like sqlite://./data/pantryflow.db")
+		}
+	default:
+		bad("PANTRYFLOW_DATABASE_URL", "%q must start with postgres:// or sqlite://", c.DatabaseURL)
+	}
+	if c.AdminEmail != "" {
+		if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
+			bad("PANTRYFLOW_ADMIN_EMAIL", "%q is not an email address", c.AdminEmail)
+		}
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
+		bad("PANTRYFLOW_ADMIN_PASSWORD", "must have at least 10 characters")
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		bad("PANTRYFLOW_SESSION_SECRET", "must have at least 32 characters")
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			bad("PANTRYFLOW_SMTP_URL", "must look like smtp://user:password@host:587")
+		}
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		bad("PANTRYFLOW_MAIL_FROM", "%q is not an address like Kitchen Pantry <sales@example.com>", c.MailFrom)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PANTRYFLOW_BASE_URL", "%q must be an http(s) URL like https://pantryflow.example.com", c.BaseURL)
+	}
+	for _, item := range c.AllowList() {
+		if _, _, err := net.ParseCIDR(item); err != nil && net.ParseIP(item) == nil && strings.ContainsAny(item, " /") {
+			bad("PANTRYFLOW_HTTP_ALLOW", "%q is neither a host name, an IP address nor a CIDR", item)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("PANTRYFLOW_LOG_LEVEL", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// AllowList splits PANTRYFLOW_HTTP_ALLOW.
+func (c Config) AllowList() []string {
+	var out []string
+	for _, s := range strings.Split(c.HTTPAllow, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// OutcomeKind is what running a step produced.
+type OutcomeKind int
+
+// Outcome kinds.
+const (
+	Completed OutcomeKind = iota // the step is done; move on
+	Waiting                      // the step waits (delay until WakeAt, or a human task)
+	Forked                       // a parallel step started its branches
+	Failed                       // the step failed with Err
+)
+
+// Outcome is the result of running one step of a branch: the shell computes it, the core applies it.
+type Outcome struct {
+	Kind OutcomeKind
+	// Completed
+	Output any
+	Vars   map[string]any
+	Next   []string // successors chosen by the step (a condition's branch); nil means the step's nextSteps
+	// Waiting
+	Wait   WaitKind
+	WakeAt time.Time
+	TaskID string
+	// Failed
+	Err error
+	// Every kind
+	Message   string
+	Data      any
+	StartedAt time.Time
+}
+
+// Transition is what the core decided: the log to append and which branches need a worker.
+type Transition struct {
+	Log []workflow.LogEntry
+	// Ready lists branches that became ready and need a job, other than Continue.
+	Ready []int
+	// Continue is the branch that was advanced, when it is ready again and the same worker may run it on.
+	Continue int
+	// CancelTasks asks the shell to cancel every open task of the execution; ReopenTasks to reopen these.
+	CancelTasks bool
+	ReopenTasks []string
+}
+
+// ErrNotReady means the branch is not in a state where the requested move applies (another worker moved it,
+// or the execution finished); the caller should drop its work.
+var ErrNotReady = errors.New("the branch is not ready for this step")
+
+// Start builds a new run at the first step of the plan.
+func Start(plan *workflow.Plan, id string, vars map[string]any, now time.Time) *Run {
+	r := &Run{
+		ID: id, WorkflowID: plan.Def.ID, Version: plan.Def.Version,
+		Status: workflow.StatusRunning, Variables: vars, Outputs: map[string]any{},
+		StartedAt: now, CurrentStep: plan.Entry,
+	}
+	if r.Variables == nil {
+		r.Variables = map[string]any{} // Advance merges into it; a nil map would panic
+	}
+	r.State.Branches = []Branch{{
+		ID: r.State.newID(), Step: plan.Entry, State: BranchReady, Phase: PhaseEnter,
+		Attempt: 1, Activation: r.State.activate(), EnteredAt: now,
+	}}
+	return r
+}
+
+// Advance applies the outcome of running the step of a ready branch.
+func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time) (Transition, error) {
+	b := r.State.Branch(branchID)
+	if b == nil || b.State != BranchReady || !r.Status.Active() {
+		return Transition{}, ErrNotReady
+	}
+	step := plan.Step(b.Step)
+	if step == nil {
+		return Transition{}, fmt.Errorf("execution %s: step %q is not in version %d", r.ID, b.Step, r.Version)
+	}
+	c := &change{plan: plan, r: r, now: now}
+	note := b.Note
+	if b.Phase == PhaseEnter && o.Kind != Waiting && o.Kind != Forked {
+		c.log(orNow(o.StartedAt, now), step, workflow.LogStarted, startMessage(b), nil)
+		note = "" // the note goes to the next log message only: the "started" entry carried it
+	}
+	b.Note = ""
+	r.CurrentStep = step.ID
+	switch o.Kind {
+	case Completed:
+		for k, v := range o.Vars {
+			r.Variables[k] = v
+		}
+		if o.Output != nil {
+			r.Outputs[step.ID] = o.Output
+		}
+		c.log(now, step, workflow.LogCompleted, withNote(o.Message, note), o.Data)
+		next := o.Next
+		if next == nil {
+			next = step.Next
+		}
+		c.moveOn(b.ID, next)
+	case Waiting:
+		b.State, b.Wait, b.Phase, b.TaskID = BranchWaiting, o.Wait, PhaseResume, o.TaskID
+		if o.Wait != WaitTask {
+			at := o.WakeAt
+			b.WakeAt = &at
+		}
+		// A wait's "started" entry says what it waits for; "completed" follows when it resumes.
+		c.log(orNow(o.StartedAt, now), step, workflow.LogStarted, withNote(o.Message, note), o.Data)
+	case Forked:
+		c.log(now, step, workflow.LogStarted, withNote(o.Message, note), o.Data)
+		f := Frame{ID: r.State.newID(), Step: step.ID, Parent: b.Frame, Activation: b.Activation}
+		r.State.Frames = append(r.State.Frames, f)
+		b.Frame = f.ID
+		c.moveOn(b.ID, step.Parallel)
+	case Failed:
+		c.fail(b, step, o)
+	}
+	c.settle()
+	return c.tr, nil
+}
+
+// change accumulates one transition.
+type change struct {
+	plan *workflow.Plan
+	r    *Run
+	now  time.Time
+	tr   Transition
+}
+
+func (c *change) log(at time.Time, step *workflow.PlanStep, action workflow.LogAction, msg string, data any) {
+	c.tr.Log = append(c.tr.Log, workflow.LogEntry{Timestamp: at, StepID: step.ID, StepName: step.Name, Action: action, Message: msg, Data: data})
+}
+
+// moveOn sends a branch to its successors: the first one on the same branch, the others on new branches in the
+// same frame. No successors ends the branch.
+func (c *change) moveOn(branchID int, next []string) {
+	b := c.r.State.Branch(branchID)
+	if len(next) == 0 {
+		c.end(branchID)
+		return
+	}
+	frame := b.Frame
+	c.enter(b, next[0])
+	c.tr.Continue = b.ID
+	for _, id := range next[1:] {
+		nb := Branch{ID: c.r.State.newID(), Frame: frame}
+		c.enter(&nb, id)
+		c.r.State.Branches = append(c.r.State.Branches, nb)
+		c.tr.Ready = append(c.tr.Ready, nb.ID)
+	}
+}
+
+func (c *change) enter(b *Branch, step string) {
+	b.Step, b.State, b.Phase, b.Wait, b.WakeAt, b.TaskID = step, BranchReady, PhaseEnter, "", nil, ""
+	b.Attempt, b.Activation, b.EnteredAt = 1, c.r.State.activate(), c.now
+}
+
+// end finishes a branch. When it was the last one of a parallel step, the parallel step completes and its
+// nextSteps run on this branch in the enclosing frame (the join happens exactly once: the frame is removed).
+func (c *change) end(branchID int) {
+	b := c.r.State.Branch(branchID)
+	frameID := b.Frame
+	if c.tr.Continue == branchID {
+		c.tr.Continue = 0
+	}
+	b.State = ""
+	if frameID == 0 || c.r.State.frameBusy(frameID) {
+		c.r.State.removeBranch(branchID)
+		return
+	}
+	f := *c.r.State.frame(frameID)
+	c.r.State.Frames = removeFrame(c.r.State.Frames, frameID)
+	pstep := c.plan.Step(f.Step)
+	c.log(c.now, pstep, workflow.LogCompleted, fmt.Sprintf("All %d branches finished", len(pstep.Parallel)), nil)
+	b.Frame = f.Parent
+	c.moveOn(branchID, pstep.Next)
+}
+
+func removeFrame(fs []Frame, id int) []Frame {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.ID != id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome) {
+	msg := o.Err.Error()
+	permanent := workflow.IsPermanent(o.Err)
+	switch {
+	case step.OnError == workflow.OnErrorRetry && b.Attempt <= step.RetryCount && !permanent:
+		wait := step.RetryDelayFor(b.Attempt + 1)
+		at := c.now.Add(wait)
+		c.log(c.now, step, workflow.LogFailed, fmt.Sprintf("Attempt %d of %d failed: %s. Retrying in %s.",
+			b.Attempt, step.RetryCount+1, msg, formatWait(wait)), errorData(o))
+		b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
+		b.Attempt++
+	case step.OnError == workflow.OnErrorContinue:
+		c.log(c.now, step, workflow.LogSkipped, fmt.Sprintf("Failed: %s. Continuing, as this step is set to do.", msg), errorData(o))
+		c.r.Outputs[step.ID] = map[string]any{"error": msg, "skipped": true}
+		c.moveOn(b.ID, step.Next)
+	default:
+		reason := msg
+		if step.OnError == workflow.OnErrorRetry && permanent {
+			reason += " (not retried: retrying cannot fix this)"
+		} else if step.OnError == workflow.OnErrorRetry {
+			reason += fmt.Sprintf(" (after %d attempts)", b.Attempt)
+		}
+		c.log(c.now, step, workflow.LogFailed, reason, errorData(o))
+		b.State = BranchFailed
+		c.r.Error = fmt.Sprintf("Step %q (%s) failed: %s", step.Name, step.ID, reason)
+		c.r.FailedStep = step.ID
+		for i := range c.r.State.Branches {
+			if o := &c.r.State.Branches[i]; o.ID != b.ID && o.Live() {
+				o.State = BranchHalted
+				c.log(c.now, c.plan.Step(o.Step), workflow.LogSkipped, "Stopped because step "+step.ID+" failed", nil)
+			}
+		}
+		c.tr.CancelTasks = true
+		c.tr.Continue = 0
+		c.tr.Ready = nil
+	}
+}
+
+func errorData(o Outcome) any {
+	if o.Data != nil {
+		return o.Data
+	}
+	return map[string]any{"error": o.Err.Error(), "class": workflow.ErrorClass(o.Err)}
+}
+
+// settle sets the execution's status from its branches.
+func (c *change) settle() {
+	r := c.r
+	if r.FailedStep != "" {
+		c.setStatus(workflow.StatusFailed)
+		return
+	}
+	live, onTasks := 0, 0
+	for i := range r.State.Branches {
+		b := &r.State.Branches[i]
+		if b.Live() {
+			live++
+			if b.State == BranchWaiting && b.Wait == WaitTask {
+				onTasks++
+			}
+		}
+	}
+	switch {
+	case live == 0:
+		c.setStatus(workflow.StatusCompleted)
+	case live == onTasks:
+		c.setStatus(workflow.StatusPaused)
+	default:
+		c.setStatus(workflow.StatusRunning)
+	}
+}
+
+func (c *change) setStatus(s workflow.ExecutionStatus) {
+	next, err := workflow.Transition(c.r.Status, s)
+	if err != nil {
+		panic(fmt.Sprintf("engine core: %v", err)) // a bug in the core, never user input
+	}
+	c.r.Status = next
+	if next.Finished() && c.r.CompletedAt == nil {
+		t := c.now
+		c.r.CompletedAt = &t
+	}
+}
+
+func startMessage(b *Branch) string {
+	msg := "Step started"
+	if b.Attempt > 1 {
+		msg = fmt.Sprintf("Attempt %d started", b.Attempt)
+	}
+	if b.Note != "" {
+		msg += " (" + b.Note + ")"
+	}
+	return msg
+}
+
+func withNote(msg, note string) string {
+	if note == "" {
+		return msg
+	}
+	if msg == "" {
+		return note
+	}
+	return msg + " (" + note + ")"
+}
+
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t
+}
+
+func formatWait(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// Config tunes the engine. Zero values take the defaults.
+type Config struct {
+	Workers       int           // concurrent River workers (16 on PostgreSQL, 4 on SQLite)
+	StepsPerJob   int           // steps one job runs before handing the branch to a new job (100)
+	TimerInterval time.Duration // how often due delays and retries are looked for (1s)
+	// StaleAfter is how long a ready branch may go untouched before the sweeper gives it a new job, in case
+	// the job that owned it died with its process (5m; River would rescue it only after RescueAfter).
+	StaleAfter        time.Duration
+	JobTimeout        time.Duration // 2m
+	RescueAfter       time.Duration // 10m
+	FetchCooldown     time.Duration // 2ms
+	FetchPollInterval time.Duration // 20ms on PostgreSQL, 50ms on SQLite
+}
+
+func (c Config) withDefaults(d store.Dialect) Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+		if d == store.SQLite {
+			c.Workers = 4
+		}
+	}
+	if c.StepsPerJob <= 0 {
+		c.StepsPerJob = 100
+	}
+	def(&c.TimerInterval, time.Second)
+	def(&c.StaleAfter, 5*time.Minute)
+	def(&c.JobTimeout, 2*time.Minute)
+	def(&c.RescueAfter, 10*time.Minute)
+	def(&c.FetchCooldown, 2*time.Millisecond)
+	if d == store.SQLite {
+		def(&c.FetchPollInterval, 50*time.Millisecond)
+	}
+	def(&c.FetchPollInterval, 20*time.Millisecond)
+	return c
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	DB      *store.DB
+	Actions *actions.Registry
+	Expr    *expression.Engine
+	Clock   clock.Clock
+	Log     *slog.Logger
+	// Workers lets other packages (mail delivery, event dispatch) add their River workers to the engine's
+	// client, so every job shares one queue and one transaction model.
+	Workers func(*river.Workers)
+}
+
+// Engine runs executions.
+type Engine struct {
+	db      *store.DB
+	river   *river.Client[*sql.Tx]
+	actions *actions.Registry
+	expr    *expression.Engine
+	clock   clock.Clock
+	log     *slog.Logger
+	cfg     Config
+	plans   *plans
+	newID   func() string
+
+	stop    context.CancelFunc
+	loops   sync.WaitGroup
+	started bool
+}
+
+// NewID returns a time-ordered unique id for executions, tasks and mails.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// New builds an engine and its River client; Start runs it.
+func New(deps Deps, cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults(deps.DB.Dialect)
+	e := &Engine{
+		db: deps.DB, actions: deps.Actions, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
+		newID: NewID,
+	}
+	e.plans = &plans{db: deps.DB, env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &advanceWorker{e: e})
+	if deps.Workers != nil {
+		deps.Workers(workers)
+	}
+	client, err := river.NewClient(deps.DB.RiverDriver(), &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		Logger:               deps.Log,
+		FetchCooldown:        cfg.FetchCooldown,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		MaxAttempts:          25,
+		PollOnly:             deps.DB.Dialect == store.SQLite,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the job queue client: %w", err)
+	}
+	e.river = client
+	return e, nil
+}
+
+// River is the job client, for packages that insert their own jobs.
+func (e *Engine) River() *river.Client[*sql.Tx] { return e.river }
+
+// Clock is the engine's clock.
+func (e *Engine) Clock() clock.Clock { return e.clock }
+
+// Environment is the validation environment; templates says which email templates exist (nil: any).
+func (e *Engine) Environment(templates func(string) bool) Environment {
+	return Environment{Actions: e.actions, Expr: e.expr, Clock: e.clock, Templates: templates}
+}
+
+// Start starts the workers, the timer loop and the sweeper. Ready branches left by a crash get new jobs first.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.river.Start(ctx); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	if _, err := e.Recover(ctx, time.Time{}); err != nil {
+		return err
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = cancel
+	e.started = true
+	e.loops.Add(1)
+	go e.timerLoop(loopCtx)
+	return nil
+}
+
+// Stop stops the loops and lets running jobs finish (up to the context's deadline).
+func (e *Engine) Stop(ctx context.Context) error {
+	if !e.started {
+		return nil
+	}
+	e.stop()
+	e.loops.Wait()
+	if err := e.river.Stop(ctx); err != nil {
+		return fmt.Errorf("stop the job queue: %w", err)
+	}
+	return nil
+}

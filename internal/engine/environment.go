@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// Environment is what validation asks about actions, expressions, schedules and mail templates.
+type Environment struct {
+	Actions *actions.Registry
+	Expr    *expression.Engine
+	Clock   clock.Clock
+	// Templates says whether an email template exists; nil accepts every name (a template deleted after
+	// publishing fails the step at run time instead).
+	Templates func(name string) bool
+}
+
+var _ workflow.Environment = Environment{}
+
+// CronParser reads 5-field schedules and @descriptors (@daily, @every 3s).
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Action implements workflow.Environment.
+func (e Environment) Action(name string) (workflow.ActionSpec, bool) {
+	a, ok := e.Actions.Get(name)
+	if !ok {
+		return workflow.ActionSpec{}, false
+	}
+	return a.Spec(), true
+}
+
+// ActionNames implements workflow.Environment.
+func (e Environment) ActionNames() []string { return e.Actions.Names() }
+
+// CompileExpression implements workflow.Environment.
+func (e Environment) CompileExpression(src string, names []string, boolean bool) (workflow.Expr, *workflow.ExprError) {
+	var p *expression.Program
+	var err error
+	if boolean {
+		p, err = e.Expr.CompileBool(src, names)
+	} else {
+		p, err = e.Expr.Compile(src, names)
+	}
+	if err != nil {
+		return nil, exprError(err)
+	}
+	return p, nil
+}
+
+// CompileValue implements workflow.Environment.
+func (e Environment) CompileValue(v any, names []string) (workflow.Value, []workflow.ValueError) {
+	vt, perrs := e.Expr.ParseValue(v, names)
+	if len(perrs) > 0 {
+		out := make([]workflow.ValueError, 0, len(perrs))
+		for _, pe := range perrs {
+			out = append(out, workflow.ValueError{Path: pe.Path, ExprError: *exprError(pe.Err)})
+		}
+		return nil, out
+	}
+	return vt, nil
+}
+
+func exprError(err error) *workflow.ExprError {
+	var xe *expression.Error
+	if errors.As(err, &xe) {
+		return &workflow.ExprError{Position: xe.Position, Message: xe.Message, Hint: xe.Hint}
+	}
+	return &workflow.ExprError{Message: err.Error()}
+}
+
+// CheckSchedule implements workflow.Environment.
+func (e Environment) CheckSchedule(spec, timezone string) error {
+	if _, err := time.LoadLocation(timezone); err != nil {
+		return fmt.Errorf("unknown timezone %q; use an IANA name such as Europe/Berlin or America/New_York", timezone)
+	}
+	if _, err := CronParser.Parse(spec); err != nil {
+		return fmt.Errorf("the schedule %q is not a valid cron line (%v); use 5 fields such as \"0 9 * * 1-5\" or @daily, @hourly, @every 10m", spec, err)
+	}
+	return nil
+}
+
+// ParseDate implements workflow.Environment.
+func (e Environment) ParseDate(s string) error {
+	_, err := expression.ParseDate(s, e.Clock.Now())
+	return err
+}
+
+// EmailTemplateExists implements workflow.Environment.
+func (e Environment) EmailTemplateExists(name string) bool {
+	return e.Templates == nil || e.Templates(name)
+}

@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// StartMeta records how an execution was started.
+type StartMeta struct {
+	TriggerType string // manual, scheduled, event, webhook
+	TriggerRef  string // the event id, webhook delivery id or schedule time
+	StartedBy   string // the user's email, or the trigger
+}
+
+// Plan returns the compiled plan of a workflow version.
+func (e *Engine) Plan(ctx context.Context, workflowID string, version int) (*workflow.Plan, error) {
+	return e.plans.get(ctx, workflowID, version)
+}
+
+// StartTx creates an execution of plan inside tx and enqueues its first step: if tx rolls back, nothing
+// starts. vars must already be checked (workflow.CheckVariables).
+func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta StartMeta) (string, error) {
+	now := e.clock.Now()
+	r := Start(plan, e.newID(), vars, now)
+	row, err := newExecutionRow(r, meta, now)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.WithContext(ctx).Create(row).Error; err != nil {
+		return "", fmt.Errorf("start workflow %s: %w", plan.Def.ID, err)
+	}
+	args := AdvanceArgs{ExecutionID: r.ID, BranchID: r.State.Branches[0].ID}
+	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
+		return "", fmt.Errorf("start workflow %s: enqueue: %w", plan.Def.ID, err)
+	}
+	return r.ID, nil
+}
+
+// Cancel stops an execution.
+func (e *Engine) Cancel(ctx context.Context, id, by string) error {
+	_, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
+		return Cancel(ex.plan, ex.run, by, now)
+	})
+	return err
+}
+
+// Wake ends an execution's delays and retry waits now.
+func (e *Engine) Wake(ctx context.Context, id, by string) error {
+	_, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
+		return Wake(ex.plan, ex.run, by, now)
+	})
+	return err
+}
+
+// Retry restarts a failed execution from its failed step, on the same version.
+func (e *Engine) Retry(ctx context.Context, id, by string) error {
+	_, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
+		return Retry(ex.plan, ex.run, by, now)
+	})
+	return err
+}
+
+const maxConflicts = 20
+
+// operate applies a core operation to an execution and commits it, deciding again on a concurrent change.
+// It reports whether anything was written.
+func (e *Engine) operate(ctx context.Context, id string, op func(*loaded, time.Time) (Transition, error)) (bool, error) {
+	return e.operateWith(ctx, id, func(ex *loaded, now time.Time) (Transition, []store.Effect, error) {
+		tr, err := op(ex, now)
+		return tr, nil, err
+	})
+}
+
+func (e *Engine) operateWith(ctx context.Context, id string, op func(*loaded, time.Time) (Transition, []store.Effect, error)) (bool, error) {
+	for range maxConflicts {
+		ex, err := e.load(ctx, e.db.Gorm, id)
+		if err != nil {
+			return false, err
+		}
+		now := e.clock.Now()
+		tr, effects, err := op(ex, now)
+		if err != nil {
+			return false, err
+		}
+		if len(tr.Log) == 0 && len(tr.Ready) == 0 && !tr.CancelTasks && len(effects) == 0 && tr.Continue == 0 {
+			return false, nil
+		}
+		jobs := tr.Ready
+		if tr.Continue != 0 {
+			jobs = append(jobs, tr.Continue)
+		}
+		c := commit{ex: ex, tr: tr, effects: effects, jobs: jobs, now: now}
+		err = e.db.Tx(ctx, func(tx *gorm.DB) error { return e.write(ctx, tx, c) })
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		e.logTransition(ex, tr)
+		return true, nil
+	}
+	return false, fmt.Errorf("execution %s is changing too fast; try again", id)
+}
+
+// CompleteTask checks the submitted values against the task's form, records them and resumes the execution.
+// It returns workflow.FieldErrors when values are wrong and ErrTaskClosed when the task is not open.
+func (e *Engine) CompleteTask(ctx context.Context, taskID string, values map[string]any, by string) error {
+	var task store.HumanTask
+	err := e.db.Gorm.WithContext(ctx).Where("id = ?", taskID).Take(&task).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("task %s: %w", taskID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("load task %s: %w", taskID, err)
+	}
+	if task.Status != string(workflow.TaskOpen) {
+		return fmt.Errorf("task %q is %s: %w", task.Title, task.Status, ErrTaskClosed)
+	}
+	var fields []workflow.FormField
+	if err := task.FormFields.Decode(&fields); err != nil {
+		return fmt.Errorf("task %s: %w", taskID, err)
+	}
+	clean, ferrs := workflow.CheckFormValues(fields, values)
+	if len(ferrs) > 0 {
+		return ferrs
+	}
+	_, err = e.operateWith(ctx, task.ExecutionID, func(ex *loaded, now time.Time) (Transition, []store.Effect, error) {
+		tr, err := CompleteTask(ex.plan, ex.run, taskID, clean, by, now)
+		if err != nil {
+			return Transition{}, nil, err
+		}
+		return tr, []store.Effect{closeTask{id: taskID, values: clean, by: by, now: now}}, nil
+	})
+	return err
+}
+
+// closeTask marks a task completed, only if it is still open.
+type closeTask struct {
+	id     string
+	values map[string]any
+	by     string
+	now    time.Time
+}
+
+func (c closeTask) Apply(ctx context.Context, tx *gorm.DB) error {
+	res := tx.WithContext(ctx).Model(&store.HumanTask{}).Where("id = ? AND status = ?", c.id, workflow.TaskOpen).
+		UpdateColumns(map[string]any{
+			"status": string(workflow.TaskCompleted), "values": store.MustJSON(c.values), "completed_by": c.by,
+			"completed_at": c.now, "updated_at": c.now,
+		})
+	if res.Error != nil {
+		return fmt.Errorf("complete task %s: %w", c.id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("task %s: %w", c.id, ErrTaskClosed)
+	}
+	return nil
+}

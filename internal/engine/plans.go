@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// plans caches compiled versions. Versions are immutable, so an entry never goes stale.
+type plans struct {
+	db  *store.DB
+	env Environment
+	mu  sync.RWMutex
+	m   map[planKey]*workflow.Plan
+}
+
+type planKey struct {
+	workflow string
+	version  int
+}
+
+const maxCachedPlans = 2000
+
+func (p *plans) get(ctx context.Context, workflowID string, version int) (*workflow.Plan, error) {
+	key := planKey{workflowID, version}
+	p.mu.RLock()
+	plan := p.m[key]
+	p.mu.RUnlock()
+	if plan != nil {
+		return plan, nil
+	}
+	var row store.WorkflowVersion
+	err := p.db.Gorm.WithContext(ctx).Where("workflow_id = ? AND version = ?", workflowID, version).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("workflow %s version %d: %w", workflowID, version, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load workflow %s version %d: %w", workflowID, version, err)
+	}
+	plan, err = CompileStored(row, p.env)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if len(p.m) >= maxCachedPlans {
+		clear(p.m)
+	}
+	p.m[key] = plan
+	p.mu.Unlock()
+	return plan, nil
+}
+
+// CompileStored compiles a stored version.
+func CompileStored(row store.WorkflowVersion, env Environment) (*workflow.Plan, error) {
+	def, err := workflow.Decode(row.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s version %d is stored damaged: %w", row.WorkflowID, row.Version, err)
+	}
+	def.ID, def.Version = row.WorkflowID, row.Version
+	plan, problems := workflow.Compile(def, env)
+	if problems != nil {
+		return nil, fmt.Errorf("workflow %s version %d no longer compiles: %w", row.WorkflowID, row.Version, problems)
+	}
+	return plan, nil
+}

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// stepRun is the imperative part of a step: it evaluates, calls the action, and says what happened. The
+// effects are written by the commit that records the outcome.
+type stepRun struct {
+	outcome Outcome
+	effects []store.Effect
+}
+
+// exprVars is what expressions see: the variables, and step outputs under "steps".
+func exprVars(r *Run) map[string]any {
+	env := maps.Clone(r.Variables)
+	if env == nil {
+		env = map[string]any{}
+	}
+	env["steps"] = r.Outputs
+	return env
+}
+
+func (e *Engine) runStep(ctx context.Context, plan *workflow.Plan, r *Run, b *Branch) stepRun {
+	started := e.clock.Now()
+	step := plan.Step(b.Step)
+	sr := e.runStepType(ctx, plan, step, r, b, started)
+	sr.outcome.StartedAt = started
+	return sr
+}
+
+func failed(err error) stepRun { return stepRun{outcome: Outcome{Kind: Failed, Err: err}} }
+
+func (e *Engine) runStepType(ctx context.Context, plan *workflow.Plan, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
+	if step == nil {
+		return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("step %q is not in version %d of the workflow", b.Step, r.Version)))
+	}
+	if b.Phase == PhaseResume {
+		return stepRun{outcome: Outcome{Kind: Completed, Message: "Waited until " + now.Format(time.RFC3339),
+			Output: map[string]any{"resumedAt": now.Format(time.RFC3339)}}}
+	}
+	switch step.Type {
+	case workflow.StepAction:
+		return e.runAction(ctx, step, r, b, now)
+	case workflow.StepCondition:
+		return runCondition(step, r)
+	case workflow.StepParallel:
+		return stepRun{outcome: Outcome{Kind: Forked,
+			Message: fmt.Sprintf("Started %d branches: %s", len(step.Parallel), strings.Join(step.Parallel, ", "))}}
+	case workflow.StepDelay:
+		return runDelay(step, r, now)
+	case workflow.StepHumanTask:
+		return e.runHumanTask(ctx, step, r, b, now)
+	}
+	return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("step %q has unknown type %q", step.ID, step.Type)))
+}
+
+func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
+	a, ok := e.actions.Get(step.Action.Name)
+	if !ok {
+		return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("the action %q is not available", step.Action.Name)))
+	}
+	rendered, err := step.Action.Params.Render(exprVars(r))
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("parameters of %s: %w", step.Action.Name, err)))
+	}
+	params, _ := rendered.(map[string]any)
+	res, err := a.Run(ctx, actions.Input{
+		ExecutionID: r.ID, WorkflowID: r.WorkflowID, StepID: step.ID, Attempt: b.Attempt,
+		IdempotencyKey: IdempotencyKey(r.ID, step.ID, b.Activation),
+		Params:         params, Vars: r.Variables, Now: now,
+	})
+	if err != nil {
+		return failed(err)
+	}
+	return stepRun{
+		outcome: Outcome{Kind: Completed, Output: res.Output, Vars: res.Vars, Message: res.Message},
+		effects: res.Effects,
+	}
+}
+
+func runCondition(step *workflow.PlanStep, r *Run) stepRun {
+	v, err := step.Condition.Expr.Run(exprVars(r))
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, err))
+	}
+	result, ok := v.(bool)
+	if !ok {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("the condition gave %v, not true or false", v)))
+	}
+	next := step.Successors(result)
+	msg := fmt.Sprintf("The condition is %t: ", result)
+	if len(next) == 0 {
+		msg += "no step follows on this side"
+	} else {
+		msg += "continuing with " + strings.Join(next, ", ")
+	}
+	if next == nil {
+		next = []string{}
+	}
+	return stepRun{outcome: Outcome{Kind: Completed, Next: next, Message: msg,
+		Output: map[string]any{"result": result}, Data: map[string]any{"result": result, "next": next}}}
+}
+
+func runDelay(step *workflow.PlanStep, r *Run, now time.Time) stepRun {
+	wake := now.Add(step.Delay.Duration)
+	if step.Delay.Until != nil {
+		v, err := step.Delay.Until.Run(exprVars(r))
+		if err != nil {
+			return failed(workflow.Permanent(workflow.ClassExpression, err))
+		}
+		t, ok := v.(time.Time)
+		if !ok {
+			return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("until gave %v, not a date; use date(...)", v)))
+		}
+		wake = t.UTC()
+	}
+	if !wake.After(now) {
+		return stepRun{outcome: Outcome{Kind: Completed, Message: "The date " + wake.Format(time.RFC3339) + " has passed; not waiting"}}
+	}
+	return stepRun{outcome: Outcome{Kind: Waiting, Wait: WaitDelay, WakeAt: wake,
+		Message: fmt.Sprintf("Waiting %s, until %s", formatWait(wake.Sub(now)), wake.Format(time.RFC3339))}}
+}
+
+func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
+	vars := exprVars(r)
+	render := func(v workflow.Value) (string, error) {
+		if v == nil {
+			return "", nil
+		}
+		out, err := v.Render(vars)
+		if err != nil {
+			return "", err
+		}
+		if out == nil {
+			return "", nil
+		}
+		return strings.TrimSpace(fmt.Sprint(out)), nil
+	}
+	h := step.Human
+	assignee, err := render(h.Assignee)
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("assignee: %w", err)))
+	}
+	title, err := render(h.Title)
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("title: %w", err)))
+	}
+	desc, err := render(h.Description)
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("description: %w", err)))
+	}
+	if assignee == "" {
+		return failed(workflow.Permanent(workflow.ClassValidation, errors.New("the task has no assignee: the assignee value is empty")))
+	}
+	user, err := e.db.UserByEmail(ctx, assignee)
+	if errors.Is(err, store.ErrNotFound) {
+		return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the assignee %q is not a Pantryflow user", assignee)))
+	}
+	if err != nil {
+		return failed(workflow.Transient(workflow.ClassOther, err))
+	}
+	var due *time.Time
+	if dueSrc, err := render(h.DueDate); err != nil {
+		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("dueDate: %w", err)))
+	} else if dueSrc != "" {
+		t, err := expression.ParseDate(dueSrc, now)
+		if err != nil {
+			return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("dueDate: %w", err)))
+		}
+		due = &t
+	}
+	task := &store.HumanTask{
+		ID: e.newID(), ExecutionID: r.ID, WorkflowID: r.WorkflowID, StepID: step.ID, Activation: b.Activation,
+		Assignee: user.Email, AssigneeID: &user.ID, Title: title, Description: desc,
+		FormFields: store.MustJSON(h.FormFields), DueAt: due, Status: string(workflow.TaskOpen),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	return stepRun{
+		outcome: Outcome{Kind: Waiting, Wait: WaitTask, TaskID: task.ID,
+			Message: fmt.Sprintf("Waiting for %s to complete %q", user.Email, title),
+			Data:    map[string]any{"taskId": task.ID, "assignee": user.Email}},
+		effects: []store.Effect{store.Insert{Row: task}},
+	}
+}

@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// Delays and retry backoffs are durable timers: the waiting branch records its wake time in the execution's
+// state, waiting_until indexes the earliest one, and when the engine's clock passes it, one transaction makes
+// the branch ready and enqueues its job. Using the injected clock (not River's scheduler, which reads the
+// database's clock) lets tests move time by days; the row's revision check makes the firing exactly-once when
+// several instances poll.
+
+const timerBatch = 200
+
+func (e *Engine) timerLoop(ctx context.Context) {
+	defer e.loops.Done()
+	ticker := time.NewTicker(e.cfg.TimerInterval)
+	defer ticker.Stop()
+	sweepEvery := max(1, int(e.cfg.StaleAfter/e.cfg.TimerInterval/2))
+	for tick := 1; ; tick++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if _, err := e.FireDue(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("fire due timers", "error", err)
+		}
+		if tick%sweepEvery == 0 {
+			if _, err := e.Recover(ctx, e.clock.Now().Add(-e.cfg.StaleAfter)); err != nil && ctx.Err() == nil {
+				e.log.Error("sweep stale branches", "error", err)
+			}
+		}
+	}
+}
+
+// FireDue wakes every branch whose delay or retry backoff is over, and returns how many executions it moved.
+func (e *Engine) FireDue(ctx context.Context) (int, error) {
+	now := e.clock.Now()
+	var ids []string
+	err := e.db.Gorm.WithContext(ctx).Model(&store.Execution{}).
+		Where("waiting_until <= ? AND status IN ?", now, []string{string(workflow.StatusRunning), string(workflow.StatusPaused)}).
+		Order("waiting_until").Limit(timerBatch).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("find due timers: %w", err)
+	}
+	fired := 0
+	for _, id := range ids {
+		moved, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
+			return FireTimers(ex.plan, ex.run, now), nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fired, err
+		}
+		if moved {
+			fired++
+		}
+	}
+	return fired, nil
+}
+
+// Recover gives a new job to every ready branch of a running execution last changed before before (all of
+// them when before is zero). At start-up it picks up what a crash left; later it catches jobs lost with a
+// dead instance. A duplicate job is harmless: the revision check lets only one commit each step.
+func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
+	q := e.db.Gorm.WithContext(ctx).Model(&store.Execution{}).Select("id", "state").
+		Where("status = ?", string(workflow.StatusRunning))
+	if !before.IsZero() {
+		q = q.Where("updated_at < ?", before)
+	}
+	var rows []store.Execution
+	jobs := 0
+	err := q.FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
+		var params []river.InsertManyParams
+		for _, row := range rows {
+			var st State
+			if err := row.State.Decode(&st); err != nil {
+				return fmt.Errorf("execution %s: %w", row.ID, err)
+			}
+			for _, b := range st.Branches {
+				if b.State == BranchReady {
+					params = append(params, river.InsertManyParams{Args: AdvanceArgs{ExecutionID: row.ID, BranchID: b.ID}})
+				}
+			}
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		if _, err := e.river.InsertMany(ctx, params); err != nil {
+			return fmt.Errorf("enqueue ready branches: %w", err)
+		}
+		jobs += len(params)
+		return nil
+	}).Error
+	if err != nil {
+		return jobs, fmt.Errorf("recover ready branches: %w", err)
+	}
+	if jobs > 0 {
+		e.log.Info("re-enqueued ready branches", "jobs", jobs)
+	}
+	return jobs, nil
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+)
+
+// AdvanceArgs is the job that moves one branch of an execution: after a start, a fork, a delay or a retry
+// backoff, or a completed human task.
+type AdvanceArgs struct {
+	ExecutionID string `json:"executionId"`
+	BranchID    int    `json:"branchId"`
+}
+
+// Kind implements river.JobArgs.
+func (AdvanceArgs) Kind() string { return "advance_branch" }
+
+type advanceWorker struct {
+	river.WorkerDefaults[AdvanceArgs]
+	e *Engine
+}
+
+func (w *advanceWorker) Work(ctx context.Context, job *river.Job[AdvanceArgs]) error {
+	return w.e.advance(ctx, job)
+}
+
+// position identifies what a branch is doing; if it changes under a worker, someone else moved the branch.
+type position struct {
+	step       string
+	activation int64
+	attempt    int
+	phase      Phase
+}
+
+func positionOf(b *Branch) position { return position{b.Step, b.Activation, b.Attempt, b.Phase} }
+
+// advance runs the branch step by step, one transaction per step, for as long as it stays ready: the
+// transaction of the last step also completes the job. A job re-run after a crash finds the recorded state
+// and continues from there.
+func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error {
+	args := job.Args
+	var ex *loaded
+	var owned *position
+	for steps := 0; ; {
+		if ex == nil {
+			var err error
+			ex, err = e.load(ctx, e.db.Gorm, args.ExecutionID)
+			if errors.Is(err, store.ErrNotFound) {
+				e.log.Warn("job for an execution that does not exist", "execution_id", args.ExecutionID)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		b := ex.run.State.Branch(args.BranchID)
+		if b == nil || b.State != BranchReady || !ex.run.Status.Active() {
+			return nil // nothing to do: River completes the job
+		}
+		pos := positionOf(b)
+		if owned != nil && *owned != pos {
+			return nil // another job moved this branch while we reloaded: it owns it now
+		}
+		sr := e.runStep(ctx, ex.plan, ex.run, b)
+		now := e.clock.Now()
+		tr, err := Advance(ex.plan, ex.run, b.ID, sr.outcome, now)
+		if err != nil {
+			return fmt.Errorf("advance execution %s branch %d: %w", args.ExecutionID, args.BranchID, err)
+		}
+		steps++
+		c := commit{ex: ex, tr: tr, effects: sr.effects, jobs: tr.Ready, now: now}
+		last := tr.Continue != args.BranchID
+		if !last && steps >= e.cfg.StepsPerJob {
+			// Hand the branch to a fresh job so one long workflow does not hold a worker for ever.
+			c.jobs = append(c.jobs, args.BranchID)
+			last = true
+		}
+		if last {
+			c.job = job
+		}
+		err = e.db.Tx(ctx, func(tx *gorm.DB) error { return e.write(ctx, tx, c) })
+		switch {
+		case errors.Is(err, errConflict):
+			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
+			ex, owned = nil, &pos
+			continue
+		case err != nil:
+			return err
+		}
+		e.logTransition(ex, tr)
+		if last {
+			return nil
+		}
+		owned = nil
+	}
+}
+
+func (e *Engine) logTransition(ex *loaded, tr Transition) {
+	for _, le := range tr.Log {
+		e.log.Debug("step "+string(le.Action), "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID,
+			"step_id", le.StepID, "message", le.Message)
+	}
+	if ex.run.Status.Finished() {
+		e.log.Info("execution "+string(ex.run.Status), "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID)
+	}
+}

@@ -1,0 +1,60 @@
+package expression
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr"
+)
+
+// Clock gives the current time; the engine injects a real or fake clock.
+type Clock interface{ Now() time.Time }
+
+// Limits bound the size of one expression (or of one {{ }} segment of a
+// template).
+type Limits struct {
+	MaxLength int  // max characters of one expression source; 0 means default 2000
+	MaxNodes  uint // expr.MaxNodes; 0 means default 1000
+}
+
+const (
+	defaultMaxLength = 2000
+	defaultMaxNodes  = 1000
+)
+
+// Engine compiles expressions and templates. It is safe for concurrent use.
+type Engine struct {
+	clock  Clock
+	limits Limits
+	// options are the expr options shared by every compilation: helpers,
+	// the builtin allow-list, the AST patches and the node limit. They are
+	// built once in New and never modified afterwards.
+	options []expr.Option
+}
+
+// New returns an Engine whose time helpers read the given clock.
+func New(clock Clock, limits Limits) *Engine {
+	if limits.MaxLength <= 0 {
+		limits.MaxLength = defaultMaxLength
+	}
+	if limits.MaxNodes == 0 {
+		limits.MaxNodes = defaultMaxNodes
+	}
+	e := &Engine{clock: clock, limits: limits}
+	e.options = e.buildOptions()
+	return e
+}
+
+// Limits returns the limits in force, with defaults filled in.
+func (e *Engine) Limits() Limits { return e.limits }
+
+func (e *Engine) buildOptions() []expr.Option {
+	opts := make([]expr.Option, 0, 8+len(allowedBuiltins)+len(helperNames))
+	opts = append(opts, expr.MaxNodes(e.limits.MaxNodes))
+	opts = append(opts, builtinOptions()...)
+	opts = append(opts, e.helperOptions()...)
+	opts = append(opts,
+		expr.Patch(builtinGuard{}),
+		expr.Patch(nilSafe{}),
+	)
+	return opts
+}

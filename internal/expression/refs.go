@@ -1,0 +1,118 @@
+package expression
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// stepsName is the always-available variable holding earlier steps' outputs.
+const stepsName = "steps"
+
+// refs collects the declared variables and step ids an expression reads.
+type refs struct {
+	declared map[string]bool
+	shadow   map[string]int // let-variables in scope
+	names    map[string]struct{}
+	steps    map[string]struct{}
+}
+
+func collectRefs(root ast.Node, declared []string) (names, steps []string) {
+	r := refs{
+		declared: make(map[string]bool, len(declared)),
+		shadow:   map[string]int{},
+		names:    map[string]struct{}{},
+		steps:    map[string]struct{}{},
+	}
+	for _, n := range declared {
+		r.declared[n] = true
+	}
+	r.walk(root)
+	return sortedKeys(r.names), sortedKeys(r.steps)
+}
+
+func (r *refs) isEnv(name string) bool { return r.shadow[name] == 0 }
+
+func (r *refs) walk(node ast.Node) {
+	switch n := node.(type) {
+	case nil:
+	case *ast.IdentifierNode:
+		if n.Value != stepsName && r.declared[n.Value] && r.isEnv(n.Value) {
+			r.names[n.Value] = struct{}{}
+		}
+	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok {
+			prop, isString := n.Property.(*ast.StringNode)
+			switch {
+			case id.Value == stepsName && isString && r.isEnv(stepsName):
+				r.steps[prop.Value] = struct{}{}
+			case id.Value == "$env" && isString && prop.Value != stepsName && r.declared[prop.Value]:
+				r.names[prop.Value] = struct{}{}
+			}
+		}
+		r.walk(n.Node)
+		r.walk(n.Property)
+	case *ast.VariableDeclaratorNode:
+		r.walk(n.Value)
+		r.shadow[n.Name]++
+		r.walk(n.Expr)
+		r.shadow[n.Name]--
+	case *ast.UnaryNode:
+		r.walk(n.Node)
+	case *ast.BinaryNode:
+		r.walk(n.Left)
+		r.walk(n.Right)
+	case *ast.ChainNode:
+		r.walk(n.Node)
+	case *ast.SliceNode:
+		r.walk(n.Node)
+		r.walk(n.From)
+		r.walk(n.To)
+	case *ast.CallNode:
+		r.walk(n.Callee)
+		r.walkAll(n.Arguments)
+	case *ast.BuiltinNode:
+		r.walkAll(n.Arguments)
+	case *ast.PredicateNode:
+		r.walk(n.Node)
+	case *ast.SequenceNode:
+		r.walkAll(n.Nodes)
+	case *ast.ConditionalNode:
+		r.walk(n.Cond)
+		r.walk(n.Exp1)
+		r.walk(n.Exp2)
+	case *ast.ArrayNode:
+		r.walkAll(n.Nodes)
+	case *ast.MapNode:
+		r.walkAll(n.Pairs)
+	case *ast.PairNode:
+		r.walk(n.Key)
+		r.walk(n.Value)
+	}
+}
+
+func (r *refs) walkAll(nodes []ast.Node) {
+	for _, n := range nodes {
+		r.walk(n)
+	}
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// mergeSorted returns the sorted distinct union of sorted lists.
+func mergeSorted(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,155 @@
+package expression
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// ValueTemplate is a decoded JSON value in which every string is a Template.
+// It is safe for concurrent use.
+type ValueTemplate struct {
+	root     valueNode
+	names    []string
+	stepRefs []string
+}
+
+// valueNode mirrors one JSON value: a template (for strings), an object, a
+// list, or a literal (numbers, booleans, nil and anything else).
+type valueNode struct {
+	path     string
+	template *Template
+	object   map[string]*valueNode
+	list     []*valueNode
+	isObject bool
+	isList   bool
+	literal  any
+}
+
+// ParseValue walks a decoded JSON value (map[string]any, []any, string,
+// float64, bool, nil) and compiles every string in it as a template. Errors
+// carry a path like "data.firstName" or "headers[2]"; when there are any, the
+// returned ValueTemplate is nil.
+func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError) {
+	var errs []PathError
+	var nameLists, stepLists [][]string
+	root := e.parseValue(v, "", names, &errs, &nameLists, &stepLists)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &ValueTemplate{
+		root:     *root,
+		names:    mergeSorted(nameLists...),
+		stepRefs: mergeSorted(stepLists...),
+	}, nil
+}
+
+func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathError, nameLists, stepLists *[][]string) *valueNode {
+	n := &valueNode{path: path}
+	switch x := v.(type) {
+	case string:
+		t, err := e.parseTemplate(x, names)
+		if err != nil {
+			*errs = append(*errs, PathError{Path: path, Err: err})
+			return n
+		}
+		if t.IsLiteral() {
+			n.literal = x
+			return n
+		}
+		n.template = t
+		*nameLists = append(*nameLists, t.names)
+		*stepLists = append(*stepLists, t.stepRefs)
+	case map[string]any:
+		n.isObject = true
+		n.object = make(map[string]*valueNode, len(x))
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // deterministic error order
+		for _, k := range keys {
+			n.object[k] = e.parseValue(x[k], joinKey(path, k), names, errs, nameLists, stepLists)
+		}
+	case []any:
+		n.isList = true
+		n.list = make([]*valueNode, len(x))
+		for i, item := range x {
+			n.list[i] = e.parseValue(item, path+"["+strconv.Itoa(i)+"]", names, errs, nameLists, stepLists)
+		}
+	default:
+		n.literal = v
+	}
+	return n
+}
+
+// joinKey appends an object key to a path: data.firstName, or
+// data["first name"] when the key is not a plain identifier.
+func joinKey(path, key string) string {
+	if !isPlainKey(key) {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func isPlainKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i, r := range key {
+		if !isIdentRune(r) || (i == 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Render returns a value of the same shape with every template rendered.
+func (vt *ValueTemplate) Render(vars map[string]any) (any, error) {
+	return vt.root.render(vars)
+}
+
+func (n *valueNode) render(vars map[string]any) (any, error) {
+	switch {
+	case n.template != nil:
+		v, err := n.template.Render(vars)
+		if err != nil {
+			if n.path == "" {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s: %w", n.path, err)
+		}
+		return v, nil
+	case n.isObject:
+		out := make(map[string]any, len(n.object))
+		for k, child := range n.object {
+			v, err := child.render(vars)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
+	case n.isList:
+		out := make([]any, len(n.list))
+		for i, child := range n.list {
+			v, err := child.render(vars)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	return n.literal, nil
+}
+
+// Names returns the sorted distinct declared variables read anywhere in the
+// value.
+func (vt *ValueTemplate) Names() []string { return append([]string(nil), vt.names...) }
+
+// StepRefs returns the sorted distinct step ids read anywhere in the value.
+func (vt *ValueTemplate) StepRefs() []string { return append([]string(nil), vt.stepRefs...) }

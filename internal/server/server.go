@@ -1,0 +1,123 @@
+// Package server assembles Pantryflow from its parts — database, migrations, engine, use cases, web — and
+// runs it. The command and the end-to-end tests both start it here, so they run the same thing.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/config"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/web"
+)
+
+// Options are what tests change beyond the configuration.
+type Options struct {
+	Clock  clock.Clock   // the system clock when nil
+	Engine engine.Config // engine tuning
+	// ExtraActions are added to the built-in ones (tests add a deliberately flaky action).
+	ExtraActions func(actions.Deps) []actions.Action
+}
+
+// Server is a wired Pantryflow.
+type Server struct {
+	Config config.Config
+	Log    *slog.Logger
+	DB     *store.DB
+	Engine *engine.Engine
+	App    *app.App
+	Web    *web.Server
+}
+
+// Open opens and migrates the database and wires everything; nothing runs until Start.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Server, error) {
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	expr := expression.New(clk, expression.Limits{})
+	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID}
+	list := actions.Builtin(adeps)
+	if opts.ExtraActions != nil {
+		list = append(list, opts.ExtraActions(adeps)...)
+	}
+	registry := actions.NewRegistry(list...)
+	ecfg := opts.Engine
+	if ecfg.Workers == 0 {
+		ecfg.Workers = cfg.Workers
+	}
+	if ecfg.TimerInterval == 0 {
+		ecfg.TimerInterval = cfg.TimerInterval
+	}
+	eng, err := engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log}, ecfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, Clock: clk, Log: log}
+	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: web.New(a, log)}, nil
+}
+
+// Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
+func (s *Server) Bootstrap(ctx context.Context) (email, generated string, err error) {
+	u, generated, err := s.App.Auth.Bootstrap(ctx, s.Config.AdminEmail, s.Config.AdminPassword)
+	if err != nil || u == nil {
+		return "", "", err
+	}
+	return u.Email, generated, nil
+}
+
+// Start starts the engine.
+func (s *Server) Start(ctx context.Context) error { return s.Engine.Start(ctx) }
+
+// Serve listens on the configured address until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down the web server: %w", err)
+	}
+	return nil
+}
+
+// Close stops the engine and closes the database.
+func (s *Server) Close(ctx context.Context) error {
+	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := s.Engine.Stop(stopCtx)
+	return errors.Join(err, s.DB.Close())
+}

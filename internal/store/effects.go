@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Effect is a write an action asks for; the engine applies it in the transaction that records the step, so
+// the write and the step's completion commit together or not at all.
+type Effect interface {
+	Apply(ctx context.Context, tx *gorm.DB) error
+}
+
+// InsertOnce inserts a row unless a row with the same value in the unique column exists already: the outbox
+// and CRM tasks use it with their idempotency key.
+type InsertOnce struct {
+	Row          any
+	UniqueColumn string
+}
+
+// Apply implements Effect.
+func (e InsertOnce) Apply(ctx context.Context, tx *gorm.DB) error {
+	err := tx.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: e.UniqueColumn}},
+		DoNothing: true,
+	}).Create(e.Row).Error
+	if err != nil {
+		return fmt.Errorf("insert %T: %w", e.Row, err)
+	}
+	return nil
+}
+
+// Insert inserts a row.
+type Insert struct{ Row any }
+
+// Apply implements Effect.
+func (e Insert) Apply(ctx context.Context, tx *gorm.DB) error {
+	if err := tx.WithContext(ctx).Create(e.Row).Error; err != nil {
+		return fmt.Errorf("insert %T: %w", e.Row, err)
+	}
+	return nil
+}

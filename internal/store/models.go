@@ -1,0 +1,183 @@
+package store
+
+import "time"
+
+// User is a person who signs in: an admin, a manager or a rep.
+type User struct {
+	ID           int64 `gorm:"primaryKey"`
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash string
+	DisabledAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// APIToken is a bearer token; only its SHA-256 hash is stored.
+type APIToken struct {
+	ID         int64 `gorm:"primaryKey"`
+	UserID     int64
+	Name       string
+	TokenHash  string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// TableName keeps GORM from guessing "api_tokens" differently.
+func (APIToken) TableName() string { return "api_tokens" }
+
+// Workflow is a workflow with its versions' bookkeeping; the definitions live in WorkflowVersion.
+type Workflow struct {
+	ID            string `gorm:"primaryKey"`
+	Name          string
+	Description   string
+	Enabled       bool
+	ActiveVersion *int
+	LatestVersion int
+	TriggerType   string
+	TriggerEvent  string
+	CreatedBy     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// WorkflowVersion is one immutable version of a workflow's definition.
+type WorkflowVersion struct {
+	WorkflowID  string `gorm:"primaryKey"`
+	Version     int    `gorm:"primaryKey;autoIncrement:false"`
+	Definition  JSON
+	Status      string
+	CreatedBy   string
+	CreatedAt   time.Time
+	PublishedAt *time.Time
+}
+
+// Version statuses.
+const (
+	VersionDraft     = "draft"
+	VersionPublished = "published"
+	VersionArchived  = "archived"
+)
+
+// Execution is one run of a workflow version. Revision guards every change: a writer updates only the revision
+// it read, so two workers can never both commit a transition.
+type Execution struct {
+	ID              string `gorm:"primaryKey"`
+	WorkflowID      string
+	WorkflowVersion int
+	Status          string
+	StartedAt       time.Time
+	CompletedAt     *time.Time
+	UpdatedAt       time.Time
+	CurrentStep     string
+	Variables       JSON
+	Outputs         JSON
+	State           JSON
+	Error           string
+	FailedStep      string
+	WaitingUntil    *time.Time
+	TriggerType     string
+	TriggerRef      string
+	StartedBy       string
+	Revision        int64
+}
+
+// LogRow is one WorkflowLogEntry of an execution.
+type LogRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	ExecutionID string
+	Timestamp   time.Time
+	StepID      string
+	StepName    string
+	Action      string
+	Message     string
+	Data        JSON
+}
+
+// TableName implements gorm's Tabler.
+func (LogRow) TableName() string { return "execution_log" }
+
+// HumanTask is a task a person completes with a form to let an execution go on.
+type HumanTask struct {
+	ID          string `gorm:"primaryKey"`
+	ExecutionID string
+	WorkflowID  string
+	StepID      string
+	Activation  int64
+	Assignee    string
+	AssigneeID  *int64
+	Title       string
+	Description string
+	FormFields  JSON
+	DueAt       *time.Time
+	Status      string
+	Values      JSON `gorm:"column:values"`
+	CompletedBy string
+	CompletedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// CRMTask is a to-do for a rep in the CRM (the create_task action writes them).
+type CRMTask struct {
+	ID             string `gorm:"primaryKey"`
+	Title          string
+	Description    string
+	AssigneeID     *int64
+	Priority       string
+	DueAt          *time.Time
+	Status         string
+	ExecutionID    *string
+	StepID         string
+	IdempotencyKey *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (CRMTask) TableName() string { return "crm_tasks" }
+
+// EmailTemplate is a named subject and body, both {{ }} templates.
+type EmailTemplate struct {
+	Name      string `gorm:"primaryKey"`
+	Subject   string
+	Body      string
+	UpdatedAt time.Time
+}
+
+// Mail is one message in the outbox, unique on its idempotency key.
+type Mail struct {
+	ID             string `gorm:"primaryKey"`
+	IdempotencyKey string
+	ExecutionID    *string
+	StepID         string
+	Template       string
+	ToAddress      string
+	Subject        string
+	Body           string
+	Status         string
+	Attempts       int
+	LastError      string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (Mail) TableName() string { return "mail_outbox" }
+
+// Mail statuses.
+const (
+	MailQueued  = "queued"
+	MailSent    = "sent"
+	MailFailed  = "failed"
+	MailNotSent = "not_sent"
+)
+
+// Models lists every model, for the test that checks them against the migrated schema.
+func Models() []any {
+	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
+		&CRMTask{}, &EmailTemplate{}, &Mail{}}
+}

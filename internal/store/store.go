@@ -1,0 +1,174 @@
+// Package store owns the database: opening PostgreSQL or the embedded SQLite file, migrating it (our goose
+// migrations and River's), the GORM models, and the transaction helpers the rest of the code commits through.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect is the kind of database.
+type Dialect string
+
+// Dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is an open database.
+type DB struct {
+	Gorm    *gorm.DB
+	SQL     *sql.DB
+	Pool    *pgxpool.Pool // PostgreSQL only: River's listener uses it
+	Dialect Dialect
+	// Path of the SQLite file; empty for PostgreSQL.
+	Path   string
+	unlock func()
+}
+
+// DefaultURL is the embedded database used when no URL is configured.
+const DefaultURL = "sqlite://./data/pantryflow.db"
+
+// Open connects to url: postgres:// or postgresql:// for PostgreSQL, sqlite://PATH (or a plain file path)
+// for SQLite. A SQLite file is locked so a second process on it is refused with a clear message.
+func Open(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
+		return openPostgres(ctx, rawURL)
+	}
+	return openSQLite(ctx, sqlitePath(rawURL))
+}
+
+func sqlitePath(rawURL string) string {
+	if p, ok := strings.CutPrefix(rawURL, "sqlite://"); ok {
+		return p
+	}
+	if p, ok := strings.CutPrefix(rawURL, "sqlite:"); ok {
+		return p
+	}
+	return rawURL
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Default.LogMode(logger.Silent),
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("PANTRYFLOW_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if cfg.MaxConns < 20 {
+		cfg.MaxConns = 20
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", redact(rawURL), err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open PostgreSQL: %w", err)
+	}
+	return &DB{Gorm: gdb, SQL: sqlDB, Pool: pool, Dialect: Postgres, unlock: func() {}}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create the database folder %s: %w", dir, err)
+		}
+	}
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	gdb, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer, and River advises a single connection for it.
+	sqlDB.SetMaxOpenConns(1)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		unlock()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	return &DB{Gorm: gdb, SQL: sqlDB, Dialect: SQLite, Path: path, unlock: unlock}, nil
+}
+
+// Close closes the connections and releases the SQLite lock.
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	if db.unlock != nil {
+		db.unlock()
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// Tx runs fn in a transaction; the *sql.Tx underneath is available through SQLTx for River.
+func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.Gorm.WithContext(ctx).Transaction(fn)
+}
+
+// SQLTx is the database/sql transaction under a GORM transaction, for River's InsertTx and JobCompleteTx.
+func SQLTx(tx *gorm.DB) *sql.Tx {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		panic(fmt.Sprintf("store: not inside a transaction (conn pool is %T)", tx.Statement.ConnPool))
+	}
+	return sqlTx
+}
+
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,123 @@
+// Package storetest gives tests fresh, migrated databases: SQLite always, PostgreSQL when
+// PANTRYFLOW_TEST_DATABASE_URL is set (and then required when CI=true), so one suite covers both.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for creating test databases
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+)
+
+// EnvURL names the variable holding the PostgreSQL server for tests.
+const EnvURL = "PANTRYFLOW_TEST_DATABASE_URL"
+
+// Quiet is a logger that drops everything below errors, for tests.
+func Quiet() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Each runs fn as a subtest on every available database.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, SQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, Postgres(t))
+	})
+}
+
+// SQLite opens a fresh, migrated SQLite database in a temporary folder.
+func SQLite(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, "sqlite://"+filepath.Join(t.TempDir(), "pantryflow.db"))
+}
+
+// SQLiteURL is a database URL for a fresh SQLite file (not opened).
+func SQLiteURL(t testing.TB) string {
+	t.Helper()
+	return "sqlite://" + filepath.Join(t.TempDir(), "pantryflow.db")
+}
+
+func open(t testing.TB, url string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, url, Quiet())
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(ctx, Quiet()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// PostgresURL creates an empty database on the test server and returns its URL; it skips the test when no
+// server is configured, and fails it when CI=true (CI must run the PostgreSQL tests).
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set, but CI=true requires the PostgreSQL tests to run", EnvURL)
+		}
+		t.Skipf("%s is not set; skipping the PostgreSQL run", EnvURL)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", EnvURL, err)
+	}
+	defer admin.Close()
+	name := "pftest_" + randomHex(8)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvURL, err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Postgres opens a fresh, migrated PostgreSQL database (see PostgresURL).
+func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+// URLs lists a fresh database URL per available dialect, by name: "sqlite" always, "postgres" when configured.
+func URLs(t *testing.T) map[string]func(t *testing.T) string {
+	return map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return SQLiteURL(t) },
+		"postgres": func(t *testing.T) string { return PostgresURL(t) },
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,167 @@
+package workflow
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var (
+	identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	stepIDRE     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
+)
+
+// Limits on a definition's size, so one workflow cannot exhaust the server.
+const (
+	MaxSteps       = 500
+	MaxRetryCount  = 25
+	MaxRetryDelay  = 7 * 24 * 3600 // seconds
+	MaxDelay       = 366 * 24 * 3600
+	maxNameLength  = 200
+	maxFormFields  = 50
+	maxSelectItems = 200
+)
+
+// reservedNames cannot be variable names: expressions use them for step outputs and helpers.
+var reservedNames = []string{"steps", "now", "date", "duration", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "nil", "true", "false"}
+
+// Validate reports every problem of a definition at once; nil means it is valid.
+func Validate(def *Definition, env Environment) Problems {
+	_, problems := Compile(def, env)
+	return problems
+}
+
+// Compile checks a definition and returns its Plan, or every problem found.
+func Compile(def *Definition, env Environment) (*Plan, Problems) {
+	c := &compiler{def: def, env: env, plan: &Plan{Def: def, Steps: map[string]*PlanStep{}}}
+	c.header()
+	c.variables()
+	c.trigger()
+	c.steps()
+	c.graph()
+	if len(c.problems.items) > 0 {
+		return nil, c.problems.items
+	}
+	return c.plan, nil
+}
+
+type compiler struct {
+	def      *Definition
+	env      Environment
+	plan     *Plan
+	problems problemList
+	declared []string
+	stepIDs  map[string]int
+}
+
+func (c *compiler) header() {
+	if strings.TrimSpace(c.def.Name) == "" {
+		c.problems.add("name", "", "the workflow needs a name")
+	} else if len(c.def.Name) > maxNameLength {
+		c.problems.add("name", "", "the name is %d characters long; keep it under %d", len(c.def.Name), maxNameLength)
+	}
+	if c.def.ID != "" && !stepIDRE.MatchString(c.def.ID) {
+		c.problems.add("id", "", "the id %q may only hold letters, digits, _ and -", c.def.ID)
+	}
+	if len(c.def.Steps) == 0 {
+		c.problems.add("steps", "", "the workflow has no steps; add at least one")
+	}
+	if len(c.def.Steps) > MaxSteps {
+		c.problems.add("steps", "", "the workflow has %d steps; the limit is %d", len(c.def.Steps), MaxSteps)
+	}
+}
+
+func (c *compiler) variables() {
+	seen := map[string]bool{}
+	for i, v := range c.def.Variables {
+		path := fmt.Sprintf("variables[%d]", i)
+		switch {
+		case v.Name == "":
+			c.problems.add(path+".name", "", "the variable needs a name")
+			continue
+		case !identifierRE.MatchString(v.Name):
+			c.problems.add(path+".name", "", "variable name %q may only hold letters, digits and _, and must not start with a digit", v.Name)
+		case slices.Contains(reservedNames, v.Name):
+			c.problems.add(path+".name", "", "%q is a reserved word in expressions; choose another variable name", v.Name)
+		case seen[v.Name]:
+			c.problems.add(path+".name", "", "variable %q is declared twice", v.Name)
+		}
+		seen[v.Name] = true
+		if !slices.Contains(variableTypes, v.Type) {
+			c.problems.add(path+".type", "", "variable %q has type %q; use one of %s", v.Name, v.Type, strings.Join(variableTypes, ", "))
+		}
+		c.declared = append(c.declared, v.Name)
+	}
+}
+
+func (c *compiler) isDeclared(name string) bool { return slices.Contains(c.declared, name) }
+
+func (c *compiler) trigger() {
+	t := c.def.Trigger
+	tp := TriggerPlan{Type: t.Type}
+	cfg := config{m: t.Configuration, path: "trigger.configuration", problems: &c.problems}
+	switch t.Type {
+	case TriggerManual:
+		cfg.only()
+	case TriggerEvent:
+		tp.Event = cfg.requiredString("event", "the event that starts the workflow (for example lead_qualified)")
+		if tp.Event != "" && !identifierRE.MatchString(tp.Event) {
+			c.problems.add(cfg.path+".event", "", "event name %q may only hold letters, digits and _", tp.Event)
+		}
+		if src := cfg.optionalString("filter"); src != "" {
+			expr, err := c.env.CompileExpression(src, c.declared, true)
+			if err != nil {
+				c.problems.addExpr(cfg.path+".filter", "", "the event filter", err)
+			}
+			tp.Filter = expr
+		}
+		cfg.only("event", "filter")
+	case TriggerScheduled:
+		tp.Cron = cfg.requiredString("cron", `a schedule such as "0 9 * * 1-5" or "@daily"`)
+		tp.Timezone = cfg.optionalString("timezone")
+		if tp.Timezone == "" {
+			tp.Timezone = "UTC"
+		}
+		if tp.Cron != "" {
+			if err := c.env.CheckSchedule(tp.Cron, tp.Timezone); err != nil {
+				c.problems.add(cfg.path+".cron", "", "%v", err)
+			}
+		}
+		tp.CatchUp = cfg.optionalString("catchUp")
+		switch tp.CatchUp {
+		case "":
+			tp.CatchUp = "once"
+		case "once", "skip":
+		default:
+			c.problems.add(cfg.path+".catchUp", "", `catchUp is %q; use "once" (run one missed fire after downtime) or "skip"`, tp.CatchUp)
+		}
+		if raw, ok := t.Configuration["variables"]; ok {
+			m, isMap := raw.(map[string]any)
+			if !isMap {
+				c.problems.add(cfg.path+".variables", "", "variables must be an object of variable name to value")
+			}
+			for name := range m {
+				if !c.isDeclared(name) {
+					c.problems.add(cfg.path+".variables."+name, "", "%q is not a declared variable", name)
+				}
+			}
+			tp.Variables = m
+		}
+		cfg.only("cron", "timezone", "catchUp", "variables")
+	case TriggerWebhook:
+		if raw, ok := t.Configuration["requireSignature"]; ok {
+			b, isBool := raw.(bool)
+			if !isBool {
+				c.problems.add(cfg.path+".requireSignature", "", "requireSignature must be true or false")
+			}
+			tp.Unsigned = isBool && !b
+		}
+		cfg.only("requireSignature")
+	case "":
+		c.problems.add("trigger.type", "", "the trigger needs a type: manual, scheduled, event or webhook")
+	default:
+		c.problems.add("trigger.type", "", "unknown trigger type %q; use manual, scheduled, event or webhook", t.Type)
+	}
+	c.plan.Trigger = tp
+}

@@ -1,0 +1,386 @@
+package workflow
+
+import (
+	"fmt"
+	"net/mail"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+func (c *compiler) steps() {
+	c.stepIDs = map[string]int{}
+	for i, s := range c.def.Steps {
+		path := fmt.Sprintf("steps[%d]", i)
+		switch {
+		case s.ID == "":
+			c.problems.add(path+".id", "", "step %d has no id", i+1)
+			continue
+		case !stepIDRE.MatchString(s.ID):
+			c.problems.add(path+".id", s.ID, "step id %q may only hold letters, digits, _ and -", s.ID)
+		}
+		if first, dup := c.stepIDs[s.ID]; dup {
+			c.problems.add(path+".id", s.ID, "step id %q is used twice (steps %d and %d)", s.ID, first+1, i+1)
+			continue
+		}
+		c.stepIDs[s.ID] = i
+	}
+	for i := range c.def.Steps {
+		s := &c.def.Steps[i]
+		if s.ID == "" || c.stepIDs[s.ID] != i {
+			continue
+		}
+		if ps := c.step(i, s); ps != nil {
+			c.plan.Steps[s.ID] = ps
+		}
+	}
+	if len(c.def.Steps) > 0 {
+		c.plan.Entry = c.def.Steps[0].ID
+	}
+}
+
+func (c *compiler) step(i int, s *Step) *PlanStep {
+	path := fmt.Sprintf("steps[%d]", i)
+	ps := &PlanStep{ID: s.ID, Name: s.Name, Type: s.Type, Index: i, Next: s.NextSteps}
+	if strings.TrimSpace(s.Name) == "" {
+		c.problems.add(path+".name", s.ID, "step %q needs a name", s.ID)
+	}
+	cfg := config{m: s.Configuration, path: path + ".configuration", stepID: s.ID, problems: &c.problems}
+	switch s.Type {
+	case StepAction:
+		ps.Action = c.action(s, cfg)
+	case StepCondition:
+		ps.Condition = c.condition(s, cfg)
+		if len(s.NextSteps) > 0 {
+			c.problems.add(path+".nextSteps", s.ID, "condition %q must not have nextSteps: put the following steps in trueSteps and falseSteps", s.ID)
+		}
+	case StepParallel:
+		ps.Parallel = cfg.stepList("parallelSteps")
+		if len(ps.Parallel) == 0 {
+			c.problems.add(cfg.p("parallelSteps"), s.ID, "parallel step %q needs at least one step in parallelSteps", s.ID)
+		}
+		cfg.only("parallelSteps")
+	case StepHumanTask:
+		ps.Human = c.humanTask(s, cfg)
+	case StepDelay:
+		ps.Delay = c.delay(s, cfg)
+	case "":
+		c.problems.add(path+".type", s.ID, "step %q has no type; use action, condition, parallel, human_task or delay", s.ID)
+	default:
+		c.problems.add(path+".type", s.ID, "step %q has unknown type %q; use action, condition, parallel, human_task or delay", s.ID, s.Type)
+	}
+	c.errorHandling(path, s, ps)
+	return ps
+}
+
+func (c *compiler) errorHandling(path string, s *Step, ps *PlanStep) {
+	ps.OnError = OnErrorFail
+	eh := s.ErrorHandling
+	if eh == nil {
+		return
+	}
+	path += ".errorHandling"
+	switch eh.OnError {
+	case OnErrorFail, OnErrorContinue, OnErrorRetry:
+		ps.OnError = eh.OnError
+	case "":
+		c.problems.add(path+".onError", s.ID, "onError is missing; use fail, continue or retry")
+	default:
+		c.problems.add(path+".onError", s.ID, "onError is %q; use fail, continue or retry", eh.OnError)
+	}
+	if eh.RetryCount < 0 || eh.RetryCount > MaxRetryCount {
+		c.problems.add(path+".retryCount", s.ID, "retryCount is %d; use 0 to %d", eh.RetryCount, MaxRetryCount)
+	}
+	if eh.OnError == OnErrorRetry && eh.RetryCount < 1 {
+		c.problems.add(path+".retryCount", s.ID, "onError is retry but retryCount is %d; retry at least once", eh.RetryCount)
+	}
+	if eh.RetryDelay < 0 || eh.RetryDelay > MaxRetryDelay {
+		c.problems.add(path+".retryDelay", s.ID, "retryDelay is %v seconds; use 0 to %d", eh.RetryDelay, MaxRetryDelay)
+	}
+	switch eh.Backoff {
+	case "", "fixed", "exponential":
+	default:
+		c.problems.add(path+".backoff", s.ID, "backoff is %q; use fixed or exponential", eh.Backoff)
+	}
+	ps.RetryCount = eh.RetryCount
+	ps.RetryDelay = time.Duration(eh.RetryDelay * float64(time.Second))
+	ps.Backoff = eh.Backoff
+}
+
+func (c *compiler) action(s *Step, cfg config) *ActionPlan {
+	name := cfg.requiredString("action", "the action to run, one of "+strings.Join(c.env.ActionNames(), ", "))
+	cfg.only("action", "parameters")
+	if name == "" {
+		return nil
+	}
+	spec, ok := c.env.Action(name)
+	if !ok {
+		c.problems.add(cfg.p("action"), s.ID, "unknown action %q; use one of %s", name, strings.Join(c.env.ActionNames(), ", "))
+		return nil
+	}
+	params := map[string]any{}
+	if raw, ok := s.Configuration["parameters"]; ok && raw != nil {
+		m, isMap := raw.(map[string]any)
+		if !isMap {
+			c.problems.add(cfg.p("parameters"), s.ID, "parameters must be an object, not %s", jsonKind(raw))
+			return nil
+		}
+		params = m
+	}
+	ppath := cfg.p("parameters")
+	c.checkParams(s.ID, ppath, spec, params)
+	value, verrs := c.env.CompileValue(params, c.declared)
+	for _, ve := range verrs {
+		e := ve.ExprError
+		c.problems.addExpr(ppath+"."+ve.Path, s.ID, fmt.Sprintf("step %q, parameter %s", s.ID, ve.Path), &e)
+	}
+	if value != nil {
+		c.checkStepRefs(ppath, s.ID, value.StepRefs())
+	}
+	return &ActionPlan{Name: name, Params: value}
+}
+
+func (c *compiler) checkParams(stepID, path string, spec ActionSpec, params map[string]any) {
+	known := make([]string, 0, len(spec.Params))
+	for _, p := range spec.Params {
+		known = append(known, p.Name)
+		v, present := params[p.Name]
+		if !present || v == nil || v == "" {
+			if p.Required {
+				c.problems.add(path+"."+p.Name, stepID, "%s needs the parameter %q: %s", spec.Name, p.Name, p.Description)
+			}
+			continue
+		}
+		c.checkParamKind(stepID, path+"."+p.Name, spec.Name, p, v)
+	}
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !slices.Contains(known, k) {
+			c.problems.add(path+"."+k, stepID, "%s has no parameter %q; its parameters are %s", spec.Name, k, strings.Join(known, ", "))
+		}
+	}
+	if spec.Check != nil {
+		for _, p := range spec.Check(params, checkEnv{c}) {
+			p.Path = path + "." + p.Path
+			p.StepID = stepID
+			c.problems.items = append(c.problems.items, p)
+		}
+	}
+}
+
+func (c *compiler) checkParamKind(stepID, path, action string, p ParamSpec, v any) {
+	s, isString := v.(string)
+	literal := isString && !strings.Contains(s, "{{")
+	switch p.Kind {
+	case ParamText:
+		if !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be text, not %s", action, p.Name, jsonKind(v))
+		}
+	case ParamEmail:
+		if !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be an email address, not %s", action, p.Name, jsonKind(v))
+		} else if literal {
+			if _, err := mail.ParseAddress(s); err != nil {
+				c.problems.add(path, stepID, "%s parameter %q: %q is not an email address", action, p.Name, s)
+			}
+		}
+	case ParamDate:
+		if !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be a date, not %s", action, p.Name, jsonKind(v))
+		} else if literal {
+			if err := c.env.ParseDate(s); err != nil {
+				c.problems.add(path, stepID, "%s parameter %q: %v", action, p.Name, err)
+			}
+		}
+	case ParamObject:
+		if _, ok := v.(map[string]any); !ok && !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be an object, not %s", action, p.Name, jsonKind(v))
+		}
+	case ParamEnum:
+		if literal && !slices.Contains(p.Options, s) {
+			c.problems.add(path, stepID, "%s parameter %q is %q; use one of %s", action, p.Name, s, strings.Join(p.Options, ", "))
+		} else if !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be one of %s", action, p.Name, strings.Join(p.Options, ", "))
+		}
+	case ParamNumber:
+		if _, ok := v.(float64); !ok && !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be a number, not %s", action, p.Name, jsonKind(v))
+		}
+	case ParamVariable:
+		if !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be a variable name", action, p.Name)
+		} else if !c.isDeclared(s) {
+			c.problems.add(path, stepID, "%s parameter %q: %q is not a declared variable", action, p.Name, s)
+		}
+	}
+}
+
+type checkEnv struct{ c *compiler }
+
+func (e checkEnv) IsDeclared(name string) bool          { return e.c.isDeclared(name) }
+func (e checkEnv) EmailTemplateExists(name string) bool { return e.c.env.EmailTemplateExists(name) }
+func (c *compiler) checkStepRefs(path, stepID string, refs []string) {
+	for _, r := range refs {
+		if _, ok := c.stepIDs[r]; !ok {
+			c.problems.add(path, stepID, "steps.%s refers to a step that does not exist", r)
+		}
+	}
+}
+
+func (c *compiler) condition(s *Step, cfg config) *ConditionPlan {
+	cp := &ConditionPlan{
+		Source:     cfg.requiredString("condition", `an expression such as nextAction == "schedule_demo"`),
+		TrueSteps:  cfg.stepList("trueSteps"),
+		FalseSteps: cfg.stepList("falseSteps"),
+	}
+	cfg.only("condition", "trueSteps", "falseSteps")
+	if cp.Source == "" {
+		return cp
+	}
+	expr, err := c.env.CompileExpression(cp.Source, c.declared, true)
+	if err != nil {
+		c.problems.addExpr(cfg.p("condition"), s.ID, fmt.Sprintf("the condition of step %q", s.ID), err)
+		return cp
+	}
+	c.checkStepRefs(cfg.p("condition"), s.ID, expr.StepRefs())
+	cp.Expr = expr
+	return cp
+}
+
+func (c *compiler) humanTask(s *Step, cfg config) *HumanPlan {
+	hp := &HumanPlan{}
+	compile := func(key string, required bool, what string) Value {
+		var src string
+		if required {
+			src = cfg.requiredString(key, what)
+		} else {
+			src = cfg.optionalString(key)
+		}
+		if src == "" {
+			return nil
+		}
+		v, errs := c.env.CompileValue(src, c.declared)
+		for _, ve := range errs {
+			e := ve.ExprError
+			c.problems.addExpr(cfg.p(key), s.ID, fmt.Sprintf("step %q, %s", s.ID, key), &e)
+		}
+		return v
+	}
+	hp.Assignee = compile("assignee", true, "who does the task (an email address or {{lead.assignedTo}})")
+	hp.Title = compile("title", true, "what the task is called in the inbox")
+	hp.Description = compile("description", false, "")
+	hp.DueDate = compile("dueDate", false, "")
+	if due := cfg.optionalString("dueDate"); due != "" && !strings.Contains(due, "{{") {
+		if err := c.env.ParseDate(due); err != nil {
+			c.problems.add(cfg.p("dueDate"), s.ID, "%v", err)
+		}
+	}
+	hp.FormFields = c.formFields(s, cfg)
+	cfg.only("assignee", "title", "description", "dueDate", "formFields")
+	return hp
+}
+
+func (c *compiler) formFields(s *Step, cfg config) []FormField {
+	raw, ok := s.Configuration["formFields"]
+	if !ok || raw == nil {
+		return nil
+	}
+	items, ok := raw.([]any)
+	if !ok {
+		c.problems.add(cfg.p("formFields"), s.ID, "formFields must be a list of fields, not %s", jsonKind(raw))
+		return nil
+	}
+	if len(items) > maxFormFields {
+		c.problems.add(cfg.p("formFields"), s.ID, "the form has %d fields; the limit is %d", len(items), maxFormFields)
+	}
+	fields := make([]FormField, 0, len(items))
+	seen := map[string]bool{}
+	for i, it := range items {
+		fc := config{path: fmt.Sprintf("%s[%d]", cfg.p("formFields"), i), stepID: s.ID, problems: &c.problems}
+		m, ok := it.(map[string]any)
+		if !ok {
+			c.problems.add(fc.path, s.ID, "a form field must be an object with name and type, not %s", jsonKind(it))
+			continue
+		}
+		fc.m = m
+		f := FormField{
+			Name:  fc.requiredString("name", "the variable the value is stored in"),
+			Type:  fc.requiredString("type", "one of "+strings.Join(fieldTypes, ", ")),
+			Label: fc.optionalString("label"),
+			Help:  fc.optionalString("help"),
+		}
+		if r, ok := m["required"]; ok {
+			b, isBool := r.(bool)
+			if !isBool {
+				c.problems.add(fc.p("required"), s.ID, "required must be true or false")
+			}
+			f.Required = b
+		}
+		if f.Name != "" {
+			switch {
+			case !identifierRE.MatchString(f.Name):
+				c.problems.add(fc.p("name"), s.ID, "field name %q may only hold letters, digits and _", f.Name)
+			case seen[f.Name]:
+				c.problems.add(fc.p("name"), s.ID, "the form has two fields named %q", f.Name)
+			case !c.isDeclared(f.Name):
+				c.problems.add(fc.p("name"), s.ID, "field %q stores its value in variable %q, which is not declared; add it to the variables", f.Name, f.Name)
+			}
+			seen[f.Name] = true
+		}
+		if f.Type != "" && !slices.Contains(fieldTypes, f.Type) {
+			c.problems.add(fc.p("type"), s.ID, "field %q has unknown type %q; use one of %s", f.Name, f.Type, strings.Join(fieldTypes, ", "))
+		}
+		opts := fc.stepList("options")
+		if f.Type == FieldSelect {
+			if len(opts) == 0 {
+				c.problems.add(fc.p("options"), s.ID, "select field %q needs options to choose from", f.Name)
+			}
+			if len(opts) > maxSelectItems {
+				c.problems.add(fc.p("options"), s.ID, "select field %q has %d options; the limit is %d", f.Name, len(opts), maxSelectItems)
+			}
+			for j, o := range opts {
+				if slices.Index(opts, o) != j {
+					c.problems.add(fc.p("options"), s.ID, "select field %q lists option %q twice", f.Name, o)
+				}
+			}
+		} else if len(opts) > 0 {
+			c.problems.add(fc.p("options"), s.ID, "only select fields have options; field %q is %s", f.Name, f.Type)
+		}
+		f.Options = opts
+		fc.only("name", "label", "type", "required", "options", "help")
+		fields = append(fields, f)
+	}
+	return fields
+}
+
+func (c *compiler) delay(s *Step, cfg config) *DelayPlan {
+	dp := &DelayPlan{}
+	secs, hasDuration := cfg.number("duration")
+	until := cfg.optionalString("until")
+	cfg.only("duration", "until")
+	switch {
+	case hasDuration && until != "":
+		c.problems.add(cfg.path, s.ID, "delay %q has both duration and until; keep one", s.ID)
+	case hasDuration:
+		if secs <= 0 || secs > MaxDelay {
+			c.problems.add(cfg.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", s.ID, secs, MaxDelay)
+		}
+		dp.Duration = time.Duration(secs * float64(time.Second))
+	case until != "":
+		expr, err := c.env.CompileExpression(until, c.declared, false)
+		if err != nil {
+			c.problems.addExpr(cfg.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
+		}
+		dp.Until = expr
+	default:
+		if _, present := s.Configuration["duration"]; !present {
+			c.problems.add(cfg.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", s.ID)
+		}
+	}
+	return dp
+}

@@ -1,0 +1,174 @@
+package workflow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// edgeList is one list of successor ids of a step, with the JSON path it came from.
+type edgeList struct {
+	path string
+	ids  []string
+}
+
+func (c *compiler) edgeLists(i int, ps *PlanStep) []edgeList {
+	base := fmt.Sprintf("steps[%d]", i)
+	lists := []edgeList{{base + ".nextSteps", ps.Next}}
+	if ps.Condition != nil {
+		lists = append(lists,
+			edgeList{base + ".configuration.trueSteps", ps.Condition.TrueSteps},
+			edgeList{base + ".configuration.falseSteps", ps.Condition.FalseSteps})
+	}
+	if ps.Parallel != nil {
+		lists = append(lists, edgeList{base + ".configuration.parallelSteps", ps.Parallel})
+	}
+	return lists
+}
+
+// Successors lists every step a step can lead to, in order, without duplicates.
+func (p *Plan) Successors(id string) []string {
+	ps := p.Steps[id]
+	if ps == nil {
+		return nil
+	}
+	var out []string
+	add := func(ids []string) {
+		for _, s := range ids {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	add(ps.Parallel)
+	if ps.Condition != nil {
+		add(ps.Condition.TrueSteps)
+		add(ps.Condition.FalseSteps)
+	}
+	add(ps.Next)
+	return out
+}
+
+func (c *compiler) graph() {
+	if len(c.plan.Steps) == 0 {
+		return
+	}
+	for i := range c.def.Steps {
+		ps := c.plan.Steps[c.def.Steps[i].ID]
+		if ps == nil || ps.Index != i {
+			continue
+		}
+		for _, l := range c.edgeLists(i, ps) {
+			for j, id := range l.ids {
+				p := fmt.Sprintf("%s[%d]", l.path, j)
+				switch {
+				case id == "":
+					c.problems.add(p, ps.ID, "an empty step id")
+				case slices.Index(l.ids, id) != j:
+					c.problems.add(p, ps.ID, "step %q is listed twice", id)
+				case c.plan.Steps[id] == nil:
+					if _, exists := c.stepIDs[id]; !exists {
+						c.problems.add(p, ps.ID, "step %q leads to %q, which does not exist", ps.ID, id)
+					}
+				}
+			}
+		}
+	}
+	c.reachability()
+	c.loops()
+}
+
+func (c *compiler) reachability() {
+	entry := c.def.Steps[0].ID
+	if c.plan.Steps[entry] == nil {
+		return
+	}
+	seen := map[string]bool{entry: true}
+	queue := []string{entry}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, next := range c.plan.Successors(id) {
+			if !seen[next] && c.plan.Steps[next] != nil {
+				seen[next] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	for i, s := range c.def.Steps {
+		if s.ID != "" && !seen[s.ID] && c.stepIDs[s.ID] == i {
+			c.problems.add(fmt.Sprintf("steps[%d]", i), s.ID, "step %q can never run: no step leads to it from the first step %q", s.ID, entry)
+		}
+	}
+}
+
+// loops reports cycles that contain no delay or human task: such a loop would run forever without pause.
+func (c *compiler) loops() {
+	for _, scc := range c.stronglyConnected() {
+		if len(scc) == 1 && !slices.Contains(c.plan.Successors(scc[0]), scc[0]) {
+			continue
+		}
+		paused := false
+		for _, id := range scc {
+			if t := c.plan.Steps[id].Type; t == StepDelay || t == StepHumanTask {
+				paused = true
+			}
+		}
+		if !paused {
+			slices.SortFunc(scc, func(a, b string) int { return c.plan.Steps[a].Index - c.plan.Steps[b].Index })
+			first := c.plan.Steps[scc[0]]
+			c.problems.add(fmt.Sprintf("steps[%d]", first.Index), first.ID,
+				"steps %s form a loop without a delay or human task, so it would run forever; add a delay or a way out",
+				strings.Join(scc, " → "))
+		}
+	}
+}
+
+// stronglyConnected is Tarjan's algorithm over the planned steps, in definition order.
+func (c *compiler) stronglyConnected() [][]string {
+	index := map[string]int{}
+	low := map[string]int{}
+	onStack := map[string]bool{}
+	var stack []string
+	var out [][]string
+	next := 0
+	var visit func(id string)
+	visit = func(id string) {
+		index[id], low[id] = next, next
+		next++
+		stack = append(stack, id)
+		onStack[id] = true
+		for _, w := range c.plan.Successors(id) {
+			if c.plan.Steps[w] == nil {
+				continue
+			}
+			if _, seen := index[w]; !seen {
+				visit(w)
+				low[id] = min(low[id], low[w])
+			} else if onStack[w] {
+				low[id] = min(low[id], index[w])
+			}
+		}
+		if low[id] == index[id] {
+			var scc []string
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				scc = append(scc, w)
+				if w == id {
+					break
+				}
+			}
+			out = append(out, scc)
+		}
+	}
+	for _, s := range c.def.Steps {
+		if c.plan.Steps[s.ID] != nil {
+			if _, seen := index[s.ID]; !seen {
+				visit(s.ID)
+			}
+		}
+	}
+	return out
+}

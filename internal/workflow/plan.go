@@ -1,0 +1,182 @@
+package workflow
+
+import "time"
+
+// Expr is a compiled expression (the expression package's Program satisfies it).
+type Expr interface {
+	Run(vars map[string]any) (any, error)
+	Names() []string
+	StepRefs() []string
+}
+
+// Value is a compiled template value: a string, map or list whose strings may hold {{ }} templates.
+type Value interface {
+	Render(vars map[string]any) (any, error)
+	Names() []string
+	StepRefs() []string
+}
+
+// ExprError is an expression problem with a 1-based position in the expression's source.
+type ExprError struct {
+	Position int
+	Message  string
+	Hint     string
+}
+
+// ValueError is a template problem at a path inside a value ("data.firstName").
+type ValueError struct {
+	Path string
+	ExprError
+}
+
+// ParamKind says what an action parameter holds, so validation and the designer treat it right.
+type ParamKind string
+
+// Parameter kinds.
+const (
+	ParamText     ParamKind = "text"     // a string, may hold templates
+	ParamEmail    ParamKind = "email"    // an address or a template producing one
+	ParamDate     ParamKind = "date"     // absolute or relative ("+2 days"), may hold templates
+	ParamObject   ParamKind = "object"   // a JSON object whose strings may hold templates
+	ParamAny      ParamKind = "any"      // any JSON value
+	ParamEnum     ParamKind = "enum"     // one of Options
+	ParamNumber   ParamKind = "number"   // a number
+	ParamVariable ParamKind = "variable" // the name of a declared variable
+)
+
+// ParamSpec describes one parameter of an action.
+type ParamSpec struct {
+	Name        string    `json:"name"`
+	Kind        ParamKind `json:"kind"`
+	Required    bool      `json:"required"`
+	Options     []string  `json:"options,omitempty"`
+	Description string    `json:"description"`
+}
+
+// ActionSpec describes an action for validation and the designer.
+type ActionSpec struct {
+	Name        string      `json:"name"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Params      []ParamSpec `json:"params"`
+	// Check looks at the literal parameter values beyond their kinds; it returns problems as path → message.
+	Check func(params map[string]any, env CheckEnv) []Problem `json:"-"`
+}
+
+// CheckEnv is what an action's Check may ask about the workflow it is in.
+type CheckEnv interface {
+	IsDeclared(variable string) bool
+	EmailTemplateExists(name string) bool
+}
+
+// Environment is what validation needs from outside this package.
+type Environment interface {
+	Action(name string) (ActionSpec, bool)
+	ActionNames() []string
+	CompileExpression(src string, names []string, boolean bool) (Expr, *ExprError)
+	CompileValue(v any, names []string) (Value, []ValueError)
+	CheckSchedule(cron, timezone string) error
+	ParseDate(s string) error
+	EmailTemplateExists(name string) bool
+}
+
+// Plan is a valid definition in the form the engine runs: every step typed, every expression compiled.
+type Plan struct {
+	Def     *Definition
+	Entry   string
+	Steps   map[string]*PlanStep
+	Trigger TriggerPlan
+}
+
+// Step returns the planned step with the given id.
+func (p *Plan) Step(id string) *PlanStep { return p.Steps[id] }
+
+// PlanStep is one step with its typed configuration.
+type PlanStep struct {
+	ID    string
+	Name  string
+	Type  string
+	Index int
+	Next  []string
+
+	Action    *ActionPlan
+	Condition *ConditionPlan
+	Parallel  []string
+	Human     *HumanPlan
+	Delay     *DelayPlan
+
+	OnError    string
+	RetryCount int
+	RetryDelay time.Duration
+	Backoff    string
+}
+
+// ActionPlan is an action step's action and its compiled parameters (a map).
+type ActionPlan struct {
+	Name   string
+	Params Value
+}
+
+// ConditionPlan is a condition step.
+type ConditionPlan struct {
+	Expr       Expr
+	Source     string
+	TrueSteps  []string
+	FalseSteps []string
+}
+
+// HumanPlan is a human task step.
+type HumanPlan struct {
+	Assignee    Value
+	Title       Value
+	Description Value
+	DueDate     Value // nil when the task has no due date
+	FormFields  []FormField
+}
+
+// DelayPlan waits Duration, or until the time Until evaluates to.
+type DelayPlan struct {
+	Duration time.Duration
+	Until    Expr
+}
+
+// TriggerPlan is the checked trigger.
+type TriggerPlan struct {
+	Type string
+	// event
+	Event  string
+	Filter Expr
+	// scheduled
+	Cron      string
+	Timezone  string
+	CatchUp   string
+	Variables map[string]any
+	// webhook
+	Unsigned bool
+}
+
+// RetryDelayFor is the wait before attempt number next (2 for the first retry). Exponential backoff doubles the
+// base delay for each earlier retry, capped at a day.
+func (s *PlanStep) RetryDelayFor(next int) time.Duration {
+	d := s.RetryDelay
+	if s.Backoff == "exponential" {
+		for i := 2; i < next && d < 24*time.Hour; i++ {
+			d *= 2
+		}
+		if d > 24*time.Hour {
+			d = 24 * time.Hour
+		}
+	}
+	return d
+}
+
+// Successors are the steps that follow a step that completed: the condition's branch or nextSteps.
+func (s *PlanStep) Successors(conditionResult bool) []string {
+	if s.Condition != nil {
+		if conditionResult {
+			return s.Condition.TrueSteps
+		}
+		return s.Condition.FalseSteps
+	}
+	return s.Next
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// ErrorBody is every API error: a sentence for people, and the fields it is about.
+type ErrorBody struct {
+	Error   string       `json:"error"`
+	Details []app.Detail `json:"details,omitempty"`
+}
+
+// errorResponse maps an error to its status code and body. Anything unexpected is a 500 whose details stay in
+// the log.
+func errorResponse(err error) (int, ErrorBody) {
+	var (
+		verr *app.ValidationError
+		aerr *app.Error
+		derr *workflow.DecodeError
+		herr *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &verr):
+		return http.StatusUnprocessableEntity, ErrorBody{Error: verr.Message, Details: verr.Details}
+	case errors.As(err, &aerr):
+		code := http.StatusInternalServerError
+		switch {
+		case errors.Is(aerr.Kind, app.ErrNotFound):
+			code = http.StatusNotFound
+		case errors.Is(aerr.Kind, app.ErrConflict):
+			code = http.StatusConflict
+		case errors.Is(aerr.Kind, app.ErrForbidden):
+			code = http.StatusForbidden
+		case errors.Is(aerr.Kind, app.ErrInvalid):
+			code = http.StatusBadRequest
+		}
+		return code, ErrorBody{Error: aerr.Message, Details: aerr.Details}
+	case errors.As(err, &derr):
+		body := ErrorBody{Error: derr.Error()}
+		if derr.Path != "" {
+			body.Details = []app.Detail{{Path: derr.Path, Message: derr.Message}}
+		}
+		return http.StatusBadRequest, body
+	case errors.As(err, &herr):
+		msg, ok := herr.Message.(string)
+		if !ok || msg == "" {
+			msg = http.StatusText(herr.Code)
+		}
+		switch herr.Code {
+		case http.StatusRequestEntityTooLarge:
+			msg = "the request body is larger than the limit of 1 MiB"
+		case http.StatusNotFound:
+			msg = "there is nothing at this address"
+		case http.StatusMethodNotAllowed:
+			msg = "this address does not accept " + "that method"
+		}
+		return herr.Code, ErrorBody{Error: msg}
+	}
+	return http.StatusInternalServerError, ErrorBody{Error: "something went wrong on our side; it has been logged, please try again"}
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, body := errorResponse(err)
+	level := slog.LevelWarn
+	if code >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(c.Request().Context(), level, "request failed", "method", c.Request().Method, "path", c.Path(),
+		"status", code, "error", err)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	_ = c.JSON(code, body)
+}

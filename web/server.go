@@ -1,0 +1,116 @@
+// Package web is Pantryflow's HTTP surface: the route table, thin handlers that bind a request, call one use
+// case and render, the middleware (authentication, role checks, body limits, security headers) and the
+// central error handler.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+// Server serves the API and pages.
+type Server struct {
+	app  *app.App
+	log  *slog.Logger
+	echo *echo.Echo
+	// Ready reports whether the server can take work (the database answers and the engine runs).
+	Ready func(ctx context.Context) error
+}
+
+// Route is one entry of the route table: every route states who may use it.
+type Route struct {
+	Name    string
+	Method  string
+	Path    string
+	Role    auth.Role // the least role allowed; "" means anyone, signed in or not
+	Handler echo.HandlerFunc
+}
+
+// New builds the server and its routes.
+func New(a *app.App, log *slog.Logger) *Server {
+	s := &Server{app: a, log: log, Ready: func(ctx context.Context) error { return a.DB.Ping(ctx) }}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(securityHeaders)
+	for _, r := range s.Routes() {
+		handler := r.Handler
+		if r.Role != "" {
+			handler = s.requireRole(r.Role, handler)
+		}
+		e.Add(r.Method, r.Path, handler).Name = r.Name
+	}
+	s.echo = e
+	return s
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Routes is the route table.
+func (s *Server) Routes() []Route {
+	rep, manager := auth.RoleRep, auth.RoleManager
+	return []Route{
+		{"healthz", http.MethodGet, "/healthz", "", s.healthz},
+		{"readyz", http.MethodGet, "/readyz", "", s.readyz},
+
+		{"api.workflows.create", http.MethodPost, "/api/workflows", manager, s.createWorkflow},
+		{"api.workflows.list", http.MethodGet, "/api/workflows", rep, s.listWorkflows},
+		{"api.workflows.get", http.MethodGet, "/api/workflows/:id", rep, s.getWorkflow},
+		{"api.workflows.update", http.MethodPut, "/api/workflows/:id", manager, s.updateWorkflow},
+		{"api.workflows.publish", http.MethodPost, "/api/workflows/:id/publish", manager, s.publishWorkflow},
+		{"api.workflows.enabled", http.MethodPost, "/api/workflows/:id/enabled", manager, s.setWorkflowEnabled},
+		{"api.workflows.versions", http.MethodGet, "/api/workflows/:id/versions", rep, s.listVersions},
+		{"api.workflows.start", http.MethodPost, "/api/workflows/:id/executions", manager, s.startExecution},
+		{"api.templates.list", http.MethodGet, "/api/templates", rep, s.listTemplates},
+		{"api.templates.get", http.MethodGet, "/api/templates/:id", rep, s.getTemplate},
+		{"api.templates.import", http.MethodPost, "/api/templates/:id/import", manager, s.importTemplate},
+
+		{"api.executions.list", http.MethodGet, "/api/executions", rep, s.listExecutions},
+		{"api.executions.get", http.MethodGet, "/api/executions/:id", rep, s.getExecution},
+		{"api.executions.cancel", http.MethodPost, "/api/executions/:id/cancel", manager, s.cancelExecution},
+		{"api.executions.wake", http.MethodPost, "/api/executions/:id/wake", manager, s.wakeExecution},
+		{"api.executions.retry", http.MethodPost, "/api/executions/:id/retry", manager, s.retryExecution},
+
+		{"api.tasks.list", http.MethodGet, "/api/tasks", rep, s.listTasks},
+		{"api.tasks.get", http.MethodGet, "/api/tasks/:id", rep, s.getTask},
+		{"api.tasks.complete", http.MethodPost, "/api/tasks/:id/complete", rep, s.completeTask},
+
+		{"api.outbox.list", http.MethodGet, "/api/outbox", manager, s.listOutbox},
+	}
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.Ready(c.Request().Context()); err != nil {
+		s.log.Warn("not ready", "error", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": "the database does not answer"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
