@@ -13,10 +13,10 @@ import (
 
 // Error kinds the web layer maps to status codes. Messages are written for the person who made the request.
 var (
-	ErrNotFound  = store.ErrNotFound                      // 404
-	ErrConflict  = errors.New("conflict")                 // 409
-	ErrForbidden = errors.New("not allowed")              // 403
-	ErrInvalid   = errors.New("invalid request")          // 400
+	ErrNotFound  = store.ErrNotFound             // 404
+	ErrConflict  = errors.New("conflict")        // 409
+	ErrForbidden = errors.New("not allowed")     // 403
+	ErrInvalid   = errors.New("invalid request") // 400
 )
 
 // Error is a use-case error with a message for people and its kind for the status code.
@@ -65,4 +65,3 @@ func fieldsError(what string, fe workflow.FieldErrors) error {
 	}
 	return &ValidationError{Message: what, Details: details}
 }
-

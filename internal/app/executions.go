@@ -17,23 +17,23 @@ import (
 // ExecutionView is the seed's WorkflowExecution plus the version it runs on, when it next wakes, its step
 // outputs and its open tasks.
 type ExecutionView struct {
-	ID              string               `json:"id"`
-	WorkflowID      string               `json:"workflowId"`
-	WorkflowName    string               `json:"workflowName"`
-	WorkflowVersion int                  `json:"workflowVersion"`
-	Status          string               `json:"status"`
-	StartedAt       time.Time            `json:"startedAt"`
-	CompletedAt     *time.Time           `json:"completedAt,omitempty"`
-	CurrentStep     string               `json:"currentStep,omitempty"`
-	Variables       map[string]any       `json:"variables"`
-	StepOutputs     map[string]any       `json:"stepOutputs"`
-	ExecutionLog    []workflow.LogEntry  `json:"executionLog"`
-	Error           string               `json:"error,omitempty"`
-	FailedStep      string               `json:"failedStep,omitempty"`
-	WaitingUntil    *time.Time           `json:"waitingUntil,omitempty"`
-	Trigger         TriggerInfo          `json:"trigger"`
-	Tasks           []TaskView           `json:"tasks"`
-	Branches        []engine.Branch      `json:"branches"`
+	ID              string              `json:"id"`
+	WorkflowID      string              `json:"workflowId"`
+	WorkflowName    string              `json:"workflowName"`
+	WorkflowVersion int                 `json:"workflowVersion"`
+	Status          string              `json:"status"`
+	StartedAt       time.Time           `json:"startedAt"`
+	CompletedAt     *time.Time          `json:"completedAt,omitempty"`
+	CurrentStep     string              `json:"currentStep,omitempty"`
+	Variables       map[string]any      `json:"variables"`
+	StepOutputs     map[string]any      `json:"stepOutputs"`
+	ExecutionLog    []workflow.LogEntry `json:"executionLog"`
+	Error           string              `json:"error,omitempty"`
+	FailedStep      string              `json:"failedStep,omitempty"`
+	WaitingUntil    *time.Time          `json:"waitingUntil,omitempty"`
+	Trigger         TriggerInfo         `json:"trigger"`
+	Tasks           []TaskView          `json:"tasks"`
+	Branches        []engine.Branch     `json:"branches"`
 }
 
 // TriggerInfo says how an execution started.

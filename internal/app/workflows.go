@@ -334,4 +334,3 @@ func (a *App) activePlan(ctx context.Context, id string) (*workflow.Plan, error)
 	}
 	return a.Engine.Plan(ctx, id, *wf.ActiveVersion)
 }
-

@@ -34,9 +34,9 @@ type Config struct {
 // setting describes one variable.
 type setting struct {
 	env, flag, usage string
-	str             *string
-	num             *int
-	dur             *time.Duration
+	str              *string
+	num              *int
+	dur              *time.Duration
 }
 
 func (c *Config) settings() []setting {

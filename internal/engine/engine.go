@@ -32,7 +32,8 @@ type Config struct {
 	FetchPollInterval time.Duration // 20ms on PostgreSQL, 50ms on SQLite
 }
 
-func (c Config) withDefaults(d store.Dialect) Config {
+// WithDefaults fills in the defaults for a dialect.
+func (c Config) WithDefaults(d store.Dialect) Config {
 	def := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d
@@ -93,7 +94,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // New builds an engine and its River client; Start runs it.
 func New(deps Deps, cfg Config) (*Engine, error) {
-	cfg = cfg.withDefaults(deps.DB.Dialect)
+	cfg = cfg.WithDefaults(deps.DB.Dialect)
 	e := &Engine{
 		db: deps.DB, actions: deps.Actions, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
 		newID: NewID,

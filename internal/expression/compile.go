@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
@@ -90,7 +91,12 @@ func (e *Engine) compile(src string, names []string, wantBool bool) (*Program, *
 		program:  program,
 		wantBool: wantBool,
 	}
-	p.names, p.stepRefs = collectRefs(root, names)
+	var unknown []*ast.IdentifierNode
+	p.names, p.stepRefs, unknown = collectRefs(root, names)
+	if len(unknown) > 0 {
+		fe := &file.Error{Location: unknown[0].Location(), Message: "unknown name " + unknown[0].Value}
+		return nil, e.compileError(fe, src, rewritten, offsets, names)
+	}
 	return p, nil
 }
 

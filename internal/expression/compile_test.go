@@ -91,6 +91,18 @@ func TestCompileErrors(t *testing.T) {
 			wantMessage: `unknown name "foo": it is not a declared variable`,
 		},
 		{
+			name:        "unknown name inside a helper's arguments",
+			src:         `daysSince(foo) > 3`,
+			wantPos:     11,
+			wantMessage: `unknown name "foo"`,
+		},
+		{
+			name:        "unknown name inside date() in a comparison",
+			src:         `lead.x != nil && date(lastSeen) > now()`,
+			wantPos:     23,
+			wantMessage: `unknown name "lastSeen"`,
+		},
+		{
 			name:        "unknown name after strict equals keeps original position",
 			src:         `nextAction === "x" && foo > 1`,
 			wantPos:     23,

@@ -16,15 +16,6 @@ import (
 // clock is the only source of time.
 var helperNames = [...]string{"now", "duration", "date", "daysAgo", "hoursAgo", "daysSince", "daysUntil"}
 
-func isHelper(name string) bool {
-	for _, h := range helperNames {
-		if h == name {
-			return true
-		}
-	}
-	return false
-}
-
 // dateLayouts are the text forms date() and ParseDate accept, tried in order.
 // Layouts without a zone are read as UTC.
 var dateLayouts = [...]string{

@@ -16,9 +16,12 @@ type refs struct {
 	shadow   map[string]int // let-variables in scope
 	names    map[string]struct{}
 	steps    map[string]struct{}
+	// unknown are identifiers that are neither declared, "steps", nor in scope. expr's type checker misses
+	// some (inside the arguments of our helper functions), so this walk is the final word.
+	unknown []*ast.IdentifierNode
 }
 
-func collectRefs(root ast.Node, declared []string) (names, steps []string) {
+func collectRefs(root ast.Node, declared []string) (names, steps []string, unknown []*ast.IdentifierNode) {
 	r := refs{
 		declared: make(map[string]bool, len(declared)),
 		shadow:   map[string]int{},
@@ -29,7 +32,7 @@ func collectRefs(root ast.Node, declared []string) (names, steps []string) {
 		r.declared[n] = true
 	}
 	r.walk(root)
-	return sortedKeys(r.names), sortedKeys(r.steps)
+	return sortedKeys(r.names), sortedKeys(r.steps), r.unknown
 }
 
 func (r *refs) isEnv(name string) bool { return r.shadow[name] == 0 }
@@ -38,8 +41,12 @@ func (r *refs) walk(node ast.Node) {
 	switch n := node.(type) {
 	case nil:
 	case *ast.IdentifierNode:
-		if n.Value != stepsName && r.declared[n.Value] && r.isEnv(n.Value) {
+		switch {
+		case n.Value == stepsName || n.Value == "$env" || !r.isEnv(n.Value):
+		case r.declared[n.Value]:
 			r.names[n.Value] = struct{}{}
+		default:
+			r.unknown = append(r.unknown, n)
 		}
 	case *ast.MemberNode:
 		if id, ok := n.Node.(*ast.IdentifierNode); ok {
@@ -70,7 +77,9 @@ func (r *refs) walk(node ast.Node) {
 		r.walk(n.From)
 		r.walk(n.To)
 	case *ast.CallNode:
-		r.walk(n.Callee)
+		if _, named := n.Callee.(*ast.IdentifierNode); !named {
+			r.walk(n.Callee) // a named callee is a function, which expr has checked
+		}
 		r.walkAll(n.Arguments)
 	case *ast.BuiltinNode:
 		r.walkAll(n.Arguments)

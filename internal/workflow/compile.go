@@ -2,9 +2,11 @@ package workflow
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 var (
@@ -123,8 +125,13 @@ func (c *compiler) trigger() {
 		if tp.Timezone == "" {
 			tp.Timezone = "UTC"
 		}
+		zone := tp.Timezone
+		if _, err := time.LoadLocation(zone); err != nil {
+			c.problems.add(cfg.path+".timezone", "", "unknown timezone %q; use an IANA name such as Europe/Berlin or America/New_York", zone)
+			zone = "UTC" // still check the cron line
+		}
 		if tp.Cron != "" {
-			if err := c.env.CheckSchedule(tp.Cron, tp.Timezone); err != nil {
+			if err := c.env.CheckSchedule(tp.Cron, zone); err != nil {
 				c.problems.add(cfg.path+".cron", "", "%v", err)
 			}
 		}
@@ -141,7 +148,7 @@ func (c *compiler) trigger() {
 			if !isMap {
 				c.problems.add(cfg.path+".variables", "", "variables must be an object of variable name to value")
 			}
-			for name := range m {
+			for _, name := range slices.Sorted(maps.Keys(m)) { // sorted: problems come in a stable order
 				if !c.isDeclared(name) {
 					c.problems.add(cfg.path+".variables."+name, "", "%q is not a declared variable", name)
 				}

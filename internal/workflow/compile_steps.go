@@ -269,9 +269,17 @@ func (c *compiler) humanTask(s *Step, cfg config) *HumanPlan {
 			e := ve.ExprError
 			c.problems.addExpr(cfg.p(key), s.ID, fmt.Sprintf("step %q, %s", s.ID, key), &e)
 		}
+		if v != nil {
+			c.checkStepRefs(cfg.p(key), s.ID, v.StepRefs())
+		}
 		return v
 	}
 	hp.Assignee = compile("assignee", true, "who does the task (an email address or {{lead.assignedTo}})")
+	if a, _ := s.Configuration["assignee"].(string); a != "" && !strings.Contains(a, "{{") {
+		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != a {
+			c.problems.add(cfg.p("assignee"), s.ID, "the assignee %q is not an email address", a)
+		}
+	}
 	hp.Title = compile("title", true, "what the task is called in the inbox")
 	hp.Description = compile("description", false, "")
 	hp.DueDate = compile("dueDate", false, "")
@@ -335,7 +343,7 @@ func (c *compiler) formFields(s *Step, cfg config) []FormField {
 		if f.Type != "" && !slices.Contains(fieldTypes, f.Type) {
 			c.problems.add(fc.p("type"), s.ID, "field %q has unknown type %q; use one of %s", f.Name, f.Type, strings.Join(fieldTypes, ", "))
 		}
-		opts := fc.stepList("options")
+		opts := fc.stringList("options", "choices", "a choice")
 		if f.Type == FieldSelect {
 			if len(opts) == 0 {
 				c.problems.add(fc.p("options"), s.ID, "select field %q needs options to choose from", f.Name)
@@ -375,10 +383,12 @@ func (c *compiler) delay(s *Step, cfg config) *DelayPlan {
 		expr, err := c.env.CompileExpression(until, c.declared, false)
 		if err != nil {
 			c.problems.addExpr(cfg.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
+		} else {
+			c.checkStepRefs(cfg.p("until"), s.ID, expr.StepRefs())
 		}
 		dp.Until = expr
 	default:
-		if _, present := s.Configuration["duration"]; !present {
+		if raw, present := s.Configuration["duration"]; !present || raw == nil {
 			c.problems.add(cfg.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", s.ID)
 		}
 	}

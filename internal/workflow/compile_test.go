@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -188,7 +189,7 @@ func TestCompileRules(t *testing.T) {
 		{"missing condition", func(d *workflow.Definition) { delete(conf(d, iCheck), "condition") },
 			[]wantProblem{{"steps[1].configuration.condition", "condition is missing"}}},
 		{"condition syntax error", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "score = 50" },
-			[]wantProblem{{"steps[1].configuration.condition", `the condition of step "check": unexpected = here (at position 7); use == to compare values`}}},
+			[]wantProblem{{"steps[1].configuration.condition", `the condition of step "check": unexpected "=" here (at position 7); use == to compare values`}}},
 		{"undeclared variable in a condition", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "score > 50 && budget > 10" },
 			[]wantProblem{{"steps[1].configuration.condition", `unknown name "budget": it is not a declared variable (at position 15)`}}},
 		{"steps reference to a missing step in a condition", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "steps.nope.ok == true" },
@@ -213,8 +214,16 @@ func TestCompileRules(t *testing.T) {
 			[]wantProblem{{"steps[6].configuration", `delay "wait" has both duration and until; keep one`}}},
 		{"delay until with an undeclared name", func(d *workflow.Definition) {
 			delete(conf(d, iWait), "duration")
-			conf(d, iWait)["until"] = "date(meeting)"
-		}, []wantProblem{{"steps[6].configuration.until", `the until date of delay "wait": unknown name "meeting"`}}},
+			conf(d, iWait)["until"] = "meetingAt"
+		}, []wantProblem{{"steps[6].configuration.until", `the until date of delay "wait": unknown name "meetingAt"`}}},
+		{"delay until with a steps reference to a missing step", func(d *workflow.Definition) {
+			delete(conf(d, iWait), "duration")
+			conf(d, iWait)["until"] = `date(steps.nope.dueDate)`
+		}, []wantProblem{{"steps[6].configuration.until", "steps.nope refers to a step that does not exist"}}},
+		{"delay until", func(d *workflow.Definition) {
+			delete(conf(d, iWait), "duration")
+			conf(d, iWait)["until"] = `now() + duration("2h")`
+		}, nil},
 
 		// Error handling.
 		{"retry with retryCount 0", func(d *workflow.Definition) {
@@ -313,8 +322,13 @@ func TestCompileRules(t *testing.T) {
 			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "catchUp": "sometimes"}}
 		}, []wantProblem{{"trigger.configuration.catchUp", `catchUp is "sometimes"; use "once"`}}},
 		{"scheduled trigger setting an undeclared variable", func(d *workflow.Definition) {
-			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "variables": map[string]any{"ghost": 1.0}}}
-		}, []wantProblem{{"trigger.configuration.variables.ghost", `"ghost" is not a declared variable`}}},
+			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "variables": map[string]any{"ghost": 1.0, "score": 2.0, "banshee": 3.0, "wraith": 4.0, "ahool": 5.0}}}
+		}, []wantProblem{
+			{"trigger.configuration.variables.ahool", `"ahool" is not a declared variable`},
+			{"trigger.configuration.variables.banshee", `"banshee" is not a declared variable`},
+			{"trigger.configuration.variables.ghost", `"ghost" is not a declared variable`},
+			{"trigger.configuration.variables.wraith", `"wraith" is not a declared variable`},
+		}},
 		{"scheduled trigger variables not an object", func(d *workflow.Definition) {
 			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "variables": []any{"score"}}}
 		}, []wantProblem{{"trigger.configuration.variables", "variables must be an object"}}},
@@ -444,8 +458,9 @@ func TestCompileReportsEveryProblemAtOnce(t *testing.T) {
 		{"steps[4].configuration.parameters.priority", `"urgent"`},
 		{"steps[6].configuration.duration", "lasts 0 seconds"},
 	})
-	if got := problems.Error(); got[:len("the workflow has 5 problem(s): name: the workflow needs a name; ")] != "the workflow has 5 problem(s): name: the workflow needs a name; " {
-		t.Fatalf("Problems.Error() = %q", got)
+	const prefix = "the workflow has 5 problem(s): name: the workflow needs a name; trigger.type: "
+	if got := problems.Error(); !strings.HasPrefix(got, prefix) {
+		t.Fatalf("Problems.Error() = %q, want prefix %q", got, prefix)
 	}
 }
 
@@ -579,4 +594,64 @@ func TestDefinitionLookups(t *testing.T) {
 			t.Fatalf("VariableNames = %v, want %v", got, want)
 		}
 	}
+}
+
+func TestTriggerPlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		trigger workflow.Trigger
+		want    workflow.TriggerPlan
+	}{
+		{"manual", workflow.Trigger{Type: "manual"}, workflow.TriggerPlan{Type: "manual"}},
+		{"scheduled defaults to UTC and catch up once",
+			workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily"}},
+			workflow.TriggerPlan{Type: "scheduled", Cron: "@daily", Timezone: "UTC", CatchUp: "once"}},
+		{"scheduled with settings",
+			workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "0 9 * * 1-5", "timezone": "America/New_York", "catchUp": "skip"}},
+			workflow.TriggerPlan{Type: "scheduled", Cron: "0 9 * * 1-5", Timezone: "America/New_York", CatchUp: "skip"}},
+		{"event", workflow.Trigger{Type: "event", Configuration: map[string]any{"event": "lead_qualified"}},
+			workflow.TriggerPlan{Type: "event", Event: "lead_qualified"}},
+		{"webhook is signed by default", workflow.Trigger{Type: "webhook"}, workflow.TriggerPlan{Type: "webhook"}},
+		{"webhook signing on", workflow.Trigger{Type: "webhook", Configuration: map[string]any{"requireSignature": true}},
+			workflow.TriggerPlan{Type: "webhook"}},
+		{"webhook signing turned off", workflow.Trigger{Type: "webhook", Configuration: map[string]any{"requireSignature": false}},
+			workflow.TriggerPlan{Type: "webhook", Unsigned: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := setup(t)
+			d := base(t)
+			d.Trigger = tt.trigger
+			plan, problems := workflow.Compile(d, env)
+			if len(problems) != 0 {
+				t.Fatalf("unexpected problems:\n%s", listProblems(problems))
+			}
+			got := plan.Trigger
+			if got.Type != tt.want.Type || got.Event != tt.want.Event || got.Cron != tt.want.Cron ||
+				got.Timezone != tt.want.Timezone || got.CatchUp != tt.want.CatchUp || got.Unsigned != tt.want.Unsigned {
+				t.Fatalf("TriggerPlan = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	t.Run("event filter is compiled", func(t *testing.T) {
+		t.Parallel()
+		env := setup(t)
+		d := base(t)
+		d.Trigger = workflow.Trigger{Type: "event", Configuration: map[string]any{"event": "lead_qualified", "filter": "score >= 10"}}
+		plan, problems := workflow.Compile(d, env)
+		if len(problems) != 0 {
+			t.Fatalf("unexpected problems:\n%s", listProblems(problems))
+		}
+		for _, tc := range []struct {
+			score float64
+			want  bool
+		}{{9, false}, {10, true}} {
+			got, err := plan.Trigger.Filter.Run(map[string]any{"score": tc.score})
+			if err != nil || got != tc.want {
+				t.Fatalf("filter(score=%v) = %v, %v; want %v", tc.score, got, err, tc.want)
+			}
+		}
+	})
 }

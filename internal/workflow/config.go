@@ -48,21 +48,24 @@ func (c config) optionalString(key string) string {
 }
 
 // stepList reads a list of step ids.
-func (c config) stepList(key string) []string {
+func (c config) stepList(key string) []string { return c.stringList(key, "step ids", "a step id") }
+
+// stringList reads a list of strings; what names the items ("step ids") and one ("a step id") in messages.
+func (c config) stringList(key, what, one string) []string {
 	raw, ok := c.m[key]
 	if !ok || raw == nil {
 		return nil
 	}
 	items, ok := raw.([]any)
 	if !ok {
-		c.problems.add(c.p(key), c.stepID, "%s must be a list of step ids, not %s", key, jsonKind(raw))
+		c.problems.add(c.p(key), c.stepID, "%s must be a list of %s, not %s", key, what, jsonKind(raw))
 		return nil
 	}
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		s, ok := it.(string)
 		if !ok {
-			c.problems.add(fmt.Sprintf("%s[%d]", c.p(key), i), c.stepID, "a step id must be text, not %s", jsonKind(it))
+			c.problems.add(fmt.Sprintf("%s[%d]", c.p(key), i), c.stepID, "%s must be text, not %s", one, jsonKind(it))
 			continue
 		}
 		out = append(out, s)

@@ -14,13 +14,18 @@ type DecodeError struct {
 	Line, Column int // 1-based; 0 when unknown
 	Path         string
 	Message      string
+	// Valid is true when the JSON itself is fine but does not fit (a wrong type, an unknown field).
+	Valid bool
 }
 
 func (e *DecodeError) Error() string {
 	var b strings.Builder
-	if e.Path != "" {
+	switch {
+	case e.Path != "":
 		b.WriteString("the request has a value of the wrong type")
-	} else {
+	case e.Valid:
+		b.WriteString("the request does not fit")
+	default:
 		b.WriteString("the request is not valid JSON")
 	}
 	if e.Line > 0 {
@@ -45,7 +50,7 @@ func Decode(data []byte) (*Definition, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		line, col := lineColumn(data, dec.InputOffset())
-		return nil, &DecodeError{Line: line, Column: col, Message: "unexpected data after the end of the workflow object"}
+		return nil, &DecodeError{Line: line, Column: col, Valid: true, Message: "unexpected data after the end of the workflow object"}
 	}
 	return &def, nil
 }
@@ -61,7 +66,7 @@ func describeJSONError(data []byte, offset int64, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		line, col := lineColumn(data, syntax.Offset)
+		line, col := lineColumn(data, max(syntax.Offset-1, 0)) // Offset is just past the offending byte
 		return &DecodeError{Line: line, Column: col, Message: strings.TrimPrefix(syntax.Error(), "json: ")}
 	case errors.As(err, &typ):
 		line, col := lineColumn(data, typ.Offset)
@@ -75,7 +80,7 @@ func describeJSONError(data []byte, offset int64, err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		line, col := lineColumn(data, offset)
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return &DecodeError{Line: line, Column: col, Message: "unknown field " + field}
+		return &DecodeError{Line: line, Column: col, Valid: true, Message: "unknown field " + field + "; check its spelling"}
 	default:
 		line, col := lineColumn(data, offset)
 		return &DecodeError{Line: line, Column: col, Message: strings.TrimPrefix(err.Error(), "json: ")}

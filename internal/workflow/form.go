@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"math"
 	"net/mail"
 	"slices"
 	"sort"
@@ -122,7 +123,7 @@ func normaliseField(f FormField, raw any) (any, string) {
 			return n, ""
 		case string:
 			f64, err := strconv.ParseFloat(n, 64)
-			if err != nil {
+			if err != nil || math.IsNaN(f64) || math.IsInf(f64, 0) { // ParseFloat accepts "NaN" and "Inf"; JSON cannot hold them
 				return nil, fmt.Sprintf("%s must be a number, not %q", label, n)
 			}
 			return f64, ""

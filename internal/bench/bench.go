@@ -1,0 +1,299 @@
+// Package bench measures the engine: N runs of a K-step action-only workflow, reported as step transitions
+// per second and start-to-completion latency, beside River's own ceiling on the same database and machine
+// (the same number of no-op jobs, worked with the same client settings).
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/config"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/server"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// Options say what to measure.
+type Options struct {
+	DatabaseURL string // a PostgreSQL server (a fresh database is created on it) or "" for a temporary SQLite file
+	Runs        int
+	Steps       int
+	Workers     int // River workers; 0 takes the engine's default
+	Starters    int // goroutines starting runs
+	Keep        bool
+}
+
+// Result is one measurement.
+type Result struct {
+	Dialect              string
+	Runs, Steps          int
+	Transitions          int
+	Elapsed              time.Duration
+	TransitionsPerSecond float64
+	P50, P99             time.Duration
+	NoopJobs             int
+	NoopElapsed          time.Duration
+	NoopPerSecond        float64
+}
+
+// Run measures the engine, then River's no-op ceiling, each on a fresh database.
+func Run(ctx context.Context, opts Options, out io.Writer) (*Result, error) {
+	if opts.Runs <= 0 || opts.Steps <= 0 {
+		return nil, errors.New("bench: --runs and --steps must be positive")
+	}
+	if opts.Starters <= 0 {
+		opts.Starters = 8
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	res := &Result{Runs: opts.Runs, Steps: opts.Steps, Transitions: opts.Runs * opts.Steps}
+
+	dbURL, cleanup, err := freshDatabase(ctx, opts.DatabaseURL, "engine", opts.Keep)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := measureEngine(ctx, dbURL, opts, log, res); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "engine:  %d runs × %d steps = %d transitions in %s: %.0f transitions/s; start→completion p50 %s, p99 %s\n",
+		res.Runs, res.Steps, res.Transitions, res.Elapsed.Round(time.Millisecond), res.TransitionsPerSecond,
+		res.P50.Round(time.Millisecond), res.P99.Round(time.Millisecond))
+
+	noopURL, cleanupNoop, err := freshDatabase(ctx, opts.DatabaseURL, "noop", opts.Keep)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanupNoop()
+	if err := measureNoop(ctx, noopURL, opts, log, res); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "river:   %d no-op jobs in %s: %.0f jobs/s (River's ceiling with the same settings)\n",
+		res.NoopJobs, res.NoopElapsed.Round(time.Millisecond), res.NoopPerSecond)
+	fmt.Fprintf(out, "ratio:   %.2f of River's no-op ceiling per transition (%s, %d CPUs)\n",
+		res.TransitionsPerSecond/res.NoopPerSecond, res.Dialect, runtime.NumCPU())
+	return res, nil
+}
+
+// freshDatabase makes an empty database: a new one on the PostgreSQL server, or a temporary SQLite file.
+func freshDatabase(ctx context.Context, serverURL, purpose string, keep bool) (string, func(), error) {
+	if serverURL == "" || strings.HasPrefix(serverURL, "sqlite") {
+		dir, err := os.MkdirTemp("", "pantryflow-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		return "sqlite://" + filepath.Join(dir, purpose+".db"), func() {
+			if !keep {
+				_ = os.RemoveAll(dir)
+			}
+		}, nil
+	}
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: connect to %s: %w", serverURL, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("pantryflow_bench_%s_%d", purpose, time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("bench: create database: %w", err)
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		if keep {
+			return
+		}
+		c, err := pgx.Connect(context.Background(), serverURL)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = c.Close(context.Background())
+		}
+	}, nil
+}
+
+func benchDefinition(steps int) *workflow.Definition {
+	def := &workflow.Definition{
+		ID: "bench", Name: "Benchmark", Trigger: workflow.Trigger{Type: workflow.TriggerManual},
+		Variables: []workflow.Variable{{Name: "counter", Type: "number"}},
+	}
+	for i := range steps {
+		s := workflow.Step{ID: fmt.Sprintf("step_%d", i+1), Name: fmt.Sprintf("Step %d", i+1), Type: workflow.StepAction,
+			Configuration: map[string]any{"action": "set_variable", "parameters": map[string]any{"name": "counter", "value": float64(i + 1)}},
+			NextSteps:     []string{}}
+		if i+1 < steps {
+			s.NextSteps = []string{fmt.Sprintf("step_%d", i+2)}
+		}
+		def.Steps = append(def.Steps, s)
+	}
+	return def
+}
+
+func measureEngine(ctx context.Context, dbURL string, opts Options, log *slog.Logger, res *Result) error {
+	cfg := config.Defaults()
+	cfg.DatabaseURL = dbURL
+	srv, err := server.Open(ctx, cfg, log, server.Options{Engine: engine.Config{Workers: opts.Workers}})
+	if err != nil {
+		return err
+	}
+	defer srv.Close(context.Background())
+	res.Dialect = string(srv.DB.Dialect)
+	actor := &auth.Principal{Email: "bench", Role: auth.RoleAdmin}
+	if _, err := srv.App.CreateWorkflow(ctx, actor, benchDefinition(opts.Steps), true); err != nil {
+		return fmt.Errorf("bench: create the workflow: %w", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, opts.Starters)
+	for range opts.Starters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(opts.Runs) {
+				if _, err := srv.App.StartExecution(ctx, actor, "bench", nil, engine.StartMeta{TriggerType: "manual"}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return fmt.Errorf("bench: start a run: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Minute)
+	for {
+		var done int64
+		if err := srv.DB.Gorm.WithContext(ctx).Model(&store.Execution{}).Where("status = ?", "completed").Count(&done).Error; err != nil {
+			return err
+		}
+		if int(done) == opts.Runs {
+			break
+		}
+		var failed int64
+		srv.DB.Gorm.WithContext(ctx).Model(&store.Execution{}).Where("status = ?", "failed").Count(&failed)
+		if failed > 0 {
+			return fmt.Errorf("bench: %d runs failed", failed)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: only %d of %d runs completed in 30 minutes", done, opts.Runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var rows []store.Execution
+	if err := srv.DB.Gorm.WithContext(ctx).Select("started_at", "completed_at").Find(&rows).Error; err != nil {
+		return err
+	}
+	first, last := rows[0].StartedAt, *rows[0].CompletedAt
+	lat := make([]time.Duration, 0, len(rows))
+	for _, r := range rows {
+		if r.StartedAt.Before(first) {
+			first = r.StartedAt
+		}
+		if r.CompletedAt.After(last) {
+			last = *r.CompletedAt
+		}
+		lat = append(lat, r.CompletedAt.Sub(r.StartedAt))
+	}
+	slices.Sort(lat)
+	res.Elapsed = last.Sub(first)
+	res.TransitionsPerSecond = float64(res.Transitions) / res.Elapsed.Seconds()
+	res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	return nil
+}
+
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "bench_noop" }
+
+type noopWorker struct {
+	river.WorkerDefaults[noopArgs]
+}
+
+func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil }
+
+func measureNoop(ctx context.Context, dbURL string, opts Options, log *slog.Logger, res *Result) error {
+	db, err := store.Open(ctx, dbURL, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, log); err != nil {
+		return err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, noopWorker{})
+	ecfg := engine.Config{Workers: opts.Workers}.WithDefaults(db.Dialect)
+	client, err := river.NewClient[*sql.Tx](db.RiverDriver(), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: ecfg.Workers}},
+		Workers:           workers,
+		Logger:            log,
+		FetchCooldown:     ecfg.FetchCooldown,
+		FetchPollInterval: ecfg.FetchPollInterval,
+		PollOnly:          db.Dialect == store.SQLite,
+	})
+	if err != nil {
+		return err
+	}
+	total := res.Transitions
+	for inserted := 0; inserted < total; {
+		batch := min(1000, total-inserted)
+		params := make([]river.InsertManyParams, batch)
+		for i := range params {
+			params[i] = river.InsertManyParams{Args: noopArgs{}}
+		}
+		if _, err := client.InsertManyFast(ctx, params); err != nil {
+			return fmt.Errorf("bench: insert no-op jobs: %w", err)
+		}
+		inserted += batch
+	}
+	began := time.Now()
+	if err := client.Start(ctx); err != nil {
+		return err
+	}
+	// Poll the job table: River finalizes completions in batches, so this is when the work is really done.
+	deadline := began.Add(10 * time.Minute)
+	for {
+		var done int64
+		err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state = 'completed'").Scan(&done)
+		if err != nil {
+			return fmt.Errorf("bench: count completed jobs: %w", err)
+		}
+		if int(done) >= total {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: River stalled after %d of %d no-op jobs", done, total)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	res.NoopElapsed = time.Since(began)
+	res.NoopJobs = total
+	res.NoopPerSecond = float64(total) / res.NoopElapsed.Seconds()
+	stopCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	return client.Stop(stopCtx)
+}
