@@ -20,6 +20,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Steps, "steps", 10, "action steps per execution")
 	fs.IntVar(&o.Workers, "workers", 0, "River workers (0: the engine's default)")
 	fs.IntVar(&o.Starters, "starters", 8, "goroutines starting executions")
+	fs.IntVar(&o.Committers, "committers", 0, "group-commit goroutines (0: the engine's default)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the benchmark databases")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurement to this file")
 	if err := fs.Parse(args); err != nil {

@@ -20,7 +20,7 @@ import (
 
 // Config tunes the engine. Zero values take the defaults.
 type Config struct {
-	Workers       int           // concurrent River workers (16 on PostgreSQL, 4 on SQLite)
+	Workers       int           // concurrent River workers (100 on PostgreSQL, 16 on SQLite); they mostly wait on commits
 	StepsPerJob   int           // steps one job runs before handing the branch to a new job (100)
 	TimerInterval time.Duration // how often due delays and retries are looked for (1s)
 	// StaleAfter is how long a ready branch may go untouched before the sweeper gives it a new job, in case
@@ -30,6 +30,10 @@ type Config struct {
 	RescueAfter       time.Duration // 10m
 	FetchCooldown     time.Duration // 2ms
 	FetchPollInterval time.Duration // 20ms on PostgreSQL, 50ms on SQLite
+	// Committers are the goroutines that group-commit workers' transitions (2 on PostgreSQL, 1 on SQLite);
+	// MaxBatch caps the transitions one commit carries (128).
+	Committers int
+	MaxBatch   int
 }
 
 // WithDefaults fills in the defaults for a dialect.
@@ -40,13 +44,22 @@ func (c Config) WithDefaults(d store.Dialect) Config {
 		}
 	}
 	if c.Workers <= 0 {
-		c.Workers = 16
+		c.Workers = 100
 		if d == store.SQLite {
-			c.Workers = 4
+			c.Workers = 16
 		}
 	}
 	if c.StepsPerJob <= 0 {
 		c.StepsPerJob = 100
+	}
+	if c.Committers <= 0 {
+		c.Committers = 2
+		if d == store.SQLite {
+			c.Committers = 1
+		}
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 128
 	}
 	def(&c.TimerInterval, time.Second)
 	def(&c.StaleAfter, 5*time.Minute)
@@ -84,9 +97,10 @@ type Engine struct {
 	plans   *plans
 	newID   func() string
 
-	stop    context.CancelFunc
-	loops   sync.WaitGroup
-	started bool
+	committer *committer
+	stop      context.CancelFunc
+	loops     sync.WaitGroup
+	started   bool
 }
 
 // NewID returns a time-ordered unique id for executions, tasks and mails.
@@ -136,6 +150,7 @@ func (e *Engine) Environment(templates func(string) bool) Environment {
 
 // Start starts the workers, the timer loop and the sweeper. Ready branches left by a crash get new jobs first.
 func (e *Engine) Start(ctx context.Context) error {
+	e.committer = newCommitter(e, e.cfg.Committers, e.cfg.MaxBatch)
 	if err := e.river.Start(ctx); err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
@@ -157,8 +172,19 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	e.stop()
 	e.loops.Wait()
-	if err := e.river.Stop(ctx); err != nil {
+	err := e.river.Stop(ctx)
+	// Workers are done (or abandoned at the deadline): no more commits come.
+	e.committer.stop()
+	if err != nil {
 		return fmt.Errorf("stop the job queue: %w", err)
 	}
 	return nil
+}
+
+// submit commits a worker's transition, together with other workers' when the committer runs.
+func (e *Engine) submit(ctx context.Context, c *commit) error {
+	if e.committer == nil {
+		return e.commitOne(ctx, c)
+	}
+	return e.committer.submit(ctx, c)
 }

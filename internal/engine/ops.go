@@ -96,8 +96,7 @@ func (e *Engine) operateWith(ctx context.Context, id string, op func(*loaded, ti
 		if tr.Continue != 0 {
 			jobs = append(jobs, tr.Continue)
 		}
-		c := commit{ex: ex, tr: tr, effects: effects, jobs: jobs, now: now}
-		err = e.db.Tx(ctx, func(tx *gorm.DB) error { return e.write(ctx, tx, c) })
+		err = e.commitOne(ctx, &commit{ex: ex, tr: tr, effects: effects, jobs: jobs, now: now})
 		if errors.Is(err, errConflict) {
 			continue
 		}

@@ -106,62 +106,6 @@ func runColumns(r *Run, now time.Time) (map[string]any, error) {
 	}, nil
 }
 
-// commit is one transition's writes.
-type commit struct {
-	ex      *loaded
-	tr      Transition
-	effects []store.Effect
-	// jobs are branches that need a new advance job.
-	jobs []int
-	// job, when set, is completed in the same transaction.
-	job *river.Job[AdvanceArgs]
-	now time.Time
-}
-
-// write applies a transition in tx. The revision check comes first, so a concurrent writer makes this one
-// fail before anything else is written, and the transaction is rolled back.
-func (e *Engine) write(ctx context.Context, tx *gorm.DB, c commit) error {
-	cols, err := runColumns(c.ex.run, c.now)
-	if err != nil {
-		return err
-	}
-	cols["revision"] = c.ex.row.Revision + 1
-	res := tx.Model(&store.Execution{}).Where("id = ? AND revision = ?", c.ex.row.ID, c.ex.row.Revision).UpdateColumns(cols)
-	if res.Error != nil {
-		return fmt.Errorf("update execution %s: %w", c.ex.row.ID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return errConflict
-	}
-	for _, eff := range c.effects {
-		if err := eff.Apply(ctx, tx); err != nil {
-			return fmt.Errorf("execution %s: %w", c.ex.row.ID, err)
-		}
-	}
-	if err := e.writeTasks(tx, c); err != nil {
-		return err
-	}
-	if err := writeLog(tx, c.ex.row.ID, c.tr.Log); err != nil {
-		return err
-	}
-	if len(c.jobs) > 0 {
-		params := make([]river.InsertManyParams, 0, len(c.jobs))
-		for _, id := range c.jobs {
-			params = append(params, river.InsertManyParams{Args: AdvanceArgs{ExecutionID: c.ex.row.ID, BranchID: id}})
-		}
-		if _, err := e.river.InsertManyTx(ctx, store.SQLTx(tx), params); err != nil {
-			return fmt.Errorf("execution %s: enqueue branches: %w", c.ex.row.ID, err)
-		}
-	}
-	if c.job != nil {
-		if err := e.completeJobTx(ctx, tx, c.job); err != nil {
-			return err
-		}
-	}
-	c.ex.row.Revision++
-	return nil
-}
-
 func (e *Engine) completeJobTx(ctx context.Context, tx *gorm.DB, job *river.Job[AdvanceArgs]) error {
 	var err error
 	if e.db.Dialect == store.Postgres {
@@ -175,7 +119,7 @@ func (e *Engine) completeJobTx(ctx context.Context, tx *gorm.DB, job *river.Job[
 	return nil
 }
 
-func (e *Engine) writeTasks(tx *gorm.DB, c commit) error {
+func writeTasks(tx *gorm.DB, c *commit) error {
 	if c.tr.CancelTasks {
 		err := tx.Model(&store.HumanTask{}).Where("execution_id = ? AND status = ?", c.ex.row.ID, workflow.TaskOpen).
 			UpdateColumns(map[string]any{"status": string(workflow.TaskCancelled), "updated_at": c.now}).Error
@@ -189,29 +133,6 @@ func (e *Engine) writeTasks(tx *gorm.DB, c commit) error {
 		if err != nil {
 			return fmt.Errorf("execution %s: reopen its tasks: %w", c.ex.row.ID, err)
 		}
-	}
-	return nil
-}
-
-func writeLog(tx *gorm.DB, execID string, entries []workflow.LogEntry) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	rows := make([]store.LogRow, 0, len(entries))
-	for _, le := range entries {
-		row := store.LogRow{ExecutionID: execID, Timestamp: le.Timestamp, StepID: le.StepID, StepName: le.StepName,
-			Action: string(le.Action), Message: le.Message}
-		if le.Data != nil {
-			data, err := store.ToJSON(le.Data)
-			if err != nil {
-				return fmt.Errorf("execution %s: log data of %s: %w", execID, le.StepID, err)
-			}
-			row.Data = data
-		}
-		rows = append(rows, row)
-	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("execution %s: write log: %w", execID, err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -74,7 +73,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 			return fmt.Errorf("advance execution %s branch %d: %w", args.ExecutionID, args.BranchID, err)
 		}
 		steps++
-		c := commit{ex: ex, tr: tr, effects: sr.effects, jobs: tr.Ready, now: now}
+		c := &commit{ex: ex, tr: tr, effects: sr.effects, jobs: tr.Ready, now: now, ctx: ctx}
 		last := tr.Continue != args.BranchID
 		if !last && steps >= e.cfg.StepsPerJob {
 			// Hand the branch to a fresh job so one long workflow does not hold a worker for ever.
@@ -84,7 +83,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		if last {
 			c.job = job
 		}
-		err = e.db.Tx(ctx, func(tx *gorm.DB) error { return e.write(ctx, tx, c) })
+		err = e.submit(ctx, c)
 		switch {
 		case errors.Is(err, errConflict):
 			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
