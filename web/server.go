@@ -63,6 +63,8 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Routes() []Route {
 	rep, manager := auth.RoleRep, auth.RoleManager
 	return []Route{
+		{"home", http.MethodGet, "/", "", s.home},
+		{"static", http.MethodGet, "/static/*", "", staticFiles()},
 		{"healthz", http.MethodGet, "/healthz", "", s.healthz},
 		{"readyz", http.MethodGet, "/readyz", "", s.readyz},
 

@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
+)
+
+func TestHomePageAndItsStylesheet(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	res, err := http.Get(h.http.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Fatalf("no CSP on the page: %q", csp)
+	}
+	doc, err := goquery.NewDocumentFromReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Find("h1").Text(); got != "Pantryflow is running" {
+		t.Fatalf("h1 = %q", got)
+	}
+	if doc.Find("p.ok").Length() != 1 {
+		t.Fatal("the page should say the database answers")
+	}
+	css, ok := doc.Find(`link[rel="stylesheet"]`).Attr("href")
+	if !ok || !strings.Contains(css, "?v=") {
+		t.Fatalf("stylesheet link %q has no checksum", css)
+	}
+	cres, err := http.Get(h.http.URL + css)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cres.Body.Close()
+	if cres.StatusCode != http.StatusOK || !strings.HasPrefix(cres.Header.Get("Content-Type"), "text/css") ||
+		!strings.Contains(cres.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("GET %s = %d %s %s", css, cres.StatusCode, cres.Header.Get("Content-Type"), cres.Header.Get("Cache-Control"))
+	}
+}
+
+func TestBuiltInTemplatesAreListedAndImportable(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	var list struct {
+		Items []struct {
+			ID    string `json:"id"`
+			Steps int    `json:"steps"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	h.must(http.StatusOK, h.rep, "GET", "/api/templates", nil, &list)
+	if list.Total != 2 || list.Items[0].ID != "lead_nurture_sequence" || list.Items[1].ID != "opportunity_pipeline" ||
+		list.Items[0].Steps != 6 || list.Items[1].Steps != 10 {
+		t.Fatalf("templates = %+v", list)
+	}
+	h.must(http.StatusForbidden, h.rep, "POST", "/api/templates/lead_nurture_sequence/import", nil, nil)
+	var saved struct {
+		ID      string `json:"id"`
+		Version int    `json:"version"`
+	}
+	h.must(http.StatusCreated, h.manager, "POST", "/api/templates/opportunity_pipeline/import", nil, &saved)
+	if saved.ID != "opportunity_pipeline" || saved.Version != 1 {
+		t.Fatalf("imported %+v", saved)
+	}
+	h.must(http.StatusConflict, h.manager, "POST", "/api/templates/opportunity_pipeline/import", nil, nil)
+	h.must(http.StatusCreated, h.manager, "POST", "/api/templates/opportunity_pipeline/import", map[string]any{"id": "pipeline_emea"}, &saved)
+	h.must(http.StatusNotFound, h.manager, "POST", "/api/templates/../../etc/passwd/import", nil, nil)
+	var def struct {
+		ID    string `json:"id"`
+		Steps []any  `json:"steps"`
+	}
+	h.must(http.StatusOK, h.rep, "GET", "/api/workflows/pipeline_emea", nil, &def)
+	if def.ID != "pipeline_emea" || len(def.Steps) != 10 {
+		t.Fatalf("the imported copy = %s with %d steps", def.ID, len(def.Steps))
+	}
+	// Imported templates are published: they can run straight away.
+	h.startRun("pipeline_emea", map[string]any{"opportunity": map[string]any{"assignedTo": "rep@example.com"}})
+}
