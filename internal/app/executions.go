@@ -98,7 +98,16 @@ func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, var
 
 // GetExecution returns one execution with its log.
 func (a *App) GetExecution(ctx context.Context, id string) (*ExecutionView, error) {
-	db := a.DB.Gorm.WithContext(ctx)
+	var v *ExecutionView
+	err := a.DB.Snapshot(ctx, func(db *gorm.DB) error {
+		var err error
+		v, err = a.executionView(ctx, db, id)
+		return err
+	})
+	return v, err
+}
+
+func (a *App) executionView(ctx context.Context, db *gorm.DB, id string) (*ExecutionView, error) {
 	var row store.Execution
 	err := db.Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -145,11 +154,19 @@ func (a *App) GetExecution(ctx context.Context, id string) (*ExecutionView, erro
 	if err := db.Select("name").Where("id = ?", row.WorkflowID).Take(&wf).Error; err == nil {
 		v.WorkflowName = wf.Name
 	}
-	tasks, _, err := a.ListTasks(ctx, nil, TaskFilter{ExecutionID: id, Status: "all", Page: Page{Limit: 1000}})
-	if err != nil {
-		return nil, err
+	var tasks []store.HumanTask
+	if err := db.Where("execution_id = ?", id).Order("created_at").Find(&tasks).Error; err != nil {
+		return nil, fmt.Errorf("load tasks of execution %s: %w", id, err)
 	}
-	v.Tasks = tasks
+	now := a.Clock.Now()
+	v.Tasks = make([]TaskView, 0, len(tasks))
+	for i := range tasks {
+		tv, err := taskView(&tasks[i], now)
+		if err != nil {
+			return nil, err
+		}
+		v.Tasks = append(v.Tasks, tv)
+	}
 	return v, nil
 }
 

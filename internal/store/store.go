@@ -156,6 +156,16 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return db.Gorm.WithContext(ctx).Transaction(fn)
 }
 
+// Snapshot runs fn in a read-only transaction that sees one consistent state of the database, so a page
+// that reads an execution and then its log never shows half of a commit.
+func (db *DB) Snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return db.Gorm.WithContext(ctx).Transaction(fn, opts)
+}
+
 // SQLTx is the database/sql transaction under a GORM transaction, for River's InsertTx and JobCompleteTx.
 func SQLTx(tx *gorm.DB) *sql.Tx {
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
