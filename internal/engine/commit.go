@@ -111,6 +111,9 @@ var executionColumns = []struct{ name, pgType string }{
 // updateExecutions writes every execution whose revision is still the one its commit read, and returns
 // which ones it wrote.
 func (e *Engine) updateExecutions(ctx context.Context, tx *gorm.DB, cs []*commit) (map[string]bool, error) {
+	if e.db.Dialect == store.Postgres {
+		return e.updateExecutionsPostgres(ctx, tx, cs)
+	}
 	var b strings.Builder
 	args := make([]any, 0, len(cs)*len(executionColumns))
 	b.WriteString("WITH v(")
@@ -148,12 +151,58 @@ func (e *Engine) updateExecutions(ctx context.Context, tx *gorm.DB, cs []*commit
 		b.WriteString(col.name + " = v." + col.name)
 	}
 	b.WriteString(", revision = executions.revision + 1 FROM v WHERE executions.id = v.id AND executions.revision = v.revision RETURNING executions.id")
-	rows, err := store.SQLTx(tx).QueryContext(ctx, b.String(), args...)
+	return scanIDs(ctx, tx, len(cs), b.String(), args...)
+}
+
+// updateExecutionsPostgres is updateExecutions with one array per column: the statement's text is the same
+// for every batch size, so PostgreSQL parses and plans it once per connection.
+const updateExecutionsPostgresSQL = `UPDATE executions SET status = v.status, current_step = v.current_step,
+	variables = v.variables::json, outputs = v.outputs::json, state = v.state::json, error = v.error,
+	failed_step = v.failed_step, waiting_until = v.waiting_until, completed_at = v.completed_at,
+	updated_at = v.updated_at, revision = executions.revision + 1
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+	$9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+	AS v(id, revision, status, current_step, variables, outputs, state, error, failed_step, waiting_until,
+	completed_at, updated_at)
+WHERE executions.id = v.id AND executions.revision = v.revision
+RETURNING executions.id`
+
+func (e *Engine) updateExecutionsPostgres(ctx context.Context, tx *gorm.DB, cs []*commit) (map[string]bool, error) {
+	n := len(cs)
+	var (
+		ids, statuses, steps, vars, outputs, states, errs, failed = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		revisions          = make([]int64, n)
+		waiting, completed = make([]*time.Time, n), make([]*time.Time, n)
+		updated            = make([]time.Time, n)
+	)
+	for i, c := range cs {
+		r := c.ex.run
+		v, err := store.ToJSON(r.Variables)
+		if err != nil {
+			return nil, fmt.Errorf("execution %s variables: %w", r.ID, err)
+		}
+		o, err := store.ToJSON(r.Outputs)
+		if err != nil {
+			return nil, fmt.Errorf("execution %s step outputs: %w", r.ID, err)
+		}
+		ids[i], revisions[i], statuses[i], steps[i] = c.ex.row.ID, c.ex.row.Revision, string(r.Status), r.CurrentStep
+		vars[i], outputs[i], states[i] = string(v), string(o), string(store.MustJSON(r.State))
+		errs[i], failed[i] = r.Error, r.FailedStep
+		waiting[i], completed[i], updated[i] = r.State.WaitingUntil(), r.CompletedAt, c.now
+	}
+	return scanIDs(ctx, tx, n, updateExecutionsPostgresSQL,
+		ids, revisions, statuses, steps, vars, outputs, states, errs, failed, waiting, completed, updated)
+}
+
+// scanIDs runs an UPDATE … RETURNING id and collects the ids.
+func scanIDs(ctx context.Context, tx *gorm.DB, n int, query string, args ...any) (map[string]bool, error) {
+	rows, err := store.SQLTx(tx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("update executions: %w", err)
 	}
 	defer rows.Close()
-	updated := make(map[string]bool, len(cs))
+	updated := make(map[string]bool, n)
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
@@ -182,10 +231,47 @@ var logColumns = []struct{ name, pgType string }{
 	{"action", "text"}, {"message", "text"}, {"data", "jsonb"},
 }
 
+// insertLogsPostgres writes every log entry of a batch with one statement whose text never changes.
+func insertLogsPostgres(ctx context.Context, tx *gorm.DB, cs []*commit) error {
+	var execs, steps, names, actions, messages []string
+	var times []time.Time
+	var data []*string
+	for _, c := range cs {
+		for _, le := range c.tr.Log {
+			var d *string
+			if le.Data != nil {
+				enc, err := store.ToJSON(le.Data)
+				if err != nil {
+					return fmt.Errorf("execution %s: log data of %s: %w", c.ex.row.ID, le.StepID, err)
+				}
+				s := string(enc)
+				d = &s
+			}
+			execs, times, steps, names = append(execs, c.ex.row.ID), append(times, le.Timestamp), append(steps, le.StepID), append(names, le.StepName)
+			actions, messages, data = append(actions, string(le.Action)), append(messages, le.Message), append(data, d)
+		}
+	}
+	if len(execs) == 0 {
+		return nil
+	}
+	if _, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data); err != nil {
+		return fmt.Errorf("write the execution log: %w", err)
+	}
+	return nil
+}
+
 // maxLogRowsPerInsert keeps one statement's parameters well under both databases' limits.
 const maxLogRowsPerInsert = 500
 
+const insertLogsPostgresSQL = `INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data)
+SELECT execution_id, timestamp, step_id, step_name, action, message, data::jsonb
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+	AS v(execution_id, timestamp, step_id, step_name, action, message, data)`
+
 func (e *Engine) insertLogs(ctx context.Context, tx *gorm.DB, cs []*commit) error {
+	if e.db.Dialect == store.Postgres {
+		return insertLogsPostgres(ctx, tx, cs)
+	}
 	var rows [][]any
 	for _, c := range cs {
 		for _, le := range c.tr.Log {
