@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/expression"
@@ -51,6 +52,10 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 	priority := text(in.Params, "priority")
 	if priority == "" {
 		priority = "medium"
+	}
+	if !slices.Contains(priorities, priority) {
+		// A rendered value is only known now; the table's CHECK would otherwise fail the whole commit.
+		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("create_task: priority %q is not low, medium or high", priority))
 	}
 	var due *time.Time
 	if s := text(in.Params, "dueDate"); s != "" {

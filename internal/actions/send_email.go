@@ -52,7 +52,8 @@ func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, workflow.Transient(workflow.ClassOther, err)
 	}
-	env := maps.Clone(in.Vars)
+	env := map[string]any{} // not maps.Clone: it returns nil for nil Vars, and copying data into nil panics
+	maps.Copy(env, in.Vars)
 	if data, ok := in.Params["data"].(map[string]any); ok {
 		maps.Copy(env, data)
 	}

@@ -37,9 +37,10 @@ const (
 // Roles lists every role, least allowed first.
 var Roles = []Role{RoleRep, RoleManager, RoleAdmin}
 
-// AtLeast reports whether r includes everything min may do.
+// AtLeast reports whether r includes everything min may do. An unknown role on either side is false, so a
+// mistyped requirement locks everyone out instead of letting everyone in.
 func (r Role) AtLeast(min Role) bool {
-	return slices.Index(Roles, r) >= slices.Index(Roles, min) && slices.Contains(Roles, r)
+	return slices.Index(Roles, r) >= slices.Index(Roles, min) && slices.Contains(Roles, r) && slices.Contains(Roles, min)
 }
 
 // Principal is the signed-in user.

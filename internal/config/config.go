@@ -81,17 +81,15 @@ func Load(getenv func(string) string, fs *flag.FlagSet, args []string) (Config, 
 			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 		}
 	}
-	if len(errs) > 0 {
-		return c, errors.Join(errs...)
-	}
 	for _, s := range c.settings() {
 		s := s
 		fs.Func(s.flag, s.usage+" (env "+s.env+")", func(v string) error { return s.set(v) })
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return c, errors.Join(append(errs, err)...)
 	}
-	return c, c.Validate()
+	// Report every wrong value at once: the unreadable ones and those Validate rejects.
+	return c, errors.Join(append(errs, c.Validate())...)
 }
 
 func (s setting) set(v string) error {
