@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
 // AdvanceArgs is the job that moves one branch of an execution: after a start, a fork, a delay or a retry
@@ -46,6 +47,9 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 	args := job.Args
 	var ex *loaded
 	var owned *position
+	// refused is set when the database refused the writes of the step's action (a broken constraint): the
+	// step then fails with that reason instead of being retried for ever.
+	var refused error
 	for steps := 0; ; {
 		if ex == nil {
 			var err error
@@ -66,7 +70,13 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		if owned != nil && *owned != pos {
 			return nil // another job moved this branch while we reloaded: it owns it now
 		}
-		sr := e.runStep(ctx, ex.plan, ex.run, b)
+		var sr stepRun
+		if refused != nil {
+			sr = failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the database refused what the step wanted to save: %w", refused)))
+			refused = nil
+		} else {
+			sr = e.runStep(ctx, ex.plan, ex.run, b)
+		}
 		now := e.clock.Now()
 		tr, err := Advance(ex.plan, ex.run, b.ID, sr.outcome, now)
 		if err != nil {
@@ -88,6 +98,10 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		case errors.Is(err, errConflict):
 			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
 			ex, owned = nil, &pos
+			continue
+		case err != nil && len(c.effects) > 0 && store.IsConstraintViolation(err):
+			e.log.Warn("the database refused a step's writes; failing the step", "execution_id", args.ExecutionID, "step_id", pos.step, "error", err)
+			ex, owned, refused = nil, &pos, err
 			continue
 		case err != nil:
 			return err

@@ -338,3 +338,23 @@ func TestTwoVersionsRunSideBySide(t *testing.T) {
 		}
 	})
 }
+
+func TestAStepWhoseWritesTheDatabaseRefusesFailsInsteadOfRetryingForEver(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		wf := h.createWorkflow(def("Refused",
+			map[string]any{"id": "bad", "name": "Save a bad row", "type": "action", "nextSteps": []string{"after"},
+				"configuration": map[string]any{"action": "bad_row"}},
+			setVar("after", "x", 1),
+		))
+		id := h.startRun(wf, nil)
+		e := h.waitStatus(id, "failed")
+		if e.FailedStep != "bad" || !strings.Contains(e.Error, "the database refused") {
+			t.Fatalf("failed at %q: %s", e.FailedStep, e.Error)
+		}
+		if countLog(e, "after", workflow.LogStarted) != 0 {
+			t.Fatalf("the run went on after the refused step:\n%s", logText(e))
+		}
+	})
+}

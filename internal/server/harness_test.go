@@ -21,6 +21,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/config"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/server"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -86,7 +87,7 @@ func (h *harness) open() {
 	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{
 		Clock:        h.clock,
 		Engine:       engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
-		ExtraActions: func(actions.Deps) []actions.Action { return []actions.Action{h.flaky} },
+		ExtraActions: func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
 	})
 	if err != nil {
 		h.t.Fatalf("open server: %v", err)
@@ -335,4 +336,19 @@ func (f *flakyAction) Run(_ context.Context, in actions.Input) (actions.Result, 
 		return actions.Result{}, workflow.Transient(workflow.ClassHTTP5xx, fmt.Errorf("the service answered 503 (call %d)", n))
 	}
 	return actions.Result{Output: map[string]any{"calls": n}, Message: fmt.Sprintf("succeeded on call %d", n)}, nil
+}
+
+// badRowAction asks to save a row the schema refuses (a CRM task with priority "urgent"). It is registered
+// only in tests.
+type badRowAction struct{}
+
+func (badRowAction) Spec() workflow.ActionSpec {
+	return workflow.ActionSpec{Name: "bad_row", Title: "Bad row (tests)"}
+}
+
+func (badRowAction) Run(_ context.Context, in actions.Input) (actions.Result, error) {
+	key := in.IdempotencyKey
+	return actions.Result{Effects: []store.Effect{store.InsertOnce{UniqueColumn: "idempotency_key", Row: &store.CRMTask{
+		ID: engine.NewID(), Title: "x", Priority: "urgent", Status: "open", IdempotencyKey: &key,
+		CreatedAt: in.Now, UpdatedAt: in.Now}}}}, nil
 }

@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -42,4 +46,21 @@ func (e Insert) Apply(ctx context.Context, tx *gorm.DB) error {
 		return fmt.Errorf("insert %T: %w", e.Row, err)
 	}
 	return nil
+}
+
+// IsConstraintViolation reports whether the database refused a write because it breaks a rule of the schema
+// (unique, foreign key, check, not null). Such a write fails the same way every time it is retried.
+func IsConstraintViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(err, gorm.ErrForeignKeyViolated),
+		errors.Is(err, gorm.ErrCheckConstraintViolated):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "23") // integrity_constraint_violation
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "constraint failed") // SQLite: CHECK, NOT NULL, UNIQUE, FOREIGN KEY
 }
