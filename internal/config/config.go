@@ -51,7 +51,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_HTTP_ALLOW", flag: "http-allow", usage: "comma-separated hosts or CIDRs call_api may reach despite the SSRF guard", str: &c.HTTPAllow},
 		{env: "PANTRYFLOW_BASE_URL", flag: "base-url", usage: "public URL, for links in mails and webhook addresses", str: &c.BaseURL},
 		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
-		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 16 on SQLite)", num: &c.Workers},
+		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
 		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
 	}
 }

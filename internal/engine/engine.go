@@ -20,7 +20,7 @@ import (
 
 // Config tunes the engine. Zero values take the defaults.
 type Config struct {
-	Workers       int           // concurrent River workers (100 on PostgreSQL, 16 on SQLite); they mostly wait on commits
+	Workers       int           // concurrent River workers (100 on PostgreSQL, 32 on SQLite); they mostly wait on commits
 	StepsPerJob   int           // steps one job runs before handing the branch to a new job (100)
 	TimerInterval time.Duration // how often due delays and retries are looked for (1s)
 	// StaleAfter is how long a ready branch may go untouched before the sweeper gives it a new job, in case
@@ -46,7 +46,7 @@ func (c Config) WithDefaults(d store.Dialect) Config {
 	if c.Workers <= 0 {
 		c.Workers = 100
 		if d == store.SQLite {
-			c.Workers = 16
+			c.Workers = 32
 		}
 	}
 	if c.StepsPerJob <= 0 {
