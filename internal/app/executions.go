@@ -17,23 +17,14 @@ import (
 // ExecutionView is the seed's WorkflowExecution plus the version it runs on, when it next wakes, its step
 // outputs and its open tasks.
 type ExecutionView struct {
-	ID              string              `json:"id"`
-	WorkflowID      string              `json:"workflowId"`
-	WorkflowName    string              `json:"workflowName"`
-	WorkflowVersion int                 `json:"workflowVersion"`
-	Status          string              `json:"status"`
-	StartedAt       time.Time           `json:"startedAt"`
-	CompletedAt     *time.Time          `json:"completedAt,omitempty"`
-	CurrentStep     string              `json:"currentStep,omitempty"`
-	Variables       map[string]any      `json:"variables"`
-	StepOutputs     map[string]any      `json:"stepOutputs"`
-	ExecutionLog    []workflow.LogEntry `json:"executionLog"`
-	Error           string              `json:"error,omitempty"`
-	FailedStep      string              `json:"failedStep,omitempty"`
-	WaitingUntil    *time.Time          `json:"waitingUntil,omitempty"`
-	Trigger         TriggerInfo         `json:"trigger"`
-	Tasks           []TaskView          `json:"tasks"`
-	Branches        []engine.Branch     `json:"branches"`
+	ExecutionSummary
+	Variables    map[string]any      `json:"variables"`
+	StepOutputs  map[string]any      `json:"stepOutputs"`
+	ExecutionLog []workflow.LogEntry `json:"executionLog"`
+	FailedStep   string              `json:"failedStep,omitempty"`
+	Trigger      TriggerInfo         `json:"trigger"`
+	Tasks        []TaskView          `json:"tasks"`
+	Branches     []engine.Branch     `json:"branches"`
 }
 
 // TriggerInfo says how an execution started.
@@ -117,9 +108,7 @@ func (a *App) executionView(ctx context.Context, db *gorm.DB, id string) (*Execu
 		return nil, fmt.Errorf("load execution %s: %w", id, err)
 	}
 	v := &ExecutionView{
-		ID: row.ID, WorkflowID: row.WorkflowID, WorkflowVersion: row.WorkflowVersion, Status: row.Status,
-		StartedAt: row.StartedAt, CompletedAt: row.CompletedAt, CurrentStep: row.CurrentStep, Error: row.Error,
-		FailedStep: row.FailedStep, WaitingUntil: row.WaitingUntil,
+		ExecutionSummary: summaryOf(&row, ""), FailedStep: row.FailedStep,
 		Trigger: TriggerInfo{Type: row.TriggerType, Ref: row.TriggerRef, StartedBy: row.StartedBy},
 	}
 	var st engine.State
@@ -205,12 +194,16 @@ func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]Executio
 		return nil, 0, err
 	}
 	out := make([]ExecutionSummary, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: names[r.WorkflowID],
-			WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
-			CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil})
+	for i := range rows {
+		out = append(out, summaryOf(&rows[i], names[rows[i].WorkflowID]))
 	}
 	return out, total, nil
+}
+
+func summaryOf(r *store.Execution, workflowName string) ExecutionSummary {
+	return ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: workflowName,
+		WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
+		CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil}
 }
 
 func validStatus(s string) bool {

@@ -101,98 +101,113 @@ func (e *Engine) writeBatch(ctx context.Context, tx *gorm.DB, cs []*commit) ([]e
 	return results, nil
 }
 
-// executionColumns are written by every transition, in this order, with their PostgreSQL types.
-var executionColumns = []struct{ name, pgType string }{
-	{"id", "text"}, {"revision", "bigint"}, {"status", "text"}, {"current_step", "text"}, {"variables", "json"},
-	{"outputs", "json"}, {"state", "json"}, {"error", "text"}, {"failed_step", "text"},
-	{"waiting_until", "timestamptz"}, {"completed_at", "timestamptz"}, {"updated_at", "timestamptz"},
+// executionRow is what a transition writes to its execution's row.
+type executionRow struct {
+	ID                        string
+	Revision                  int64 // the revision the transition read
+	Status, CurrentStep       string
+	Variables, Outputs, State string // JSON documents
+	Error, FailedStep         string
+	WaitingUntil, CompletedAt *time.Time
+	UpdatedAt                 time.Time
+}
+
+func rowOf(r *Run, revision int64, now time.Time) (executionRow, error) {
+	vars, err := store.ToJSON(r.Variables)
+	if err != nil {
+		return executionRow{}, fmt.Errorf("execution %s variables: %w", r.ID, err)
+	}
+	outputs, err := store.ToJSON(r.Outputs)
+	if err != nil {
+		return executionRow{}, fmt.Errorf("execution %s step outputs: %w", r.ID, err)
+	}
+	return executionRow{
+		ID: r.ID, Revision: revision, Status: string(r.Status), CurrentStep: r.CurrentStep,
+		Variables: string(vars), Outputs: string(outputs), State: string(store.MustJSON(r.State)),
+		Error: r.Error, FailedStep: r.FailedStep, WaitingUntil: r.State.WaitingUntil(), CompletedAt: r.CompletedAt,
+		UpdatedAt: now,
+	}, nil
 }
 
 // updateExecutions writes every execution whose revision is still the one its commit read, and returns
 // which ones it wrote.
 func (e *Engine) updateExecutions(ctx context.Context, tx *gorm.DB, cs []*commit) (map[string]bool, error) {
-	if e.db.Dialect == store.Postgres {
-		return e.updateExecutionsPostgres(ctx, tx, cs)
-	}
-	var b strings.Builder
-	args := make([]any, 0, len(cs)*len(executionColumns))
-	b.WriteString("WITH v(")
-	for i, col := range executionColumns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(col.name)
-	}
-	b.WriteString(") AS (VALUES ")
+	rows := make([]executionRow, len(cs))
 	for i, c := range cs {
-		cols, err := runColumns(c.ex.run, c.now)
-		if err != nil {
+		var err error
+		if rows[i], err = rowOf(c.ex.run, c.ex.row.Revision, c.now); err != nil {
 			return nil, err
 		}
-		cols["id"], cols["revision"] = c.ex.row.ID, c.ex.row.Revision
+	}
+	if e.db.Dialect == store.Postgres {
+		return updateExecutionsPostgres(ctx, tx, rows)
+	}
+	return updateExecutionsSQLite(ctx, tx, rows)
+}
+
+const setFromV = `status = v.status, current_step = v.current_step, variables = v.variables, outputs = v.outputs,
+	state = v.state, error = v.error, failed_step = v.failed_step, waiting_until = v.waiting_until,
+	completed_at = v.completed_at, updated_at = v.updated_at, revision = executions.revision + 1`
+
+// updateExecutionsPostgresSQL takes one array per column: its text is the same for every batch size, so
+// PostgreSQL parses and plans it once per connection, and pgx encodes Go slices natively.
+const updateExecutionsPostgresSQL = `UPDATE executions SET ` + setFromV + `
+FROM (SELECT id, revision, status, current_step, variables::json, outputs::json, state::json, error, failed_step,
+	waiting_until, completed_at, updated_at
+	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+	$9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+	AS u(id, revision, status, current_step, variables, outputs, state, error, failed_step, waiting_until,
+	completed_at, updated_at)) AS v
+WHERE executions.id = v.id AND executions.revision = v.revision
+RETURNING executions.id`
+
+func updateExecutionsPostgres(ctx context.Context, tx *gorm.DB, rows []executionRow) (map[string]bool, error) {
+	n := len(rows)
+	ids, statuses, steps, vars := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	outputs, states, errs, failed := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	revisions, updated := make([]int64, n), make([]time.Time, n)
+	waiting, completed := make([]*time.Time, n), make([]*time.Time, n)
+	for i, r := range rows {
+		ids[i], revisions[i], statuses[i], steps[i] = r.ID, r.Revision, r.Status, r.CurrentStep
+		vars[i], outputs[i], states[i], errs[i], failed[i] = r.Variables, r.Outputs, r.State, r.Error, r.FailedStep
+		waiting[i], completed[i], updated[i] = r.WaitingUntil, r.CompletedAt, r.UpdatedAt
+	}
+	return scanIDs(ctx, tx, n, updateExecutionsPostgresSQL,
+		ids, revisions, statuses, steps, vars, outputs, states, errs, failed, waiting, completed, updated)
+}
+
+// updateExecutionsSQLite takes a VALUES list (SQLite has no arrays; it parses in-process, so the changing
+// text costs little).
+func updateExecutionsSQLite(ctx context.Context, tx *gorm.DB, rows []executionRow) (map[string]bool, error) {
+	var b strings.Builder
+	b.WriteString(`WITH v(id, revision, status, current_step, variables, outputs, state, error, failed_step,
+	waiting_until, completed_at, updated_at) AS (VALUES `)
+	writeValues(&b, len(rows), 12)
+	b.WriteString(") UPDATE executions SET " + setFromV +
+		" FROM v WHERE executions.id = v.id AND executions.revision = v.revision RETURNING executions.id")
+	args := make([]any, 0, len(rows)*12)
+	for _, r := range rows {
+		args = append(args, r.ID, r.Revision, r.Status, r.CurrentStep, r.Variables, r.Outputs, r.State, r.Error,
+			r.FailedStep, r.WaitingUntil, r.CompletedAt, r.UpdatedAt)
+	}
+	return scanIDs(ctx, tx, len(rows), b.String(), args...)
+}
+
+// writeValues writes rows groups of cols ? placeholders: (?, ?), (?, ?).
+func writeValues(b *strings.Builder, rows, cols int) {
+	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for j, col := range executionColumns {
+		for j := range cols {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			args = append(args, cols[col.name])
-			e.placeholder(&b, len(args), col.pgType)
+			b.WriteByte('?')
 		}
 		b.WriteByte(')')
 	}
-	b.WriteString(") UPDATE executions SET ")
-	for i, col := range executionColumns[2:] {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(col.name + " = v." + col.name)
-	}
-	b.WriteString(", revision = executions.revision + 1 FROM v WHERE executions.id = v.id AND executions.revision = v.revision RETURNING executions.id")
-	return scanIDs(ctx, tx, len(cs), b.String(), args...)
-}
-
-// updateExecutionsPostgres is updateExecutions with one array per column: the statement's text is the same
-// for every batch size, so PostgreSQL parses and plans it once per connection.
-const updateExecutionsPostgresSQL = `UPDATE executions SET status = v.status, current_step = v.current_step,
-	variables = v.variables::json, outputs = v.outputs::json, state = v.state::json, error = v.error,
-	failed_step = v.failed_step, waiting_until = v.waiting_until, completed_at = v.completed_at,
-	updated_at = v.updated_at, revision = executions.revision + 1
-FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-	$9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
-	AS v(id, revision, status, current_step, variables, outputs, state, error, failed_step, waiting_until,
-	completed_at, updated_at)
-WHERE executions.id = v.id AND executions.revision = v.revision
-RETURNING executions.id`
-
-func (e *Engine) updateExecutionsPostgres(ctx context.Context, tx *gorm.DB, cs []*commit) (map[string]bool, error) {
-	n := len(cs)
-	var (
-		ids, statuses, steps, vars, outputs, states, errs, failed = make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		revisions          = make([]int64, n)
-		waiting, completed = make([]*time.Time, n), make([]*time.Time, n)
-		updated            = make([]time.Time, n)
-	)
-	for i, c := range cs {
-		r := c.ex.run
-		v, err := store.ToJSON(r.Variables)
-		if err != nil {
-			return nil, fmt.Errorf("execution %s variables: %w", r.ID, err)
-		}
-		o, err := store.ToJSON(r.Outputs)
-		if err != nil {
-			return nil, fmt.Errorf("execution %s step outputs: %w", r.ID, err)
-		}
-		ids[i], revisions[i], statuses[i], steps[i] = c.ex.row.ID, c.ex.row.Revision, string(r.Status), r.CurrentStep
-		vars[i], outputs[i], states[i] = string(v), string(o), string(store.MustJSON(r.State))
-		errs[i], failed[i] = r.Error, r.FailedStep
-		waiting[i], completed[i], updated[i] = r.State.WaitingUntil(), r.CompletedAt, c.now
-	}
-	return scanIDs(ctx, tx, n, updateExecutionsPostgresSQL,
-		ids, revisions, statuses, steps, vars, outputs, states, errs, failed, waiting, completed, updated)
 }
 
 // scanIDs runs an UPDATE … RETURNING id and collects the ids.
@@ -216,104 +231,82 @@ func scanIDs(ctx context.Context, tx *gorm.DB, n int, query string, args ...any)
 	return updated, nil
 }
 
-// placeholder writes the n-th bind parameter: $n::type on PostgreSQL (a VALUES list has no column types of
-// its own), ? on SQLite.
-func (e *Engine) placeholder(b *strings.Builder, n int, pgType string) {
-	if e.db.Dialect == store.Postgres {
-		fmt.Fprintf(b, "$%d::%s", n, pgType)
-		return
-	}
-	b.WriteByte('?')
+// logRow is one execution log entry as written.
+type logRow struct {
+	ExecutionID                       string
+	Timestamp                         time.Time
+	StepID, StepName, Action, Message string
+	Data                              *string // JSON, or nil
 }
 
-var logColumns = []struct{ name, pgType string }{
-	{"execution_id", "text"}, {"timestamp", "timestamptz"}, {"step_id", "text"}, {"step_name", "text"},
-	{"action", "text"}, {"message", "text"}, {"data", "jsonb"},
-}
-
-// insertLogsPostgres writes every log entry of a batch with one statement whose text never changes.
-func insertLogsPostgres(ctx context.Context, tx *gorm.DB, cs []*commit) error {
-	var execs, steps, names, actions, messages []string
-	var times []time.Time
-	var data []*string
+func logRowsOf(cs []*commit) ([]logRow, error) {
+	var rows []logRow
 	for _, c := range cs {
 		for _, le := range c.tr.Log {
-			var d *string
+			r := logRow{ExecutionID: c.ex.row.ID, Timestamp: le.Timestamp, StepID: le.StepID, StepName: le.StepName,
+				Action: string(le.Action), Message: le.Message}
 			if le.Data != nil {
 				enc, err := store.ToJSON(le.Data)
 				if err != nil {
-					return fmt.Errorf("execution %s: log data of %s: %w", c.ex.row.ID, le.StepID, err)
+					return nil, fmt.Errorf("execution %s: log data of %s: %w", c.ex.row.ID, le.StepID, err)
 				}
-				s := string(enc)
-				d = &s
+				d := string(enc)
+				r.Data = &d
 			}
-			execs, times, steps, names = append(execs, c.ex.row.ID), append(times, le.Timestamp), append(steps, le.StepID), append(names, le.StepName)
-			actions, messages, data = append(actions, string(le.Action)), append(messages, le.Message), append(data, d)
+			rows = append(rows, r)
 		}
 	}
-	if len(execs) == 0 {
-		return nil
+	return rows, nil
+}
+
+func (e *Engine) insertLogs(ctx context.Context, tx *gorm.DB, cs []*commit) error {
+	rows, err := logRowsOf(cs)
+	if err != nil || len(rows) == 0 {
+		return err
 	}
-	if _, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data); err != nil {
+	if e.db.Dialect == store.Postgres {
+		err = insertLogsPostgres(ctx, tx, rows)
+	} else {
+		err = insertLogsSQLite(ctx, tx, rows)
+	}
+	if err != nil {
 		return fmt.Errorf("write the execution log: %w", err)
 	}
 	return nil
 }
-
-// maxLogRowsPerInsert keeps one statement's parameters well under both databases' limits.
-const maxLogRowsPerInsert = 500
 
 const insertLogsPostgresSQL = `INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data)
 SELECT execution_id, timestamp, step_id, step_name, action, message, data::jsonb
 FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
 	AS v(execution_id, timestamp, step_id, step_name, action, message, data)`
 
-func (e *Engine) insertLogs(ctx context.Context, tx *gorm.DB, cs []*commit) error {
-	if e.db.Dialect == store.Postgres {
-		return insertLogsPostgres(ctx, tx, cs)
+func insertLogsPostgres(ctx context.Context, tx *gorm.DB, rows []logRow) error {
+	n := len(rows)
+	execs, steps, names, actions, messages := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	times, data := make([]time.Time, n), make([]*string, n)
+	for i, r := range rows {
+		execs[i], times[i], steps[i], names[i], actions[i], messages[i], data[i] =
+			r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data
 	}
-	var rows [][]any
-	for _, c := range cs {
-		for _, le := range c.tr.Log {
-			var data any
-			if le.Data != nil {
-				enc, err := store.ToJSON(le.Data)
-				if err != nil {
-					return fmt.Errorf("execution %s: log data of %s: %w", c.ex.row.ID, le.StepID, err)
-				}
-				data = enc
-			}
-			rows = append(rows, []any{c.ex.row.ID, le.Timestamp, le.StepID, le.StepName, string(le.Action), le.Message, data})
-		}
-	}
+	_, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data)
+	return err
+}
+
+// maxLogRowsPerInsert keeps one SQLite statement's parameters well under its limit.
+const maxLogRowsPerInsert = 500
+
+func insertLogsSQLite(ctx context.Context, tx *gorm.DB, rows []logRow) error {
 	for start := 0; start < len(rows); start += maxLogRowsPerInsert {
 		chunk := rows[start:min(start+maxLogRowsPerInsert, len(rows))]
 		var b strings.Builder
-		b.WriteString("INSERT INTO execution_log (")
-		for i, col := range logColumns {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(col.name)
-		}
-		b.WriteString(") VALUES ")
-		args := make([]any, 0, len(chunk)*len(logColumns))
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, col := range logColumns {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				args = append(args, r[j])
-				e.placeholder(&b, len(args), col.pgType)
-			}
-			b.WriteByte(')')
+		b.WriteString("INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data) VALUES ")
+		writeValues(&b, len(chunk), 7)
+		args := make([]any, 0, len(chunk)*7)
+		for _, r := range chunk {
+			args = append(args, r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data)
 		}
 		if _, err := store.SQLTx(tx).ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("write the execution log: %w", err)
+			return err
 		}
 	}
 	return nil

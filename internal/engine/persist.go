@@ -65,44 +65,15 @@ func runFromRow(row *store.Execution) (*Run, error) {
 
 // newExecutionRow is the row of a run that has not been stored yet.
 func newExecutionRow(r *Run, meta StartMeta, now time.Time) (*store.Execution, error) {
-	row := &store.Execution{
-		ID: r.ID, WorkflowID: r.WorkflowID, WorkflowVersion: r.Version, StartedAt: r.StartedAt,
-		TriggerType: meta.TriggerType, TriggerRef: meta.TriggerRef, StartedBy: meta.StartedBy, Revision: 1,
-	}
-	cols, err := runColumns(r, now)
+	v, err := rowOf(r, 0, now)
 	if err != nil {
 		return nil, err
 	}
-	row.Status = cols["status"].(string)
-	row.CurrentStep = cols["current_step"].(string)
-	row.Variables = cols["variables"].(store.JSON)
-	row.Outputs = cols["outputs"].(store.JSON)
-	row.State = cols["state"].(store.JSON)
-	row.WaitingUntil = cols["waiting_until"].(*time.Time)
-	row.UpdatedAt = now
-	return row, nil
-}
-
-func runColumns(r *Run, now time.Time) (map[string]any, error) {
-	vars, err := store.ToJSON(r.Variables)
-	if err != nil {
-		return nil, fmt.Errorf("execution %s variables: %w", r.ID, err)
-	}
-	outputs, err := store.ToJSON(r.Outputs)
-	if err != nil {
-		return nil, fmt.Errorf("execution %s step outputs: %w", r.ID, err)
-	}
-	return map[string]any{
-		"status":        string(r.Status),
-		"current_step":  r.CurrentStep,
-		"variables":     vars,
-		"outputs":       outputs,
-		"state":         store.MustJSON(r.State),
-		"error":         r.Error,
-		"failed_step":   r.FailedStep,
-		"waiting_until": r.State.WaitingUntil(),
-		"completed_at":  r.CompletedAt,
-		"updated_at":    now,
+	return &store.Execution{
+		ID: r.ID, WorkflowID: r.WorkflowID, WorkflowVersion: r.Version, StartedAt: r.StartedAt,
+		TriggerType: meta.TriggerType, TriggerRef: meta.TriggerRef, StartedBy: meta.StartedBy, Revision: 1,
+		Status: v.Status, CurrentStep: v.CurrentStep, Variables: store.JSON(v.Variables),
+		Outputs: store.JSON(v.Outputs), State: store.JSON(v.State), WaitingUntil: v.WaitingUntil, UpdatedAt: now,
 	}, nil
 }
 
