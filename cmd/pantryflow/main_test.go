@@ -24,7 +24,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
-const examplesDir = "../../../shared/examples"
+const examplesDir = "../../examples"
 
 // settings are every variable the commands read; setup clears them so the caller's environment cannot leak in.
 var settings = []string{"PANTRYFLOW_ADDR", "PANTRYFLOW_DATABASE_URL", "PANTRYFLOW_ADMIN_EMAIL",

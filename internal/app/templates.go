@@ -2,19 +2,16 @@ package app
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"path"
+	"io/fs"
 	"sort"
 	"strings"
+
+	"github.com/kitchenpantry/pantryflow/examples"
 
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
-// The built-in templates: the original design's two example workflows, runnable.
-//
-//go:embed templates/*.json
-var templateFS embed.FS
 
 // Template is a built-in workflow a manager can start from.
 type Template struct {
@@ -27,12 +24,15 @@ type Template struct {
 
 // Templates lists the built-in workflow templates.
 func Templates() ([]Template, error) {
-	entries, err := templateFS.ReadDir("templates")
+	entries, err := fs.ReadDir(examples.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)
 	}
 	out := make([]Template, 0, len(entries))
 	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
 		def, err := TemplateDefinition(strings.TrimSuffix(e.Name(), ".json"))
 		if err != nil {
 			return nil, err
@@ -49,7 +49,7 @@ func TemplateDefinition(id string) (*workflow.Definition, error) {
 	if strings.ContainsAny(id, "/\\.") {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no template %q", id)}
 	}
-	b, err := templateFS.ReadFile(path.Join("templates", id+".json"))
+	b, err := fs.ReadFile(examples.FS, id+".json")
 	if err != nil {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no template %q", id)}
 	}

@@ -310,7 +310,7 @@ func (h *harness) openTask(id string) task {
 
 // examples is where the shared example workflows are.
 func examples(name string) string {
-	return filepath.Join("..", "..", "..", "shared", "examples", name)
+	return filepath.Join("..", "..", "examples", name)
 }
 
 // flakyAction fails transiently a set number of times per step activation, then succeeds. It is registered

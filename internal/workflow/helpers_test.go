@@ -15,7 +15,7 @@ import (
 )
 
 // examplesDir holds the shared example workflows, relative to this package's directory.
-const examplesDir = "../../../shared/examples"
+const examplesDir = "../../examples"
 
 // emailTemplates are the templates the examples use; any other name does not exist.
 var emailTemplates = map[string]bool{
