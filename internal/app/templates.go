@@ -12,7 +12,6 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
-
 // Template is a built-in workflow a manager can start from.
 type Template struct {
 	ID          string `json:"id"`
