@@ -82,26 +82,36 @@ func TestFailingBranchFailsTheRunAndStopsTheOthers(t *testing.T) {
 		h := start(t, url)
 		wf := h.createWorkflow(def("One branch fails",
 			map[string]any{"id": "fan_out", "name": "Fan out", "type": "parallel", "nextSteps": []string{"after_join"},
-				"configuration": map[string]any{"parallelSteps": []string{"approve", "wait", "bad_mail"}}},
+				"configuration": map[string]any{"parallelSteps": []string{"approve", "wait", "pause"}}},
 			map[string]any{"id": "approve", "name": "Approve", "type": "human_task", "nextSteps": []string{},
 				"configuration": map[string]any{"assignee": "rep@example.com", "title": "Approve",
 					"formFields": []map[string]any{{"name": "approved", "type": "checkbox"}}}},
 			map[string]any{"id": "wait", "name": "Wait a day", "type": "delay", "nextSteps": []string{"after_wait"},
 				"configuration": map[string]any{"duration": 86400}},
 			setVar("after_wait", "y", 1),
+			map[string]any{"id": "pause", "name": "Wait a minute", "type": "delay", "nextSteps": []string{"bad_mail"},
+				"configuration": map[string]any{"duration": 60}},
 			map[string]any{"id": "bad_mail", "name": "Mail nobody", "type": "action", "nextSteps": []string{},
 				"configuration": map[string]any{"action": "send_email", "parameters": map[string]any{
 					"template": "proposal", "recipient": "{{note}}"}}},
 			setVar("after_join", "x", 1),
 		))
 		id := h.startRun(wf, map[string]any{"note": "not an address"})
+		// Every branch is under way: a task is open and both delays wait.
+		h.openTask(id)
+		h.waitFor(id, "waiting on both delays", func(e execution) bool {
+			return countLog(e, "wait", workflow.LogStarted) == 1 && countLog(e, "pause", workflow.LogStarted) == 1
+		})
+		h.clock.Advance(time.Minute)
 		e := h.waitStatus(id, "failed")
 		if e.FailedStep != "bad_mail" || !strings.Contains(e.Error, "not an email address") {
 			t.Fatalf("failed at %q with %q", e.FailedStep, e.Error)
 		}
-		tasks := e.Tasks
-		if len(tasks) != 1 || tasks[0].Status != "cancelled" {
-			t.Fatalf("the other branch's task should be cancelled: %+v", tasks)
+		if len(e.Tasks) != 1 || e.Tasks[0].Status != "cancelled" {
+			t.Fatalf("the other branch's task should be cancelled: %+v", e.Tasks)
+		}
+		if countLog(e, "approve", workflow.LogSkipped) != 1 || countLog(e, "wait", workflow.LogSkipped) != 1 {
+			t.Fatalf("the stopped branches should be logged as skipped:\n%s", logText(e))
 		}
 		if len(h.outbox(id)) != 0 {
 			t.Fatal("no mail may be queued by the failed step")
