@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/riverqueue/river"
 
@@ -115,11 +116,22 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 }
 
 func (e *Engine) logTransition(ex *loaded, tr Transition) {
+	if e.log.Enabled(context.Background(), slog.LevelDebug) {
+		e.logSteps(ex, tr)
+	}
+	switch ex.run.Status {
+	case workflow.StatusFailed:
+		e.log.Info("execution failed", "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID,
+			"step_id", ex.run.FailedStep, "error", ex.run.Error)
+	case workflow.StatusCompleted, workflow.StatusCancelled:
+		e.log.Debug("execution "+string(ex.run.Status), "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID)
+	}
+}
+
+// logSteps writes each log entry as a debug line; building them costs, so only when debug is on.
+func (e *Engine) logSteps(ex *loaded, tr Transition) {
 	for _, le := range tr.Log {
 		e.log.Debug("step "+string(le.Action), "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID,
 			"step_id", le.StepID, "message", le.Message)
-	}
-	if ex.run.Status.Finished() {
-		e.log.Info("execution "+string(ex.run.Status), "execution_id", ex.row.ID, "workflow_id", ex.row.WorkflowID)
 	}
 }
