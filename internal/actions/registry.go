@@ -6,9 +6,13 @@ package actions
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -52,6 +56,28 @@ type Deps struct {
 	Directory Directory
 	Expr      *expression.Engine
 	NewID     func() string
+	// Records creates and updates CRM records (create_record, update_record).
+	Records RecordStore
+	// HTTP is the client call_api uses: it refuses private, loopback, link-local and metadata addresses on
+	// every dial and redirect unless the allow-list permits them.
+	HTTP *http.Client
+	// EnqueueTx inserts a River job in the step's transaction, so the job exists exactly when the step's
+	// writes do (send_email's delivery job).
+	EnqueueTx func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+}
+
+// RecordStore is the CRM as actions see it. Writes happen inside the step's transaction and record the
+// CRM's events there, so a rolled-back step changes nothing and starts nothing.
+type RecordStore interface {
+	// Entities lists the record kinds (lead, contact, company, opportunity, task).
+	Entities() []string
+	// Check validates data for a create (id == "") or an update of entity without writing, so a step with
+	// bad data fails before its transaction, with a message naming the field.
+	Check(ctx context.Context, entity, id string, data map[string]any) error
+	// CreateTx creates a record with the given id and returns it as an event payload.
+	CreateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
+	// UpdateTx changes the fields in data of an existing record and returns it as an event payload.
+	UpdateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
 }
 
 // Registry finds actions by name.

@@ -77,14 +77,12 @@ func (a *App) StartExecution(ctx context.Context, actor *Actor, workflowID strin
 // StartTx starts an execution of plan inside tx; triggers use it to start runs in the transaction that
 // claims their event, fire or delivery.
 func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta engine.StartMeta) (string, error) {
-	if vars == nil {
-		vars = map[string]any{}
-	}
-	checked, ferrs := workflow.CheckVariables(plan.Def, vars)
-	if len(ferrs) > 0 {
+	id, err := a.Engine.StartTx(ctx, tx, plan, vars, meta)
+	var ferrs workflow.FieldErrors
+	if errors.As(err, &ferrs) {
 		return "", fieldsError("the variables do not fit the workflow; nothing was started", ferrs)
 	}
-	return a.Engine.StartTx(ctx, tx, plan, checked, meta)
+	return id, err
 }
 
 // GetExecution returns one execution with its log.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -25,10 +26,17 @@ func (e *Engine) Plan(ctx context.Context, workflowID string, version int) (*wor
 }
 
 // StartTx creates an execution of plan inside tx and enqueues its first step: if tx rolls back, nothing
-// starts. vars must already be checked (workflow.CheckVariables).
+// starts. The variables are checked against the declared ones first; a mismatch is workflow.FieldErrors.
 func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta StartMeta) (string, error) {
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	checked, ferrs := workflow.CheckVariables(plan.Def, vars)
+	if len(ferrs) > 0 {
+		return "", ferrs
+	}
 	now := e.clock.Now()
-	r := Start(plan, e.newID(), vars, now)
+	r := Start(plan, e.newID(), checked, now)
 	row, err := newExecutionRow(r, meta, now)
 	if err != nil {
 		return "", err
@@ -41,6 +49,14 @@ func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, 
 		return "", fmt.Errorf("start workflow %s: enqueue: %w", plan.Def.ID, err)
 	}
 	return r.ID, nil
+}
+
+// EnqueueTx inserts a River job inside tx: it runs only if tx commits.
+func (e *Engine) EnqueueTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
+	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
+		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
 }
 
 // Cancel stops an execution.

@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -55,7 +58,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	expr := expression.New(clk, expression.Limits{})
-	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID}
+	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
+	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID,
+		EnqueueTx: func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }}
 	list := actions.Builtin(adeps)
 	if opts.ExtraActions != nil {
 		list = append(list, opts.ExtraActions(adeps)...)
@@ -68,7 +73,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if ecfg.TimerInterval == 0 {
 		ecfg.TimerInterval = cfg.TimerInterval
 	}
-	eng, err := engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log}, ecfg)
+	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log}, ecfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -179,5 +179,5 @@ const (
 // Models lists every model, for the test that checks them against the migrated schema.
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
-		&CRMTask{}, &EmailTemplate{}, &Mail{}}
+		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{}}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
+	"github.com/kitchenpantry/pantryflow/migrations"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -37,10 +39,24 @@ func TestModelsMatchTheMigratedSchema(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		models := store.Models()
-		if len(models) != 10 {
-			t.Fatalf("store.Models() has %d models, want 10", len(models))
-		}
 		m := db.Gorm.Migrator()
+		// Every table of ours has a model (River's and goose's are theirs).
+		tables, err := m.GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		modelled := map[string]bool{}
+		for _, model := range models {
+			modelled[parseModel(t, db, model).Table] = true
+		}
+		for _, table := range tables {
+			if strings.HasPrefix(table, "river_") || strings.HasPrefix(table, "sqlite_") || table == "goose_db_version" {
+				continue
+			}
+			if !modelled[table] {
+				t.Fatalf("table %q has no model in store.Models()", table)
+			}
+		}
 		for _, model := range models {
 			s := parseModel(t, db, model)
 			if !m.HasTable(model) {
@@ -82,9 +98,13 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 			}
 			return v
 		}
+		files, err := fs.Glob(migrations.FS, string(db.Dialect)+"/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
 		before := version()
-		if before != 2 {
-			t.Fatalf("goose version after the first migration = %d, want 2", before)
+		if before != int64(len(files)) {
+			t.Fatalf("goose version after the first migration = %d, want %d (one per file)", before, len(files))
 		}
 		var logs bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
