@@ -62,7 +62,7 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Routes is the route table.
 func (s *Server) Routes() []Route {
 	rep, manager := auth.RoleRep, auth.RoleManager
-	return []Route{
+	routes := []Route{
 		{"home", http.MethodGet, "/", "", s.home},
 		{"static", http.MethodGet, "/static/*", "", staticFiles()},
 		{"healthz", http.MethodGet, "/healthz", "", s.healthz},
@@ -92,6 +92,9 @@ func (s *Server) Routes() []Route {
 
 		{"api.outbox.list", http.MethodGet, "/api/outbox", manager, s.listOutbox},
 	}
+	routes = append(routes, s.crmRoutes()...)
+	routes = append(routes, s.triggerRoutes()...)
+	return routes
 }
 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {

@@ -5,17 +5,21 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/triggers"
 )
 
 // App is every use case, wired to the database and the engine.
 type App struct {
-	DB     *store.DB
-	Engine *engine.Engine
-	Auth   *auth.Service
-	Clock  clock.Clock
-	Log    *slog.Logger
+	DB       *store.DB
+	Engine   *engine.Engine
+	Auth     *auth.Service
+	CRM      *crm.Service
+	Triggers *triggers.Dispatcher
+	Clock    clock.Clock
+	Log      *slog.Logger
 }
 
 // Actor is who asks for a use case.

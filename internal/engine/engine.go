@@ -113,7 +113,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 		db: deps.DB, actions: deps.Actions, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
 		newID: NewID,
 	}
-	e.plans = &plans{db: deps.DB, env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
+	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &advanceWorker{e: e})
 	if deps.Workers != nil {

@@ -22,7 +22,12 @@ type StartMeta struct {
 
 // Plan returns the compiled plan of a workflow version.
 func (e *Engine) Plan(ctx context.Context, workflowID string, version int) (*workflow.Plan, error) {
-	return e.plans.get(ctx, workflowID, version)
+	return e.plans.get(ctx, e.db.Gorm, workflowID, version)
+}
+
+// PlanTx is Plan for use inside a transaction.
+func (e *Engine) PlanTx(ctx context.Context, tx *gorm.DB, workflowID string, version int) (*workflow.Plan, error) {
+	return e.plans.get(ctx, tx, workflowID, version)
 }
 
 // StartTx creates an execution of plan inside tx and enqueues its first step: if tx rolls back, nothing

@@ -38,7 +38,7 @@ func (e *Engine) load(ctx context.Context, db *gorm.DB, id string) (*loaded, err
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.plans.get(ctx, row.WorkflowID, row.WorkflowVersion)
+	plan, err := e.plans.get(ctx, db, row.WorkflowID, row.WorkflowVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 
 // plans caches compiled versions. Versions are immutable, so an entry never goes stale.
 type plans struct {
-	db  *store.DB
 	env Environment
 	mu  sync.RWMutex
 	m   map[planKey]*workflow.Plan
@@ -27,7 +26,9 @@ type planKey struct {
 
 const maxCachedPlans = 2000
 
-func (p *plans) get(ctx context.Context, workflowID string, version int) (*workflow.Plan, error) {
+// get returns a cached plan or loads it through db (pass the open transaction when inside one: SQLite has a
+// single connection, which the transaction holds).
+func (p *plans) get(ctx context.Context, db *gorm.DB, workflowID string, version int) (*workflow.Plan, error) {
 	key := planKey{workflowID, version}
 	p.mu.RLock()
 	plan := p.m[key]
@@ -36,7 +37,7 @@ func (p *plans) get(ctx context.Context, workflowID string, version int) (*workf
 		return plan, nil
 	}
 	var row store.WorkflowVersion
-	err := p.db.Gorm.WithContext(ctx).Where("workflow_id = ? AND version = ?", workflowID, version).Take(&row).Error
+	err := db.WithContext(ctx).Where("workflow_id = ? AND version = ?", workflowID, version).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("workflow %s version %d: %w", workflowID, version, store.ErrNotFound)
 	}

@@ -19,9 +19,11 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/config"
+	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/triggers"
 	"github.com/kitchenpantry/pantryflow/web"
 )
 
@@ -58,6 +60,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	expr := expression.New(clk, expression.Limits{})
+	dispatcher := &triggers.Dispatcher{DB: db, Clock: clk, Log: log}
+	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
 	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID,
 		EnqueueTx: func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }}
@@ -73,12 +77,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if ecfg.TimerInterval == 0 {
 		ecfg.TimerInterval = cfg.TimerInterval
 	}
-	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log}, ecfg)
+	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
+		Workers: func(w *river.Workers) { dispatcher.Workers(w) }}, ecfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, Clock: clk, Log: log}
+	dispatcher.Engine = eng
+	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
+		Triggers: dispatcher, Clock: clk, Log: log}
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: web.New(a, log)}, nil
 }
 

@@ -1,0 +1,6 @@
+package web
+
+// crmRoutes are the CRM's JSON API routes.
+func (s *Server) crmRoutes() []Route {
+	return nil
+}
