@@ -1,6 +1,105 @@
 package web
 
+import (
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/triggers"
+)
+
 // triggerRoutes are the routes of events, webhooks and schedules.
 func (s *Server) triggerRoutes() []Route {
-	return nil
+	rep, manager := auth.RoleRep, auth.RoleManager
+	hooks := &hookLimiter{limiters: map[string]*rate.Limiter{}}
+	return []Route{
+		{"api.events.post", http.MethodPost, "/api/events", manager, s.postEvent},
+		{"api.workflows.webhook", http.MethodGet, "/api/workflows/:id/webhook", manager, s.getWebhook},
+		{"api.workflows.webhook.rotate", http.MethodPost, "/api/workflows/:id/webhook/rotate", manager, s.rotateWebhook},
+		{"api.workflows.schedule", http.MethodGet, "/api/workflows/:id/schedule", rep, s.getSchedule},
+		{"hooks.receive", http.MethodPost, "/hooks/:token", "", func(c echo.Context) error { return s.receiveHook(c, hooks) }},
+	}
+}
+
+func (s *Server) postEvent(c echo.Context) error {
+	var req struct {
+		Event string         `json:"event"`
+		Data  map[string]any `json:"data"`
+	}
+	if err := bindJSON(c, &req, false); err != nil {
+		return err
+	}
+	out, err := s.app.PostEvent(c.Request().Context(), principal(c), req.Event, req.Data)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, out)
+}
+
+func (s *Server) getWebhook(c echo.Context) error {
+	info, err := s.app.Webhook(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+func (s *Server) rotateWebhook(c echo.Context) error {
+	info, err := s.app.RotateWebhook(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+func (s *Server) getSchedule(c echo.Context) error {
+	info, err := s.app.Schedule(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+// hookLimiter keeps one sender from flooding a webhook: 20 deliveries a second, bursts of 100.
+type hookLimiter struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+func (h *hookLimiter) allow(token string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l, ok := h.limiters[token]
+	if !ok {
+		if len(h.limiters) > 10000 {
+			clear(h.limiters) // unknown tokens must not grow this without bound
+		}
+		l = rate.NewLimiter(20, 100)
+		h.limiters[token] = l
+	}
+	return l.Allow()
+}
+
+// receiveHook answers 202 with the execution id only after the run is committed.
+func (s *Server) receiveHook(c echo.Context, limiter *hookLimiter) error {
+	token := c.Param("token")
+	if !limiter.allow(token) {
+		return c.JSON(http.StatusTooManyRequests, ErrorBody{Error: "too many deliveries to this webhook; retry in a few seconds"})
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	id, err := s.app.ReceiveWebhook(c.Request().Context(), app.WebhookRequest{
+		Token: token, Signature: c.Request().Header.Get(triggers.SignatureHeader),
+		DeliveryID: c.Request().Header.Get(triggers.DeliveryHeader), Body: body,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"executionId": id})
 }

@@ -40,6 +40,8 @@ func errorResponse(err error) (int, ErrorBody) {
 			code = http.StatusForbidden
 		case errors.Is(aerr.Kind, app.ErrInvalid):
 			code = http.StatusBadRequest
+		case errors.Is(aerr.Kind, app.ErrUnauthorized):
+			code = http.StatusUnauthorized
 		}
 		return code, ErrorBody{Error: aerr.Message, Details: aerr.Details}
 	case errors.As(err, &derr):

@@ -20,6 +20,8 @@ type App struct {
 	Triggers *triggers.Dispatcher
 	Clock    clock.Clock
 	Log      *slog.Logger
+	// BaseURL is the public address, for webhook URLs and links in mails.
+	BaseURL string
 }
 
 // Actor is who asks for a use case.

@@ -17,6 +17,8 @@ var (
 	ErrConflict  = errors.New("conflict")        // 409
 	ErrForbidden = errors.New("not allowed")     // 403
 	ErrInvalid   = errors.New("invalid request") // 400
+	// ErrUnauthorized is a request that is not signed in, or a webhook delivery that is not signed right.
+	ErrUnauthorized = errors.New("not authenticated") // 401
 )
 
 // Error is a use-case error with a message for people and its kind for the status code.

@@ -216,6 +216,11 @@ func (a *App) publish(tx *gorm.DB, wf *store.Workflow, version int, def *workflo
 	if err != nil {
 		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
 	}
+	if def.Trigger.Type == workflow.TriggerWebhook {
+		if _, err := a.ensureWebhook(tx, wf.ID, false); err != nil {
+			return err
+		}
+	}
 	event, _ := def.Trigger.Configuration["event"].(string)
 	err = tx.Model(&store.Workflow{}).Where("id = ?", wf.ID).UpdateColumns(map[string]any{
 		"active_version": version, "name": def.Name, "description": def.Description,

@@ -82,12 +82,22 @@ func start(t *testing.T, url string) *harness {
 // open starts a server on the harness's database and clock (again, after stop, to test restarts).
 func (h *harness) open() {
 	h.t.Helper()
+	h.srv = h.openServer()
+	h.http = httptest.NewServer(h.srv.Web.Handler())
+	h.t.Cleanup(h.stop)
+}
+
+// openServer starts a server on the harness's database and clock; a second one on PostgreSQL is a second
+// instance of the same deployment.
+func (h *harness) openServer() *server.Server {
+	h.t.Helper()
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
 	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{
-		Clock:        h.clock,
-		Engine:       engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
-		ExtraActions: func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
+		Clock:            h.clock,
+		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
+		ScheduleInterval: 20 * time.Millisecond,
+		ExtraActions:     func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
 	})
 	if err != nil {
 		h.t.Fatalf("open server: %v", err)
@@ -95,9 +105,7 @@ func (h *harness) open() {
 	if err := srv.Start(context.Background()); err != nil {
 		h.t.Fatalf("start server: %v", err)
 	}
-	h.srv = srv
-	h.http = httptest.NewServer(srv.Web.Handler())
-	h.t.Cleanup(h.stop)
+	return srv
 }
 
 // stop shuts the server down; it is safe to call twice.

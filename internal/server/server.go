@@ -31,6 +31,8 @@ import (
 type Options struct {
 	Clock  clock.Clock   // the system clock when nil
 	Engine engine.Config // engine tuning
+	// ScheduleInterval is how often scheduled triggers are looked at (1s).
+	ScheduleInterval time.Duration
 	// ExtraActions are added to the built-in ones (tests add a deliberately flaky action).
 	ExtraActions func(actions.Deps) []actions.Action
 }
@@ -43,6 +45,8 @@ type Server struct {
 	Engine *engine.Engine
 	App    *app.App
 	Web    *web.Server
+	// Scheduler fires scheduled triggers; it runs between Start and Close.
+	Scheduler *triggers.Scheduler
 }
 
 // Open opens and migrates the database and wires everything; nothing runs until Start.
@@ -85,8 +89,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	dispatcher.Engine = eng
 	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
-		Triggers: dispatcher, Clock: clk, Log: log}
-	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: web.New(a, log)}, nil
+		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL}
+	scheduler := &triggers.Scheduler{DB: db, Engine: eng, Clock: clk, Log: log, Interval: opts.ScheduleInterval}
+	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: web.New(a, log), Scheduler: scheduler}, nil
 }
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
@@ -98,8 +103,14 @@ func (s *Server) Bootstrap(ctx context.Context) (email, generated string, err er
 	return u.Email, generated, nil
 }
 
-// Start starts the engine.
-func (s *Server) Start(ctx context.Context) error { return s.Engine.Start(ctx) }
+// Start starts the engine and the scheduler.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Engine.Start(ctx); err != nil {
+		return err
+	}
+	s.Scheduler.Start(ctx)
+	return nil
+}
 
 // Serve listens on the configured address until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -128,6 +139,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the engine and closes the database.
 func (s *Server) Close(ctx context.Context) error {
+	s.Scheduler.Stop()
 	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	err := s.Engine.Stop(stopCtx)

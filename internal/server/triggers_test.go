@@ -1,0 +1,325 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/server"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
+	"github.com/kitchenpantry/pantryflow/internal/triggers"
+)
+
+func withTrigger(d map[string]any, typ string, cfg map[string]any) map[string]any {
+	d["trigger"] = map[string]any{"type": typ, "configuration": cfg}
+	return d
+}
+
+// runsOf counts the executions of a workflow.
+func (h *harness) runsOf(workflowID string) int {
+	h.t.Helper()
+	var n int64
+	if err := h.srv.DB.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", workflowID).Count(&n).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return int(n)
+}
+
+// waitRuns waits until a workflow has want executions, then checks no more come.
+func (h *harness) waitRuns(workflowID string, want int) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for h.runsOf(workflowID) < want {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s has %d runs, want %d", workflowID, h.runsOf(workflowID), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // several scheduler and dispatcher rounds
+	if got := h.runsOf(workflowID); got != want {
+		h.t.Fatalf("%s has %d runs, want exactly %d", workflowID, got, want)
+	}
+}
+
+func TestScheduledTriggerFiresOncePerTickAcrossInstances(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		instances := []*server.Server{h.srv}
+		if strings.HasPrefix(url, "postgres") {
+			// A second instance of the same deployment, with its own scheduler, on the same database.
+			second := h.openServer()
+			t.Cleanup(func() { _ = second.Close(context.Background()) })
+			instances = append(instances, second)
+		}
+		wf := h.createWorkflow(withTrigger(def("Every minute", setVar("only", "x", 1)), "scheduled",
+			map[string]any{"cron": "* * * * *", "timezone": "Europe/Berlin"}))
+		for tick := 1; tick <= 6; tick++ {
+			h.clock.Advance(time.Minute)
+			var wg sync.WaitGroup
+			for _, inst := range instances {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := inst.Scheduler.Tick(context.Background()); err != nil {
+						t.Errorf("tick: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			h.waitRuns(wf, tick)
+		}
+		var fires []store.ScheduleFire
+		if err := h.srv.DB.Gorm.Where("workflow_id = ?", wf).Order("scheduled_for").Find(&fires).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(fires) != 6 {
+			t.Fatalf("%d fires claimed, want 6", len(fires))
+		}
+		for i, f := range fires {
+			if want := t0.Add(time.Duration(i+1) * time.Minute); !f.ScheduledFor.Equal(want) || f.ExecutionID == nil {
+				t.Fatalf("fire %d: %v (execution %v), want %v with its execution", i, f.ScheduledFor, f.ExecutionID, want)
+			}
+		}
+	})
+}
+
+func TestScheduleCatchUpAfterDowntime(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		once := h.createWorkflow(withTrigger(def("Catch up once", setVar("only", "x", 1)), "scheduled",
+			map[string]any{"cron": "* * * * *", "catchUp": "once"}))
+		skip := h.createWorkflow(withTrigger(def("Skip missed", setVar("only", "x", 1)), "scheduled",
+			map[string]any{"cron": "* * * * *", "catchUp": "skip"}))
+
+		h.stop() // down for ten and a half minutes
+		h.clock.Advance(10*time.Minute + 30*time.Second)
+		h.open()
+		if _, err := h.srv.Scheduler.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitRuns(once, 1)
+		h.waitRuns(skip, 0)
+		var ref string
+		if err := h.srv.DB.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", once).Pluck("trigger_ref", &ref).Error; err != nil {
+			t.Fatal(err)
+		}
+		if ref != t0.Add(10*time.Minute).Format(time.RFC3339) {
+			t.Fatalf("the catch-up run is for %s, want the latest missed fire %s", ref, t0.Add(10*time.Minute).Format(time.RFC3339))
+		}
+		// Back on schedule: the next minute fires both, once each.
+		h.clock.Set(t0.Add(11 * time.Minute))
+		if _, err := h.srv.Scheduler.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitRuns(once, 2)
+		h.waitRuns(skip, 1)
+	})
+}
+
+func TestScheduleAPIShowsTheNextFires(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	wf := h.createWorkflow(withTrigger(def("Weekday mornings", setVar("only", "x", 1)), "scheduled",
+		map[string]any{"cron": "0 9 * * 1-5", "timezone": "Europe/Berlin"}))
+	var info struct {
+		Cron     string      `json:"cron"`
+		Timezone string      `json:"timezone"`
+		CatchUp  string      `json:"catchUp"`
+		Next     []time.Time `json:"next"`
+	}
+	h.must(http.StatusOK, h.rep, "GET", "/api/workflows/"+wf+"/schedule", nil, &info)
+	// t0 is Thursday 26 November 2026, 09:00 UTC = 10:00 in Berlin.
+	want := []string{"2026-11-27T09:00:00+01:00", "2026-11-30T09:00:00+01:00", "2026-12-01T09:00:00+01:00",
+		"2026-12-02T09:00:00+01:00", "2026-12-03T09:00:00+01:00"}
+	if len(info.Next) != 5 || info.Timezone != "Europe/Berlin" || info.CatchUp != "once" {
+		t.Fatalf("schedule = %+v", info)
+	}
+	for i, w := range want {
+		if got := info.Next[i].Format(time.RFC3339); got != w {
+			t.Fatalf("next[%d] = %s, want %s", i, got, w)
+		}
+	}
+	manual := h.createWorkflow(def("Manual", setVar("only", "x", 1)))
+	h.must(http.StatusConflict, h.rep, "GET", "/api/workflows/"+manual+"/schedule", nil, nil)
+}
+
+// webhookPost sends a delivery to a webhook address with the given headers.
+func (h *harness) webhookPost(url string, body []byte, headers map[string]string) (int, map[string]any) {
+	h.t.Helper()
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = jsonDecode(res.Body, &out)
+	return res.StatusCode, out
+}
+
+func TestWebhookDeliveries(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		wf := h.createWorkflow(withTrigger(def("Web form lead", setVar("only", "x", "{{ note }}")), "webhook", map[string]any{}))
+		var hook struct {
+			URL              string `json:"url"`
+			Secret           string `json:"secret"`
+			RequireSignature bool   `json:"requireSignature"`
+		}
+		h.must(http.StatusForbidden, h.rep, "GET", "/api/workflows/"+wf+"/webhook", nil, nil)
+		h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
+		if !strings.HasPrefix(hook.URL, "http://localhost:8080/hooks/") || !strings.HasPrefix(hook.Secret, "whsec_") || !hook.RequireSignature {
+			t.Fatalf("webhook = %+v", hook)
+		}
+		address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
+		body := []byte(`{"note": "from the web form", "utm_source": "ads"}`)
+		signed := func(b []byte, at time.Time, delivery string) map[string]string {
+			return map[string]string{triggers.SignatureHeader: triggers.Sign(hook.Secret, at, b), triggers.DeliveryHeader: delivery}
+		}
+
+		code, out := h.webhookPost(address, body, signed(body, t0, "d-1"))
+		if code != http.StatusAccepted || out["executionId"] == nil {
+			t.Fatalf("good delivery: %d %v", code, out)
+		}
+		e := h.waitStatus(out["executionId"].(string), "completed")
+		if e.Variables["x"] != "from the web form" || e.Variables["note"] != "from the web form" {
+			t.Fatalf("the body's fields should become variables: %v", e.Variables)
+		}
+		for _, c := range []struct {
+			name    string
+			headers map[string]string
+			body    []byte
+			want    int
+		}{
+			{"missing signature", map[string]string{triggers.DeliveryHeader: "d-2"}, body, 401},
+			{"bad signature", map[string]string{triggers.SignatureHeader: triggers.Sign("whsec_wrong", t0, body), triggers.DeliveryHeader: "d-3"}, body, 401},
+			{"signature of another body", signed([]byte(`{}`), t0, "d-4"), body, 401},
+			{"stale timestamp", signed(body, t0.Add(-6*time.Minute), "d-5"), body, 401},
+			{"replayed delivery id", signed(body, t0, "d-1"), body, 409},
+			{"no delivery id", map[string]string{triggers.SignatureHeader: triggers.Sign(hook.Secret, t0, body)}, body, 400},
+			{"not a JSON object", signed([]byte(`[1,2]`), t0, "d-6"), []byte(`[1,2]`), 400},
+			{"2 MiB body", signed(bytes.Repeat([]byte("a"), 2<<20), t0, "d-7"), bytes.Repeat([]byte("a"), 2<<20), 413},
+		} {
+			if code, out := h.webhookPost(address, c.body, c.headers); code != c.want || out["error"] == nil {
+				t.Errorf("%s: %d %v, want %d with an error message", c.name, code, out, c.want)
+			}
+		}
+		if code, _ := h.webhookPost(h.http.URL+"/hooks/nope", body, signed(body, t0, "d-8")); code != http.StatusNotFound {
+			t.Errorf("unknown address: %d, want 404", code)
+		}
+		h.waitRuns(wf, 1) // only the good delivery started a run
+
+		// Rotating the secret retires the old address.
+		var rotated struct{ URL, Secret string }
+		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+wf+"/webhook/rotate", nil, &rotated)
+		if rotated.URL == hook.URL || rotated.Secret == hook.Secret {
+			t.Fatal("rotate kept the old address or secret")
+		}
+		if code, _ := h.webhookPost(address, body, signed(body, t0, "d-9")); code != http.StatusNotFound {
+			t.Errorf("the old address still answers %d", code)
+		}
+	})
+}
+
+func TestUnsignedWebhookWhenTheWorkflowSaysSo(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	wf := h.createWorkflow(withTrigger(def("Open form", setVar("only", "x", 1)), "webhook", map[string]any{"requireSignature": false}))
+	var hook struct{ URL string }
+	h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
+	address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
+	if code, out := h.webhookPost(address, []byte(`{}`), nil); code != http.StatusAccepted {
+		t.Fatalf("unsigned delivery to an unsigned webhook: %d %v", code, out)
+	}
+	h.waitRuns(wf, 1)
+}
+
+func TestPostedEventsStartEachWorkflowOnce(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		signed := h.createWorkflow(withTrigger(def("Deal signed", setVar("only", "x", "{{ x }}")), "event",
+			map[string]any{"event": "deal_signed"}))
+		big := h.createWorkflow(withTrigger(def("Big deal signed", setVar("only", "y", 1)), "event",
+			map[string]any{"event": "deal_signed", "filter": "x > 1000"}))
+
+		var out struct {
+			EventID      string   `json:"eventId"`
+			ExecutionIDs []string `json:"executionIds"`
+		}
+		h.must(http.StatusAccepted, h.manager, "POST", "/api/events", map[string]any{"event": "deal_signed", "data": map[string]any{"x": 10, "customer": "Acme"}}, &out)
+		if out.EventID == "" || len(out.ExecutionIDs) != 1 {
+			t.Fatalf("a small deal started %v, want only the unfiltered workflow", out.ExecutionIDs)
+		}
+		if h.runsOf(big) != 0 {
+			t.Fatal("an event whose filter fails started a run")
+		}
+		h.must(http.StatusAccepted, h.manager, "POST", "/api/events", map[string]any{"event": "nobody_listens", "data": map[string]any{}}, &out)
+		if len(out.ExecutionIDs) != 0 {
+			t.Fatalf("an event nobody listens to started %v", out.ExecutionIDs)
+		}
+		h.must(http.StatusUnprocessableEntity, h.manager, "POST", "/api/events", map[string]any{"event": "Deal Signed!"}, nil)
+		h.must(http.StatusForbidden, h.rep, "POST", "/api/events", map[string]any{"event": "deal_signed"}, nil)
+
+		// A thousand events at once start exactly a thousand runs.
+		const n = 1000
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 50)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				body := fmt.Sprintf(`{"event": "deal_signed", "data": {"x": %d}}`, i)
+				req, _ := http.NewRequest("POST", h.http.URL+"/api/events", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+h.manager)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusAccepted {
+					errs <- fmt.Errorf("event %d: status %d", i, res.StatusCode)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		h.waitRuns(signed, n+1)
+		var deliveries int64
+		if err := h.srv.DB.Gorm.Model(&store.EventDelivery{}).Where("workflow_id = ? AND status = ?", signed, store.DeliveryStarted).Count(&deliveries).Error; err != nil {
+			t.Fatal(err)
+		}
+		if deliveries != n+1 {
+			t.Fatalf("%d deliveries recorded, want %d", deliveries, n+1)
+		}
+	})
+}
+
+func storetestSQLiteURL(t *testing.T) string { return storetest.SQLiteURL(t) }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
