@@ -1,15 +1,24 @@
 // Package crm owns the CRM records — leads, contacts, companies, opportunities and CRM tasks — and the
 // events their changes write: every create and update records <entity>_created or <entity>_updated, and
 // <entity>_<new status or stage> on a status or stage change, in the same transaction as the change.
+//
+// Records travel as JSON-shaped maps (Record) in camelCase, the shape the API answers with and workflows see:
+// each reference expanded one level (lead.company is the company) and each user shown as their email
+// (lead.assignedTo). One generic core (entity.go, validate.go, payload.go, list.go) does the work for every
+// entity from a short description of its fields (entities.go).
 package crm
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
 // EventSink records an event inside the transaction of the change that caused it (the triggers'
@@ -24,4 +33,159 @@ type Service struct {
 	Clock  clock.Clock
 	Events EventSink
 	NewID  func() string
+}
+
+// Record is a CRM record as JSON: its fields by their camelCase names, references expanded one level, users
+// as emails, times as RFC 3339 text and days as 2006-01-02.
+type Record = map[string]any
+
+// Source is the Source of the events the CRM writes.
+const Source = "crm"
+
+// Entities lists the kinds of record.
+func (s *Service) Entities() []string {
+	out := make([]string, len(entityOrder))
+	for i, e := range entityOrder {
+		out[i] = string(e)
+	}
+	return out
+}
+
+func (s *Service) op(ctx context.Context, db *gorm.DB, by string) *op {
+	return &op{s: s, ctx: ctx, db: db, by: by, now: s.Clock.Now().UTC().Truncate(time.Microsecond)}
+}
+
+func entityKind(e Entity) (entityOps, error) {
+	k := kindOf(e)
+	if k == nil {
+		return nil, &ValidationError{Entity: e, Problems: []Problem{{Path: "entity",
+			Message: fmt.Sprintf("%q is not a kind of CRM record; use lead, contact, company, opportunity or task", e)}}}
+	}
+	return k, nil
+}
+
+// Create creates a record of entity from data, as the user with the email by, and records <entity>_created.
+// Every problem with the data comes back at once in a *ValidationError, and then nothing is written.
+func (s *Service) Create(ctx context.Context, by string, e Entity, data map[string]any) (Record, error) {
+	var rec Record
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		rec, err = s.createTx(ctx, tx, e, s.NewID(), data, by)
+		return err
+	})
+	return rec, err
+}
+
+// Update changes the fields present in data, records <entity>_updated and, when the status (stage) changes,
+// <entity>_<new value>. An update that changes nothing writes nothing and records nothing.
+func (s *Service) Update(ctx context.Context, by string, e Entity, id string, data map[string]any) (Record, error) {
+	var rec Record
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		rec, err = s.updateTx(ctx, tx, e, id, data, by)
+		return err
+	})
+	return rec, err
+}
+
+// Delete deletes a record and records <entity>_deleted with the record as it was. A record other records
+// still point at is not deleted (*InUseError).
+func (s *Service) Delete(ctx context.Context, by string, e Entity, id string) error {
+	k, err := entityKind(e)
+	if err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx *gorm.DB) error { return k.remove(s.op(ctx, tx, by), id) })
+}
+
+// Get reads one record (*NotFoundError when there is none).
+func (s *Service) Get(ctx context.Context, e Entity, id string) (Record, error) {
+	k, err := entityKind(e)
+	if err != nil {
+		return nil, err
+	}
+	var rec Record
+	err = s.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+		rec, err = k.get(s.op(ctx, tx, ""), id)
+		return err
+	})
+	return rec, err
+}
+
+// List reads a page of records and how many match the filter in all. A wrong filter is a *ValidationError.
+func (s *Service) List(ctx context.Context, e Entity, f Filter) ([]Record, int64, error) {
+	k, err := entityKind(e)
+	if err != nil {
+		return nil, 0, err
+	}
+	var recs []Record
+	var total int64
+	err = s.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+		recs, total, err = k.list(s.op(ctx, tx, ""), f)
+		return err
+	})
+	return recs, total, err
+}
+
+func (s *Service) createTx(ctx context.Context, tx *gorm.DB, e Entity, id string, data map[string]any, by string) (Record, error) {
+	k, err := entityKind(e)
+	if err != nil {
+		return nil, err
+	}
+	return k.create(s.op(ctx, tx, by), id, data)
+}
+
+func (s *Service) updateTx(ctx context.Context, tx *gorm.DB, e Entity, id string, data map[string]any, by string) (Record, error) {
+	k, err := entityKind(e)
+	if err != nil {
+		return nil, err
+	}
+	return k.update(s.op(ctx, tx, by), id, data)
+}
+
+// publish records an event of the change in its transaction.
+func (s *Service) publish(o *op, typ string, e Entity, id string, rec Record) error {
+	payload, err := store.ToJSON(rec)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", typ, id, err)
+	}
+	ev := &store.Event{ID: s.NewID(), Type: typ, Entity: string(e), EntityID: id, Payload: payload,
+		Source: Source, CreatedBy: o.by, CreatedAt: o.now}
+	if err := s.Events.PublishTx(o.ctx, o.db, ev); err != nil {
+		return fmt.Errorf("publish %s for %s %s: %w", typ, e, id, err)
+	}
+	return nil
+}
+
+// The CRM as workflow actions see it (actions.RecordStore). Their errors are step errors: bad data and
+// missing records are permanent (retrying cannot fix them), anything else may pass on retry.
+
+// Check validates data for a create (id == "") or an update of the record id without writing anything.
+func (s *Service) Check(ctx context.Context, entity, id string, data map[string]any) error {
+	k, err := entityKind(Entity(entity))
+	if err != nil {
+		return forStep(err)
+	}
+	return forStep(k.check(s.op(ctx, s.DB.Gorm, ""), id, data))
+}
+
+// CreateTx creates a record with the given id inside tx (the step's transaction) and returns its payload.
+func (s *Service) CreateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+	rec, err := s.createTx(ctx, tx, Entity(entity), id, data, by)
+	return rec, forStep(err)
+}
+
+// UpdateTx changes a record inside tx (the step's transaction) and returns its payload.
+func (s *Service) UpdateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+	rec, err := s.updateTx(ctx, tx, Entity(entity), id, data, by)
+	return rec, forStep(err)
+}
+
+// forStep marks the errors retrying cannot fix as permanent step failures.
+func forStep(err error) error {
+	var verr *ValidationError
+	if errors.As(err, &verr) || errors.Is(err, store.ErrNotFound) {
+		return workflow.Permanent(workflow.ClassValidation, err)
+	}
+	return err
 }

@@ -10,6 +10,8 @@ type User struct {
 	Role         string
 	PasswordHash string
 	DisabledAt   *time.Time
+	// SessionEpoch is stored in each browser session; bumping it signs the user out everywhere.
+	SessionEpoch int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -133,6 +135,9 @@ type CRMTask struct {
 	ExecutionID    *string
 	StepID         string
 	IdempotencyKey *string
+	RelatedType    *string // lead, contact, company, opportunity: the record the task is about
+	RelatedID      *string
+	CompletedAt    *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
@@ -179,5 +184,6 @@ const (
 // Models lists every model, for the test that checks them against the migrated schema.
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
-		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{}}
+		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
+		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}}
 }

@@ -1,0 +1,272 @@
+package actions_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// fakeRecords is an actions.RecordStore that keeps records in memory and follows the CRM's contract: bad
+// data is a permanent error naming the field; a missing record is store.ErrNotFound.
+type fakeRecords struct {
+	mu       sync.Mutex
+	records  map[string]map[string]any // "entity/id" → fields
+	writes   []recordCall
+	checkErr error // Check fails with it when set (a database that does not answer)
+	writeErr error // CreateTx and UpdateTx fail with it when set
+}
+
+type recordCall struct {
+	op, entity, id, by string
+	data               map[string]any
+	tx                 *gorm.DB
+}
+
+func newFakeRecords() *fakeRecords {
+	return &fakeRecords{records: map[string]map[string]any{"lead/lead-1": {"firstName": "Jane"}}}
+}
+
+func (f *fakeRecords) Entities() []string {
+	return []string{"lead", "contact", "company", "opportunity", "task"}
+}
+
+func (f *fakeRecords) Check(_ context.Context, entity, id string, data map[string]any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.checkErr != nil {
+		return f.checkErr
+	}
+	return f.check(entity, id, data)
+}
+
+func (f *fakeRecords) check(entity, id string, data map[string]any) error {
+	if id != "" && f.records[entity+"/"+id] == nil {
+		return fmt.Errorf("there is no %s with id %q: %w", entity, id, store.ErrNotFound)
+	}
+	if e, ok := data["email"].(string); ok && !strings.Contains(e, "@") {
+		return workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the %s data is not valid: email: %q is not an email address", entity, e))
+	}
+	return nil
+}
+
+func (f *fakeRecords) write(op string, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.writeErr != nil {
+		return nil, f.writeErr
+	}
+	checkID := id
+	if op == "create" {
+		checkID = ""
+	}
+	if err := f.check(entity, checkID, data); err != nil {
+		return nil, err
+	}
+	f.writes = append(f.writes, recordCall{op: op, entity: entity, id: id, by: by, data: data, tx: tx})
+	rec := map[string]any{"id": id}
+	for k, v := range f.records[entity+"/"+id] {
+		rec[k] = v
+	}
+	for k, v := range data {
+		rec[k] = v
+	}
+	f.records[entity+"/"+id] = rec
+	return rec, nil
+}
+
+func (f *fakeRecords) CreateTx(_ context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+	return f.write("create", tx, entity, id, data, by)
+}
+
+func (f *fakeRecords) UpdateTx(_ context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+	return f.write("update", tx, entity, id, data, by)
+}
+
+// recordActions is a registry whose actions write to records.
+func recordActions(records actions.RecordStore) *actions.Registry {
+	n := 0
+	return actions.NewRegistry(actions.Builtin(actions.Deps{Records: records, NewID: func() string {
+		n++
+		return fmt.Sprintf("new-%d", n)
+	}})...)
+}
+
+func runRecordAction(t *testing.T, reg *actions.Registry, name string, params map[string]any) (actions.Result, error) {
+	t.Helper()
+	a, ok := reg.Get(name)
+	if !ok {
+		t.Fatalf("no action %q", name)
+	}
+	return a.Run(context.Background(), actions.Input{ExecutionID: "exec-1", WorkflowID: "lead_nurture_sequence",
+		StepID: "step-1", Attempt: 1, IdempotencyKey: "exec-1:step-1:1", Params: params, Now: t0})
+}
+
+func TestRecordActionsWriteInTheStepsTransaction(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		action     string
+		params     map[string]any
+		wantOutput map[string]any
+		wantMsg    string
+		wantWrite  recordCall
+	}{
+		{"create", "create_record",
+			map[string]any{"entity": "lead", "data": map[string]any{"firstName": "Sam", "email": "sam@acme.example"}},
+			map[string]any{"entity": "lead", "id": "new-1", "record": map[string]any{"id": "new-1", "firstName": "Sam", "email": "sam@acme.example"}},
+			"Created lead new-1",
+			recordCall{op: "create", entity: "lead", id: "new-1", by: "workflow lead_nurture_sequence",
+				data: map[string]any{"firstName": "Sam", "email": "sam@acme.example"}}},
+		{"update", "update_record",
+			map[string]any{"entity": "lead", "id": "lead-1", "data": map[string]any{"status": "contacted", "score": 40.0}},
+			map[string]any{"entity": "lead", "id": "lead-1", "record": map[string]any{"id": "lead-1", "status": "contacted", "score": 40.0}},
+			"Updated lead lead-1: score, status",
+			recordCall{op: "update", entity: "lead", id: "lead-1", by: "workflow lead_nurture_sequence",
+				data: map[string]any{"status": "contacted", "score": 40.0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			records := newFakeRecords()
+			res, err := runRecordAction(t, recordActions(records), tt.action, tt.params)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if !reflect.DeepEqual(res.Output, tt.wantOutput) || res.Message != tt.wantMsg {
+				t.Fatalf("Run = %#v, %q; want %#v, %q", res.Output, res.Message, tt.wantOutput, tt.wantMsg)
+			}
+			if len(records.writes) != 0 {
+				t.Fatalf("Run wrote before the commit: %+v", records.writes)
+			}
+			if len(res.Effects) != 1 {
+				t.Fatalf("Run gave %d effects, want 1", len(res.Effects))
+			}
+			tx := &gorm.DB{} // stands for the step's transaction
+			if err := res.Effects[0].Apply(context.Background(), tx); err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			tt.wantWrite.tx = tx
+			if len(records.writes) != 1 || !reflect.DeepEqual(records.writes[0], tt.wantWrite) {
+				t.Fatalf("writes = %+v, want %+v in the step's transaction", records.writes, tt.wantWrite)
+			}
+		})
+	}
+}
+
+func TestRecordActionErrors(t *testing.T) {
+	t.Parallel()
+	dbDown := errors.New("connection refused")
+	tests := []struct {
+		name      string
+		action    string
+		params    map[string]any
+		checkErr  error
+		noRecords bool
+		class     string
+		permanent bool
+		msg       string
+	}{
+		{name: "bad field", action: "create_record", params: map[string]any{"entity": "lead", "data": map[string]any{"email": "nope"}},
+			class: workflow.ClassValidation, permanent: true, msg: `create_record: the lead data is not valid: email: "nope" is not an email address`},
+		{name: "bad field in an update", action: "update_record", params: map[string]any{"entity": "lead", "id": "lead-1", "data": map[string]any{"email": "nope"}},
+			class: workflow.ClassValidation, permanent: true, msg: `update_record: the lead data is not valid: email: "nope" is not an email address`},
+		{name: "missing record", action: "update_record", params: map[string]any{"entity": "lead", "id": "gone", "data": map[string]any{"status": "new"}},
+			class: workflow.ClassValidation, permanent: true, msg: `update_record: there is no lead with id "gone": not found`},
+		{name: "unknown entity", action: "create_record", params: map[string]any{"entity": "deal", "data": map[string]any{}},
+			class: workflow.ClassValidation, permanent: true, msg: `create_record: entity "deal" is not a kind of CRM record; use lead, contact, company, opportunity, task`},
+		{name: "no entity", action: "create_record", params: map[string]any{"data": map[string]any{}},
+			class: workflow.ClassValidation, permanent: true, msg: "create_record: entity is empty"},
+		{name: "data not an object", action: "create_record", params: map[string]any{"entity": "lead", "data": "firstName=Sam"},
+			class: workflow.ClassValidation, permanent: true, msg: "create_record: data must be an object of the record's fields"},
+		{name: "empty id", action: "update_record", params: map[string]any{"entity": "lead", "id": "", "data": map[string]any{}},
+			class: workflow.ClassValidation, permanent: true, msg: "update_record: id is empty (the variable it comes from has no value)"},
+		{name: "database down", action: "update_record", params: map[string]any{"entity": "lead", "id": "lead-1", "data": map[string]any{}},
+			checkErr: dbDown, class: workflow.ClassOther, permanent: false, msg: "update_record: connection refused"},
+		{name: "no CRM", action: "create_record", params: map[string]any{"entity": "lead", "data": map[string]any{}}, noRecords: true,
+			class: workflow.ClassOther, permanent: true, msg: "create_record: this server has no CRM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			records := newFakeRecords()
+			records.checkErr = tt.checkErr
+			reg := recordActions(records)
+			if tt.noRecords {
+				reg = recordActions(nil)
+			}
+			res, err := runRecordAction(t, reg, tt.action, tt.params)
+			wantStepError(t, err, tt.class, tt.permanent, tt.msg)
+			if len(res.Effects) != 0 || len(records.writes) != 0 {
+				t.Fatalf("a failed %s asked for %d effects and wrote %d records", tt.action, len(res.Effects), len(records.writes))
+			}
+		})
+	}
+}
+
+// TestRecordEffectErrors: what was fine when the step ran may not be when it commits (the record was deleted
+// in between). The effect's error then fails the step for good, unless retrying can help.
+func TestRecordEffectErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		action    string
+		params    map[string]any
+		change    func(*fakeRecords)
+		permanent bool
+		msg       string
+	}{
+		{"record deleted before the commit", "update_record", map[string]any{"entity": "lead", "id": "lead-1", "data": map[string]any{"status": "contacted"}},
+			func(f *fakeRecords) { delete(f.records, "lead/lead-1") }, true, `update_record: there is no lead with id "lead-1": not found`},
+		{"data refused at the commit", "create_record", map[string]any{"entity": "lead", "data": map[string]any{"firstName": "Sam"}},
+			func(f *fakeRecords) {
+				f.writeErr = workflow.Permanent(workflow.ClassValidation, errors.New(`companyId: there is no company with id "c-1"`))
+			}, true, `create_record: companyId: there is no company with id "c-1"`},
+		{"database down at the commit", "create_record", map[string]any{"entity": "lead", "data": map[string]any{"firstName": "Sam"}},
+			func(f *fakeRecords) { f.writeErr = errors.New("connection reset") }, false, "create_record: lead new-1: connection reset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			records := newFakeRecords()
+			res, err := runRecordAction(t, recordActions(records), tt.action, tt.params)
+			if err != nil || len(res.Effects) != 1 {
+				t.Fatalf("Run = %d effects, %v", len(res.Effects), err)
+			}
+			tt.change(records)
+			err = res.Effects[0].Apply(context.Background(), &gorm.DB{})
+			if err == nil || err.Error() != tt.msg || workflow.IsPermanent(err) != tt.permanent {
+				t.Fatalf("Apply = %v (permanent %t), want %q (permanent %t)", err, workflow.IsPermanent(err), tt.msg, tt.permanent)
+			}
+		})
+	}
+}
+
+func TestRecordActionSpecs(t *testing.T) {
+	t.Parallel()
+	reg := recordActions(newFakeRecords())
+	for _, name := range []string{"create_record", "update_record"} {
+		a, _ := reg.Get(name)
+		spec := a.Spec()
+		i := slices.IndexFunc(spec.Params, func(p workflow.ParamSpec) bool { return p.Name == "entity" })
+		if i < 0 || spec.Params[i].Kind != workflow.ParamEnum || !spec.Params[i].Required ||
+			!slices.Equal(spec.Params[i].Options, []string{"lead", "contact", "company", "opportunity", "task"}) {
+			t.Errorf("%s entity parameter = %+v, want a required enum of the CRM's entities", name, spec.Params)
+		}
+	}
+	// Without a CRM the actions still describe themselves (validation-only registries build them).
+	a, _ := recordActions(nil).Get("create_record")
+	if p := a.Spec().Params[0]; p.Name != "entity" || len(p.Options) != 0 {
+		t.Fatalf("entity parameter without a CRM = %+v", p)
+	}
+}
