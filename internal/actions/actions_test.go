@@ -316,14 +316,11 @@ func TestSendEmail(t *testing.T) {
 			if len(res.Effects) != 1 {
 				t.Fatalf("Run gave %d effects, want 1", len(res.Effects))
 			}
-			eff, ok := res.Effects[0].(store.InsertOnce)
-			if !ok || eff.UniqueColumn != "idempotency_key" {
-				t.Fatalf("effect = %#v, want store.InsertOnce on idempotency_key", res.Effects[0])
-			}
-			m, ok := eff.Row.(*store.Mail)
+			eff, ok := res.Effects[0].(actions.QueueMail)
 			if !ok {
-				t.Fatalf("effect row = %T, want *store.Mail", eff.Row)
+				t.Fatalf("effect = %#v, want actions.QueueMail", res.Effects[0])
 			}
+			m := eff.Mail
 			want := store.Mail{ID: "id-1", IdempotencyKey: "exec-1:step-1:1", ExecutionID: m.ExecutionID, StepID: "step-1",
 				Template: tt.params["template"].(string), ToAddress: tt.wantTo, Subject: tt.wantSubject, Body: tt.wantBody,
 				Status: "queued", CreatedAt: t0}
@@ -383,7 +380,7 @@ func TestSendEmailErrors(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wantNames := []string{"create_task", "send_email", "set_variable"}
+	wantNames := []string{"call_api", "create_record", "create_task", "send_email", "set_variable", "update_record"}
 	if got := b.registry.Names(); !slices.Equal(got, wantNames) {
 		t.Fatalf("Names() = %v, want %v", got, wantNames)
 	}
@@ -406,6 +403,8 @@ func TestRegistry(t *testing.T) {
 		{"send_email", true, []string{"template", "recipient", "data"}},
 		{"create_task", true, []string{"title", "description", "assignee", "priority", "dueDate"}},
 		{"set_variable", true, []string{"name", "value"}},
+		{"create_record", true, []string{"entity", "data"}},
+		{"update_record", true, []string{"entity", "id", "data"}},
 		{"call_fax", false, nil},
 		{"", false, nil},
 	}

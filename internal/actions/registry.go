@@ -100,6 +100,9 @@ func Builtin(d Deps) []Action {
 		SetVariable{},
 		CreateTask{deps: d},
 		SendEmail{deps: d},
+		CallAPI{deps: d},
+		CreateRecord{deps: d},
+		UpdateRecord{deps: d},
 	}
 }
 

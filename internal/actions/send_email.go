@@ -7,12 +7,17 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/kitchenpantry/pantryflow/internal/mailer"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
-// SendEmail puts a mail in the outbox; a delivery job sends it. The outbox is unique on the step activation's
-// idempotency key, so a step that runs twice never mails twice.
+// SendEmail puts a mail in the outbox together with its delivery job (internal/mailer sends it over SMTP).
+// The outbox is unique on the step activation's idempotency key, so a step that runs twice never mails twice.
 type SendEmail struct{ deps Deps }
 
 // Spec implements Action.
@@ -73,8 +78,37 @@ func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
 	return Result{
 		Output:  map[string]any{"mailId": m.ID, "to": to, "subject": subject},
 		Message: fmt.Sprintf("Queued %q to %s", subject, to),
-		Effects: []store.Effect{store.InsertOnce{Row: m, UniqueColumn: "idempotency_key"}},
+		Effects: []store.Effect{QueueMail{Mail: m, enqueue: a.deps.EnqueueTx}},
 	}, nil
+}
+
+// QueueMail is send_email's effect: it puts the mail in the outbox and, only if that inserted a row, enqueues
+// its delivery job, both in the step's transaction. So a mail is queued for delivery exactly when its step
+// commits, and a step that runs again (same idempotency key) neither adds a mail nor a second job.
+type QueueMail struct {
+	Mail    *store.Mail
+	enqueue func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+}
+
+// Apply implements store.Effect.
+func (e QueueMail) Apply(ctx context.Context, tx *gorm.DB) error {
+	if e.enqueue == nil {
+		return fmt.Errorf("send_email: mail %s: no job queue to deliver it (actions.Deps.EnqueueTx is not set)", e.Mail.ID)
+	}
+	res := tx.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "idempotency_key"}},
+		DoNothing: true,
+	}).Create(e.Mail)
+	if res.Error != nil {
+		return fmt.Errorf("send_email: queue mail %s: %w", e.Mail.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil // queued by an earlier run of this step activation, with its job
+	}
+	if err := e.enqueue(ctx, tx, mailer.DeliverArgs{MailID: e.Mail.ID}); err != nil {
+		return fmt.Errorf("send_email: queue mail %s: %w", e.Mail.ID, err)
+	}
+	return nil
 }
 
 // render fills a stored template. Names in it are whatever the environment holds, so it compiles against
