@@ -1,5 +1,5 @@
 # Pantryflow development tasks. The README's two commands need none of this.
-.PHONY: run test test-short lint generate bench ci
+.PHONY: run test test-short lint generate vendor bench ci
 
 run:
 	go run ./cmd/pantryflow
@@ -17,6 +17,9 @@ lint:
 
 generate:
 	go tool templ generate
+
+vendor:
+	./scripts/vendor.sh
 
 bench:
 	go run ./cmd/pantryflow bench --runs 2000 --steps 10

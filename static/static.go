@@ -7,16 +7,32 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
+	"strings"
 	"sync"
 )
 
-//go:embed css
+//go:embed css vendor
 var files embed.FS
 
 // FS is every static file, by path ("css/app.css").
 func FS() fs.FS { return files }
 
 var sums sync.Map
+
+// Stylesheets lists the URLs of every stylesheet in css/, in name order: app.css first, then each area's.
+func Stylesheets() []string {
+	entries, err := fs.ReadDir(files, "css")
+	if err != nil {
+		panic("static: " + err.Error())
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".css") {
+			out = append(out, URL("css/"+e.Name()))
+		}
+	}
+	return out
+}
 
 // URL is the address of a static file with its checksum, for example /static/css/app.css?v=1a2b3c4d.
 func URL(path string) string {

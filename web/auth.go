@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -12,8 +13,12 @@ import (
 
 const principalKey = "principal"
 
-// requireRole lets a request through only with a valid bearer token of a user whose role is at least min.
-func (s *Server) requireRole(min auth.Role, next echo.HandlerFunc) echo.HandlerFunc {
+// requireRole lets a request through only for a user whose role is at least min: signed in with a bearer
+// token for the API, with a session for the pages. It is the one place roles are checked for every route.
+func (s *Server) requireRole(min auth.Role, path string, next echo.HandlerFunc) echo.HandlerFunc {
+	if isPagePath(path) {
+		return s.requirePageRole(min, next)
+	}
 	return func(c echo.Context) error {
 		header := c.Request().Header.Get(echo.HeaderAuthorization)
 		token, ok := strings.CutPrefix(header, "Bearer ")
@@ -38,4 +43,26 @@ func (s *Server) requireRole(min auth.Role, next echo.HandlerFunc) echo.HandlerF
 func principal(c echo.Context) *auth.Principal {
 	p, _ := c.Get(principalKey).(*auth.Principal)
 	return p
+}
+
+func (s *Server) requirePageRole(min auth.Role, next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.sessionUser(c)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			to := "/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+			if c.Request().Header.Get(htmxRequest) == "true" {
+				c.Response().Header().Set(htmxRedirect, to)
+				return c.NoContent(http.StatusUnauthorized)
+			}
+			return c.Redirect(http.StatusSeeOther, to)
+		}
+		if !p.Role.AtLeast(min) {
+			return echo.NewHTTPError(http.StatusForbidden, "this page is for "+string(min)+"s; ask a manager if you need it")
+		}
+		c.Set(principalKey, p)
+		return next(c)
+	}
 }

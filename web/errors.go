@@ -9,6 +9,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
+	"github.com/kitchenpantry/pantryflow/views"
 )
 
 // ErrorBody is every API error: a sentence for people, and the fields it is about.
@@ -83,5 +84,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
+	if isPagePath(c.Request().URL.Path) {
+		msg := body.Error
+		for _, d := range body.Details {
+			msg += " " + d.Message + "."
+		}
+		if isHTMX(c) {
+			// htmx swaps only 2xx answers by default; say it in a fragment the page shows.
+			_ = render(c, code, views.ErrorFragment(msg))
+			return
+		}
+		_ = render(c, code, views.ErrorPage(s.frame(c, statusTitleText(code), ""), code, msg))
+		return
+	}
 	_ = c.JSON(code, body)
 }
+
+func statusTitleText(code int) string { return http.StatusText(code) }

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/static"
 	"github.com/kitchenpantry/pantryflow/views"
 )
@@ -17,13 +19,77 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	return comp.Render(c.Request().Context(), c.Response())
 }
 
-func pageFrame(title string) views.Page {
-	return views.Page{Title: title, CSS: static.URL("css/app.css")}
+// frame is what the layout needs for this request: the user, the CSRF token, a flash message.
+func (s *Server) frame(c echo.Context, title, section string) views.Page {
+	p := views.Page{Title: title, Section: section, CSS: static.Stylesheets(),
+		Script: static.URL("vendor/htmx.org/htmx.min.js")}
+	if token, ok := c.Get("csrf").(string); ok {
+		p.CSRF = token
+	}
+	if u := principal(c); u != nil {
+		p.User = &views.User{Name: displayName(u), Email: u.Email, Role: string(u.Role)}
+		p.Flash = s.takeFlash(c)
+	}
+	return p
 }
 
+func displayName(p *auth.Principal) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Email
+}
+
+// isHTMX reports whether the request came from htmx (then a fragment answers it).
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get(htmxRequest) == "true" }
+
 func (s *Server) home(c echo.Context) error {
-	ready := s.Ready(c.Request().Context()) == nil
-	return render(c, http.StatusOK, views.HomePage(views.Home{Page: pageFrame("Home"), Ready: ready}))
+	p, err := s.sessionUser(c)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return c.Redirect(http.StatusSeeOther, "/inbox")
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	if p, err := s.sessionUser(c); err == nil && p != nil {
+		return c.Redirect(http.StatusSeeOther, "/inbox")
+	}
+	return render(c, http.StatusOK, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""), Next: localPath(c.QueryParam("next"))}))
+}
+
+func (s *Server) login(c echo.Context) error {
+	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
+	p, err := s.app.Auth.SignIn(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		return render(c, http.StatusTooManyRequests, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
+			Email: email, Next: next, Error: "Too many failed sign-ins for this account. Wait " +
+				humanWait(throttled.Until.Sub(s.app.Clock.Now())) + " and try again, or ask an admin to reset your password."}))
+	case errors.Is(err, auth.ErrBadCredentials):
+		return render(c, http.StatusUnauthorized, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
+			Email: email, Next: next, Error: "The email or password is wrong."}))
+	case err != nil:
+		return err
+	}
+	if err := s.startSession(c, p); err != nil {
+		return err
+	}
+	if next == "" {
+		next = "/inbox"
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
 // staticFiles serves the embedded files; their URLs carry a checksum, so they may be cached for long.

@@ -7,9 +7,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/wader/gormstore/v2"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -20,11 +22,20 @@ const MaxBody = 1 << 20
 
 // Server serves the API and pages.
 type Server struct {
-	app  *app.App
-	log  *slog.Logger
-	echo *echo.Echo
+	app      *app.App
+	log      *slog.Logger
+	echo     *echo.Echo
+	sessions *gormstore.Store
 	// Ready reports whether the server can take work (the database answers and the engine runs).
 	Ready func(ctx context.Context) error
+}
+
+// Options configure the web server.
+type Options struct {
+	// SessionSecret derives the keys that sign and encrypt session cookies.
+	SessionSecret string
+	// Secure marks cookies Secure (the public address is https).
+	Secure bool
 }
 
 // Route is one entry of the route table: every route states who may use it.
@@ -37,23 +48,48 @@ type Route struct {
 }
 
 // New builds the server and its routes.
-func New(a *app.App, log *slog.Logger) *Server {
-	s := &Server{app: a, log: log, Ready: func(ctx context.Context) error { return a.DB.Ping(ctx) }}
+func New(a *app.App, log *slog.Logger, opts Options) *Server {
+	s := &Server{app: a, log: log, Ready: func(ctx context.Context) error { return a.DB.Ping(ctx) },
+		sessions: newSessionStore(a.DB, opts.SessionSecret, opts.Secure)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders)
+	// Every form and htmx request of the pages carries the token; the API authenticates with bearer
+	// tokens, which a browser never sends on its own, so it needs none.
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        func(c echo.Context) bool { return !isPagePath(c.Request().URL.Path) },
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		CookieName:     "pantryflow_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   opts.Secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "this form has expired or did not come from Pantryflow; reload the page and try again")
+		},
+	}))
 	for _, r := range s.Routes() {
 		handler := r.Handler
 		if r.Role != "" {
-			handler = s.requireRole(r.Role, handler)
+			handler = s.requireRole(r.Role, r.Path, handler)
 		}
 		e.Add(r.Method, r.Path, handler).Name = r.Name
 	}
 	s.echo = e
 	return s
+}
+
+// isPagePath tells the browser pages (sessions, CSRF, HTML errors) from the API, webhooks and files.
+func isPagePath(path string) bool {
+	for _, prefix := range []string{"/api/", "/hooks/", "/static/", "/healthz", "/readyz"} {
+		if strings.HasPrefix(path, prefix) {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler is the http.Handler to serve.
@@ -64,6 +100,24 @@ func (s *Server) Routes() []Route {
 	rep, manager := auth.RoleRep, auth.RoleManager
 	routes := []Route{
 		{"home", http.MethodGet, "/", "", s.home},
+		{"login", http.MethodGet, "/login", "", s.loginPage},
+		{"login.post", http.MethodPost, "/login", "", s.login},
+		{"logout", http.MethodPost, "/logout", "", s.logout},
+		{"inbox", http.MethodGet, "/inbox", rep, s.inboxPage},
+		{"tasks.page", http.MethodGet, "/tasks/:id", rep, s.taskPage},
+		{"tasks.submit", http.MethodPost, "/tasks/:id", rep, s.submitTaskForm},
+		{"tasks.reassign", http.MethodPost, "/tasks/:id/reassign", manager, s.reassignTask},
+		{"workflows", http.MethodGet, "/workflows", manager, s.workflowsPage},
+		{"workflows.enabled", http.MethodPost, "/workflows/:id/enabled", manager, s.toggleWorkflow},
+		{"workflows.versions", http.MethodGet, "/workflows/:id/versions", manager, s.versionsPage},
+		{"workflows.publish", http.MethodPost, "/workflows/:id/publish", manager, s.publishVersion},
+		{"workflows.run.form", http.MethodGet, "/workflows/:id/run", manager, s.runForm},
+		{"workflows.run", http.MethodPost, "/workflows/:id/run", manager, s.runWorkflow},
+		{"executions", http.MethodGet, "/executions", manager, s.executionsPage},
+		{"executions.page", http.MethodGet, "/executions/:id", rep, s.executionPage},
+		{"executions.cancel", http.MethodPost, "/executions/:id/cancel", manager, s.executionAction("cancel")},
+		{"executions.wake", http.MethodPost, "/executions/:id/wake", manager, s.executionAction("wake")},
+		{"executions.retry", http.MethodPost, "/executions/:id/retry", manager, s.executionAction("retry")},
 		{"static", http.MethodGet, "/static/*", "", staticFiles()},
 		{"healthz", http.MethodGet, "/healthz", "", s.healthz},
 		{"readyz", http.MethodGet, "/readyz", "", s.readyz},

@@ -55,6 +55,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
+	if s.Config.SessionSecret == "" {
+		s.Log.Warn("PANTRYFLOW_SESSION_SECRET is not set: browser sessions end when Pantryflow restarts")
+	}
 	s.Log.Info("Pantryflow is serving", "url", "http://"+ln.Addr().String(), "database", string(s.DB.Dialect))
 	return s.Serve(ctx, ln)
 }

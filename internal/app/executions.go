@@ -271,3 +271,34 @@ func operationError(what string, err error) error {
 	}
 	return err
 }
+
+// StepStates says where each step of an execution stands — completed, failed, skipped, running, waiting or
+// halted — from its log and its branches; steps not reached are absent.
+func StepStates(v *ExecutionView) map[string]string {
+	states := map[string]string{}
+	for _, le := range v.ExecutionLog {
+		switch le.Action {
+		case workflow.LogCompleted:
+			states[le.StepID] = "completed"
+		case workflow.LogFailed:
+			states[le.StepID] = "failed"
+		case workflow.LogSkipped:
+			states[le.StepID] = "skipped"
+		case workflow.LogStarted:
+			states[le.StepID] = "running"
+		}
+	}
+	for _, b := range v.Branches {
+		switch b.State {
+		case engine.BranchReady:
+			states[b.Step] = "running"
+		case engine.BranchWaiting:
+			states[b.Step] = "waiting"
+		case engine.BranchHalted:
+			states[b.Step] = "halted"
+		case engine.BranchFailed:
+			states[b.Step] = "failed"
+		}
+	}
+	return states
+}

@@ -49,6 +49,8 @@ type Principal struct {
 	Email string
 	Name  string
 	Role  Role
+	// Epoch is the user's session epoch when this principal was loaded.
+	Epoch int
 }
 
 // Errors.
@@ -182,7 +184,7 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (*P
 }
 
 func principal(u *store.User) *Principal {
-	return &Principal{ID: u.ID, Email: u.Email, Name: u.Name, Role: Role(u.Role)}
+	return &Principal{ID: u.ID, Email: u.Email, Name: u.Name, Role: Role(u.Role), Epoch: u.SessionEpoch}
 }
 
 // TokenPrefix starts every API token, so a leaked one is easy to recognise.

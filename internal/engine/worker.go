@@ -48,8 +48,9 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 	args := job.Args
 	var ex *loaded
 	var owned *position
-	// refused is set when the database refused the writes of the step's action (a broken constraint): the
-	// step then fails with that reason instead of being retried for ever.
+	// refused is set when the step's writes failed for good (a broken constraint, or an effect's permanent
+	// error such as a record that no longer exists): the step then fails with that reason instead of being
+	// retried for ever.
 	var refused error
 	for steps := 0; ; {
 		if ex == nil {
@@ -73,8 +74,10 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		}
 		var sr stepRun
 		if refused != nil {
-			sr = failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the database refused what the step wanted to save: %w", refused)))
-			refused = nil
+			if !workflow.IsPermanent(refused) {
+				refused = workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the database refused what the step wanted to save: %w", refused))
+			}
+			sr, refused = failed(refused), nil
 		} else {
 			sr = e.runStep(ctx, ex.plan, ex.run, b)
 		}
@@ -100,7 +103,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
 			ex, owned = nil, &pos
 			continue
-		case err != nil && len(c.effects) > 0 && store.IsConstraintViolation(err):
+		case err != nil && len(c.effects) > 0 && (store.IsConstraintViolation(err) || workflow.IsPermanent(err)):
 			e.log.Warn("the database refused a step's writes; failing the step", "execution_id", args.ExecutionID, "step_id", pos.step, "error", err)
 			ex, owned, refused = nil, &pos, err
 			continue

@@ -10,7 +10,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 )
 
-func TestHomePageAndItsStylesheet(t *testing.T) {
+func TestStartPageSendsStrangersToSignInWithItsAssets(t *testing.T) {
 	t.Parallel()
 	h := start(t, storetest.SQLiteURL(t))
 	res, err := http.Get(h.http.URL + "/")
@@ -28,24 +28,27 @@ func TestHomePageAndItsStylesheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := doc.Find("h1").Text(); got != "Pantryflow is running" {
-		t.Fatalf("h1 = %q", got)
+	if got := doc.Find("h1").Text(); got != "Sign in" {
+		t.Fatalf("h1 = %q, want the sign-in page", got)
 	}
-	if doc.Find("p.ok").Length() != 1 {
-		t.Fatal("the page should say the database answers")
+	if token, _ := doc.Find(`form input[name="_csrf"]`).Attr("value"); token == "" {
+		t.Fatal("the sign-in form has no CSRF token")
 	}
-	css, ok := doc.Find(`link[rel="stylesheet"]`).Attr("href")
-	if !ok || !strings.Contains(css, "?v=") {
-		t.Fatalf("stylesheet link %q has no checksum", css)
-	}
-	cres, err := http.Get(h.http.URL + css)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cres.Body.Close()
-	if cres.StatusCode != http.StatusOK || !strings.HasPrefix(cres.Header.Get("Content-Type"), "text/css") ||
-		!strings.Contains(cres.Header.Get("Cache-Control"), "immutable") {
-		t.Fatalf("GET %s = %d %s %s", css, cres.StatusCode, cres.Header.Get("Content-Type"), cres.Header.Get("Cache-Control"))
+	css, _ := doc.Find(`link[rel="stylesheet"]`).Attr("href")
+	script, _ := doc.Find(`script[src]`).Attr("src")
+	for _, asset := range []struct{ url, typ string }{{css, "text/css"}, {script, "text/javascript"}} {
+		if !strings.Contains(asset.url, "?v=") {
+			t.Fatalf("asset %q has no checksum", asset.url)
+		}
+		res, err := http.Get(h.http.URL + asset.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), asset.typ) ||
+			!strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+			t.Fatalf("GET %s = %d %s %s", asset.url, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+		}
 	}
 }
 

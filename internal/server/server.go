@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -22,6 +23,8 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
+	"github.com/kitchenpantry/pantryflow/internal/mailer"
+	"github.com/kitchenpantry/pantryflow/internal/netguard"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/triggers"
 	"github.com/kitchenpantry/pantryflow/web"
@@ -47,6 +50,8 @@ type Server struct {
 	Web    *web.Server
 	// Scheduler fires scheduled triggers; it runs between Start and Close.
 	Scheduler *triggers.Scheduler
+	// Mailer delivers the outbox over SMTP.
+	Mailer *mailer.Mailer
 }
 
 // Open opens and migrates the database and wires everything; nothing runs until Start.
@@ -67,8 +72,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	dispatcher := &triggers.Dispatcher{DB: db, Clock: clk, Log: log}
 	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
-	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID,
-		EnqueueTx: func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }}
+	enqueueTx := func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }
+	httpClient, err := netguard.New(cfg.AllowList(), 0)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("PANTRYFLOW_HTTP_ALLOW: %w", err)
+	}
+	smtpCfg, err := mailer.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("PANTRYFLOW_SMTP_URL: %w", err)
+	}
+	outbox := &mailer.Mailer{DB: db, Config: smtpCfg, From: cfg.MailFrom, Clock: clk, Log: log, EnqueueTx: enqueueTx}
+	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID, Records: crmService, HTTP: httpClient,
+		EnqueueTx: enqueueTx}
 	list := actions.Builtin(adeps)
 	if opts.ExtraActions != nil {
 		list = append(list, opts.ExtraActions(adeps)...)
@@ -82,7 +99,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		ecfg.TimerInterval = cfg.TimerInterval
 	}
 	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
-		Workers: func(w *river.Workers) { dispatcher.Workers(w) }}, ecfg)
+		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }}, ecfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -91,7 +108,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
 		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL}
 	scheduler := &triggers.Scheduler{DB: db, Engine: eng, Clock: clk, Log: log, Interval: opts.ScheduleInterval}
-	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: web.New(a, log), Scheduler: scheduler}, nil
+	secret := cfg.SessionSecret
+	if secret == "" {
+		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
+	}
+	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://")})
+	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox}, nil
 }
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.

@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser drives Debian's chromium (never a downloaded one) against the harness's server.
+type browser struct {
+	t   *testing.T
+	h   *harness
+	ctx context.Context
+}
+
+// chromiumPath finds the browser: PANTRYFLOW_CHROMIUM, else chromium on the PATH. Without one the browser
+// tests skip, except under CI=true, where they must run.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("PANTRYFLOW_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no chromium found, but CI=true requires the browser tests to run (apt-get install chromium)")
+	}
+	t.Skip("no chromium found; skipping the browser test")
+	return ""
+}
+
+// newBrowser starts a headless chromium with a fresh profile and the flags a closed network needs.
+func newBrowser(t *testing.T, h *harness, width, height int) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first action starts the browser; it must not run under a timeout (that would stop the browser).
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, h: h, ctx: ctx}
+}
+
+// run performs actions, each step bounded so a missing element fails the test instead of hanging it.
+func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// signIn signs in through the sign-in form.
+func (b *browser) signIn(email string) {
+	b.t.Helper()
+	b.run(
+		chromedp.Navigate(b.h.http.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.nav`)),
+	)
+}
+
+// text reads the text of the first element matching sel.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// waitText waits until the element's text contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 500*time.Millisecond)
+		s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s never said %q; it says %q", sel, want, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// screenshot saves a full-page PNG under PANTRYFLOW_SCREENSHOTS (when set) for people to look at.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("PANTRYFLOW_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// overflowing lists elements wider than the page (nothing may overflow sideways).
+func (b *browser) overflowing() []string {
+	b.t.Helper()
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {
+		const w = document.documentElement.clientWidth;
+		const bad = [];
+		for (const el of document.querySelectorAll('body *')) {
+			if (el.closest('.table-wrap, .graph-wrap, pre')) continue;
+			const r = el.getBoundingClientRect();
+			if (r.width > 0 && (r.right > w + 1 || r.left < -1)) bad.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+		}
+		return bad.slice(0, 10);
+	})()`))
+	if err != nil {
+		b.t.Fatalf("measure overflow: %v", err)
+	}
+	return out
+}

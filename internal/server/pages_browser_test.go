@@ -1,0 +1,48 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
+)
+
+// A rep signs in, opens the "Schedule Discovery Call" task of a running lead nurture, submits it without the
+// required date (the error shows inline), then with valid values; the execution page shows the run done.
+func TestBrowserRepCompletesATask(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	wf := h.createWorkflow(examples("lead_nurture_sequence.json"))
+	id := h.startRun(wf, map[string]any{"lead": lead(t0.Add(-time.Hour))})
+	h.waitLog(id, "wait_3_days", "started")
+	h.must(http.StatusOK, h.manager, "POST", "/api/executions/"+id+"/wake", nil, nil)
+	tk := h.openTask(id)
+
+	b := newBrowser(t, h, 1280, 900)
+	b.signIn("rep@example.com")
+	b.run(chromedp.Navigate(h.http.URL + "/inbox"))
+	b.waitText("#tasks", "Schedule Discovery Call")
+	b.screenshot("inbox-1280")
+	b.run(chromedp.Click(chromedp.CSS(`#tasks a`)), chromedp.WaitVisible(chromedp.ID("task-form")))
+	if got := b.text("h1"); got != "Schedule Discovery Call" {
+		t.Fatalf("task page title %q", got)
+	}
+	b.run(chromedp.SendKeys(chromedp.ID("f-agenda"), "menu costs"), chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
+	b.waitText("#task-form", "Call date is required")
+	b.screenshot("task-error-1280")
+	if bad := b.overflowing(); len(bad) > 0 {
+		t.Fatalf("elements overflow the page: %v", bad)
+	}
+	b.run(chromedp.SetValue(chromedp.ID("f-callDate"), "2026-12-03T15:30"), chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
+	b.waitText("#task-form", "Completed by rep@example.com")
+	b.run(chromedp.Click(chromedp.CSS(`#task-form a[href^="/executions/"]`)))
+	b.waitText("#status", "completed")
+	b.screenshot("execution-1280")
+	if e := h.get(id); e.Status != "completed" || e.Variables["callDate"] != "2026-12-03T15:30:00Z" {
+		t.Fatalf("the run is %s with callDate %v", e.Status, e.Variables["callDate"])
+	}
+	_ = tk
+}

@@ -1,0 +1,8 @@
+package web
+
+// htmx request and response headers.
+const (
+	htmxRequest  = "HX-Request"
+	htmxRedirect = "HX-Redirect"
+	htmxTrigger  = "HX-Trigger"
+)
