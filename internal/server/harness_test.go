@@ -40,6 +40,7 @@ type harness struct {
 	manager string
 	rep     string
 	flaky   *flakyAction
+	smtp    string // PANTRYFLOW_SMTP_URL, when a test runs a mail server
 }
 
 // eachDB runs fn on SQLite and, when configured, PostgreSQL.
@@ -59,7 +60,13 @@ func eachDB(t *testing.T, fn func(t *testing.T, url string)) {
 // start runs Pantryflow on the database at url with a fake clock and makes an admin, a manager and a rep.
 func start(t *testing.T, url string) *harness {
 	t.Helper()
-	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}}
+	return startWith(t, url, "")
+}
+
+// startWith is start with mail delivered to the SMTP server at smtpURL.
+func startWith(t *testing.T, url, smtpURL string) *harness {
+	t.Helper()
+	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, smtp: smtpURL}
 	h.open()
 	ctx := context.Background()
 	for _, u := range []struct {
@@ -93,6 +100,7 @@ func (h *harness) openServer() *server.Server {
 	h.t.Helper()
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
+	cfg.SMTPURL = h.smtp
 	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{
 		Clock:            h.clock,
 		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
