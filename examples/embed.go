@@ -1,12 +1,15 @@
-// Package examples holds the original design's two example workflows: runnable (they ship as Pantryflow's
-// built-in templates) and, under seed-verbatim/, exactly as the design document writes them, which must
-// fail validation with the errors README.md lists. They are copies of ../shared/examples, kept in the
-// repository so a clean clone tests without anything beside it.
+// Package examples holds the workflows Pantryflow ships as templates: the original design's two examples,
+// runnable (*.json, copies of ../shared/examples kept here so a clean clone tests without anything beside
+// it) and, under seed-verbatim/, exactly as the design writes them, which must fail validation with the
+// errors README.md lists; and more CRM workflows under gallery/.
 package examples
 
 import "embed"
 
-// FS holds the runnable examples (*.json) and seed-verbatim/*.json.
+// FS holds *.json, gallery/*.json and seed-verbatim/*.json.
 //
-//go:embed *.json seed-verbatim/*.json
+//go:embed *.json gallery/*.json seed-verbatim/*.json
 var FS embed.FS
+
+// TemplateDirs are the folders of FS whose workflows are offered as templates.
+var TemplateDirs = []string{".", "gallery"}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,8 +19,8 @@ func TestCopiesMatchTheSharedExamples(t *testing.T) {
 	}
 	n := 0
 	err := fs.WalkDir(FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+		if err != nil || d.IsDir() || strings.HasPrefix(path, "gallery/") {
+			return err // the gallery is ours, not the design's
 		}
 		n++
 		ours, err := fs.ReadFile(FS, path)

@@ -50,6 +50,23 @@ func (f *fakeRecords) Check(_ context.Context, entity, id string, data map[strin
 	return f.check(entity, id, data)
 }
 
+func (f *fakeRecords) Lookup(_ context.Context, entity, id string) (map[string]any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.checkErr != nil {
+		return nil, f.checkErr
+	}
+	rec := f.records[entity+"/"+id]
+	if rec == nil {
+		return nil, fmt.Errorf("there is no %s with id %q: %w", entity, id, store.ErrNotFound)
+	}
+	out := map[string]any{"id": id}
+	for k, v := range rec {
+		out[k] = v
+	}
+	return out, nil
+}
+
 func (f *fakeRecords) check(entity, id string, data map[string]any) error {
 	if id != "" && f.records[entity+"/"+id] == nil {
 		return fmt.Errorf("there is no %s with id %q: %w", entity, id, store.ErrNotFound)
@@ -268,5 +285,40 @@ func TestRecordActionSpecs(t *testing.T) {
 	a, _ := recordActions(nil).Get("create_record")
 	if p := a.Spec().Params[0]; p.Name != "entity" || len(p.Options) != 0 {
 		t.Fatalf("entity parameter without a CRM = %+v", p)
+	}
+}
+
+func TestGetRecord(t *testing.T) {
+	t.Parallel()
+	records := newFakeRecords()
+	a := actions.NewRegistry(actions.Builtin(actions.Deps{Records: records})...)
+	get, ok := a.Get("get_record")
+	if !ok {
+		t.Fatal("get_record is not registered")
+	}
+	res, err := get.Run(context.Background(), actions.Input{Params: map[string]any{"entity": "lead", "id": "lead-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := res.Output.(map[string]any)["record"].(map[string]any)
+	if rec["firstName"] != "Jane" || rec["id"] != "lead-1" || len(res.Effects) != 0 {
+		t.Fatalf("get_record gave %v with %d effects", res.Output, len(res.Effects))
+	}
+	for _, tc := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"entity": "lead", "id": "nope"}, `no lead with id "nope"`},
+		{map[string]any{"entity": "pizza", "id": "x"}, "not a kind of CRM record"},
+		{map[string]any{"entity": "lead", "id": ""}, "id is empty"},
+	} {
+		_, err := get.Run(context.Background(), actions.Input{Params: tc.params})
+		if err == nil || !workflow.IsPermanent(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("get_record %v: %v, want a permanent error saying %q", tc.params, err, tc.want)
+		}
+	}
+	records.checkErr = fmt.Errorf("the database is gone")
+	if _, err := get.Run(context.Background(), actions.Input{Params: map[string]any{"entity": "lead", "id": "lead-1"}}); err == nil || workflow.IsPermanent(err) {
+		t.Fatalf("a database error should be transient, got %v", err)
 	}
 }

@@ -78,6 +78,8 @@ type RecordStore interface {
 	CreateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
 	// UpdateTx changes the fields in data of an existing record and returns it as an event payload.
 	UpdateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
+	// Lookup reads a record as it is now, as an event payload.
+	Lookup(ctx context.Context, entity, id string) (map[string]any, error)
 }
 
 // Registry finds actions by name.
@@ -103,6 +105,7 @@ func Builtin(d Deps) []Action {
 		CallAPI{deps: d},
 		CreateRecord{deps: d},
 		UpdateRecord{deps: d},
+		GetRecord{deps: d},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strings"
 
@@ -23,21 +24,23 @@ type Template struct {
 
 // Templates lists the built-in workflow templates.
 func Templates() ([]Template, error) {
-	entries, err := fs.ReadDir(examples.FS, ".")
-	if err != nil {
-		return nil, fmt.Errorf("list templates: %w", err)
-	}
-	out := make([]Template, 0, len(entries))
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		def, err := TemplateDefinition(strings.TrimSuffix(e.Name(), ".json"))
+	var out []Template
+	for _, dir := range examples.TemplateDirs {
+		entries, err := fs.ReadDir(examples.FS, dir)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list templates: %w", err)
 		}
-		out = append(out, Template{ID: def.ID, Name: def.Name, Description: def.Description,
-			TriggerType: def.Trigger.Type, Steps: len(def.Steps)})
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+				continue
+			}
+			def, err := TemplateDefinition(strings.TrimSuffix(e.Name(), ".json"))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Template{ID: def.ID, Name: def.Name, Description: def.Description,
+				TriggerType: def.Trigger.Type, Steps: len(def.Steps)})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -48,7 +51,13 @@ func TemplateDefinition(id string) (*workflow.Definition, error) {
 	if strings.ContainsAny(id, "/\\.") {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no template %q", id)}
 	}
-	b, err := fs.ReadFile(examples.FS, id+".json")
+	var b []byte
+	var err error
+	for _, dir := range examples.TemplateDirs {
+		if b, err = fs.ReadFile(examples.FS, path.Join(dir, id+".json")); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no template %q", id)}
 	}

@@ -189,3 +189,12 @@ func forStep(err error) error {
 	}
 	return err
 }
+
+// Lookup reads a record as its event payload (for get_record).
+func (s *Service) Lookup(ctx context.Context, entity, id string) (map[string]any, error) {
+	if _, err := entityKind(Entity(entity)); err != nil {
+		return nil, forStep(err)
+	}
+	rec, err := s.Get(ctx, Entity(entity), id)
+	return rec, forStep(err)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 // helperNames lists the functions Pantryflow adds to expr. now, date and
 // duration replace expr's builtins of the same name so that the injected
 // clock is the only source of time.
-var helperNames = [...]string{"now", "duration", "date", "daysAgo", "hoursAgo", "daysSince", "daysUntil"}
+var helperNames = [...]string{"now", "duration", "date", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "pick"}
 
 // dateLayouts are the text forms date() and ParseDate accept, tried in order.
 // Layouts without a zone are read as UTC.
@@ -73,7 +74,32 @@ func (e *Engine) helperOptions() []expr.Option {
 		expr.Function("daysUntil", func(args ...any) (any, error) {
 			return e.daysBetween("daysUntil", args[0], true)
 		}, new(func(any) float64)),
+
+		expr.Function("pick", func(args ...any) (any, error) {
+			return pick(args[0], args[1])
+		}, new(func(any, any) any)),
 	}
+}
+
+// pick chooses one item of a list by a key, the same item for the same key and an even spread over many
+// keys: pick(reps, lead.id) shares new leads out among reps.
+func pick(list, key any) (any, error) {
+	items, ok := list.([]any)
+	if !ok {
+		if strs, isStrings := list.([]string); isStrings {
+			for _, s := range strs {
+				items = append(items, s)
+			}
+		} else {
+			return nil, fmt.Errorf("pick(): expected a list first, got %s", describe(list))
+		}
+	}
+	if len(items) == 0 {
+		return nil, errors.New("pick(): the list is empty")
+	}
+	h := fnv.New32a()
+	_, _ = fmt.Fprint(h, key)
+	return items[int(h.Sum32()%uint32(len(items)))], nil
 }
 
 func (e *Engine) ago(name string, v any, unit time.Duration) (time.Time, error) {

@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,35 @@ func TestParseDuration(t *testing.T) {
 		if (err != nil) != tc.wantErr || got != tc.want {
 			t.Fatalf("parseDuration(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+func TestPickSpreadsKeysOverTheList(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine()
+	p, err := e.Compile(`pick(reps, lead.id)`, []string{"reps", "lead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := []any{"ann@example.com", "bob@example.com", "cy@example.com"}
+	seen := map[any]int{}
+	for i := range 300 {
+		got, err := p.Run(map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[got]++
+		again, _ := p.Run(map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
+		if again != got {
+			t.Fatalf("pick gave %v then %v for the same key", got, again)
+		}
+	}
+	for _, r := range reps {
+		if seen[r] < 60 {
+			t.Fatalf("pick spread 300 keys as %v; every rep should get a fair share", seen)
+		}
+	}
+	if _, err := p.Run(map[string]any{"reps": []any{}, "lead": map[string]any{"id": "x"}}); err == nil {
+		t.Fatal("pick from an empty list should fail")
 	}
 }

@@ -63,9 +63,20 @@ func TestBuiltInTemplatesAreListedAndImportable(t *testing.T) {
 		Total int `json:"total"`
 	}
 	h.must(http.StatusOK, h.rep, "GET", "/api/templates", nil, &list)
-	if list.Total != 2 || list.Items[0].ID != "lead_nurture_sequence" || list.Items[1].ID != "opportunity_pipeline" ||
-		list.Items[0].Steps != 6 || list.Items[1].Steps != 10 {
+	ids := map[string]int{}
+	for _, it := range list.Items {
+		ids[it.ID] = it.Steps
+	}
+	if list.Total != 6 || ids["lead_nurture_sequence"] != 6 || ids["opportunity_pipeline"] != 10 || ids["new_lead_round_robin"] != 2 ||
+		ids["stale_opportunity_reminder"] != 4 || ids["won_deal_onboarding"] != 4 || ids["web_form_lead_capture"] != 2 {
 		t.Fatalf("templates = %+v", list)
+	}
+	// Every template is valid on this server: each imports and publishes.
+	for id := range ids {
+		if id == "opportunity_pipeline" {
+			continue // imported below
+		}
+		h.must(http.StatusCreated, h.manager, "POST", "/api/templates/"+id+"/import", nil, nil)
 	}
 	h.must(http.StatusForbidden, h.rep, "POST", "/api/templates/lead_nurture_sequence/import", nil, nil)
 	var saved struct {

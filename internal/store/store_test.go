@@ -121,8 +121,8 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := len(names); got != 4 {
-			t.Fatalf("after migrating twice there are %d templates (%v), want 4", got, names)
+		if got := len(names); got != 5 {
+			t.Fatalf("after migrating twice there are %d templates (%v), want the 5 defaults once each", got, names)
 		}
 	})
 }

@@ -26,7 +26,7 @@ const (
 )
 
 // reservedNames cannot be variable names: expressions use them for step outputs and helpers.
-var reservedNames = []string{"steps", "now", "date", "duration", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "nil", "true", "false"}
+var reservedNames = []string{"steps", "now", "date", "duration", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "pick", "nil", "true", "false"}
 
 // Validate reports every problem of a definition at once; nil means it is valid.
 func Validate(def *Definition, env Environment) Problems {
