@@ -122,6 +122,13 @@ func (a CallAPI) Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("call_api: %w", err))
 	}
+	if in.Test {
+		would := map[string]any{"method": call.method, "url": call.url.String(), "headers": call.headers}
+		if call.body != nil {
+			would["body"] = string(call.body)
+		}
+		return recorded(Result{Message: fmt.Sprintf("%s %s", call.method, call.url.Redacted())}, map[string]any{"request": would}), nil
+	}
 	resp, err := a.deps.HTTP.Do(req)
 	if err != nil {
 		return Result{}, call.transportError(err)

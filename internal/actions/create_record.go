@@ -42,6 +42,9 @@ func (a CreateRecord) Run(ctx context.Context, in Input) (Result, error) {
 	}
 	id := a.deps.NewID()
 	w := recordWrite{records: a.deps.Records, action: action, entity: entity, id: id, data: data, by: actor(in)}
+	if in.Test {
+		return recorded(Result{Message: fmt.Sprintf("would create a %s", entity)}, recordOutput(entity, id, data)), nil
+	}
 	return Result{
 		Output:  recordOutput(entity, id, data),
 		Message: fmt.Sprintf("Created %s %s", entity, id),

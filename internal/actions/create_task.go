@@ -78,6 +78,9 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 		out["dueDate"] = due.UTC().Format(time.RFC3339)
 		msg += ", due " + due.UTC().Format("2 Jan 2006 15:04 UTC")
 	}
+	if in.Test {
+		return recorded(Result{Message: fmt.Sprintf("would create task %q for %s", title, email)}, map[string]any{"task": out}), nil
+	}
 	return Result{
 		Output: out, Message: msg,
 		Effects: []store.Effect{store.InsertOnce{Row: task, UniqueColumn: "idempotency_key"}},

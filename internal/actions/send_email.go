@@ -75,11 +75,16 @@ func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
 		ID: a.deps.NewID(), IdempotencyKey: in.IdempotencyKey, ExecutionID: &execID, StepID: in.StepID,
 		Template: name, ToAddress: to, Subject: subject, Body: body, Status: store.MailQueued, CreatedAt: in.Now,
 	}
-	return Result{
+	res := Result{
 		Output:  map[string]any{"mailId": m.ID, "to": to, "subject": subject},
 		Message: fmt.Sprintf("Queued %q to %s", subject, to),
 		Effects: []store.Effect{QueueMail{Mail: m, enqueue: a.deps.EnqueueTx}},
-	}, nil
+	}
+	if in.Test {
+		return recorded(Result{Message: fmt.Sprintf("would send %q to %s", subject, to)},
+			map[string]any{"mail": map[string]any{"to": to, "subject": subject, "body": body, "template": name}}), nil
+	}
+	return res, nil
 }
 
 // QueueMail is send_email's effect: it puts the mail in the outbox and, only if that inserted a row, enqueues

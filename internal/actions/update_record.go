@@ -48,6 +48,10 @@ func (a UpdateRecord) Run(ctx context.Context, in Input) (Result, error) {
 	}
 	sort.Strings(fields)
 	w := recordWrite{records: a.deps.Records, action: action, entity: entity, id: id, data: data, by: actor(in), update: true}
+	if in.Test {
+		return recorded(Result{Message: fmt.Sprintf("would update %s %s: %s", entity, id, strings.Join(fields, ", "))},
+			recordOutput(entity, id, data)), nil
+	}
 	return Result{
 		Output:  recordOutput(entity, id, data),
 		Message: fmt.Sprintf("Updated %s %s: %s", entity, id, strings.Join(fields, ", ")),

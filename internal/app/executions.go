@@ -46,6 +46,8 @@ type ExecutionSummary struct {
 	CurrentStep     string     `json:"currentStep,omitempty"`
 	Error           string     `json:"error,omitempty"`
 	WaitingUntil    *time.Time `json:"waitingUntil,omitempty"`
+	// Test marks a designer's test run.
+	Test bool `json:"test,omitempty"`
 }
 
 // ExecutionFilter narrows an execution list.
@@ -69,6 +71,27 @@ func (a *App) StartExecution(ctx context.Context, actor *Actor, workflowID strin
 	var id string
 	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
 		id, err = a.StartTx(ctx, tx, plan, vars, meta)
+		return err
+	})
+	return id, err
+}
+
+// StartTest starts a test run of any version, draft or not: actions record what they would do instead of
+// doing it, and human tasks go to the person testing.
+func (a *App) StartTest(ctx context.Context, actor *Actor, workflowID string, version int, vars map[string]any) (string, error) {
+	if err := requireManager(actor, "test workflows"); err != nil {
+		return "", err
+	}
+	plan, err := a.Engine.Plan(ctx, workflowID, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", &Error{Kind: ErrNotFound, Message: fmt.Sprintf("workflow %q has no version %d", workflowID, version)}
+	}
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		id, err = a.StartTx(ctx, tx, plan, vars, engine.StartMeta{TriggerType: workflow.TriggerManual, StartedBy: actor.Email, Test: true})
 		return err
 	})
 	return id, err
@@ -129,7 +152,7 @@ func (a *App) executionView(ctx context.Context, db *gorm.DB, id string) (*Execu
 	v.ExecutionLog = make([]workflow.LogEntry, 0, len(logRows))
 	for _, lr := range logRows {
 		le := workflow.LogEntry{Timestamp: lr.Timestamp, StepID: lr.StepID, StepName: lr.StepName,
-			Action: workflow.LogAction(lr.Action), Message: lr.Message}
+			Action: workflow.LogAction(lr.Action), Message: lr.Message, DurationMs: lr.DurationMs, Reason: lr.Reason}
 		if len(lr.Data) > 0 {
 			if err := lr.Data.Decode(&le.Data); err != nil {
 				return nil, err
@@ -182,7 +205,7 @@ func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]Executio
 		return nil, 0, fmt.Errorf("count executions: %w", err)
 	}
 	var rows []store.Execution
-	err := q.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until").
+	err := q.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until", "test").
 		Order("started_at DESC, id DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("list executions: %w", err)
@@ -201,7 +224,7 @@ func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]Executio
 func summaryOf(r *store.Execution, workflowName string) ExecutionSummary {
 	return ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: workflowName,
 		WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
-		CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil}
+		CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil, Test: r.Test}
 }
 
 func validStatus(s string) bool {

@@ -237,6 +237,8 @@ type logRow struct {
 	Timestamp                         time.Time
 	StepID, StepName, Action, Message string
 	Data                              *string // JSON, or nil
+	DurationMs                        *int64
+	Reason                            string
 }
 
 func logRowsOf(cs []*commit) ([]logRow, error) {
@@ -244,7 +246,7 @@ func logRowsOf(cs []*commit) ([]logRow, error) {
 	for _, c := range cs {
 		for _, le := range c.tr.Log {
 			r := logRow{ExecutionID: c.ex.row.ID, Timestamp: le.Timestamp, StepID: le.StepID, StepName: le.StepName,
-				Action: string(le.Action), Message: le.Message}
+				Action: string(le.Action), Message: le.Message, DurationMs: le.DurationMs, Reason: le.Reason}
 			if le.Data != nil {
 				enc, err := store.ToJSON(le.Data)
 				if err != nil {
@@ -275,20 +277,25 @@ func (e *Engine) insertLogs(ctx context.Context, tx *gorm.DB, cs []*commit) erro
 	return nil
 }
 
-const insertLogsPostgresSQL = `INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data)
-SELECT execution_id, timestamp, step_id, step_name, action, message, data::jsonb
-FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-	AS v(execution_id, timestamp, step_id, step_name, action, message, data)`
+const insertLogsPostgresSQL = `INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data,
+	duration_ms, reason)
+SELECT execution_id, timestamp, step_id, step_name, action, message, data::jsonb, duration_ms, reason
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+	$8::bigint[], $9::text[])
+	AS v(execution_id, timestamp, step_id, step_name, action, message, data, duration_ms, reason)`
 
 func insertLogsPostgres(ctx context.Context, tx *gorm.DB, rows []logRow) error {
 	n := len(rows)
 	execs, steps, names, actions, messages := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times, data := make([]time.Time, n), make([]*string, n)
+	durations, reasons := make([]*int64, n), make([]string, n)
 	for i, r := range rows {
 		execs[i], times[i], steps[i], names[i], actions[i], messages[i], data[i] =
 			r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data
+		durations[i], reasons[i] = r.DurationMs, r.Reason
 	}
-	_, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data)
+	_, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data,
+		durations, reasons)
 	return err
 }
 
@@ -299,11 +306,11 @@ func insertLogsSQLite(ctx context.Context, tx *gorm.DB, rows []logRow) error {
 	for start := 0; start < len(rows); start += maxLogRowsPerInsert {
 		chunk := rows[start:min(start+maxLogRowsPerInsert, len(rows))]
 		var b strings.Builder
-		b.WriteString("INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data) VALUES ")
-		writeValues(&b, len(chunk), 7)
-		args := make([]any, 0, len(chunk)*7)
+		b.WriteString("INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, data, duration_ms, reason) VALUES ")
+		writeValues(&b, len(chunk), 9)
+		args := make([]any, 0, len(chunk)*9)
 		for _, r := range chunk {
-			args = append(args, r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data)
+			args = append(args, r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data, r.DurationMs, r.Reason)
 		}
 		if _, err := store.SQLTx(tx).ExecContext(ctx, b.String(), args...); err != nil {
 			return err

@@ -89,6 +89,11 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 	}
 	b.Note = ""
 	r.CurrentStep = step.ID
+	// An action's time is its attempt's; a delay's or a task's is the whole wait since the step began.
+	since := orNow(o.StartedAt, now)
+	if b.Phase == PhaseResume {
+		since = b.EnteredAt
+	}
 	switch o.Kind {
 	case Completed:
 		for k, v := range o.Vars {
@@ -97,7 +102,7 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 		if o.Output != nil {
 			r.Outputs[step.ID] = o.Output
 		}
-		c.log(now, step, workflow.LogCompleted, withNote(o.Message, note), o.Data)
+		c.logEnd(step, workflow.LogCompleted, withNote(o.Message, note), o.Data, since, "")
 		next := o.Next
 		if next == nil {
 			next = step.Next
@@ -113,12 +118,12 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 		c.log(orNow(o.StartedAt, now), step, workflow.LogStarted, withNote(o.Message, note), o.Data)
 	case Forked:
 		c.log(now, step, workflow.LogStarted, withNote(o.Message, note), o.Data)
-		f := Frame{ID: r.State.newID(), Step: step.ID, Parent: b.Frame, Activation: b.Activation}
+		f := Frame{ID: r.State.newID(), Step: step.ID, Parent: b.Frame, Activation: b.Activation, StartedAt: since}
 		r.State.Frames = append(r.State.Frames, f)
 		b.Frame = f.ID
 		c.moveOn(b.ID, step.Parallel)
 	case Failed:
-		c.fail(b, step, o)
+		c.fail(b, step, o, since)
 	}
 	c.settle()
 	return c.tr, nil
@@ -134,6 +139,17 @@ type change struct {
 
 func (c *change) log(at time.Time, step *workflow.PlanStep, action workflow.LogAction, msg string, data any) {
 	c.tr.Log = append(c.tr.Log, workflow.LogEntry{Timestamp: at, StepID: step.ID, StepName: step.Name, Action: action, Message: msg, Data: data})
+}
+
+// logEnd logs how a step ended, with how long it took since since and, for failures and skips, why.
+func (c *change) logEnd(step *workflow.PlanStep, action workflow.LogAction, msg string, data any, since time.Time, reason string) {
+	c.log(c.now, step, action, msg, data)
+	e := &c.tr.Log[len(c.tr.Log)-1]
+	if !since.IsZero() {
+		ms := c.now.Sub(since).Milliseconds()
+		e.DurationMs = &ms
+	}
+	e.Reason = reason
 }
 
 // moveOn sends a branch to its successors: the first one on the same branch, the others on new branches in the
@@ -176,7 +192,7 @@ func (c *change) end(branchID int) {
 	f := *c.r.State.frame(frameID)
 	c.r.State.Frames = removeFrame(c.r.State.Frames, frameID)
 	pstep := c.plan.Step(f.Step)
-	c.log(c.now, pstep, workflow.LogCompleted, fmt.Sprintf("All %d branches finished", len(pstep.Parallel)), nil)
+	c.logEnd(pstep, workflow.LogCompleted, fmt.Sprintf("All %d branches finished", len(pstep.Parallel)), nil, f.StartedAt, "")
 	b.Frame = f.Parent
 	c.moveOn(branchID, pstep.Next)
 }
@@ -191,19 +207,20 @@ func removeFrame(fs []Frame, id int) []Frame {
 	return out
 }
 
-func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome) {
+func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome, since time.Time) {
 	msg := o.Err.Error()
 	permanent := workflow.IsPermanent(o.Err)
+	class := workflow.ErrorClass(o.Err)
 	switch {
 	case step.OnError == workflow.OnErrorRetry && b.Attempt <= step.RetryCount && !permanent:
 		wait := step.RetryDelayFor(b.Attempt + 1)
 		at := c.now.Add(wait)
-		c.log(c.now, step, workflow.LogFailed, fmt.Sprintf("Attempt %d of %d failed: %s. Retrying in %s.",
-			b.Attempt, step.RetryCount+1, msg, formatWait(wait)), errorData(o))
+		c.logEnd(step, workflow.LogFailed, fmt.Sprintf("Attempt %d of %d failed: %s. Retrying in %s.",
+			b.Attempt, step.RetryCount+1, msg, formatWait(wait)), errorData(o), since, class)
 		b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
 		b.Attempt++
 	case step.OnError == workflow.OnErrorContinue:
-		c.log(c.now, step, workflow.LogSkipped, fmt.Sprintf("Failed: %s. Continuing, as this step is set to do.", msg), errorData(o))
+		c.logEnd(step, workflow.LogSkipped, fmt.Sprintf("Failed: %s. Continuing, as this step is set to do.", msg), errorData(o), since, class)
 		c.r.Outputs[step.ID] = map[string]any{"error": msg, "skipped": true}
 		c.moveOn(b.ID, step.Next)
 	default:
@@ -213,14 +230,14 @@ func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome) {
 		} else if step.OnError == workflow.OnErrorRetry {
 			reason += fmt.Sprintf(" (after %d attempts)", b.Attempt)
 		}
-		c.log(c.now, step, workflow.LogFailed, reason, errorData(o))
+		c.logEnd(step, workflow.LogFailed, reason, errorData(o), since, class)
 		b.State = BranchFailed
 		c.r.Error = fmt.Sprintf("Step %q (%s) failed: %s", step.Name, step.ID, reason)
 		c.r.FailedStep = step.ID
 		for i := range c.r.State.Branches {
 			if o := &c.r.State.Branches[i]; o.ID != b.ID && o.Live() {
 				o.State = BranchHalted
-				c.log(c.now, c.plan.Step(o.Step), workflow.LogSkipped, "Stopped because step "+step.ID+" failed", nil)
+				c.logEnd(c.plan.Step(o.Step), workflow.LogSkipped, "Stopped because step "+step.ID+" failed", nil, time.Time{}, ReasonHalted)
 			}
 		}
 		c.tr.CancelTasks = true

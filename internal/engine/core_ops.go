@@ -8,6 +8,12 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
+// Reasons of skipped steps that did not fail themselves.
+const (
+	ReasonCancelled = "cancelled" // the execution was cancelled
+	ReasonHalted    = "halted"    // another branch failed the execution
+)
+
 // Errors an operator's request can get; the API maps them to 409 with the message.
 var (
 	ErrFinished      = errors.New("the execution has already finished")
@@ -25,7 +31,7 @@ func Cancel(plan *workflow.Plan, r *Run, by string, now time.Time) (Transition, 
 	for i := range r.State.Branches {
 		b := &r.State.Branches[i]
 		if b.Live() {
-			c.log(now, plan.Step(b.Step), workflow.LogSkipped, "Cancelled by "+by, nil)
+			c.logEnd(plan.Step(b.Step), workflow.LogSkipped, "Cancelled by "+by, nil, time.Time{}, ReasonCancelled)
 		}
 	}
 	r.State.Branches, r.State.Frames = nil, nil

@@ -18,6 +18,9 @@ type StartMeta struct {
 	TriggerType string // manual, scheduled, event, webhook
 	TriggerRef  string // the event id, webhook delivery id or schedule time
 	StartedBy   string // the user's email, or the trigger
+	// Test starts a test run: actions record what they would do instead of doing it, and human tasks go
+	// to the person testing.
+	Test bool
 }
 
 // Plan returns the compiled plan of a workflow version.

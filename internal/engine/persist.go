@@ -50,7 +50,7 @@ func runFromRow(row *store.Execution) (*Run, error) {
 		ID: row.ID, WorkflowID: row.WorkflowID, Version: row.WorkflowVersion,
 		Status: workflow.ExecutionStatus(row.Status), CurrentStep: row.CurrentStep, Error: row.Error,
 		FailedStep: row.FailedStep, StartedAt: row.StartedAt, CompletedAt: row.CompletedAt,
-		Variables: map[string]any{}, Outputs: map[string]any{},
+		Variables: map[string]any{}, Outputs: map[string]any{}, StartedBy: row.StartedBy, Test: row.Test,
 	}
 	for _, part := range []struct {
 		col store.JSON
@@ -71,7 +71,7 @@ func newExecutionRow(r *Run, meta StartMeta, now time.Time) (*store.Execution, e
 	}
 	return &store.Execution{
 		ID: r.ID, WorkflowID: r.WorkflowID, WorkflowVersion: r.Version, StartedAt: r.StartedAt,
-		TriggerType: meta.TriggerType, TriggerRef: meta.TriggerRef, StartedBy: meta.StartedBy, Revision: 1,
+		TriggerType: meta.TriggerType, TriggerRef: meta.TriggerRef, StartedBy: meta.StartedBy, Revision: 1, Test: meta.Test,
 		Status: v.Status, CurrentStep: v.CurrentStep, Variables: store.JSON(v.Variables),
 		Outputs: store.JSON(v.Outputs), State: store.JSON(v.State), WaitingUntil: v.WaitingUntil, UpdatedAt: now,
 	}, nil

@@ -65,10 +65,11 @@ func (b *Branch) Live() bool { return b.State == BranchReady || b.State == Branc
 // Frame is an open parallel step: its branches carry its id, and when the last of them ends the parallel
 // step's nextSteps run in the parent frame (the join).
 type Frame struct {
-	ID         int    `json:"id"`
-	Step       string `json:"step"`
-	Parent     int    `json:"parent,omitempty"`
-	Activation int64  `json:"activation"`
+	ID         int       `json:"id"`
+	Step       string    `json:"step"`
+	Parent     int       `json:"parent,omitempty"`
+	Activation int64     `json:"activation"`
+	StartedAt  time.Time `json:"startedAt"`
 }
 
 // State is the engine's bookkeeping for one execution, stored with it and changed only by the core.
@@ -151,6 +152,8 @@ type Run struct {
 	CurrentStep string
 	Error       string
 	FailedStep  string
+	StartedBy   string
+	Test        bool
 	StartedAt   time.Time
 	CompletedAt *time.Time
 	State       State

@@ -78,7 +78,7 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 	res, err := a.Run(ctx, actions.Input{
 		ExecutionID: r.ID, WorkflowID: r.WorkflowID, StepID: step.ID, Attempt: b.Attempt,
 		IdempotencyKey: IdempotencyKey(r.ID, step.ID, b.Activation),
-		Params:         params, Vars: r.Variables, Now: now,
+		Params:         params, Vars: r.Variables, Now: now, Test: r.Test,
 	})
 	if err != nil {
 		return failed(err)
@@ -162,6 +162,11 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 	}
 	if assignee == "" {
 		return failed(workflow.Permanent(workflow.ClassValidation, errors.New("the task has no assignee: the assignee value is empty")))
+	}
+	if r.Test && r.StartedBy != "" {
+		// A test run's tasks go to the person testing, not to the rep the sample data names.
+		desc = strings.TrimSpace(fmt.Sprintf("Test run: this task would go to %s. %s", assignee, desc))
+		assignee = r.StartedBy
 	}
 	user, err := e.db.UserByEmail(ctx, assignee)
 	if errors.Is(err, store.ErrNotFound) {

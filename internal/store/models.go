@@ -84,6 +84,8 @@ type Execution struct {
 	TriggerType     string
 	TriggerRef      string
 	StartedBy       string
+	// Test marks a designer's test run: mails and HTTP calls are recorded, not made.
+	Test bool
 	Revision        int64
 }
 
@@ -97,6 +99,8 @@ type LogRow struct {
 	Action      string
 	Message     string
 	Data        JSON
+	DurationMs  *int64
+	Reason      string
 }
 
 // TableName implements gorm's Tabler.

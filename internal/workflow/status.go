@@ -80,4 +80,10 @@ type LogEntry struct {
 	Action    LogAction `json:"action"`
 	Message   string    `json:"message"`
 	Data      any       `json:"data,omitempty"`
+	// DurationMs is how long the step took (completed, failed, skipped): the attempt for an action, the
+	// whole wait for a delay or human task, the branches for a parallel step.
+	DurationMs *int64 `json:"durationMs,omitempty"`
+	// Reason classes a failure (timeout, http_5xx, validation, …), or says why a step was skipped
+	// (cancelled, halted).
+	Reason string `json:"reason,omitempty"`
 }
