@@ -1,0 +1,483 @@
+package rollup_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
+	"github.com/kitchenpantry/pantryflow/internal/config"
+	"github.com/kitchenpantry/pantryflow/internal/server"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+)
+
+// The benchmarks measure metrics and suggestions over a generated history: 1,000,000 executions of one
+// workflow (PANTRYFLOW_BENCH_EXECUTIONS changes the number) over the 90 days before the fake clock's now, about
+// 10 million log rows, bulk-inserted into a fresh database (COPY on PostgreSQL, batched transactions on
+// SQLite) and aggregated once before timing. Only benchmarks build it: `go test ./...` never does.
+
+const benchDef = `{
+  "name": "Enrich and route leads", "trigger": {"type": "event", "configuration": {"event": "lead_created"}},
+  "variables": [{"name": "lead", "type": "object", "required": true}, {"name": "note", "type": "string"}],
+  "steps": [
+    {"id": "score", "name": "Score the lead", "type": "action", "nextSteps": ["geo"],
+     "configuration": {"action": "call_api", "parameters": {"url": "https://score.example.com/leads/{{lead.id}}"}}},
+    {"id": "geo", "name": "Locate the company", "type": "action", "nextSteps": ["check"],
+     "configuration": {"action": "call_api", "parameters": {"url": "https://geo.example.com/lookup?domain={{lead.domain}}"}}},
+    {"id": "check", "name": "Hot lead?", "type": "condition",
+     "configuration": {"condition": "lead.score > 50", "trueSteps": ["notify"], "falseSteps": ["review"]}},
+    {"id": "notify", "name": "Welcome mail", "type": "action", "nextSteps": ["save"],
+     "configuration": {"action": "send_email", "parameters": {"template": "welcome_qualified_lead", "recipient": "{{lead.email}}"}}},
+    {"id": "review", "name": "Review the lead", "type": "human_task", "nextSteps": ["save"],
+     "configuration": {"assignee": "rep@example.com", "title": "Review {{lead.email}}"}},
+    {"id": "save", "name": "Keep the score", "type": "action", "nextSteps": [],
+     "configuration": {"action": "set_variable", "parameters": {"name": "note", "value": "{{steps.score.status}}"}}}
+  ]
+}`
+
+type benchFixture struct {
+	srv      *server.Server
+	workflow string
+	err      error
+}
+
+var (
+	fixtureMu sync.Mutex
+	fixtures  = map[string]*benchFixture{}
+	dropAfter []func()
+)
+
+// TestMain drops the benchmarks' databases after every test and benchmark of the package.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fixtureMu.Lock()
+	for _, f := range fixtures {
+		if f.srv != nil {
+			_ = f.srv.Close(context.Background())
+		}
+	}
+	for _, drop := range dropAfter {
+		drop()
+	}
+	fixtureMu.Unlock()
+	os.Exit(code)
+}
+
+func benchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("PANTRYFLOW_BENCH_EXECUTIONS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+// fixture builds (once per dialect and process) the generated database and returns it.
+func fixture(b *testing.B, dialect string) *benchFixture {
+	b.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	if f := fixtures[dialect]; f != nil {
+		if f.err != nil {
+			b.Fatal(f.err)
+		}
+		return f
+	}
+	f := &benchFixture{}
+	fixtures[dialect] = f
+	f.err = buildFixture(b, dialect, f)
+	if f.err != nil {
+		b.Fatal(f.err)
+	}
+	return f
+}
+
+func buildFixture(b *testing.B, dialect string, f *benchFixture) error {
+	ctx := context.Background()
+	var dbURL string
+	switch dialect {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "pfbench")
+		if err != nil {
+			return err
+		}
+		dropAfter = append(dropAfter, func() { _ = os.RemoveAll(dir) })
+		dbURL = "sqlite://" + filepath.Join(dir, "bench.db")
+	default:
+		base := os.Getenv(storetest.EnvURL)
+		if base == "" {
+			b.Skipf("%s is not set", storetest.EnvURL)
+		}
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		rnd := make([]byte, 6)
+		_, _ = rand.Read(rnd)
+		name := "pfbench_" + hex.EncodeToString(rnd)
+		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+			return err
+		}
+		dropAfter = append(dropAfter, func() {
+			if a, err := sql.Open("pgx", base); err == nil {
+				_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+				_ = a.Close()
+			}
+		})
+		u, err := url.Parse(base)
+		if err != nil {
+			return err
+		}
+		u.Path = "/" + name
+		dbURL = u.String()
+	}
+	cfg := config.Defaults()
+	cfg.DatabaseURL = dbURL
+	srv, err := server.Open(ctx, cfg, storetest.Quiet(), server.Options{Clock: clock.NewFake(now)})
+	if err != nil {
+		return err
+	}
+	f.srv = srv
+	u, err := srv.App.Auth.CreateUser(ctx, "manager@example.com", "Manager", auth.RoleManager, "correct horse battery")
+	if err != nil {
+		return err
+	}
+	actor := &app.Actor{ID: u.ID, Email: u.Email, Role: auth.RoleManager}
+	def, err := workflow.Decode([]byte(benchDef))
+	if err != nil {
+		return err
+	}
+	saved, err := srv.App.CreateWorkflow(ctx, actor, def, true)
+	if err != nil {
+		return err
+	}
+	def, _ = workflow.Decode([]byte(benchDef))
+	v2, err := srv.App.SaveDraft(ctx, actor, saved.ID, def)
+	if err != nil {
+		return err
+	}
+	if err := srv.App.Publish(ctx, actor, saved.ID, v2.Version); err != nil {
+		return err
+	}
+	f.workflow = saved.ID
+
+	n := benchSize()
+	started := time.Now()
+	var rows int
+	if dialect == "sqlite" {
+		rows, err = loadSQLite(ctx, srv.DB, saved.ID, n)
+	} else {
+		rows, err = loadPostgres(ctx, srv.DB, saved.ID, n)
+	}
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	loaded := time.Since(started)
+	started = time.Now()
+	srv.Analytics.Batch = 100_000
+	if err := srv.Analytics.Flush(ctx); err != nil {
+		return fmt.Errorf("aggregate: %w", err)
+	}
+	b.Logf("%s: generated %d executions and %d log rows in %s; aggregated them in %s",
+		dialect, n, rows, loaded.Round(time.Second), time.Since(started).Round(time.Second))
+	return nil
+}
+
+// genRun is one generated execution: its row, its log and its human task.
+type genRun struct {
+	id, status string
+	version    int
+	start      time.Time
+	done       *time.Time
+	log        []genEntry
+	task       *genTask
+}
+
+type genEntry struct {
+	at                   time.Time
+	step, action, reason string
+	ms                   int64
+	data                 *string
+	message              string
+}
+
+type genTask struct {
+	start time.Time
+	done  *time.Time
+}
+
+// generate is execution i of n: deterministic, so the several passes of a bulk load agree.
+func generate(i, n int) genRun {
+	rng := mrand.New(mrand.NewPCG(42, uint64(i)))
+	span := 90 * 24 * time.Hour
+	start := now.Add(-span + time.Duration(float64(span)*(float64(i)+rng.Float64())/float64(n)))
+	r := genRun{id: fmt.Sprintf("b%08d", i), version: 1, start: start, status: "completed"}
+	if start.After(now.Add(-45 * 24 * time.Hour)) {
+		r.version = 2
+	}
+	t := start
+	step := func(id string, ms int64, action, reason string, data *string, msg string) {
+		r.log = append(r.log, genEntry{at: t, step: id, action: "started", ms: -1})
+		t = t.Add(time.Duration(ms) * time.Millisecond)
+		r.log = append(r.log, genEntry{at: t, step: id, action: action, reason: reason, ms: ms, data: data, message: msg})
+	}
+	exp := func(base, mean float64) int64 { return int64(base + rng.ExpFloat64()*mean) }
+	fate := rng.Float64()
+	if rng.Float64() < 0.08 { // a timeout, retried
+		step("score", 10_000, "failed", "timeout", nil, "call_api: GET https://score.example.com did not answer within 10s")
+	}
+	if fate < 0.04 { // the scoring API refuses the lead: the run fails
+		step("score", exp(40, 20), "failed", "http_4xx", nil, "call_api: GET https://score.example.com answered 404 Not Found")
+		r.status = "failed"
+		r.done = &t
+		return r
+	}
+	step("score", exp(200, 200), "completed", "", nil, "")
+	step("geo", exp(200, 150), "completed", "", nil, "")
+	if fate > 0.99 { // still running
+		r.status = "running"
+		return r
+	}
+	hot := rng.Float64() < 0.8
+	data := fmt.Sprintf(`{"next":["notify"],"result":%t}`, hot)
+	if !hot {
+		data = `{"next":["review"],"result":false}`
+	}
+	step("check", 1+rng.Int64N(3), "completed", "", &data, "")
+	if hot {
+		step("notify", exp(30, 30), "completed", "", nil, "")
+	} else {
+		r.task = &genTask{start: t}
+		if fate > 0.985 {
+			r.log = append(r.log, genEntry{at: t, step: "review", action: "started", ms: -1})
+			r.status = "paused"
+			return r
+		}
+		step("review", exp(3_600_000, 36*3_600_000), "completed", "", nil, "")
+		done := t
+		r.task.done = &done
+	}
+	step("save", 1+rng.Int64N(3), "completed", "", nil, "")
+	r.done = &t
+	return r
+}
+
+func taskRow(wf string, r genRun) []any {
+	status, by := "open", ""
+	if r.task.done != nil {
+		status, by = "completed", "rep@example.com"
+	}
+	return []any{r.id + "-review", r.id, wf, "review", int64(1), "rep@example.com", "Review", "[]", status, by,
+		r.task.done, r.task.start, r.task.start}
+}
+
+var taskCols = []string{"id", "execution_id", "workflow_id", "step_id", "activation", "assignee", "title", "form_fields",
+	"status", "completed_by", "completed_at", "created_at", "updated_at"}
+
+var execCols = []string{"id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "updated_at",
+	"variables", "outputs", "state", "revision"}
+
+var logCols = []string{"execution_id", "timestamp", "step_id", "step_name", "action", "message", "data", "duration_ms", "reason"}
+
+func execRow(wf string, r genRun) []any {
+	return []any{r.id, wf, r.version, r.status, r.start, r.done, r.start, "{}", "{}", "{}", int64(1)}
+}
+
+func logRow(r genRun, e genEntry) []any {
+	var ms any
+	if e.ms >= 0 {
+		ms = e.ms
+	}
+	var data any
+	if e.data != nil {
+		data = *e.data
+	}
+	return []any{r.id, e.at, e.step, e.step, e.action, e.message, data, ms, e.reason}
+}
+
+func loadPostgres(ctx context.Context, db *store.DB, wf string, n int) (int, error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	copyAll := func(table string, cols []string, rows func(emit func([]any))) error {
+		ch := make(chan []any, 4096)
+		go func() {
+			rows(func(r []any) { ch <- r })
+			close(ch)
+		}()
+		_, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			r, ok := <-ch
+			if !ok {
+				return nil, nil
+			}
+			return r, nil
+		}))
+		for range ch { // drain the producer if COPY stopped early
+		}
+		return err
+	}
+	if err := copyAll("executions", execCols, func(emit func([]any)) {
+		for i := range n {
+			emit(execRow(wf, generate(i, n)))
+		}
+	}); err != nil {
+		return 0, fmt.Errorf("copy executions: %w", err)
+	}
+	rows := 0
+	if err := copyAll("execution_log", logCols, func(emit func([]any)) {
+		for i := range n {
+			r := generate(i, n)
+			for _, e := range r.log {
+				emit(logRow(r, e))
+				rows++
+			}
+		}
+	}); err != nil {
+		return 0, fmt.Errorf("copy the log: %w", err)
+	}
+	if err := copyAll("human_tasks", taskCols, func(emit func([]any)) {
+		for i := range n {
+			if r := generate(i, n); r.task != nil {
+				emit(taskRow(wf, r))
+			}
+		}
+	}); err != nil {
+		return 0, fmt.Errorf("copy tasks: %w", err)
+	}
+	// What autovacuum does on a live system: statistics, and the BRIN summaries of the new pages.
+	if _, err := conn.Exec(ctx, "VACUUM ANALYZE executions, execution_log, human_tasks"); err != nil {
+		return 0, err
+	}
+	return rows, nil
+}
+
+func loadSQLite(ctx context.Context, db *store.DB, wf string, n int) (int, error) {
+	const perTx = 5000 // executions per transaction
+	rows := 0
+	insert := func(tx *sql.Tx, table string, cols []string, vals [][]any) error {
+		per := 900 / len(cols)
+		for start := 0; start < len(vals); start += per {
+			part := vals[start:min(start+per, len(vals))]
+			var b strings.Builder
+			b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+			args := make([]any, 0, len(part)*len(cols))
+			for i, v := range part {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
+				args = append(args, v...)
+			}
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("insert into %s: %w", table, err)
+			}
+		}
+		return nil
+	}
+	for lo := 0; lo < n; lo += perTx {
+		var execs, logs, tasks [][]any
+		for i := lo; i < min(lo+perTx, n); i++ {
+			r := generate(i, n)
+			execs = append(execs, execRow(wf, r))
+			for _, e := range r.log {
+				logs = append(logs, logRow(r, e))
+			}
+			if r.task != nil {
+				tasks = append(tasks, taskRow(wf, r))
+			}
+		}
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		for _, part := range []struct {
+			table string
+			cols  []string
+			vals  [][]any
+		}{{"executions", execCols, execs}, {"execution_log", logCols, logs}, {"human_tasks", taskCols, tasks}} {
+			if err := insert(tx, part.table, part.cols, part.vals); err != nil {
+				_ = tx.Rollback()
+				return 0, err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, err
+		}
+		rows += len(logs)
+	}
+	if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
+		return 0, err
+	}
+	return rows, nil
+}
+
+func benchDialects(b *testing.B, fn func(b *testing.B, f *benchFixture)) {
+	for _, d := range []string{"sqlite", "postgres"} {
+		b.Run(d, func(b *testing.B) {
+			fn(b, fixture(b, d))
+		})
+	}
+}
+
+func BenchmarkMetrics(b *testing.B) {
+	benchDialects(b, func(b *testing.B, f *benchFixture) {
+		for _, tf := range []string{"day", "week", "month", "all"} {
+			b.Run(tf, func(b *testing.B) {
+				for b.Loop() {
+					m, err := f.srv.App.WorkflowMetrics(context.Background(), f.workflow, tf, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if m.TotalExecutions == 0 {
+						b.Fatal("no executions")
+					}
+				}
+			})
+		}
+	})
+}
+
+func BenchmarkSuggestions(b *testing.B) {
+	benchDialects(b, func(b *testing.B, f *benchFixture) {
+		var got []string
+		for b.Loop() {
+			list, err := f.srv.App.Suggestions(context.Background(), f.workflow)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got = got[:0]
+			for _, s := range list.Items {
+				got = append(got, s.ID)
+			}
+		}
+		b.Logf("suggestions: %v", got)
+	})
+}
+
+func BenchmarkOverview(b *testing.B) {
+	benchDialects(b, func(b *testing.B, f *benchFixture) {
+		for b.Loop() {
+			if _, err := f.srv.App.ManagerOverview(context.Background(), "month"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
