@@ -25,3 +25,6 @@ vendor() {
 }
 
 vendor htmx.org 2.0.11 dist/htmx.min.js
+vendor drawflow 0.0.60 dist/drawflow.min.js dist/drawflow.min.css
+vendor @dagrejs/dagre 1.1.4 dist/dagre.min.js
+vendor chart.js 4.5.1 dist/chart.umd.min.js

@@ -1,5 +1,6 @@
-// Package static holds the files browsers load (our stylesheet, and vendored libraries under vendor/),
-// embedded in the binary and served with checksummed URLs so a changed file is fetched again.
+// Package static holds the files browsers load (our stylesheets, the designer's script under js/, and vendored
+// libraries under vendor/), embedded in the binary and served with checksummed URLs so a changed file is
+// fetched again.
 package static
 
 import (
@@ -11,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:embed css vendor
+//go:embed css vendor js
 var files embed.FS
 
 // FS is every static file, by path ("css/app.css").
