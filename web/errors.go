@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -84,7 +85,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
-	if isPagePath(c.Request().URL.Path) {
+	if isPagePath(c.Request().URL.Path) && !wantsJSON(c.Request()) {
 		msg := body.Error
 		for _, d := range body.Details {
 			msg += " " + d.Message + "."
@@ -101,3 +102,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 func statusTitleText(code int) string { return http.StatusText(code) }
+
+// wantsJSON tells a page's script (the designer's fetch calls: JSON in, JSON out) from a browser
+// navigating, so its errors (a role check's 403 too) come back as JSON it can read.
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) ||
+		strings.HasPrefix(r.Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/wader/gormstore/v2"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -25,7 +24,7 @@ type Server struct {
 	app      *app.App
 	log      *slog.Logger
 	echo     *echo.Echo
-	sessions *gormstore.Store
+	sessions *sessionStore
 	// Ready reports whether the server can take work (the database answers and the engine runs).
 	Ready func(ctx context.Context) error
 }
@@ -147,7 +146,11 @@ func (s *Server) Routes() []Route {
 		{"api.outbox.list", http.MethodGet, "/api/outbox", manager, s.listOutbox},
 	}
 	routes = append(routes, s.crmRoutes()...)
+	routes = append(routes, s.crmPageRoutes()...)
 	routes = append(routes, s.triggerRoutes()...)
+	routes = append(routes, s.settingsRoutes()...)
+	routes = append(routes, s.designerRoutes()...)
+	routes = append(routes, s.analyticsRoutes()...)
 	return routes
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -37,13 +38,53 @@ const (
 
 // newSessionStore keeps sessions in the database (revocable), with cookies signed and encrypted by keys
 // derived from the secret.
-func newSessionStore(db *store.DB, secret string, secure bool) *gormstore.Store {
+func newSessionStore(db *store.DB, secret string, secure bool) *sessionStore {
 	hashKey := sha256.Sum256([]byte("pantryflow session signing\x00" + secret))
 	encKey := sha256.Sum256([]byte("pantryflow session encryption\x00" + secret))
 	st := gormstore.NewOptions(db.Gorm, gormstore.Options{SkipCreateTable: true}, hashKey[:], encKey[:])
-	st.SessionOpts = &sessions.Options{Path: "/", MaxAge: int(sessionAbsolute.Seconds()), HttpOnly: true,
+	opts := sessions.Options{Path: "/", MaxAge: int(sessionAbsolute.Seconds()), HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteLaxMode}
-	return st
+	own := opts
+	st.SessionOpts = &own
+	st.MaxAge(opts.MaxAge)
+	return &sessionStore{inner: st, SessionOpts: &opts}
+}
+
+// sessionStore is gormstore behind a lock. gormstore (v2.0.3) writes its options and its cookie codecs'
+// max age on every New, while other requests read them to encode and decode cookies: a data race as soon
+// as two page requests overlap (the designer's panel and its test-run polling do). Loading a session (New)
+// takes the lock; saving (which only reads them) shares it.
+type sessionStore struct {
+	mu    sync.RWMutex
+	inner *gormstore.Store
+	// SessionOpts are the options of new sessions (a copy gormstore does not write to).
+	SessionOpts *sessions.Options
+}
+
+// Get returns the request's session, loaded once per request.
+func (st *sessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(st, name)
+}
+
+// New loads the session of the request's cookie, or makes a new one; the session saves through st.
+func (st *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	st.mu.Lock()
+	loaded, err := st.inner.New(r, name)
+	st.mu.Unlock()
+	sess := sessions.NewSession(st, name)
+	if loaded != nil {
+		sess.ID, sess.Values, sess.IsNew = loaded.ID, loaded.Values, loaded.IsNew
+		opts := *loaded.Options
+		sess.Options = &opts
+	}
+	return sess, err
+}
+
+// Save writes the session and its cookie.
+func (st *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.inner.Save(r, w, sess)
 }
 
 // sessionUser finds the signed-in user of a page request, or nil.

@@ -35,6 +35,9 @@ type Input struct {
 	Params         map[string]any
 	Vars           map[string]any // the execution's variables, read-only
 	Now            time.Time
+	// Test is a designer's test run: the action checks its parameters and records what it would do
+	// (the mail, the request, the record) in its output, without doing it.
+	Test bool
 }
 
 // Result is what an action produced.

@@ -22,6 +22,8 @@ type App struct {
 	Log      *slog.Logger
 	// BaseURL is the public address, for webhook URLs and links in mails.
 	BaseURL string
+	// Mailer delivers the outbox; the mail page sends failed and not sent mails again through it.
+	Mailer MailSender
 }
 
 // Actor is who asks for a use case.

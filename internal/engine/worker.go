@@ -52,6 +52,11 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 	// error such as a record that no longer exists): the step then fails with that reason instead of being
 	// retried for ever.
 	var refused error
+	// lost is the outcome of a step whose commit lost a race with another commit to the execution (another
+	// branch of a parallel step, mostly). When the reloaded branch is still at the same step activation,
+	// nobody else ran it: the outcome still stands and is applied to the fresh state, rather than running
+	// the action again (which would repeat its side effects and serialize parallel branches).
+	var lost *stepRun
 	for steps := 0; ; {
 		if ex == nil {
 			var err error
@@ -73,12 +78,15 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 			return nil // another job moved this branch while we reloaded: it owns it now
 		}
 		var sr stepRun
-		if refused != nil {
+		switch {
+		case refused != nil:
 			if !workflow.IsPermanent(refused) {
 				refused = workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the database refused what the step wanted to save: %w", refused))
 			}
-			sr, refused = failed(refused), nil
-		} else {
+			sr, refused, lost = failed(refused), nil, nil
+		case lost != nil:
+			sr, lost = *lost, nil
+		default:
 			sr = e.runStep(ctx, ex.plan, ex.run, b)
 		}
 		now := e.clock.Now()
@@ -101,7 +109,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		switch {
 		case errors.Is(err, errConflict):
 			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
-			ex, owned = nil, &pos
+			ex, owned, lost = nil, &pos, &sr
 			continue
 		case err != nil && len(c.effects) > 0 && (store.IsConstraintViolation(err) || workflow.IsPermanent(err)):
 			e.log.Warn("the database refused a step's writes; failing the step", "execution_id", args.ExecutionID, "step_id", pos.step, "error", err)

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/analytics/rollup"
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
@@ -52,6 +53,8 @@ type Server struct {
 	Scheduler *triggers.Scheduler
 	// Mailer delivers the outbox over SMTP.
 	Mailer *mailer.Mailer
+	// Analytics keeps the metrics' rollups up to date; it runs between Start and Close.
+	Analytics *rollup.Aggregator
 }
 
 // Open opens and migrates the database and wires everything; nothing runs until Start.
@@ -106,14 +109,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	dispatcher.Engine = eng
 	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
-		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL}
+		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL, Mailer: outbox}
 	scheduler := &triggers.Scheduler{DB: db, Engine: eng, Clock: clk, Log: log, Interval: opts.ScheduleInterval}
 	secret := cfg.SessionSecret
 	if secret == "" {
 		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
 	}
 	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://")})
-	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox}, nil
+	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
+		Analytics: rollup.New(db, clk, log)}, nil
 }
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
@@ -131,6 +135,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.Scheduler.Start(ctx)
+	s.Analytics.Start(ctx)
 	return nil
 }
 
@@ -162,6 +167,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Close stops the engine and closes the database.
 func (s *Server) Close(ctx context.Context) error {
 	s.Scheduler.Stop()
+	s.Analytics.Stop()
 	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	err := s.Engine.Stop(stopCtx)

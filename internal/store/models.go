@@ -85,8 +85,8 @@ type Execution struct {
 	TriggerRef      string
 	StartedBy       string
 	// Test marks a designer's test run: mails and HTTP calls are recorded, not made.
-	Test bool
-	Revision        int64
+	Test     bool
+	Revision int64
 }
 
 // LogRow is one WorkflowLogEntry of an execution.
@@ -189,5 +189,5 @@ const (
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
-		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}}
+		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{}}
 }

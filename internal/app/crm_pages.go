@@ -1,0 +1,310 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+)
+
+// The CRM pages' questions beyond reading and saving one record (crm.go): whom a record can be given to,
+// which companies and contacts to pick from, and what a record's changes set off.
+
+// maxChoices bounds the options of a select; a longer list is no use in a select anyway.
+const maxChoices = 1000
+
+// Choice is one option of a select: the value sent and the label shown.
+type Choice struct {
+	Value string
+	Label string
+}
+
+// FormChoices are the options a CRM form offers.
+type FormChoices struct {
+	People    []Choice // users who can sign in, by email
+	Companies []Choice // by id
+	Contacts  []Choice // by id; opportunities only
+}
+
+// FormChoices lists the people, companies and (for opportunities) contacts a form of entity offers.
+func (a *App) FormChoices(ctx context.Context, actor *Actor, e crm.Entity) (*FormChoices, error) {
+	if err := requireRep(actor, "see CRM records"); err != nil {
+		return nil, err
+	}
+	var out *FormChoices
+	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+		var err error
+		out, err = formChoices(tx, e)
+		return err
+	})
+	return out, err
+}
+
+func formChoices(tx *gorm.DB, e crm.Entity) (*FormChoices, error) {
+	out := &FormChoices{}
+	var users []store.User
+	if err := tx.Select("email", "name").Where("disabled_at IS NULL").Order("name, email").Limit(maxChoices).Find(&users).Error; err != nil {
+		return nil, fmt.Errorf("list people: %w", err)
+	}
+	for _, u := range users {
+		label := u.Email
+		if u.Name != "" && u.Name != u.Email {
+			label = u.Name + " (" + u.Email + ")"
+		}
+		out.People = append(out.People, Choice{Value: u.Email, Label: label})
+	}
+	var companies []store.Company
+	if err := tx.Select("id", "name").Order("name, id").Limit(maxChoices).Find(&companies).Error; err != nil {
+		return nil, fmt.Errorf("list companies: %w", err)
+	}
+	for _, c := range companies {
+		out.Companies = append(out.Companies, Choice{Value: c.ID, Label: c.Name})
+	}
+	if e == crm.Opportunity {
+		var contacts []store.Contact
+		if err := tx.Select("id", "first_name", "last_name", "email").Order("first_name, last_name, id").Limit(maxChoices).Find(&contacts).Error; err != nil {
+			return nil, fmt.Errorf("list contacts: %w", err)
+		}
+		for _, c := range contacts {
+			label := strings.TrimSpace(c.FirstName + " " + c.LastName)
+			if c.Email != "" {
+				label += " (" + c.Email + ")"
+			}
+			out.Contacts = append(out.Contacts, Choice{Value: c.ID, Label: label})
+		}
+	}
+	return out, nil
+}
+
+// SaveRecord creates (id == "") or changes a lead or an opportunity. A company typed in by name
+// (newCompany) is the existing company of that name, or a new one created in the same transaction as the
+// record: a record that does not validate leaves no company behind, and every problem comes back at once,
+// the company's under the path "newCompany".
+func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id string, data map[string]any, newCompany string) (crm.Record, error) {
+	newCompany = strings.TrimSpace(newCompany)
+	if newCompany == "" {
+		if id == "" {
+			return a.CreateRecord(ctx, actor, e, data)
+		}
+		return a.UpdateRecord(ctx, actor, e, id, data)
+	}
+	if err := requireRep(actor, "change CRM records"); err != nil {
+		return nil, err
+	}
+	company := map[string]any{"name": newCompany}
+	if err := a.CRM.Check(ctx, string(crm.Company), "", company); err != nil {
+		// Say what is wrong with the record too, not only with the company's name.
+		rest := make(map[string]any, len(data))
+		for k, v := range data {
+			if k != "companyId" {
+				rest[k] = v
+			}
+		}
+		return nil, joinProblems(e, crmError(err), crmError(a.CRM.Check(ctx, string(e), id, rest)))
+	}
+	data = maps.Clone(data) // companyId is set below; the caller's map stays as it was
+	var rec crm.Record
+	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var existing store.Company
+		err := tx.Select("id").Where("LOWER(name) = ?", strings.ToLower(newCompany)).Order("created_at, id").Take(&existing).Error
+		switch {
+		case err == nil:
+			data["companyId"] = existing.ID
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			c, err := a.CRM.CreateTx(ctx, tx, string(crm.Company), a.CRM.NewID(), company, actor.Email)
+			if err != nil {
+				return err
+			}
+			data["companyId"] = c["id"]
+		default:
+			return fmt.Errorf("find company %q: %w", newCompany, err)
+		}
+		if id == "" {
+			rec, err = a.CRM.CreateTx(ctx, tx, string(e), a.CRM.NewID(), data, actor.Email)
+		} else {
+			rec, err = a.CRM.UpdateTx(ctx, tx, string(e), id, data, actor.Email)
+		}
+		return err
+	})
+	return rec, crmError(err)
+}
+
+// joinProblems merges the company's problems (renamed to newCompany) with the record's.
+func joinProblems(e crm.Entity, companyErr, recordErr error) error {
+	var cv, rv *ValidationError
+	if !errors.As(companyErr, &cv) {
+		return companyErr
+	}
+	var details []Detail
+	for _, d := range cv.Details {
+		details = append(details, Detail{Path: "newCompany", Message: d.Message})
+	}
+	switch {
+	case errors.As(recordErr, &rv):
+		details = append(details, rv.Details...)
+	case recordErr != nil:
+		return recordErr
+	}
+	msg := fmt.Sprintf("the %s has %d problems; nothing was saved", e, len(details))
+	if len(details) == 1 {
+		msg = fmt.Sprintf("the %s has 1 problem; nothing was saved", e)
+	}
+	return &ValidationError{Message: msg, Details: details}
+}
+
+// RecordEvent is one change of a CRM record.
+type RecordEvent struct {
+	Type string // lead_created, lead_updated, lead_qualified, …
+	By   string // a user's email, or "workflow <id>"
+	At   time.Time
+}
+
+// RecordRun is what one event of a record did to one workflow: the run it started, or why it started none.
+type RecordRun struct {
+	Event        string // the event's type
+	WorkflowID   string
+	WorkflowName string
+	Delivery     string // started, filtered (the trigger's filter said no) or rejected (the record did not fit)
+	Reason       string
+	At           time.Time
+	Execution    *ExecutionSummary // the run, when one started and still exists
+}
+
+// RecordActivity is what happened to a CRM record lately and which workflows its changes started.
+type RecordActivity struct {
+	Events []RecordEvent // newest first
+	Runs   []RecordRun   // newest first
+	// Pending says a change is still being matched with the workflows it starts (its dispatch job has not
+	// run yet): more runs may appear in a moment.
+	Pending bool
+	// LastChange is when the record last changed (zero when no change is recorded).
+	LastChange time.Time
+}
+
+// recentActivity bounds the events and runs a record's page lists.
+const recentActivity = 20
+
+// RecordActivity lists the latest changes of a record and the workflow runs they started, newest first.
+func (a *App) RecordActivity(ctx context.Context, actor *Actor, e crm.Entity, id string) (*RecordActivity, error) {
+	if err := requireRep(actor, "see CRM records"); err != nil {
+		return nil, err
+	}
+	var out *RecordActivity
+	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+		var err error
+		out, err = recordActivity(tx, e, id)
+		return err
+	})
+	return out, err
+}
+
+func recordActivity(tx *gorm.DB, e crm.Entity, id string) (*RecordActivity, error) {
+	out := &RecordActivity{}
+	var events []store.Event
+	err := tx.Select("id", "type", "created_by", "created_at", "dispatched_at").
+		Where("entity = ? AND entity_id = ?", string(e), id).
+		Order("created_at DESC, id DESC").Limit(recentActivity).Find(&events).Error
+	if err != nil {
+		return nil, fmt.Errorf("list events of %s %s: %w", e, id, err)
+	}
+	for i, ev := range events {
+		if i == 0 {
+			out.LastChange = ev.CreatedAt
+		}
+		out.Pending = out.Pending || ev.DispatchedAt == nil
+		out.Events = append(out.Events, RecordEvent{Type: ev.Type, By: ev.CreatedBy, At: ev.CreatedAt})
+	}
+
+	var deliveries []struct {
+		store.EventDelivery
+		EventType string
+	}
+	err = tx.Table("event_deliveries AS d").
+		Select("d.event_id, d.workflow_id, d.execution_id, d.status, d.reason, d.created_at, ev.type AS event_type").
+		Joins("JOIN events ev ON ev.id = d.event_id").
+		Where("ev.entity = ? AND ev.entity_id = ?", string(e), id).
+		Order("d.created_at DESC, d.event_id DESC, d.workflow_id").Limit(recentActivity).Scan(&deliveries).Error
+	if err != nil {
+		return nil, fmt.Errorf("list workflows started by %s %s: %w", e, id, err)
+	}
+	var execIDs []string
+	for _, d := range deliveries {
+		if d.ExecutionID != nil {
+			execIDs = append(execIDs, *d.ExecutionID)
+		}
+	}
+	runs := map[string]*store.Execution{}
+	if len(execIDs) > 0 {
+		var rows []store.Execution
+		err := tx.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until").
+			Where("id IN ?", execIDs).Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("load runs started by %s %s: %w", e, id, err)
+		}
+		for i := range rows {
+			runs[rows[i].ID] = &rows[i]
+		}
+	}
+	names := map[string]string{}
+	var wfs []store.Workflow
+	if err := tx.Select("id", "name").Find(&wfs).Error; err != nil {
+		return nil, fmt.Errorf("list workflow names: %w", err)
+	}
+	for _, w := range wfs {
+		names[w.ID] = w.Name
+	}
+	for _, d := range deliveries {
+		r := RecordRun{Event: d.EventType, WorkflowID: d.WorkflowID, WorkflowName: names[d.WorkflowID],
+			Delivery: d.Status, Reason: d.Reason, At: d.CreatedAt}
+		if r.WorkflowName == "" {
+			r.WorkflowName = d.WorkflowID
+		}
+		if d.ExecutionID != nil {
+			if x, ok := runs[*d.ExecutionID]; ok {
+				s := summaryOf(x, r.WorkflowName)
+				r.Execution = &s
+			}
+		}
+		out.Runs = append(out.Runs, r)
+	}
+	return out, nil
+}
+
+// RecordPage is everything a lead's or an opportunity's page shows.
+type RecordPage struct {
+	Record   crm.Record
+	Activity *RecordActivity
+	Todos    []crm.Record // its open CRM to-dos, soonest due first
+	Choices  *FormChoices
+}
+
+// maxTodos bounds the to-dos a record's page lists.
+const maxTodos = 20
+
+// RecordPage reads a record with its recent activity, its open to-dos and the choices of its form.
+func (a *App) RecordPage(ctx context.Context, actor *Actor, e crm.Entity, id string) (*RecordPage, error) {
+	rec, err := a.GetRecord(ctx, actor, e, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &RecordPage{Record: rec}
+	if out.Activity, err = a.RecordActivity(ctx, actor, e, id); err != nil {
+		return nil, err
+	}
+	out.Todos, _, err = a.ListRecords(ctx, actor, crm.Task, RecordFilter{Page: Page{Limit: maxTodos},
+		Fields: map[string]string{"relatedType": string(e), "relatedId": id, "status": "open"}})
+	if err != nil {
+		return nil, err
+	}
+	if out.Choices, err = a.FormChoices(ctx, actor, e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
