@@ -155,3 +155,60 @@ func (b *browser) overflowing() []string {
 	}
 	return out
 }
+
+// newPhone is a browser with a phone's viewport, 390 × 844. Headless chromium keeps its window at least
+// 500 px wide, so the phone's viewport is emulated.
+func newPhone(t *testing.T, h *harness) *browser {
+	t.Helper()
+	b := newBrowser(t, h, 500, 844)
+	b.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	return b
+}
+
+// overlapping lists pairs of visible pieces of text and controls that cover each other (a label under an
+// input, a button over a heading). It compares line boxes (getClientRects), so a link wrapped over two lines
+// does not count as covering the text beside it; drawings (the workflow graph) are left out.
+func (b *browser) overlapping() []string {
+	b.t.Helper()
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {
+		const sel = 'a, button, input, select, textarea, label, h1, h2, h3, p, th, td, dt, dd, li, .badge, summary';
+		const els = [...document.querySelectorAll(sel)].filter(el => {
+			if (el.closest('svg, .graph-wrap, canvas, [hidden]')) return false;
+			const s = getComputedStyle(el);
+			return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0' && el.getClientRects().length > 0;
+		});
+		const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
+		const rects = els.map(el => [...el.getClientRects()].filter(r => r.width > 1 && r.height > 1));
+		const bad = [];
+		for (let i = 0; i < els.length && bad.length < 10; i++) {
+			for (let j = i + 1; j < els.length && bad.length < 10; j++) {
+				const a = els[i], c = els[j];
+				if (a.contains(c) || c.contains(a)) continue;
+				// Cells of one table and items of one list sit side by side by construction.
+				if (a.parentElement === c.parentElement && /^(TD|TH|LI|DT|DD)$/.test(a.tagName) && /^(TD|TH|LI|DT|DD)$/.test(c.tagName)) continue;
+				const hit = rects[i].some(r => rects[j].some(q => {
+					const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+					const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+					return w > 2 && h > 2;
+				}));
+				if (hit) bad.push(name(a) + ' × ' + name(c));
+			}
+		}
+		return bad;
+	})()`))
+	if err != nil {
+		b.t.Fatalf("measure overlap: %v", err)
+	}
+	return out
+}
+
+// looksRight fails the test when anything overflows the page sideways or covers something else.
+func (b *browser) looksRight(page string) {
+	b.t.Helper()
+	if bad := b.overflowing(); len(bad) > 0 {
+		b.t.Fatalf("%s: elements overflow the page: %v", page, bad)
+	}
+	if bad := b.overlapping(); len(bad) > 0 {
+		b.t.Fatalf("%s: elements cover each other: %v", page, bad)
+	}
+}

@@ -695,7 +695,7 @@ func TestBrowserDesignerBenchmark200Steps(t *testing.T) {
 	}
 }
 
-// Screenshots of the designer with each panel open, at 1280 px: a step's panel, the trigger panel on a
+// Screenshots of the designer with each panel open, at 1280 px: every kind of step's panel, the trigger panel on a
 // schedule with its next fire times, and the variables panel (PANTRYFLOW_SCREENSHOTS=/tmp/shots).
 func TestBrowserDesignerPanelsScreenshots(t *testing.T) {
 	t.Parallel()
@@ -708,11 +708,25 @@ func TestBrowserDesignerPanelsScreenshots(t *testing.T) {
 		t.Fatalf("the designer shows %d steps", n)
 	}
 
-	b.selectStep("check_engagement")
-	b.waitJS(`document.querySelector('#panel [name="condition"]')`, "the condition field")
-	b.screenshot("designer-step-1280")
-	if bad := b.overflowing(); len(bad) > 0 {
-		t.Errorf("elements overflow the page with a step panel open: %v", bad)
+	// Each kind of step's panel: an email action (template picker), a delay, a condition, a human task (the
+	// form-field builder), a CRM task action, and a parallel step added from the palette.
+	b.run(chromedp.Click(chromedp.CSS(`.palette-item[data-step-type="parallel"]`)))
+	b.waitJS(`window.designer.definition().steps.some(s => s.type === 'parallel')`, "a parallel step from the palette")
+	parallel := evalJS[string](b, `window.designer.definition().steps.find(s => s.type === 'parallel').id`)
+	for _, p := range []struct{ step, shows, name string }{
+		{"welcome_email", "the email template picker", "Send an email"},
+		{"wait_3_days", "the delay's duration", "Delay"},
+		{"check_engagement", "the condition field", "Condition"},
+		{"schedule_call", "the form-field builder", "Human task"},
+		{"create_task", "the CRM task's settings", "Create a CRM task"},
+		{parallel, "the branches", "Parallel"},
+	} {
+		b.selectStep(p.step)
+		b.waitText("#panel", p.name)
+		b.screenshot("designer-step-" + p.step + "-1280")
+		if bad := b.overflowing(); len(bad) > 0 {
+			t.Errorf("elements overflow the page with the panel of %s open: %v", p.step, bad)
+		}
 	}
 
 	b.run(chromedp.Click(chromedp.ID("open-trigger")))

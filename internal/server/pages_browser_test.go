@@ -26,6 +26,7 @@ func TestBrowserRepCompletesATask(t *testing.T) {
 	b.run(chromedp.Navigate(h.http.URL + "/inbox"))
 	b.waitText("#tasks", "Schedule Discovery Call")
 	b.screenshot("inbox-1280")
+	b.looksRight("inbox at 1280 px")
 	b.run(chromedp.Click(chromedp.CSS(`#tasks a`)), chromedp.WaitVisible(chromedp.ID("task-form")))
 	if got := b.text("h1"); got != "Schedule Discovery Call" {
 		t.Fatalf("task page title %q", got)
@@ -33,16 +34,42 @@ func TestBrowserRepCompletesATask(t *testing.T) {
 	b.run(chromedp.SendKeys(chromedp.ID("f-agenda"), "menu costs"), chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
 	b.waitText("#task-form", "Call date is required")
 	b.screenshot("task-error-1280")
-	if bad := b.overflowing(); len(bad) > 0 {
-		t.Fatalf("elements overflow the page: %v", bad)
+	b.looksRight("task form with an error at 1280 px")
+
+	// The same pages on a phone, before the task is done.
+	phone := newPhone(t, h)
+	phone.signIn("rep@example.com")
+	phone.run(chromedp.Navigate(h.http.URL + "/inbox"))
+	phone.waitText("#tasks", "Schedule Discovery Call")
+	if w := phone.count(`document.documentElement.clientWidth`); w != 390 {
+		t.Fatalf("the phone's page is %d px wide, want 390", w)
 	}
+	phone.screenshot("inbox-390")
+	phone.looksRight("inbox at 390 px")
+	phone.run(chromedp.Navigate(h.http.URL+"/tasks/"+tk.ID), chromedp.WaitVisible(chromedp.ID("task-form")),
+		chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
+	phone.waitText("#task-form", "Call date is required")
+	phone.screenshot("task-error-390")
+	phone.looksRight("task form with an error at 390 px")
+
 	b.run(chromedp.SetValue(chromedp.ID("f-callDate"), "2026-12-03T15:30"), chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
 	b.waitText("#task-form", "Completed by rep@example.com")
 	b.run(chromedp.Click(chromedp.CSS(`#task-form a[href^="/executions/"]`)))
 	b.waitText("#status", "completed")
-	b.screenshot("execution-1280")
 	if e := h.get(id); e.Status != "completed" || e.Variables["callDate"] != "2026-12-03T15:30:00Z" {
 		t.Fatalf("the run is %s with callDate %v", e.Status, e.Variables["callDate"])
 	}
-	_ = tk
+
+	// The execution page is for managers.
+	for _, m := range []struct {
+		b     *browser
+		width string
+	}{{newBrowser(t, h, 1280, 900), "1280"}, {newPhone(t, h), "390"}} {
+		m.b.signIn("manager@example.com")
+		m.b.run(chromedp.Navigate(h.http.URL + "/executions/" + id))
+		m.b.waitText("#status", "completed")
+		m.b.waitText("#log", "Schedule Discovery Call")
+		m.b.screenshot("execution-" + m.width)
+		m.b.looksRight("execution page at " + m.width + " px")
+	}
 }
