@@ -174,8 +174,10 @@ func (b *browser) overlapping() []string {
 		const sel = 'a, button, input, select, textarea, label, h1, h2, h3, p, th, td, dt, dd, li, .badge, summary';
 		const els = [...document.querySelectorAll(sel)].filter(el => {
 			if (el.closest('svg, .graph-wrap, canvas, [hidden]')) return false;
-			const s = getComputedStyle(el);
-			return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0' && el.getClientRects().length > 0;
+			// The inside of a closed <details> keeps its boxes but is not shown.
+			const closed = el.closest('details:not([open])');
+			if (closed && !el.closest('summary')) return false;
+			return el.checkVisibility({opacityProperty: true, visibilityProperty: true}) && el.getClientRects().length > 0;
 		});
 		const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
 		const rects = els.map(el => [...el.getClientRects()].filter(r => r.width > 1 && r.height > 1));
