@@ -151,6 +151,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.settingsRoutes()...)
 	routes = append(routes, s.designerRoutes()...)
 	routes = append(routes, s.analyticsRoutes()...)
+	routes = append(routes, s.dashboardRoutes()...)
 	return routes
 }
 
