@@ -862,3 +862,40 @@ func TestBrowserDesignerCanvasEditing(t *testing.T) {
 	b.run(chromedp.Click(chromedp.ID("layout")))
 	b.waitJS(`(() => { const s = window.designer.definition().steps; return s[1].position.y > s[0].position.y + 50 && Math.abs(s[1].position.x - s[0].position.x) < 5; })()`, "the arranged steps, one under the other")
 }
+
+// Auto-layout puts what follows a parallel step below the branches' last steps, since it runs after them.
+func TestBrowserDesignerLaysOutAJoinBelowTheBranches(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	set := func(id, name string, next ...string) map[string]any {
+		return map[string]any{"id": id, "name": name, "type": "action", "nextSteps": next,
+			"configuration": map[string]any{"action": "set_variable", "parameters": map[string]any{"name": "note", "value": id}}}
+	}
+	wf := h.createWorkflow(map[string]any{
+		"name": "Enrich in parallel", "trigger": map[string]any{"type": "manual", "configuration": map[string]any{}},
+		"variables": []map[string]any{{"name": "note", "type": "string"}},
+		"steps": []map[string]any{
+			{"id": "fan", "name": "Enrich", "type": "parallel", "nextSteps": []string{"save"},
+				"configuration": map[string]any{"parallelSteps": []string{"score", "geo"}}},
+			set("score", "Score", "score_2"), set("score_2", "Score again"), set("geo", "Geo"),
+			set("save", "Save the note"),
+		},
+	})
+	b := newBrowser(t, h, 1280, 900)
+	b.signIn("manager@example.com")
+	b.openDesigner("/workflows/" + wf + "/designer")
+	top := func(id string) float64 {
+		return evalJS[float64](b, fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().top`, nodeSel(id)))
+	}
+	bottom := func(id string) float64 {
+		return evalJS[float64](b, fmt.Sprintf(`document.querySelector(%q).getBoundingClientRect().bottom`, nodeSel(id)))
+	}
+	if top("score") <= bottom("fan") || top("geo") <= bottom("fan") {
+		t.Fatalf("the branches are not below the parallel step: fan ends at %.0f, score starts at %.0f, geo at %.0f", bottom("fan"), top("score"), top("geo"))
+	}
+	if top("save") <= bottom("score_2") || top("save") <= bottom("geo") {
+		t.Fatalf("the step after the branches is not below them: save starts at %.0f, score_2 ends at %.0f, geo at %.0f",
+			top("save"), bottom("score_2"), bottom("geo"))
+	}
+	b.screenshot("designer-parallel-layout-1280")
+}

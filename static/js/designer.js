@@ -260,8 +260,33 @@
     let e = 0;
     for (const s of steps) {
       const c = s.configuration || {};
-      const targets = [].concat(s.nextSteps || [], c.trueSteps || [], c.falseSteps || [], c.parallelSteps || []);
+      const targets = [].concat(s.nextSteps || [], c.trueSteps || [], c.falseSteps || []);
       for (const t of targets) if (typeof t === 'string' && ids.has(t) && t !== s.id) g.setEdge(s.id, t, {}, 'e' + e++);
+      // A branch starts right below its parallel step (a heavier edge is kept short).
+      for (const t of c.parallelSteps || []) if (typeof t === 'string' && ids.has(t) && t !== s.id) g.setEdge(s.id, t, { weight: 4 }, 'e' + e++);
+    }
+    // What follows a parallel step runs after every branch has ended: lay it out below the branches' last
+    // steps, not beside the branches (edges for the layout only; nothing draws them).
+    const byId = new Map(steps.map((s) => [s.id, s]));
+    const successors = (s) => {
+      const c = s.configuration || {};
+      return [].concat(s.nextSteps || [], c.trueSteps || [], c.falseSteps || [], c.parallelSteps || []).filter((t) => byId.has(t));
+    };
+    for (const s of steps) {
+      const then = (s.nextSteps || []).filter((t) => ids.has(t));
+      const branches = ((s.configuration || {}).parallelSteps || []).filter((t) => byId.has(t));
+      if (s.type !== 'parallel' || then.length === 0 || branches.length === 0) continue;
+      const seen = new Set(then);
+      const queue = branches.filter((b) => !seen.has(b));
+      queue.forEach((b) => seen.add(b));
+      while (queue.length > 0 && seen.size < 500) {
+        const id = queue.shift();
+        const next = successors(byId.get(id));
+        if (next.length === 0 || next.every((t) => then.includes(t))) {
+          for (const t of then) if (t !== id && !g.hasEdge(id, t)) g.setEdge(id, t, {}, 'j' + e++);
+        }
+        for (const t of next) if (!seen.has(t)) { seen.add(t); queue.push(t); }
+      }
     }
     // dagre's crossing minimisation sweeps every rank many times: most of the time of a long workflow. Past
     // 80 steps each rank keeps the steps' own order (the definition's), which is already a good one.
