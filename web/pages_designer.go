@@ -33,7 +33,7 @@ func (s *Server) designerRoutes() []Route {
 		{"designer.webhook.rotate", http.MethodPost, "/workflows/:id/designer/webhook/rotate", manager, s.rotateWebhookPanel},
 		{"designer.check", http.MethodPost, "/designer/check", manager, s.jsonErrors(s.designerCheck)},
 		{"designer.save", http.MethodPost, "/workflows/designer/save", manager, s.jsonErrors(s.designerSave)},
-		{"designer.publish", http.MethodPost, "/workflows/:id/designer/publish", manager, s.jsonErrors(s.designerPublish)},
+		{"designer.publish", http.MethodPost, "/workflows/:id/designer/publish", manager, s.jsonErrors(s.publishWorkflow)},
 		{"designer.test", http.MethodPost, "/workflows/:id/designer/test", manager, s.jsonErrors(s.designerTest)},
 		{"designer.runs", http.MethodGet, "/designer/runs/:executionId", manager, s.jsonErrors(s.designerRun)},
 		{"workflows.export", http.MethodGet, "/workflows/:id/export", manager, s.exportWorkflow},
@@ -354,23 +354,6 @@ func (s *Server) designerSave(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, saved)
-}
-
-func (s *Server) designerPublish(c echo.Context) error {
-	var req struct {
-		Version int `json:"version"`
-	}
-	if err := bindJSON(c, &req, false); err != nil {
-		return err
-	}
-	if req.Version < 1 {
-		return &app.ValidationError{Message: "say which version to publish", Details: []app.Detail{{Path: "version", Message: "version must be a version number such as 2"}}}
-	}
-	id := c.Param("id")
-	if err := s.app.Publish(c.Request().Context(), principal(c), id, req.Version); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, app.Saved{ID: id, Version: req.Version})
 }
 
 // designerTest starts a test run of a version (the latest when none is given).
