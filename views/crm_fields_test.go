@@ -81,3 +81,16 @@ func TestRunsPanelIsLiveForHalfAMinuteAfterAChange(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		unit string
+		want string
+	}{{1, "opportunity", "1 opportunity"}, {3, "opportunity", "3 opportunities"}, {2, "lead", "2 leads"},
+		{0, "day", "0 days"}, {2, "key", "2 keys"}} {
+		if got := plural(c.n, c.unit); got != c.want {
+			t.Errorf("plural(%d, %q) = %q, want %q", c.n, c.unit, got, c.want)
+		}
+	}
+}

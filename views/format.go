@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,9 @@ func span(d time.Duration) string {
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
+	}
+	if strings.HasSuffix(unit, "y") && !strings.HasSuffix(unit, "ay") && !strings.HasSuffix(unit, "ey") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(unit, "y")) // opportunity → opportunities
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -144,9 +144,14 @@ func (b *browser) overflowing() []string {
 		const w = document.documentElement.clientWidth;
 		const bad = [];
 		for (const el of document.querySelectorAll('body *')) {
-			if (el.closest('.table-wrap, .graph-wrap, pre')) continue;
+			// Drawings and wide tables scroll inside their box; a table stacked on a phone must fit in its box.
+			if (el.closest('.graph-wrap, pre')) continue;
+			const wrap = el.closest('.table-wrap');
+			const stacked = el.closest('table.responsive') && getComputedStyle(el.closest('table.responsive').querySelector('thead') || el).display === 'none';
+			if (wrap && !stacked) continue;
+			const right = wrap ? wrap.getBoundingClientRect().right : w;
 			const r = el.getBoundingClientRect();
-			if (r.width > 0 && (r.right > w + 1 || r.left < -1)) bad.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+			if (r.width > 0 && (r.right > right + 1 || r.left < -1)) bad.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
 		}
 		return bad.slice(0, 10);
 	})()`))
