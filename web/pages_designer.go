@@ -419,7 +419,7 @@ func (s *Server) exportWorkflow(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-v%d.json"`, w.ID, version))
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, body)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 // restoreVersion saves an old version as the newest draft and opens it in the designer.
