@@ -68,9 +68,13 @@ type Service struct {
 	Clock clock.Clock
 }
 
+// PasswordCost is bcrypt's cost for new password hashes. Tests lower it to bcrypt.MinCost (TestMain), where
+// thousands of sign-ins under the race detector would otherwise take minutes; nothing else changes it.
+var PasswordCost = bcrypt.DefaultCost
+
 // HashPassword hashes a password with bcrypt.
 func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), PasswordCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -162,7 +166,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 
 // dummyHash is compared against when the email is unknown.
 var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not-a-real-password"), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte("not-a-real-password"), PasswordCost)
 	return h
 })
 

@@ -303,15 +303,13 @@ const slowChain = `{
   ]
 }`
 
-// meanRun starts n runs and returns their mean completedAt − startedAt.
+// meanRun runs the workflow n times, one run at a time (so runs do not queue for workers behind each other's
+// branches), and returns their mean completedAt − startedAt.
 func (h *harness) meanRun(id string, n int) time.Duration {
 	h.t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = h.startRun(id, nil)
-	}
 	var total time.Duration
-	for _, e := range ids {
+	for range n {
+		e := h.startRun(id, nil)
 		h.waitStatus(e, "completed")
 		var ex struct {
 			StartedAt   time.Time `json:"startedAt"`
@@ -350,7 +348,7 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 		if before < 450*time.Millisecond {
 			t.Fatalf("three 150 ms steps took %s on average: the slow action did not sleep", before)
 		}
-		if after > before*3/4 || before-after < 150*time.Millisecond {
+		if !raceDetector && (after > before*3/4 || before-after < 150*time.Millisecond) {
 			t.Fatalf("runs took %s before and %s after parallelizing: not clearly faster", before, after)
 		}
 		// Each branch ran its step once: the branches' commits racing each other did not run actions again.
