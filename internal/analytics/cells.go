@@ -241,8 +241,10 @@ type LogEntry struct {
 	Action           string // started, completed, failed, skipped
 	DurationMs       *int64
 	Reason           string
-	Message          string // read only for http_4xx failures, to tell 429 and 408 (worth retrying) apart
-	ConditionResult  *bool  // a condition's completion
+	// Message is read only for http_4xx and network failures, to tell the ones retrying cannot fix apart: a
+	// 4xx other than 429 and 408, a certificate that is not valid.
+	Message         string
+	ConditionResult *bool // a condition's completion
 	// Task is set on the completion of a human task: its due date, if it had one, and when it was done.
 	Task *TaskOutcome
 	At   time.Time
@@ -256,11 +258,18 @@ type TaskOutcome struct {
 // retryableStatus matches call_api's message for the 4xx answers that may pass on retry.
 var retryableStatus = regexp.MustCompile(`answered (429|408)\b`)
 
-// Transient reports whether a failure of this class (and message) may pass on retry.
+// badCertificate matches call_api's message for a server certificate that is not valid: a network failure
+// that call_api marks permanent, since a certificate does not fix itself between retries.
+var badCertificate = regexp.MustCompile(`certificate is not valid`)
+
+// Transient reports whether a failure of this class (and message) may pass on retry, as call_api classifies
+// it (the log keeps the class and the message, not that verdict).
 func Transient(reason, message string) bool {
 	switch reason {
-	case "timeout", "http_5xx", "network":
+	case "timeout", "http_5xx":
 		return true
+	case "network":
+		return !badCertificate.MatchString(message)
 	case "http_4xx":
 		return retryableStatus.MatchString(message)
 	}

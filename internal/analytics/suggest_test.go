@@ -364,3 +364,180 @@ func TestTimeoutAtTheMaximumCannotBeRaised(t *testing.T) {
 	}
 	t.Fatalf("no timeout suggestion in %s", describe(got))
 }
+
+// history with a failure message, for 429s.
+func (h *history) logMsg(n int, step, action string, ms int64, reason, msg string) *history {
+	for range n {
+		d := ms
+		h.agg.AddLog(analytics.LogEntry{Workflow: "wf", Version: 1, ExecutionStarted: h.hour, Step: step, Action: action,
+			DurationMs: &d, Reason: reason, Message: msg})
+	}
+	return h
+}
+
+// calls is runs of runMs each, with the three independent calls taking p50 ms and "save" 5 ms.
+func calls(runMs, p50 int64) *history {
+	h := newHistory().runs(10, runMs)
+	for _, s := range []string{"score", "geo", "firmo"} {
+		h.log(10, s, "completed", p50, "")
+	}
+	return h.log(10, "save", "completed", 5, "")
+}
+
+// TestImpactAndEffortFollowTheData checks each rule's grading against the thresholds it documents: the same
+// rule on different numbers gives a different potentialImpact or implementationEffort, and the evidence holds
+// those numbers.
+func TestImpactAndEffortFollowTheData(t *testing.T) {
+	t.Parallel()
+	fetch := def(api("fetch", `[]`, "https://api.example.com/x", ""))
+	oneSided := def(
+		`{"id": "check", "name": "Check", "type": "condition",
+		  "configuration": {"condition": "score > 50", "trueSteps": ["hot"], "falseSteps": []}}`,
+		setVar("hot", `[]`, "note", "hot"),
+	)
+	tooMany := "call_api: GET https://api.example.com/x answered 429 Too Many Requests"
+	tests := []struct {
+		name           string
+		def            string
+		agg            *analytics.Aggregates
+		open           []analytics.OpenTasks
+		rule           string
+		impact, effort string
+		evidence       map[string]float64
+		fix            func(*analytics.Fix) bool
+	}{
+		// Parallelize: the saving (Σ p50 − max p50 = 2 × p50) as a share of the median run.
+		{"parallelize saves 53 %", independentCalls, calls(1500, 400).agg, nil, analytics.RuleParallelize, analytics.High, analytics.Easy,
+			map[string]float64{"stepsP50Sum": 1200, "longestStepP50": 400, "estimatedSaving": 800, "medianRun": 1500, "completedRuns": 10}, nil},
+		{"parallelize saves 20 %", independentCalls, calls(2000, 200).agg, nil, analytics.RuleParallelize, analytics.Medium, analytics.Easy,
+			map[string]float64{"estimatedSaving": 400, "medianRun": 2000}, nil},
+		{"parallelize saves 12 %", independentCalls, calls(3000, 180).agg, nil, analytics.RuleParallelize, analytics.Low, analytics.Easy,
+			map[string]float64{"estimatedSaving": 360, "medianRun": 3000}, nil},
+		{"parallelize a step that fails sometimes", independentCalls, calls(1500, 400).log(1, "geo", "failed", 400, "validation").agg, nil,
+			analytics.RuleParallelize, analytics.High, analytics.Medium, map[string]float64{"estimatedSaving": 800}, nil},
+
+		// Retry: impact from the failure rate, effort from the transient share, the delay from the top reason.
+		{"retry at 20 %, all transient", fetch, newHistory().log(80, "fetch", "completed", 100, "").log(20, "fetch", "failed", 100, "http_5xx").agg,
+			nil, analytics.RuleRetry, analytics.High, analytics.Easy,
+			map[string]float64{"attempts": 100, "failures": 20, "failureRate": 20, "transientFailures": 20, "transientShare": 100},
+			func(f *analytics.Fix) bool {
+				return f.RetryCount == 3 && f.RetryDelay == 10 && f.Backoff == "exponential"
+			}},
+		{"retry at 5 %", fetch, newHistory().log(95, "fetch", "completed", 100, "").log(5, "fetch", "failed", 100, "network").agg,
+			nil, analytics.RuleRetry, analytics.Medium, analytics.Easy, map[string]float64{"failureRate": 5}, nil},
+		{"retry at 2.1 %", fetch, newHistory().log(190, "fetch", "completed", 100, "").log(4, "fetch", "failed", 100, "http_5xx").agg,
+			nil, analytics.RuleRetry, analytics.Low, analytics.Easy, map[string]float64{"failureRate": 2.1}, nil},
+		{"retry with 40 % permanent failures", fetch, newHistory().log(80, "fetch", "completed", 100, "").log(12, "fetch", "failed", 100, "http_5xx").
+			log(8, "fetch", "failed", 100, "validation").agg, nil, analytics.RuleRetry, analytics.High, analytics.Medium,
+			map[string]float64{"failures": 20, "transientFailures": 12, "transientShare": 60}, nil},
+		{"retry 429s later", fetch, newHistory().log(80, "fetch", "completed", 100, "").logMsg(10, "fetch", "failed", 100, "http_4xx", tooMany).agg,
+			nil, analytics.RuleRetry, analytics.High, analytics.Easy, map[string]float64{"transientFailures": 10},
+			func(f *analytics.Fix) bool { return f.RetryDelay == 60 }},
+		{"retry timeouts later", fetch, newHistory().log(80, "fetch", "completed", 100, "").log(10, "fetch", "failed", 10000, "timeout").agg,
+			nil, analytics.RuleRetry, analytics.High, analytics.Easy, map[string]float64{"transientFailures": 10},
+			func(f *analytics.Fix) bool { return f.RetryDelay == 30 }},
+
+		// Timeout: impact from the share of attempts that time out; the raised timeout from the current one.
+		{"timeouts in 20 % of attempts", def(api("fetch", `[]`, "https://api.example.com/x", "")),
+			newHistory().log(80, "fetch", "completed", 3000, "").log(20, "fetch", "failed", 10000, "timeout").agg, nil,
+			analytics.RuleTimeout, analytics.High, analytics.Easy, map[string]float64{"timeouts": 20, "timeoutShare": 100, "timeout": 10},
+			func(f *analytics.Fix) bool { return f.Timeout == 20 }},
+		{"timeouts in 2 % of attempts", def(api("fetch", `[]`, "https://api.example.com/x", `, "timeout": 45`)),
+			newHistory().log(196, "fetch", "completed", 3000, "").log(4, "fetch", "failed", 45000, "timeout").agg, nil,
+			analytics.RuleTimeout, analytics.Low, analytics.Easy, map[string]float64{"timeouts": 4, "timeout": 45},
+			func(f *analytics.Fix) bool { return f.Timeout == 60 }},
+
+		// A slow task: the due date covers the median wait; three days or more is high impact.
+		{"tasks wait 30 h", humanTask(""), newHistory().tasks("approve", 12, 30*3600_000, 0, 0).agg, nil, analytics.RuleDueDate,
+			analytics.Medium, analytics.Easy, map[string]float64{"completedTasks": 12, "waitP50": 30 * 3600_000},
+			func(f *analytics.Fix) bool { return f.DueDate == "+2 days" }},
+		{"tasks wait 80 h", humanTask(""), newHistory().tasks("approve", 12, 80*3600_000, 0, 0).agg, nil, analytics.RuleDueDate,
+			analytics.High, analytics.Easy, map[string]float64{"waitP50": 80 * 3600_000}, func(f *analytics.Fix) bool { return f.DueDate == "+4 days" }},
+		{"tasks late 30 % of the time", humanTask("+1 day"), newHistory().tasks("approve", 10, 3600_000, 10, 3).agg, nil, analytics.RuleTaskOverdue,
+			analytics.Medium, analytics.Medium, map[string]float64{"tasksWithDueDate": 10, "lateOrOverdue": 3, "lateShare": 30, "overdueNow": 0}, nil},
+		{"tasks late or overdue 57 % of the time", humanTask("+1 day"), newHistory().tasks("approve", 10, 3600_000, 10, 5).agg,
+			[]analytics.OpenTasks{{Step: "approve", Open: 4, WithDue: 4, Overdue: 3}}, analytics.RuleTaskOverdue, analytics.High, analytics.Medium,
+			map[string]float64{"tasksWithDueDate": 14, "lateOrOverdue": 8, "lateShare": 57.1, "overdueNow": 3}, nil},
+
+		// A branch never taken: medium when steps hang off it, low when it leads nowhere.
+		{"the untaken branch has steps", conditionDef, newHistory().condition("check", true, 50).agg, nil, analytics.RuleBranch,
+			analytics.Medium, analytics.Medium, map[string]float64{"evaluations": 50, "true": 50, "false": 0}, nil},
+		{"the untaken branch is empty", oneSided, newHistory().condition("check", true, 50).agg, nil, analytics.RuleBranch,
+			analytics.Low, analytics.Medium, map[string]float64{"evaluations": 50}, nil},
+
+		// Continue on error: impact from the failure rate.
+		{"continue, failing 12.5 %", continueDef, newHistory().log(35, "sync", "completed", 100, "").log(5, "sync", "skipped", 100, "http_5xx").agg,
+			nil, analytics.RuleContinue, analytics.Low, analytics.Medium, map[string]float64{"attempts": 40, "failures": 5, "failureRate": 12.5}, nil},
+		{"continue, failing 60 %", continueDef, newHistory().log(20, "sync", "completed", 100, "").log(30, "sync", "skipped", 100, "http_4xx").agg,
+			nil, analytics.RuleContinue, analytics.High, analytics.Medium, map[string]float64{"failureRate": 60}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, plan := compile(t, tt.def)
+			got := analytics.Suggest(analytics.SuggestInput{Def: d, Plan: plan, Agg: tt.agg, Open: tt.open})
+			var s *analytics.Suggestion
+			for i := range got {
+				if got[i].Rule == tt.rule {
+					if s != nil {
+						t.Fatalf("two %s suggestions: %s", tt.rule, describe(got))
+					}
+					s = &got[i]
+				}
+			}
+			if s == nil {
+				t.Fatalf("no %s suggestion in %s", tt.rule, describe(got))
+			}
+			if s.PotentialImpact != tt.impact || s.ImplementationEffort != tt.effort {
+				t.Errorf("impact, effort = %s, %s; want %s, %s (%s)", s.PotentialImpact, s.ImplementationEffort, tt.impact, tt.effort, s.Suggestion)
+			}
+			ev := map[string]float64{}
+			for _, e := range s.Evidence {
+				ev[e.Name] = e.Value
+			}
+			for name, want := range tt.evidence {
+				if v, ok := ev[name]; !ok || v != want {
+					t.Errorf("evidence %s = %v (present: %v), want %v", name, v, ok, want)
+				}
+			}
+			if tt.fix != nil && (s.Fix == nil || !tt.fix(s.Fix)) {
+				t.Errorf("fix = %+v", s.Fix)
+			}
+		})
+	}
+}
+
+// TestTransientFailures follows call_api's own verdicts (internal/actions/call_api.go): the log keeps a
+// failure's class and message, and these say whether retrying may help.
+func TestTransientFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		reason, message string
+		transient       bool
+	}{
+		{"timeout", "call_api: GET https://api.example.com/x did not answer within 10s", true},
+		{"http_5xx", "call_api: GET https://api.example.com/x answered 503 Service Unavailable", true},
+		{"network", "call_api: GET https://api.example.com/x could not be reached: connection refused", true},
+		{"network", "call_api: GET https://api.example.com/x: the server's certificate is not valid: x509: certificate has expired", false},
+		{"http_4xx", "Attempt 1 of 4 failed: call_api: GET https://api.example.com/x answered 429 Too Many Requests. Retrying in 10 s.", true},
+		{"http_4xx", "call_api: GET https://api.example.com/x answered 408 Request Timeout", true},
+		{"http_4xx", "call_api: GET https://api.example.com/x answered 404 Not Found", false},
+		{"http_4xx", "call_api: GET https://api.example.com/x answered 4290 Custom", false},
+		{"validation", "", false},
+		{"expression", "", false},
+		{"other", "", false},
+	}
+	for _, tt := range tests {
+		if got := analytics.Transient(tt.reason, tt.message); got != tt.transient {
+			t.Errorf("Transient(%s, %q) = %v, want %v", tt.reason, tt.message, got, tt.transient)
+		}
+	}
+	// A step whose network failures are all bad certificates gets no retry suggestion.
+	d, plan := compile(t, def(api("fetch", `[]`, "https://api.example.com/x", "")))
+	cert := "call_api: GET https://api.example.com/x: the server's certificate is not valid: x509: certificate has expired"
+	got := analytics.Suggest(analytics.SuggestInput{Def: d, Plan: plan,
+		Agg: newHistory().log(80, "fetch", "completed", 100, "").logMsg(20, "fetch", "failed", 100, "network", cert).agg})
+	if len(got) != 0 {
+		t.Fatalf("suggested %s for certificate failures", describe(got))
+	}
+}

@@ -37,7 +37,8 @@ func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version
 		}
 	}
 	from, to := tf.Window(a.Clock.Now())
-	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true})
+	// An hourly series (the day) needs hour cells; longer timeframes read whole days from day cells.
+	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true, Days: tf != analytics.Day})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func (a *App) ManagerOverview(ctx context.Context, timeframe string) (*Overview,
 	if err := a.DB.Gorm.WithContext(ctx).Order("name, id").Find(&wfs).Error; err != nil {
 		return nil, fmt.Errorf("list workflows: %w", err)
 	}
-	agg, err := rollup.Load(ctx, a.DB, rollup.Query{From: from, To: to})
+	agg, err := rollup.Load(ctx, a.DB, rollup.Query{From: from, To: to, Days: true})
 	if err != nil {
 		return nil, err
 	}

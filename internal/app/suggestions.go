@@ -49,7 +49,7 @@ func (a *App) suggestions(ctx context.Context, id string) (*SuggestionList, *wor
 	}
 	now := a.Clock.Now()
 	from, to := analytics.Month.Window(now)
-	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true, StepHours: true})
+	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true, StepHours: true, Days: true})
 	if err != nil {
 		return nil, nil, err
 	}

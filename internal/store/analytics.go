@@ -4,9 +4,10 @@ import "time"
 
 // AnalyticsRunHour counts the executions of a workflow version that started in one hour (hours since the
 // Unix epoch) and have one status now; DurationHist holds the completed ones' durations (package analytics'
-// Histogram encoding).
+// Histogram encoding). Span is 1 for an hour's row and 24 for a UTC day's, whose Hour is the day's first.
 type AnalyticsRunHour struct {
 	WorkflowID      string `gorm:"primaryKey"`
+	Span            int    `gorm:"primaryKey;autoIncrement:false"`
 	Hour            int64  `gorm:"primaryKey;autoIncrement:false"`
 	WorkflowVersion int    `gorm:"primaryKey;autoIncrement:false"`
 	Status          string `gorm:"primaryKey"`
@@ -20,9 +21,10 @@ type AnalyticsRunHour struct {
 func (AnalyticsRunHour) TableName() string { return "analytics_run_hours" }
 
 // AnalyticsStepHour is how one step's attempts ended, over the executions of a workflow version that started
-// in one hour. Reasons counts failures by class ("timeout:3 http_5xx:1").
+// in one hour (Span 1) or one UTC day (Span 24). Reasons counts failures by class ("timeout:3 http_5xx:1").
 type AnalyticsStepHour struct {
 	WorkflowID        string `gorm:"primaryKey"`
+	Span              int    `gorm:"primaryKey;autoIncrement:false"`
 	Hour              int64  `gorm:"primaryKey;autoIncrement:false"`
 	WorkflowVersion   int    `gorm:"primaryKey;autoIncrement:false"`
 	StepID            string `gorm:"primaryKey"`

@@ -1,6 +1,7 @@
 package rollup_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -317,24 +318,32 @@ func TestRollupsFollowStatusChanges(t *testing.T) {
 			t.Errorf("after e9 completed and e12 started: statuses %+v, average %d, success %v; want %+v, 4000, 80",
 				m.Statuses, m.AverageExecutionTime, m.SuccessRate, want)
 		}
-		stored := map[string]int64{}
-		rows, err := b.srv.DB.SQL.QueryContext(b.ctx, "SELECT status, SUM(runs) FROM analytics_run_hours GROUP BY status")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			var n int64
-			if err := rows.Scan(&s, &n); err != nil {
+		// Every execution but the test run, each counted once in the hour rows and once in the day rows: e9
+		// moved from paused to completed, and its paused cells are gone (empty cells are deleted).
+		wantStored := map[string]int64{"completed": 6, "failed": 2, "cancelled": 1, "running": 2}
+		for _, span := range []int{1, 24} {
+			stored := map[string]int64{}
+			var cells int
+			rows, err := b.srv.DB.SQL.QueryContext(b.ctx, fmt.Sprintf("SELECT status, runs FROM analytics_run_hours WHERE span = %d", span))
+			if err != nil {
 				t.Fatal(err)
 			}
-			stored[s] = n
-		}
-		// Every execution but the test run, each counted once: e9 moved from paused to completed.
-		wantStored := map[string]int64{"completed": 6, "failed": 2, "cancelled": 1, "running": 2}
-		if !reflect.DeepEqual(stored, wantStored) {
-			t.Errorf("run rollups by status = %v, want %v", stored, wantStored)
+			for rows.Next() {
+				var s string
+				var n int64
+				if err := rows.Scan(&s, &n); err != nil {
+					t.Fatal(err)
+				}
+				stored[s] += n
+				cells++
+				if n == 0 {
+					t.Errorf("span %d: an empty %s cell was kept", span, s)
+				}
+			}
+			rows.Close()
+			if !reflect.DeepEqual(stored, wantStored) {
+				t.Errorf("run rollups of span %d by status = %v, want %v", span, stored, wantStored)
+			}
 		}
 	})
 }

@@ -156,11 +156,15 @@ func (a *Aggregator) ph(n int) string { return placeholder(a.db.Dialect, n) }
 func (a *Aggregator) fold(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
 	q := newQuery(a.db.Dialect)
 	sqlText := logSelect(a.db.Dialect) + " WHERE l.id > " + q.arg(lo) + " AND l.id <= " + q.arg(hi)
-	delta := analytics.NewAggregates()
+	type row struct {
+		exec  string
+		entry analytics.LogEntry
+	}
+	var rows []row
 	touched := map[string]bool{}
 	var ids []string
 	err := scanLog(ctx, tx, sqlText, q.args, func(execID string, e analytics.LogEntry) {
-		delta.AddLog(e)
+		rows = append(rows, row{execID, e})
 		if !touched[execID] {
 			touched[execID] = true
 			ids = append(ids, execID)
@@ -169,11 +173,34 @@ func (a *Aggregator) fold(ctx context.Context, tx *sql.Tx, lo, hi int64) error {
 	if err != nil {
 		return err
 	}
-	if err := a.recount(ctx, tx, ids, delta); err != nil {
+	executions, err := loadExecutions(ctx, a.db.Dialect, tx, ids)
+	if err != nil {
 		return err
 	}
-	if err := a.writeRuns(ctx, tx, delta.Runs); err != nil {
+	delta := analytics.NewAggregates()
+	for _, r := range rows {
+		ex, ok := executions[r.exec]
+		if !ok {
+			continue // deleted since (its log rows go with it)
+		}
+		ofExecution(&r.entry, ex)
+		delta.AddLog(r.entry)
+	}
+	if err := a.recount(ctx, tx, ids, executions, delta); err != nil {
 		return err
 	}
-	return a.writeSteps(ctx, tx, delta.Steps)
+	// Hour cells, and the same changes added up by day.
+	days := byDay(delta)
+	for _, w := range []struct {
+		span int
+		agg  *analytics.Aggregates
+	}{{spanHour, delta}, {spanDay, days}} {
+		if err := a.writeRuns(ctx, tx, w.span, w.agg.Runs); err != nil {
+			return err
+		}
+		if err := a.writeSteps(ctx, tx, w.span, w.agg.Steps); err != nil {
+			return err
+		}
+	}
+	return nil
 }

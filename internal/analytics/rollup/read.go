@@ -22,13 +22,48 @@ type Query struct {
 	From, To time.Time
 	// Steps asks for step cells too; StepHours keeps them by hour (else one cell per version and step).
 	Steps, StepHours bool
+	// Days lets whole UTC days come from day cells, one row per day instead of 24: a run cell then stands for
+	// its whole day at the day's first hour, which suits totals and a daily series but not an hourly one.
+	// Step cells kept by hour (StepHours) always come from hour cells.
+	Days bool
 	// Raw scans the executions and the log instead of reading the rollups (for checking the rollups).
 	Raw bool
 }
 
-// Load aggregates the executions q selects, in one consistent snapshot: the rollups' whole hours, plus a scan
-// of the raw rows for the hours the rollups cannot answer exactly — the first hour when From cuts it, and the
-// current hour (To's), which the aggregator may not have finished and which is always fresh this way.
+// span is a range [lo, hi) of hours read from rollup rows of one span.
+type span struct {
+	span   int
+	lo, hi int64
+}
+
+// spans covers the whole hours [first, last) with rollup rows: whole days from day rows when days is set, the
+// hours around them (or all of them) from hour rows.
+func spans(first, last int64, days bool) []span {
+	if !days {
+		return []span{{spanHour, first, last}}
+	}
+	dayLo := first
+	if first != math.MinInt64 {
+		dayLo = dayStart(first + spanDay - 1) // the first day that starts at first or later
+	}
+	dayHi := dayStart(last)
+	if dayLo >= dayHi {
+		return []span{{spanHour, first, last}}
+	}
+	out := []span{{spanDay, dayLo, dayHi}}
+	if first < dayLo {
+		out = append(out, span{spanHour, first, dayLo})
+	}
+	if dayHi < last {
+		out = append(out, span{spanHour, dayHi, last})
+	}
+	return out
+}
+
+// Load aggregates the executions q selects, in one consistent snapshot: the rollups' whole days (q.Days) and
+// hours, plus a scan of the raw rows for the hours the rollups cannot answer exactly — the first hour when
+// From cuts it, and the current hour (To's), which the aggregator may not have finished and which is always
+// fresh this way.
 func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, error) {
 	agg := analytics.NewAggregates()
 	from, to := utc(q.From), utc(q.To)
@@ -56,12 +91,16 @@ func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, er
 			}
 			return raw(ctx, db.Dialect, stx, q, agg, lo, to, true)
 		}
-		if err := readRuns(ctx, db.Dialect, stx, q, agg, first, last); err != nil {
-			return err
+		for _, s := range spans(first, last, q.Days) {
+			if err := readRuns(ctx, db.Dialect, stx, q, agg, s); err != nil {
+				return err
+			}
 		}
 		if q.Steps {
-			if err := readSteps(ctx, db.Dialect, stx, q, agg, first, last); err != nil {
-				return err
+			for _, s := range spans(first, last, q.Days && !q.StepHours) {
+				if err := readSteps(ctx, db.Dialect, stx, q, agg, s); err != nil {
+					return err
+				}
 			}
 		}
 		if !from.IsZero() && from.Before(analytics.HourStart(first)) {
@@ -77,21 +116,23 @@ func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, er
 	return agg, nil
 }
 
-// filter writes the workflow, version and hour conditions of a rollup read.
-func filter(d store.Dialect, q Query, first, last int64) (string, []any) {
+// filter writes the workflow, version, span and hour conditions of a rollup read, in the order of the
+// tables' keys (workflow_id, span, hour, …).
+func filter(d store.Dialect, q Query, s span) (string, []any) {
 	b := newQuery(d)
-	where := " WHERE hour >= " + b.arg(first) + " AND hour < " + b.arg(last)
+	where := " WHERE "
 	if q.Workflow != "" {
-		where += " AND workflow_id = " + b.arg(q.Workflow)
+		where += "workflow_id = " + b.arg(q.Workflow) + " AND "
 	}
+	where += "span = " + b.arg(s.span) + " AND hour >= " + b.arg(s.lo) + " AND hour < " + b.arg(s.hi)
 	if q.Version != 0 {
 		where += " AND workflow_version = " + b.arg(q.Version)
 	}
 	return where, b.args
 }
 
-func readRuns(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, first, last int64) error {
-	where, args := filter(d, q, first, last)
+func readRuns(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, sp span) error {
+	where, args := filter(d, q, sp)
 	rows, err := tx.QueryContext(ctx, "SELECT workflow_id, hour, workflow_version, status, runs, duration_hist FROM analytics_run_hours"+where, args...)
 	if err != nil {
 		return fmt.Errorf("read run rollups: %w", err)
@@ -118,8 +159,8 @@ func readRuns(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *an
 	return nil
 }
 
-func readSteps(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, first, last int64) error {
-	where, args := filter(d, q, first, last)
+func readSteps(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, sp span) error {
+	where, args := filter(d, q, sp)
 	rows, err := tx.QueryContext(ctx, "SELECT "+stepColumns+" FROM analytics_step_hours"+where, args...)
 	if err != nil {
 		return fmt.Errorf("read step rollups: %w", err)
@@ -172,10 +213,12 @@ func raw(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analyti
 	if q.Version != 0 {
 		where += " AND e.workflow_version = " + b.arg(q.Version)
 	}
+	executions := map[string]analytics.Execution{}
 	var ids []any
 	err := scanExecutions(ctx, tx, executionSelect+where, b.args, func(e analytics.Execution) {
 		if k, dur, hasDur, ok := e.Counted(); ok {
 			agg.AddRun(k, dur, hasDur, 1)
+			executions[e.ID] = e
 			ids = append(ids, e.ID)
 		}
 	})
@@ -186,12 +229,15 @@ func raw(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analyti
 	if !q.StepHours {
 		steps = analytics.NewAggregates()
 	}
-	// The log rows of those executions, by execution id: the log's index leads with it, so each execution
-	// costs one index range, whatever the planner would guess from a join.
+	// The log rows of those executions, by execution id: the log's key leads with it, so each execution costs
+	// one index range, whatever the planner would guess from a join (see logSelect).
 	for part := range slices.Chunk(ids, 500) {
 		b := newQuery(d)
 		err := scanLog(ctx, tx, logSelect(d)+" WHERE l.execution_id IN "+b.tuple(part...), b.args,
-			func(_ string, e analytics.LogEntry) { steps.AddLog(e) })
+			func(id string, e analytics.LogEntry) {
+				ofExecution(&e, executions[id])
+				steps.AddLog(e)
+			})
 		if err != nil {
 			return err
 		}
@@ -217,12 +263,14 @@ type OpenTask struct {
 }
 
 // OpenTasks counts the open human tasks (of one workflow, or all when workflow is empty), test runs aside.
+// Both conditions match partial indexes (human_tasks_open_idx, executions_test_idx): the count reads only
+// those two small indexes, never a task's or an execution's row.
 func OpenTasks(ctx context.Context, db *store.DB, workflow string, now time.Time) ([]OpenTask, error) {
 	b := newQuery(db.Dialect)
 	text := `SELECT ht.workflow_id, ht.step_id, ht.assignee, COUNT(*),
 		SUM(CASE WHEN ht.due_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN ht.due_at < ` + b.arg(utc(now)) + ` THEN 1 ELSE 0 END)
-	FROM human_tasks ht JOIN executions e ON e.id = ht.execution_id
-	WHERE ht.status = 'open' AND NOT e.test`
+	FROM human_tasks ht
+	WHERE ht.status = 'open' AND ht.execution_id NOT IN (SELECT e.id FROM executions e WHERE e.test)`
 	if workflow != "" {
 		text += " AND ht.workflow_id = " + b.arg(workflow)
 	}

@@ -1,7 +1,9 @@
-// Package rollup keeps the hourly rollups that metrics and suggestions read, and reads them. The Aggregator
-// folds new execution log rows into per-step cells, and reconciles the executions those rows belong to with
-// the per-status run cells; Load adds up the cells of a timeframe and scans the raw rows only for the hours
-// the rollups cannot answer exactly (the timeframe's partial first hour and the current hour).
+// Package rollup keeps the rollups that metrics and suggestions read, and reads them. The Aggregator folds
+// new execution log rows into per-step cells, and reconciles the executions those rows belong to with the
+// per-status run cells, each cell kept twice: for its hour and for its UTC day (the span column), in the same
+// transaction. Load adds up the cells of a timeframe — whole days from day cells when the caller can do
+// without hours, the rest from hour cells — and scans the raw rows only for the hours the rollups cannot
+// answer exactly (the timeframe's partial first hour and the current hour).
 //
 // # Why the rollups are exact
 //

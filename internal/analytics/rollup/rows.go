@@ -58,24 +58,35 @@ func (q *query) tuple(vs ...any) string {
 // chunk is how many rows one statement reads or writes: well under SQLite's and PostgreSQL's parameter limits.
 const chunk = 200
 
-// logSelect reads log rows with what the metrics need of their execution: the condition result of a
-// condition's completion, the message of http_4xx failures (429 and 408 are worth retrying), and the due date
-// of the human task a completion entry completed (the task is closed in the same transaction, at the same
-// instant).
+// logSelect reads log rows with what the metrics need beyond the row itself: the condition result of a
+// condition's completion, the message of http_4xx and network failures (see analytics.Transient), and the
+// due date of the human task a completion entry completed (the task is closed in the same transaction, at
+// the same instant). The caller adds the WHERE clause on l, and fills in each row's execution (workflow,
+// version, start, test) from the executions it reads anyway.
+//
+// Each plan must stay proportional to the rows read whatever the size of the tables or the state of the
+// planner's statistics: rows are found by the log's id or by execution id (the log's key leads with it),
+// and a completion's task by execution id (human_tasks' unique index leads with it) — on PostgreSQL in a
+// lateral subquery, because a plain left join made it hash the whole human_tasks table for a few thousand
+// log rows (50–90 ms at 200,000 tasks). The log is not joined to the executions: without statistics
+// PostgreSQL answered such a join with a sequential scan of the whole log (11 s at 10 million rows).
 func logSelect(d store.Dialect) string {
 	result := "l.data->>'result'"
+	task := `LEFT JOIN LATERAL (SELECT ht.id, ht.due_at FROM human_tasks ht WHERE l.action = 'completed'
+	AND ht.execution_id = l.execution_id AND ht.step_id = l.step_id AND ht.completed_at = l.timestamp LIMIT 1) ht ON true`
 	if d == store.SQLite {
 		result = "json_extract(l.data, '$.result')"
+		task = `LEFT JOIN human_tasks ht ON l.action = 'completed' AND ht.execution_id = l.execution_id
+	AND ht.step_id = l.step_id AND ht.completed_at = l.timestamp`
 	}
-	return `SELECT l.execution_id, e.workflow_id, e.workflow_version, e.started_at, e.test, l.step_id, l.action,
-	l.duration_ms, l.reason, CASE WHEN l.reason = 'http_4xx' THEN l.message ELSE '' END,
+	return `SELECT l.execution_id, l.step_id, l.action, l.duration_ms, l.reason,
+	CASE WHEN l.reason IN ('http_4xx', 'network') THEN l.message ELSE '' END,
 	CASE WHEN l.action = 'completed' THEN ` + result + ` END, ht.id, ht.due_at, l.timestamp
 FROM execution_log l
-JOIN executions e ON e.id = l.execution_id
-LEFT JOIN human_tasks ht ON l.action = 'completed' AND ht.execution_id = l.execution_id AND ht.step_id = l.step_id
-	AND ht.completed_at = l.timestamp`
+` + task
 }
 
+// scanLog reads the rows of a logSelect; each entry's execution fields are left for the caller to fill in.
 func scanLog(ctx context.Context, db queryer, text string, args []any, fn func(execID string, e analytics.LogEntry)) error {
 	rows, err := db.QueryContext(ctx, text, args...)
 	if err != nil {
@@ -90,8 +101,7 @@ func scanLog(ctx context.Context, db queryer, text string, args []any, fn func(e
 	)
 	for rows.Next() {
 		var e analytics.LogEntry
-		if err := rows.Scan(&execID, &e.Workflow, &e.Version, &e.ExecutionStarted, &e.Test, &e.Step, &e.Action,
-			&duration, &e.Reason, &message, &result, &taskID, &due, &e.At); err != nil {
+		if err := rows.Scan(&execID, &e.Step, &e.Action, &duration, &e.Reason, &message, &result, &taskID, &due, &e.At); err != nil {
 			return fmt.Errorf("read the execution log: %w", err)
 		}
 		if duration.Valid {
@@ -120,6 +130,30 @@ func scanLog(ctx context.Context, db queryer, text string, args []any, fn func(e
 		return fmt.Errorf("read the execution log: %w", err)
 	}
 	return nil
+}
+
+// ofExecution fills in the execution fields of a log entry.
+func ofExecution(e *analytics.LogEntry, ex analytics.Execution) {
+	e.Workflow, e.Version, e.ExecutionStarted, e.Test = ex.Workflow, ex.Version, ex.StartedAt, ex.Test
+}
+
+// loadExecutions reads the executions with the given ids, by id.
+func loadExecutions(ctx context.Context, d store.Dialect, db queryer, ids []string) (map[string]analytics.Execution, error) {
+	out := make(map[string]analytics.Execution, len(ids))
+	for part := range slices.Chunk(ids, chunk) {
+		anys := make([]any, len(part))
+		for i, id := range part {
+			anys[i] = id
+		}
+		q := newQuery(d)
+		err := scanExecutions(ctx, db, executionSelect+" WHERE e.id IN "+q.tuple(anys...), q.args, func(e analytics.Execution) {
+			out[e.ID] = e
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 const executionSelect = "SELECT e.id, e.workflow_id, e.workflow_version, e.status, e.started_at, e.completed_at, e.test FROM executions e"
@@ -155,24 +189,17 @@ type counted struct {
 	hasDuration bool
 }
 
-// recount moves each execution whose status, start or duration changed since it was counted to its cell.
-func (a *Aggregator) recount(ctx context.Context, tx *sql.Tx, ids []string, delta *analytics.Aggregates) error {
+// recount moves each execution whose status, start or duration changed since it was counted to its cell;
+// current holds the executions as they are now (an id missing from it was deleted).
+func (a *Aggregator) recount(ctx context.Context, tx *sql.Tx, ids []string, current map[string]analytics.Execution, delta *analytics.Aggregates) error {
 	d := a.db.Dialect
 	for part := range slices.Chunk(ids, chunk) {
 		anys := make([]any, len(part))
 		for i, id := range part {
 			anys[i] = id
 		}
-		current := map[string]analytics.Execution{}
-		q := newQuery(d)
-		err := scanExecutions(ctx, tx, executionSelect+" WHERE e.id IN "+q.tuple(anys...), q.args, func(e analytics.Execution) {
-			current[e.ID] = e
-		})
-		if err != nil {
-			return err
-		}
 		old := map[string]counted{}
-		q = newQuery(d)
+		q := newQuery(d)
 		rows, err := tx.QueryContext(ctx, "SELECT execution_id, workflow_id, workflow_version, hour, status, duration_ms FROM analytics_executions WHERE execution_id IN "+q.tuple(anys...), q.args...)
 		if err != nil {
 			return fmt.Errorf("read counted executions: %w", err)
@@ -245,9 +272,44 @@ func (a *Aggregator) recount(ctx context.Context, tx *sql.Tx, ids []string, delt
 	return nil
 }
 
-func runKeyArgs(k analytics.RunKey) []any { return []any{k.Workflow, k.Hour, k.Version, k.Status} }
+// Spans of rollup rows: an hour's, and a UTC day's (keyed by the day's first hour).
+const (
+	spanHour = 1
+	spanDay  = 24
+)
 
-func stepKeyArgs(k analytics.StepKey) []any { return []any{k.Workflow, k.Hour, k.Version, k.Step} }
+// byDay adds hour cells up into day cells, keyed by the day's first hour.
+func byDay(hours *analytics.Aggregates) *analytics.Aggregates {
+	days := analytics.NewAggregates()
+	for k, c := range hours.Runs {
+		k.Hour = dayStart(k.Hour)
+		r := days.Run(k)
+		r.Runs += c.Runs
+		r.Durations.Merge(c.Durations)
+	}
+	for k, c := range hours.Steps {
+		k.Hour = dayStart(k.Hour)
+		days.Step(k).Merge(c)
+	}
+	return days
+}
+
+// dayStart is the first hour of the UTC day of hour h.
+func dayStart(h int64) int64 {
+	d := h / spanDay
+	if h < 0 && h%spanDay != 0 {
+		d--
+	}
+	return d * spanDay
+}
+
+func runKeyArgs(span int, k analytics.RunKey) []any {
+	return []any{k.Workflow, span, k.Hour, k.Version, k.Status}
+}
+
+func stepKeyArgs(span int, k analytics.StepKey) []any {
+	return []any{k.Workflow, span, k.Hour, k.Version, k.Step}
+}
 
 func compareRunKeys(a, b analytics.RunKey) int {
 	return cmp.Or(strings.Compare(a.Workflow, b.Workflow), cmp.Compare(a.Hour, b.Hour), cmp.Compare(a.Version, b.Version),
@@ -259,19 +321,19 @@ func compareStepKeys(a, b analytics.StepKey) int {
 		strings.Compare(a.Step, b.Step))
 }
 
-// writeRuns adds delta to the stored run cells; a cell left empty is deleted.
-func (a *Aggregator) writeRuns(ctx context.Context, tx *sql.Tx, delta map[analytics.RunKey]*analytics.RunCell) error {
+// writeRuns adds delta to the stored run cells of a span; a cell left empty is deleted.
+func (a *Aggregator) writeRuns(ctx context.Context, tx *sql.Tx, span int, delta map[analytics.RunKey]*analytics.RunCell) error {
 	d := a.db.Dialect
 	keys := slices.SortedFunc(maps.Keys(delta), compareRunKeys)
 	for part := range slices.Chunk(keys, chunk) {
 		q := newQuery(d)
 		var in []string
 		for _, k := range part {
-			in = append(in, q.tuple(runKeyArgs(k)...))
+			in = append(in, q.tuple(runKeyArgs(span, k)...))
 		}
 		stored := map[analytics.RunKey]*analytics.RunCell{}
 		rows, err := tx.QueryContext(ctx, `SELECT workflow_id, hour, workflow_version, status, runs, duration_hist FROM analytics_run_hours
-			WHERE (workflow_id, hour, workflow_version, status) IN (`+strings.Join(in, ", ")+`)`, q.args...)
+			WHERE (workflow_id, span, hour, workflow_version, status) IN (`+strings.Join(in, ", ")+`)`, q.args...)
 		if err != nil {
 			return fmt.Errorf("read run rollups: %w", err)
 		}
@@ -304,17 +366,17 @@ func (a *Aggregator) writeRuns(ctx context.Context, tx *sql.Tx, delta map[analyt
 			c.Durations.Merge(delta[k].Durations)
 			if c.Runs == 0 && c.Durations.Count() == 0 {
 				if stored[k] != nil {
-					gone = append(gone, del.tuple(runKeyArgs(k)...))
+					gone = append(gone, del.tuple(runKeyArgs(span, k)...))
 				}
 				continue
 			}
-			values = append(values, up.tuple(k.Workflow, k.Hour, k.Version, k.Status, c.Runs, c.Durations.Count(),
+			values = append(values, up.tuple(k.Workflow, span, k.Hour, k.Version, k.Status, c.Runs, c.Durations.Count(),
 				c.Durations.Sum(), c.Durations.Encode()))
 		}
 		if len(values) > 0 {
-			_, err := tx.ExecContext(ctx, `INSERT INTO analytics_run_hours (workflow_id, hour, workflow_version, status, runs,
+			_, err := tx.ExecContext(ctx, `INSERT INTO analytics_run_hours (workflow_id, span, hour, workflow_version, status, runs,
 				duration_count, duration_sum_ms, duration_hist) VALUES `+strings.Join(values, ", ")+`
-				ON CONFLICT (workflow_id, hour, workflow_version, status) DO UPDATE SET runs = excluded.runs,
+				ON CONFLICT (workflow_id, span, hour, workflow_version, status) DO UPDATE SET runs = excluded.runs,
 				duration_count = excluded.duration_count, duration_sum_ms = excluded.duration_sum_ms,
 				duration_hist = excluded.duration_hist`, up.args...)
 			if err != nil {
@@ -322,7 +384,7 @@ func (a *Aggregator) writeRuns(ctx context.Context, tx *sql.Tx, delta map[analyt
 			}
 		}
 		if len(gone) > 0 {
-			_, err := tx.ExecContext(ctx, `DELETE FROM analytics_run_hours WHERE (workflow_id, hour, workflow_version, status) IN (`+
+			_, err := tx.ExecContext(ctx, `DELETE FROM analytics_run_hours WHERE (workflow_id, span, hour, workflow_version, status) IN (`+
 				strings.Join(gone, ", ")+`)`, del.args...)
 			if err != nil {
 				return fmt.Errorf("write run rollups: %w", err)
@@ -355,19 +417,19 @@ func scanStep(rows *sql.Rows) (analytics.StepKey, *analytics.StepCell, error) {
 	return k, c, nil
 }
 
-// writeSteps adds delta to the stored step cells.
-func (a *Aggregator) writeSteps(ctx context.Context, tx *sql.Tx, delta map[analytics.StepKey]*analytics.StepCell) error {
+// writeSteps adds delta to the stored step cells of a span.
+func (a *Aggregator) writeSteps(ctx context.Context, tx *sql.Tx, span int, delta map[analytics.StepKey]*analytics.StepCell) error {
 	d := a.db.Dialect
 	keys := slices.SortedFunc(maps.Keys(delta), compareStepKeys)
 	for part := range slices.Chunk(keys, chunk/2) {
 		q := newQuery(d)
 		var in []string
 		for _, k := range part {
-			in = append(in, q.tuple(stepKeyArgs(k)...))
+			in = append(in, q.tuple(stepKeyArgs(span, k)...))
 		}
 		stored := map[analytics.StepKey]*analytics.StepCell{}
 		rows, err := tx.QueryContext(ctx, `SELECT `+stepColumns+` FROM analytics_step_hours
-			WHERE (workflow_id, hour, workflow_version, step_id) IN (`+strings.Join(in, ", ")+`)`, q.args...)
+			WHERE (workflow_id, span, hour, workflow_version, step_id) IN (`+strings.Join(in, ", ")+`)`, q.args...)
 		if err != nil {
 			return fmt.Errorf("read step rollups: %w", err)
 		}
@@ -391,15 +453,15 @@ func (a *Aggregator) writeSteps(ctx context.Context, tx *sql.Tx, delta map[analy
 				c = &analytics.StepCell{}
 			}
 			c.Merge(delta[k])
-			values = append(values, up.tuple(k.Workflow, k.Hour, k.Version, k.Step, c.Completed, c.Failed, c.SkippedFailed,
+			values = append(values, up.tuple(k.Workflow, span, k.Hour, k.Version, k.Step, c.Completed, c.Failed, c.SkippedFailed,
 				c.SkippedOther, c.Transient, analytics.EncodeReasons(c.Reasons), c.Durations.Count(), c.Durations.Sum(),
 				c.Durations.Encode(), c.ConditionTrue, c.ConditionFalse, c.TasksWithDue, c.TasksLate))
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO analytics_step_hours (workflow_id, hour, workflow_version, step_id,
+		_, err = tx.ExecContext(ctx, `INSERT INTO analytics_step_hours (workflow_id, span, hour, workflow_version, step_id,
 			completed, failed, skipped_failed, skipped_other, transient_failures, reasons, duration_count,
 			duration_sum_ms, duration_hist, condition_true, condition_false, tasks_with_due, tasks_late)
 			VALUES `+strings.Join(values, ", ")+`
-			ON CONFLICT (workflow_id, hour, workflow_version, step_id) DO UPDATE SET completed = excluded.completed,
+			ON CONFLICT (workflow_id, span, hour, workflow_version, step_id) DO UPDATE SET completed = excluded.completed,
 			failed = excluded.failed, skipped_failed = excluded.skipped_failed, skipped_other = excluded.skipped_other,
 			transient_failures = excluded.transient_failures, reasons = excluded.reasons,
 			duration_count = excluded.duration_count, duration_sum_ms = excluded.duration_sum_ms,
