@@ -228,7 +228,11 @@ func (b *browser) check(name string, on bool) {
 func (b *browser) clickOp(op string) {
 	b.t.Helper()
 	b.settle()
-	b.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#panel button[name="op"][value=%q]`, op))))
+	// The button's own click(), not a mouse click at its coordinates: with several browsers on two cores
+	// a panel can still shift between finding the button and pressing it, and the press then misses.
+	sel := fmt.Sprintf(`#panel button[name="op"][value=%q]`, op)
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	evalJS[bool](b, fmt.Sprintf(`(() => { document.querySelector(%q).click(); return true; })()`, sel))
 }
 
 // waitStep waits until the canvas holds a step whose JSON satisfies cond (a JS expression on s).
