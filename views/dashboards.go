@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
@@ -230,28 +229,7 @@ func newCharts(m *analytics.Metrics) DashboardCharts {
 
 // humanMs says how long something took the way the suggestions do: 850 ms, 4.2 s, 3 min, 2 h 14 min,
 // 2 days 3 h.
-func humanMs(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", ms)
-	case d < time.Minute:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), ".0") + " s"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return plural(days, "day")
-	}
-	return fmt.Sprintf("%s %d h", plural(days, "day"), h)
-}
+func humanMs(ms int64) string { return analytics.FormatMs(ms) }
 
 func humanMsPtr(ms *int64) string {
 	if ms == nil {
@@ -290,9 +268,7 @@ func shortMsPtr(ms *int64) string {
 }
 
 // pctText is a rate as the suggestions write it: 12.5 %, 50 %.
-func pctText(v float64) string {
-	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + " %"
-}
+func pctText(v float64) string { return analytics.Pct(v) }
 
 // rateOf is part ÷ whole as a percentage, "—" when whole is 0.
 func rateOf(part, whole int64) string {
