@@ -116,6 +116,7 @@ func (a CallAPI) Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("call_api: %w", err))
 	}
+	stopped := ctx
 	ctx, cancel := context.WithTimeout(ctx, call.timeout)
 	defer cancel()
 	req, err := call.request(ctx, in.IdempotencyKey)
@@ -130,6 +131,10 @@ func (a CallAPI) Run(ctx context.Context, in Input) (Result, error) {
 		return recorded(Result{Message: fmt.Sprintf("%s %s", call.method, call.url.Redacted())}, map[string]any{"request": would}), nil
 	}
 	resp, err := a.deps.HTTP.Do(req)
+	if err != nil && stopped.Err() != nil {
+		// The step or its run was stopped, not the call's own timeout: say so, keeping the reason.
+		return Result{}, fmt.Errorf("call_api: %s was stopped before it answered: %w", call, context.Cause(stopped))
+	}
 	if err != nil {
 		return Result{}, call.transportError(err)
 	}

@@ -1,10 +1,12 @@
 package actions
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
 
+	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -42,4 +44,22 @@ func emailAddress(action, param string, params map[string]any) (string, error) {
 		return "", workflow.Permanent(workflow.ClassValidation, fmt.Errorf("%s: %s %q is not an email address", action, param, s))
 	}
 	return strings.ToLower(addr.Address), nil
+}
+
+// ExpressionFailure classifies a failed evaluation of a step's templates or expressions. An evaluation
+// stopped by its budget is permanent: the same data would stop it the same way. The time limit is a
+// timeout; an evaluation stopped by its caller (the run was cancelled, the server is stopping, the step ran
+// out of time) is transient, and the engine decides what it means. Anything else is a mistake in the
+// expression or the data.
+func ExpressionFailure(err error) error {
+	var le *expression.LimitError
+	if errors.As(err, &le) {
+		switch le.Limit {
+		case expression.LimitStopped:
+			return workflow.Transient(workflow.ClassTimeout, err)
+		case expression.LimitTime:
+			return workflow.Permanent(workflow.ClassTimeout, err)
+		}
+	}
+	return workflow.Permanent(workflow.ClassExpression, err)
 }

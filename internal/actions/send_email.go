@@ -62,13 +62,13 @@ func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
 	if data, ok := in.Params["data"].(map[string]any); ok {
 		maps.Copy(env, data)
 	}
-	subject, err := a.render(tmpl.Subject, env)
+	subject, err := a.render(ctx, tmpl.Subject, env)
 	if err != nil {
-		return Result{}, workflow.Permanent(workflow.ClassExpression, fmt.Errorf("send_email: the subject of template %q: %w", name, err))
+		return Result{}, ExpressionFailure(fmt.Errorf("send_email: the subject of template %q: %w", name, err))
 	}
-	body, err := a.render(tmpl.Body, env)
+	body, err := a.render(ctx, tmpl.Body, env)
 	if err != nil {
-		return Result{}, workflow.Permanent(workflow.ClassExpression, fmt.Errorf("send_email: the body of template %q: %w", name, err))
+		return Result{}, ExpressionFailure(fmt.Errorf("send_email: the body of template %q: %w", name, err))
 	}
 	execID := in.ExecutionID
 	m := &store.Mail{
@@ -118,7 +118,7 @@ func (e QueueMail) Apply(ctx context.Context, tx *gorm.DB) error {
 
 // render fills a stored template. Names in it are whatever the environment holds, so it compiles against
 // those names: a name neither in the variables nor the data is an error naming it.
-func (a SendEmail) render(src string, env map[string]any) (string, error) {
+func (a SendEmail) render(ctx context.Context, src string, env map[string]any) (string, error) {
 	names := make([]string, 0, len(env))
 	for k := range env {
 		names = append(names, k)
@@ -127,7 +127,7 @@ func (a SendEmail) render(src string, env map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := t.Render(env)
+	v, err := t.Render(ctx, env)
 	if err != nil {
 		return "", err
 	}

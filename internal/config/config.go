@@ -29,6 +29,8 @@ type Config struct {
 	Workers       int
 	// TimerInterval is how often delays and retries are checked for being due.
 	TimerInterval time.Duration
+	// ExprTimeout stops one evaluation of a condition, a filter or a step's templates.
+	ExprTimeout time.Duration
 }
 
 // setting describes one variable.
@@ -53,6 +55,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
 		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
+		{env: "PANTRYFLOW_EXPR_TIMEOUT", flag: "expr-timeout", usage: "time limit of one evaluation of an expression or a step's templates", dur: &c.ExprTimeout},
 	}
 }
 
@@ -65,6 +68,7 @@ func Defaults() Config {
 		BaseURL:       "http://localhost:8080",
 		LogLevel:      "info",
 		TimerInterval: time.Second,
+		ExprTimeout:   time.Second,
 	}
 }
 
@@ -111,6 +115,9 @@ func (s setting) set(v string) error {
 	}
 	return nil
 }
+
+// MaxExprTimeout is the longest PANTRYFLOW_EXPR_TIMEOUT: well inside a step's own time limit (1 minute).
+const MaxExprTimeout = 30 * time.Second
 
 // Validate checks every setting and names the variable of each wrong one.
 func (c Config) Validate() error {
@@ -160,6 +167,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.ParseCIDR(item); err != nil && net.ParseIP(item) == nil && strings.ContainsAny(item, " /") {
 			bad("PANTRYFLOW_HTTP_ALLOW", "%q is neither a host name, an IP address nor a CIDR", item)
 		}
+	}
+	if c.ExprTimeout > MaxExprTimeout {
+		bad("PANTRYFLOW_EXPR_TIMEOUT", "%s is too long; at most %s, so that a step always finishes inside its job", c.ExprTimeout, MaxExprTimeout)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -33,6 +33,7 @@ func TestLoadDefaults(t *testing.T) {
 		BaseURL:       "http://localhost:8080",
 		LogLevel:      "info",
 		TimerInterval: time.Second,
+		ExprTimeout:   time.Second,
 	}
 	if got != want {
 		t.Fatalf("Load() = %+v, want %+v", got, want)
@@ -55,6 +56,7 @@ var fullEnv = map[string]string{
 	"PANTRYFLOW_LOG_LEVEL":      "debug",
 	"PANTRYFLOW_WORKERS":        "12",
 	"PANTRYFLOW_TIMER_INTERVAL": "250ms",
+	"PANTRYFLOW_EXPR_TIMEOUT":   "2s",
 }
 
 var fullConfig = config.Config{
@@ -70,6 +72,7 @@ var fullConfig = config.Config{
 	LogLevel:      "debug",
 	Workers:       12,
 	TimerInterval: 250 * time.Millisecond,
+	ExprTimeout:   2 * time.Second,
 }
 
 func TestLoadEnvironmentOverridesDefaults(t *testing.T) {
@@ -153,6 +156,7 @@ func TestLoadRejectsWrongValuesNamingTheVariable(t *testing.T) {
 		{"PANTRYFLOW_WORKERS", "-1", `PANTRYFLOW_WORKERS: "-1" is not a whole number`},
 		{"PANTRYFLOW_TIMER_INTERVAL", "soon", `PANTRYFLOW_TIMER_INTERVAL: "soon" is not a duration like 1s or 500ms`},
 		{"PANTRYFLOW_TIMER_INTERVAL", "0s", `PANTRYFLOW_TIMER_INTERVAL: "0s" is not a duration like 1s or 500ms`},
+		{"PANTRYFLOW_EXPR_TIMEOUT", "5m", `PANTRYFLOW_EXPR_TIMEOUT: 5m0s is too long; at most 30s, so that a step always finishes inside its job`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -158,7 +159,7 @@ func TestCoreConditionTakesOneSideAndLeavesThePlanAlone(t *testing.T) {
 	decide := func(t *testing.T, plan *workflow.Plan, r *Run) Outcome {
 		t.Helper()
 		step := plan.Step("check")
-		v, err := step.Condition.Expr.Run(r.Variables)
+		v, err := step.Condition.Expr.Run(context.Background(), r.Variables)
 		if err != nil {
 			t.Fatalf("condition: %v", err)
 		}

@@ -25,8 +25,13 @@ type Config struct {
 	TimerInterval time.Duration // how often due delays and retries are looked for (1s)
 	// StaleAfter is how long a ready branch may go untouched before the sweeper gives it a new job, in case
 	// the job that owned it died with its process (5m; River would rescue it only after RescueAfter).
-	StaleAfter        time.Duration
-	JobTimeout        time.Duration // 2m
+	StaleAfter time.Duration
+	// JobTimeout is how long River lets one advance job run (3m). StepTimeout is how long one step may run
+	// inside it (half of JobTimeout, above call_api's longest timeout of 60s): a job starts a step only while a whole StepTimeout still fits before its
+	// own deadline, and hands the branch to a fresh job otherwise, so a job never times out in the middle of
+	// a step and a step is never started again because its job outlived a timeout.
+	JobTimeout        time.Duration
+	StepTimeout       time.Duration
 	RescueAfter       time.Duration // 10m
 	FetchCooldown     time.Duration // 2ms
 	FetchPollInterval time.Duration // 20ms on PostgreSQL, 50ms on SQLite
@@ -63,7 +68,11 @@ func (c Config) WithDefaults(d store.Dialect) Config {
 	}
 	def(&c.TimerInterval, time.Second)
 	def(&c.StaleAfter, 5*time.Minute)
-	def(&c.JobTimeout, 2*time.Minute)
+	def(&c.JobTimeout, 3*time.Minute)
+	def(&c.StepTimeout, c.JobTimeout/2)
+	if c.StepTimeout > c.JobTimeout-c.jobMargin() {
+		c.StepTimeout = c.JobTimeout - c.jobMargin()
+	}
 	def(&c.RescueAfter, 10*time.Minute)
 	def(&c.FetchCooldown, 2*time.Millisecond)
 	if d == store.SQLite {

@@ -67,12 +67,32 @@ func (e *Engine) EnqueueTx(ctx context.Context, tx *gorm.DB, args river.JobArgs)
 	return nil
 }
 
-// Cancel stops an execution.
+// Cancel stops an execution, and the steps of it that are running now: their jobs' contexts are cancelled
+// (through River, on whichever instance runs them), so a long call or evaluation stops instead of finishing.
 func (e *Engine) Cancel(ctx context.Context, id, by string) error {
 	_, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
 		return Cancel(ex.plan, ex.run, by, now)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	e.stopRunningJobs(ctx, id)
+	return nil
+}
+
+// stopRunningJobs asks River to cancel the running advance jobs of an execution that has ended. Failing
+// to is harmless: the step's commit then loses to the cancellation and nothing of it is written.
+func (e *Engine) stopRunningJobs(ctx context.Context, id string) {
+	ids, err := e.db.RunningJobIDs(ctx, AdvanceArgs{}.Kind(), "executionId", id)
+	if err != nil {
+		e.log.Warn("could not look for the running steps of a cancelled execution", "execution_id", id, "error", err)
+		return
+	}
+	for _, jobID := range ids {
+		if _, err := e.river.JobCancel(ctx, jobID); err != nil {
+			e.log.Warn("could not stop a running step of a cancelled execution", "execution_id", id, "job_id", jobID, "error", err)
+		}
+	}
 }
 
 // Wake ends an execution's delays and retry waits now.

@@ -53,12 +53,12 @@ func (e *Engine) runStepType(ctx context.Context, plan *workflow.Plan, step *wor
 	case workflow.StepAction:
 		return e.runAction(ctx, step, r, b, now)
 	case workflow.StepCondition:
-		return runCondition(step, r)
+		return runCondition(ctx, step, r)
 	case workflow.StepParallel:
 		return stepRun{outcome: Outcome{Kind: Forked,
 			Message: fmt.Sprintf("Started %d branches: %s", len(step.Parallel), strings.Join(step.Parallel, ", "))}}
 	case workflow.StepDelay:
-		return runDelay(step, r, now)
+		return runDelay(ctx, step, r, now)
 	case workflow.StepHumanTask:
 		return e.runHumanTask(ctx, step, r, b, now)
 	}
@@ -70,9 +70,9 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 	if !ok {
 		return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("the action %q is not available", step.Action.Name)))
 	}
-	rendered, err := step.Action.Params.Render(exprVars(r))
+	rendered, err := step.Action.Params.Render(ctx, exprVars(r))
 	if err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("parameters of %s: %w", step.Action.Name, err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("parameters of %s: %w", step.Action.Name, err)))
 	}
 	params, _ := rendered.(map[string]any)
 	res, err := a.Run(ctx, actions.Input{
@@ -89,10 +89,10 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 	}
 }
 
-func runCondition(step *workflow.PlanStep, r *Run) stepRun {
-	v, err := step.Condition.Expr.Run(exprVars(r))
+func runCondition(ctx context.Context, step *workflow.PlanStep, r *Run) stepRun {
+	v, err := step.Condition.Expr.Run(ctx, exprVars(r))
 	if err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, err))
+		return failed(actions.ExpressionFailure(err))
 	}
 	result, ok := v.(bool)
 	if !ok {
@@ -112,12 +112,12 @@ func runCondition(step *workflow.PlanStep, r *Run) stepRun {
 		Output: map[string]any{"result": result}, Data: map[string]any{"result": result, "next": next}}}
 }
 
-func runDelay(step *workflow.PlanStep, r *Run, now time.Time) stepRun {
+func runDelay(ctx context.Context, step *workflow.PlanStep, r *Run, now time.Time) stepRun {
 	wake := now.Add(step.Delay.Duration)
 	if step.Delay.Until != nil {
-		v, err := step.Delay.Until.Run(exprVars(r))
+		v, err := step.Delay.Until.Run(ctx, exprVars(r))
 		if err != nil {
-			return failed(workflow.Permanent(workflow.ClassExpression, err))
+			return failed(actions.ExpressionFailure(err))
 		}
 		t, ok := v.(time.Time)
 		if !ok {
@@ -138,7 +138,7 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 		if v == nil {
 			return "", nil
 		}
-		out, err := v.Render(vars)
+		out, err := v.Render(ctx, vars)
 		if err != nil {
 			return "", err
 		}
@@ -150,15 +150,15 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 	h := step.Human
 	assignee, err := render(h.Assignee)
 	if err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("assignee: %w", err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("assignee: %w", err)))
 	}
 	title, err := render(h.Title)
 	if err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("title: %w", err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("title: %w", err)))
 	}
 	desc, err := render(h.Description)
 	if err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("description: %w", err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("description: %w", err)))
 	}
 	if assignee == "" {
 		return failed(workflow.Permanent(workflow.ClassValidation, errors.New("the task has no assignee: the assignee value is empty")))
@@ -177,7 +177,7 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 	}
 	var due *time.Time
 	if dueSrc, err := render(h.DueDate); err != nil {
-		return failed(workflow.Permanent(workflow.ClassExpression, fmt.Errorf("dueDate: %w", err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("dueDate: %w", err)))
 	} else if dueSrc != "" {
 		t, err := expression.ParseDate(dueSrc, now)
 		if err != nil {

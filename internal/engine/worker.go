@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -29,6 +30,36 @@ type advanceWorker struct {
 
 func (w *advanceWorker) Work(ctx context.Context, job *river.Job[AdvanceArgs]) error {
 	return w.e.advance(ctx, job)
+}
+
+// Timeout implements river.Worker: the engine's JobTimeout, which its step timeout is derived from.
+func (w *advanceWorker) Timeout(*river.Job[AdvanceArgs]) time.Duration { return w.e.cfg.JobTimeout }
+
+// jobMargin is the time a job keeps in hand after its last step, for that step's commit: 10s, or a quarter
+// of a short JobTimeout.
+func (c Config) jobMargin() time.Duration { return min(10*time.Second, c.JobTimeout/4) }
+
+// errStepTimeout is the cause of a step's context when the step ran out of its own time.
+var errStepTimeout = errors.New("the step ran out of time")
+
+// runStepWithin runs a step with its own time limit (StepTimeout) inside the job's context. A step that
+// the limit stopped fails for good: it would stop the same way again, and its job must not outlive it.
+func (e *Engine) runStepWithin(ctx context.Context, plan *workflow.Plan, r *Run, b *Branch) stepRun {
+	stepCtx, cancel := context.WithTimeoutCause(ctx, e.cfg.StepTimeout, errStepTimeout)
+	defer cancel()
+	sr := e.runStep(stepCtx, plan, r, b)
+	if ctx.Err() == nil && context.Cause(stepCtx) == errStepTimeout && sr.outcome.Kind == Failed {
+		sr.outcome.Err = workflow.Permanent(workflow.ClassTimeout,
+			fmt.Errorf("the step was stopped after %s, the time limit for one step (%w)", e.cfg.StepTimeout, sr.outcome.Err))
+	}
+	return sr
+}
+
+// roomForStep reports whether the job can still run a whole step before its deadline (River's job timeout,
+// on the wall clock, unlike the engine's clock).
+func (e *Engine) roomForStep(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > e.cfg.StepTimeout+e.cfg.jobMargin()
 }
 
 // position identifies what a branch is doing; if it changes under a worker, someone else moved the branch.
@@ -87,7 +118,13 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		case lost != nil:
 			sr, lost = *lost, nil
 		default:
-			sr = e.runStep(ctx, ex.plan, ex.run, b)
+			sr = e.runStepWithin(ctx, ex.plan, ex.run, b)
+			if ctx.Err() != nil && sr.outcome.Kind == Failed && !workflow.IsPermanent(sr.outcome.Err) {
+				// The job itself was stopped (the run was cancelled, or River gave up on the job): the step did
+				// not finish and nothing of it is written. A cancelled run has nothing left to do; otherwise
+				// River runs the job again and the step runs once more, from the start.
+				return fmt.Errorf("advance execution %s branch %d: %w", args.ExecutionID, args.BranchID, context.Cause(ctx))
+			}
 		}
 		now := e.clock.Now()
 		tr, err := Advance(ex.plan, ex.run, b.ID, sr.outcome, now)
@@ -97,8 +134,9 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 		steps++
 		c := &commit{ex: ex, tr: tr, effects: sr.effects, jobs: tr.Ready, now: now, ctx: ctx}
 		last := tr.Continue != args.BranchID
-		if !last && steps >= e.cfg.StepsPerJob {
-			// Hand the branch to a fresh job so one long workflow does not hold a worker for ever.
+		if !last && (steps >= e.cfg.StepsPerJob || !e.roomForStep(ctx)) {
+			// Hand the branch to a fresh job so one long workflow does not hold a worker for ever, and no step
+			// starts without the time to finish inside its job.
 			c.jobs = append(c.jobs, args.BranchID)
 			last = true
 		}

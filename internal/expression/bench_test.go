@@ -1,6 +1,9 @@
 package expression
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func BenchmarkRunCondition(b *testing.B) {
 	e := New(fakeClock{t: testNow}, Limits{})
@@ -18,7 +21,7 @@ func BenchmarkRunCondition(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := p.Run(vars)
+		got, err := p.Run(context.Background(), vars)
 		if err != nil || got != true {
 			b.Fatalf("Run = %v, %v", got, err)
 		}
@@ -34,7 +37,7 @@ func BenchmarkRenderTemplate(b *testing.B) {
 	vars := map[string]any{"lead": map[string]any{"firstName": "Ada", "score": float64(3)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tmpl.Render(vars); err != nil {
+		if _, err := tmpl.Render(context.Background(), vars); err != nil {
 			b.Fatalf("Render: %v", err)
 		}
 	}

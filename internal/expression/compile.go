@@ -1,8 +1,10 @@
 package expression
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,6 +25,10 @@ type Program struct {
 	wantBool bool
 	names    []string
 	stepRefs []string
+	limits   *Limits
+	// guarded says the budget guard inserted calls of the meter, which the program then needs in its
+	// variables.
+	guarded bool
 }
 
 // Compile checks and compiles an expression. names are the declared top-level
@@ -66,9 +72,11 @@ func (e *Engine) compile(src string, names []string, wantBool bool) (*Program, *
 	}
 	rewritten, offsets := normalizeOperators(src)
 
-	opts := make([]expr.Option, 0, len(e.options)+1)
+	guard := &budgetGuard{}
+	opts := make([]expr.Option, 0, len(e.options)+2)
 	opts = append(opts, expr.Env(envType(names)))
 	opts = append(opts, e.options...)
+	opts = append(opts, expr.Patch(guard))
 	program, err := expr.Compile(rewritten, opts...)
 	if err != nil {
 		return nil, e.compileError(err, src, rewritten, offsets, names)
@@ -90,6 +98,8 @@ func (e *Engine) compile(src string, names []string, wantBool bool) (*Program, *
 		offsets:  offsets,
 		program:  program,
 		wantBool: wantBool,
+		limits:   &e.limits,
+		guarded:  guard.guards > 0,
 	}
 	var unknown []*ast.IdentifierNode
 	p.names, p.stepRefs, unknown = collectRefs(root, names)
@@ -108,6 +118,7 @@ func envType(names []string) types.Map {
 		env[n] = types.Any
 	}
 	env[stepsName] = types.Any
+	env[meterName] = types.Any
 	return env
 }
 
@@ -171,24 +182,41 @@ func describeType(t reflect.Type) string {
 	return "a value of type " + t.String()
 }
 
-// Run evaluates the program. vars maps variable names to values, plus
-// "steps" for the outputs of earlier steps. Errors name the expression and
-// wrap an *Error.
-func (p *Program) Run(vars map[string]any) (any, error) {
-	out, err := p.run(vars)
+// Run evaluates the program within its budget (Limits): ctx stops it early, when a run is cancelled or
+// its job runs out of time. vars maps variable names to values, plus "steps" for the outputs of earlier
+// steps. Errors name the expression and wrap an *Error; an evaluation stopped by its budget or by ctx
+// also wraps a *LimitError.
+func (p *Program) Run(ctx context.Context, vars map[string]any) (any, error) {
+	m := newMeter(ctx, p.limits)
+	out, err := p.run(m, meterEnv(vars, m, p.guarded))
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %q: %w", p.source, err)
 	}
 	return out, nil
 }
 
-func (p *Program) run(vars map[string]any) (any, *Error) {
-	if vars == nil {
-		vars = map[string]any{}
+// meterEnv is what a program reads: the variables and, when guarded, its meter. vars is not changed.
+func meterEnv(vars map[string]any, m *meter, guarded bool) map[string]any {
+	if !guarded {
+		if vars == nil {
+			return map[string]any{}
+		}
+		return vars
 	}
-	out, err := expr.Run(p.program, vars)
+	env := make(map[string]any, len(vars)+1)
+	maps.Copy(env, vars)
+	env[meterName] = m
+	return env
+}
+
+func (p *Program) run(m *meter, env map[string]any) (any, *Error) {
+	if err := m.alive(); err != nil {
+		return nil, limitError(err, p.source, 0)
+	}
+	machine := vm.VM{MemoryBudget: p.limits.MaxWork}
+	out, err := machine.Run(p.program, env)
 	if err != nil {
-		return nil, runtimeError(err, p.source, p.offsets)
+		return nil, runtimeError(err, p.source, p.offsets, m)
 	}
 	if p.wantBool {
 		if _, ok := out.(bool); !ok {
@@ -202,9 +230,26 @@ func (p *Program) run(vars map[string]any) (any, *Error) {
 	return out, nil
 }
 
-func runtimeError(err error, src string, offsets offsetMap) *Error {
+// exprMemoryBudget is the message of expr's own memory budget, which counts ranges, literals and sorts.
+const exprMemoryBudget = "memory budget exceeded"
+
+// limitError turns a *LimitError into an *Error at a position of src.
+func limitError(err error, src string, position int) *Error {
+	var le *LimitError
+	if !errors.As(err, &le) {
+		return &Error{Source: src, Position: position, Message: err.Error()}
+	}
+	return &Error{Source: src, Position: position, Message: le.Message, Hint: le.Hint, limit: le}
+}
+
+func runtimeError(err error, src string, offsets offsetMap, m *meter) *Error {
 	out := fromExprError(err, src, offsets)
+	var le *LimitError
 	switch {
+	case errors.As(err, &le):
+		return limitError(le, src, out.Position)
+	case out.Message == exprMemoryBudget:
+		return limitError(m.workError(), src, out.Position)
 	case strings.Contains(out.Message, "interface {} is nil, not "):
 		want := out.Message[strings.LastIndex(out.Message, "not ")+len("not "):]
 		out.Message = fmt.Sprintf("a value is empty (nil) where %s was expected", want)

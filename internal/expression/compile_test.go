@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestCompileAndRun(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile(%q): %v", tc.src, err)
 			}
-			got, err := p.Run(vars)
+			got, err := p.Run(context.Background(), vars)
 			if err != nil {
 				t.Fatalf("Run(%q): %v", tc.src, err)
 			}
@@ -269,7 +270,7 @@ func TestRunErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile(%q): %v", tc.src, err)
 			}
-			_, err = p.Run(tc.vars)
+			_, err = p.Run(context.Background(), tc.vars)
 			if err == nil {
 				t.Fatalf("Run(%q) succeeded, want error", tc.src)
 			}
@@ -319,7 +320,7 @@ func TestCompileBool(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CompileBool(%q): %v", tc.src, err)
 			}
-			got, err := p.Run(tc.vars)
+			got, err := p.Run(context.Background(), tc.vars)
 			if tc.runErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.runErr) {
 					t.Fatalf("Run(%q) error = %v, want %q", tc.src, err, tc.runErr)
@@ -447,7 +448,7 @@ func TestConcurrentCompileAndRun(t *testing.T) {
 				done <- err
 				return
 			}
-			got, err := p.Run(map[string]any{"lead": map[string]any{}})
+			got, err := p.Run(context.Background(), map[string]any{"lead": map[string]any{}})
 			if err == nil && got != fmt.Sprintf("none %d", i) {
 				err = fmt.Errorf("got %v", got)
 			}
@@ -469,7 +470,7 @@ func TestNowUsesInjectedClockInUTC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
-	got, err := p.Run(nil)
+	got, err := p.Run(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -15,6 +15,16 @@ type Error struct {
 	Position int    // 1-based character (rune) offset into Source where the problem is; 0 when unknown
 	Message  string // plain language, e.g. `unknown name "nextSteps": it is not a declared variable`
 	Hint     string // optional suggestion, e.g. `write date(lead.lastInteraction) > now() - duration("72h")`
+	// limit is set when the evaluation was stopped by its budget or its caller.
+	limit *LimitError
+}
+
+// Unwrap gives the *LimitError of an evaluation stopped by its budget or its caller, and nil otherwise.
+func (e *Error) Unwrap() error {
+	if e.limit == nil {
+		return nil
+	}
+	return e.limit
 }
 
 // Error renders the problem as "<message> at position N (hint: ...)".

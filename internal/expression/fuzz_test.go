@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"testing"
 	"unicode/utf8"
 )
@@ -39,7 +40,7 @@ func FuzzTemplate(f *testing.F) {
 			return
 		}
 		vars := map[string]any{"lead": map[string]any{"x": "2026-01-02", "tags": []any{1.0, "t"}}, "a": 1.5, "b": nil}
-		got, err := tmpl.Render(vars)
+		got, err := tmpl.Render(context.Background(), vars)
 		if err != nil {
 			asError(t, err) // run-time errors must also be *Error
 			return

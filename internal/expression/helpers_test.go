@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestHelpers(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile(%q): %v", tc.src, err)
 			}
-			got, err := p.Run(tc.vars)
+			got, err := p.Run(context.Background(), tc.vars)
 			if err != nil {
 				t.Fatalf("Run(%q): %v", tc.src, err)
 			}
@@ -94,7 +95,7 @@ func TestHelperErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile(%q): %v", tc.src, err)
 			}
-			_, err = p.Run(tc.vars)
+			_, err = p.Run(context.Background(), tc.vars)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Run(%q) error = %v, want %q", tc.src, err, tc.wantErr)
 			}
@@ -128,7 +129,7 @@ func TestNilClock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
-	if _, err := p.Run(nil); err == nil || !strings.Contains(err.Error(), "no clock") {
+	if _, err := p.Run(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "no clock") {
 		t.Fatalf("Run error = %v, want no clock", err)
 	}
 }
@@ -177,12 +178,12 @@ func TestPickSpreadsKeysOverTheList(t *testing.T) {
 	reps := []any{"ann@example.com", "bob@example.com", "cy@example.com"}
 	seen := map[any]int{}
 	for i := range 300 {
-		got, err := p.Run(map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
+		got, err := p.Run(context.Background(), map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		seen[got]++
-		again, _ := p.Run(map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
+		again, _ := p.Run(context.Background(), map[string]any{"reps": reps, "lead": map[string]any{"id": fmt.Sprintf("lead-%d", i)}})
 		if again != got {
 			t.Fatalf("pick gave %v then %v for the same key", got, again)
 		}
@@ -192,7 +193,7 @@ func TestPickSpreadsKeysOverTheList(t *testing.T) {
 			t.Fatalf("pick spread 300 keys as %v; every rep should get a fair share", seen)
 		}
 	}
-	if _, err := p.Run(map[string]any{"reps": []any{}, "lead": map[string]any{"id": "x"}}); err == nil {
+	if _, err := p.Run(context.Background(), map[string]any{"reps": []any{}, "lead": map[string]any{"id": "x"}}); err == nil {
 		t.Fatal("pick from an empty list should fail")
 	}
 }

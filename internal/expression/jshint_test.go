@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -116,7 +117,7 @@ func TestJavaScriptDateInsideStringIsFine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
-	got, err := p.Run(nil)
+	got, err := p.Run(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -145,7 +146,7 @@ func TestSeedHintExact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hint does not compile: %v", err)
 	}
-	ok, err := p.Run(map[string]any{"lead": map[string]any{"lastInteraction": "2026-03-14T12:00:00Z"}})
+	ok, err := p.Run(context.Background(), map[string]any{"lead": map[string]any{"lastInteraction": "2026-03-14T12:00:00Z"}})
 	if err != nil || ok != true {
 		t.Fatalf("hint Run = %v, %v; want true", ok, err)
 	}

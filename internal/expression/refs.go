@@ -42,7 +42,7 @@ func (r *refs) walk(node ast.Node) {
 	case nil:
 	case *ast.IdentifierNode:
 		switch {
-		case n.Value == stepsName || n.Value == "$env" || !r.isEnv(n.Value):
+		case n.Value == stepsName || n.Value == "$env" || n.Value == meterName || !r.isEnv(n.Value):
 		case r.declared[n.Value]:
 			r.names[n.Value] = struct{}{}
 		default:

@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +17,8 @@ type Template struct {
 	whole    bool
 	names    []string
 	stepRefs []string
+	limits   *Limits
+	guarded  bool // some segment needs the meter
 }
 
 // part is literal text (program == nil) or one compiled segment.
@@ -37,7 +40,7 @@ func (e *Engine) ParseTemplate(src string, names []string) (*Template, error) {
 }
 
 func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
-	t := &Template{source: src}
+	t := &Template{source: src, limits: &e.limits}
 	var nameLists, stepLists [][]string
 	rest := 0 // byte offset of the text not yet consumed
 	for {
@@ -75,6 +78,7 @@ func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 			return nil, err.shifted(src, base, openPos)
 		}
 		t.parts = append(t.parts, part{program: p, base: base, open: openPos})
+		t.guarded = t.guarded || p.guarded
 		nameLists = append(nameLists, p.names)
 		stepLists = append(stepLists, p.stepRefs)
 		rest = end + 2
@@ -121,15 +125,23 @@ func segmentEnd(src string, start int) (int, bool) {
 	return 0, false
 }
 
-// Render evaluates the template. A template that is exactly one {{ }}
-// segment returns the raw value (map, number, bool, nil...); otherwise the
-// result is a string.
-func (t *Template) Render(vars map[string]any) (any, error) {
+// Render evaluates the template within its budget (Limits); ctx stops it early. A template that is
+// exactly one {{ }} segment returns the raw value (map, number, bool, nil...); otherwise the result is a
+// string. No result may be larger than Limits.MaxValueBytes.
+func (t *Template) Render(ctx context.Context, vars map[string]any) (any, error) {
+	m := newMeter(ctx, t.limits)
+	return t.render(m, meterEnv(vars, m, t.guarded))
+}
+
+func (t *Template) render(m *meter, env map[string]any) (any, error) {
 	if t.whole {
 		p := t.parts[0]
-		v, err := p.program.run(vars)
+		v, err := p.program.run(m, env)
 		if err != nil {
 			return nil, t.segmentError(p, err)
+		}
+		if err := m.measure(v); err != nil {
+			return nil, t.segmentError(p, limitError(err, p.program.source, 0))
 		}
 		return v, nil
 	}
@@ -139,7 +151,7 @@ func (t *Template) Render(vars map[string]any) (any, error) {
 			b.WriteString(p.text)
 			continue
 		}
-		v, err := p.program.run(vars)
+		v, err := p.program.run(m, env)
 		if err != nil {
 			return nil, t.segmentError(p, err)
 		}
@@ -147,7 +159,13 @@ func (t *Template) Render(vars map[string]any) (any, error) {
 		if ferr != nil {
 			return nil, t.segmentError(p, &Error{Source: p.program.source, Message: ferr.Error()})
 		}
+		if b.Len()+len(s) > t.limits.MaxValueBytes {
+			return nil, t.segmentError(p, limitError(m.checkResult(b.Len()+len(s)), p.program.source, 0))
+		}
 		b.WriteString(s)
+	}
+	if err := m.charge(b.Len()); err != nil {
+		return nil, fmt.Errorf("rendering the text: %w", limitError(err, t.source, 0))
 	}
 	return b.String(), nil
 }

@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,7 +69,7 @@ func TestTemplateRender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseTemplate(%q): %v", tc.src, err)
 			}
-			got, err := tmpl.Render(templateVars())
+			got, err := tmpl.Render(context.Background(), templateVars())
 			if err != nil {
 				t.Fatalf("Render(%q): %v", tc.src, err)
 			}
@@ -131,7 +132,7 @@ func TestTemplateRenderError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseTemplate: %v", err)
 	}
-	_, err = tmpl.Render(map[string]any{"lead": map[string]any{}})
+	_, err = tmpl.Render(context.Background(), map[string]any{"lead": map[string]any{}})
 	if err == nil {
 		t.Fatalf("Render succeeded, want error")
 	}

@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -12,6 +13,8 @@ type ValueTemplate struct {
 	root     valueNode
 	names    []string
 	stepRefs []string
+	limits   *Limits
+	guarded  bool // some template needs the meter
 }
 
 // valueNode mirrors one JSON value: a template (for strings), an object, a
@@ -33,7 +36,8 @@ type valueNode struct {
 func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError) {
 	var errs []PathError
 	var nameLists, stepLists [][]string
-	root := e.parseValue(v, "", names, &errs, &nameLists, &stepLists)
+	guarded := false
+	root := e.parseValue(v, "", names, &errs, &nameLists, &stepLists, &guarded)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -41,10 +45,12 @@ func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError)
 		root:     *root,
 		names:    mergeSorted(nameLists...),
 		stepRefs: mergeSorted(stepLists...),
+		limits:   &e.limits,
+		guarded:  guarded,
 	}, nil
 }
 
-func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathError, nameLists, stepLists *[][]string) *valueNode {
+func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathError, nameLists, stepLists *[][]string, guarded *bool) *valueNode {
 	n := &valueNode{path: path}
 	switch x := v.(type) {
 	case string:
@@ -58,6 +64,7 @@ func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathErro
 			return n
 		}
 		n.template = t
+		*guarded = *guarded || t.guarded
 		*nameLists = append(*nameLists, t.names)
 		*stepLists = append(*stepLists, t.stepRefs)
 	case map[string]any:
@@ -69,13 +76,13 @@ func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathErro
 		}
 		sort.Strings(keys) // deterministic error order
 		for _, k := range keys {
-			n.object[k] = e.parseValue(x[k], joinKey(path, k), names, errs, nameLists, stepLists)
+			n.object[k] = e.parseValue(x[k], joinKey(path, k), names, errs, nameLists, stepLists, guarded)
 		}
 	case []any:
 		n.isList = true
 		n.list = make([]*valueNode, len(x))
 		for i, item := range x {
-			n.list[i] = e.parseValue(item, path+"["+strconv.Itoa(i)+"]", names, errs, nameLists, stepLists)
+			n.list[i] = e.parseValue(item, path+"["+strconv.Itoa(i)+"]", names, errs, nameLists, stepLists, guarded)
 		}
 	default:
 		n.literal = v
@@ -107,15 +114,18 @@ func isPlainKey(key string) bool {
 	return true
 }
 
-// Render returns a value of the same shape with every template rendered.
-func (vt *ValueTemplate) Render(vars map[string]any) (any, error) {
-	return vt.root.render(vars)
+// Render returns a value of the same shape with every template rendered. Every template of the value
+// shares one budget (Limits), so a value of many templates cannot make more than one evaluation may; ctx
+// stops it early.
+func (vt *ValueTemplate) Render(ctx context.Context, vars map[string]any) (any, error) {
+	m := newMeter(ctx, vt.limits)
+	return vt.root.render(m, meterEnv(vars, m, vt.guarded))
 }
 
-func (n *valueNode) render(vars map[string]any) (any, error) {
+func (n *valueNode) render(m *meter, vars map[string]any) (any, error) {
 	switch {
 	case n.template != nil:
-		v, err := n.template.Render(vars)
+		v, err := n.template.render(m, vars)
 		if err != nil {
 			if n.path == "" {
 				return nil, err
@@ -126,7 +136,7 @@ func (n *valueNode) render(vars map[string]any) (any, error) {
 	case n.isObject:
 		out := make(map[string]any, len(n.object))
 		for k, child := range n.object {
-			v, err := child.render(vars)
+			v, err := child.render(m, vars)
 			if err != nil {
 				return nil, err
 			}
@@ -136,7 +146,7 @@ func (n *valueNode) render(vars map[string]any) (any, error) {
 	case n.isList:
 		out := make([]any, len(n.list))
 		for i, child := range n.list {
-			v, err := child.render(vars)
+			v, err := child.render(m, vars)
 			if err != nil {
 				return nil, err
 			}

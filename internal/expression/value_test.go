@@ -1,6 +1,7 @@
 package expression
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -43,7 +44,7 @@ func TestParseValueRender(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatalf("ParseValue: %v", errs)
 			}
-			got, err := vt.Render(templateVars())
+			got, err := vt.Render(context.Background(), templateVars())
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
@@ -95,7 +96,7 @@ func TestValueRenderErrorHasPath(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("ParseValue: %v", errs)
 	}
-	_, err := vt.Render(map[string]any{})
+	_, err := vt.Render(context.Background(), map[string]any{})
 	if err == nil || !strings.HasPrefix(err.Error(), "due[0]: ") || !strings.Contains(err.Error(), "the value is empty") {
 		t.Fatalf("Render error = %v, want due[0]: ... the value is empty", err)
 	}
@@ -123,12 +124,12 @@ func TestRenderDoesNotShareState(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("ParseValue: %v", errs)
 	}
-	first, err := vt.Render(map[string]any{"score": 1})
+	first, err := vt.Render(context.Background(), map[string]any{"score": 1})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
 	first.(map[string]any)["obj"].(map[string]any)["k"] = "changed"
-	second, err := vt.Render(map[string]any{"score": 2})
+	second, err := vt.Render(context.Background(), map[string]any{"score": 2})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}

@@ -40,7 +40,8 @@ type harness struct {
 	manager string
 	rep     string
 	flaky   *flakyAction
-	smtp    string // PANTRYFLOW_SMTP_URL, when a test runs a mail server
+	// tune, when set, changes the configuration and options of every server the harness opens.
+	tune func(*config.Config, *server.Options)
 }
 
 // eachDB runs fn on SQLite and, when configured, PostgreSQL.
@@ -66,7 +67,13 @@ func start(t *testing.T, url string) *harness {
 // startWith is start with mail delivered to the SMTP server at smtpURL.
 func startWith(t *testing.T, url, smtpURL string) *harness {
 	t.Helper()
-	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, smtp: smtpURL}
+	return startTuned(t, url, func(c *config.Config, _ *server.Options) { c.SMTPURL = smtpURL })
+}
+
+// startTuned is start with the configuration and options changed by tune.
+func startTuned(t *testing.T, url string, tune func(*config.Config, *server.Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, tune: tune}
 	h.open()
 	ctx := context.Background()
 	for _, u := range []struct {
@@ -100,13 +107,16 @@ func (h *harness) openServer() *server.Server {
 	h.t.Helper()
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
-	cfg.SMTPURL = h.smtp
-	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{
+	opts := server.Options{
 		Clock:            h.clock,
 		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
 		ScheduleInterval: 20 * time.Millisecond,
 		ExtraActions:     func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
-	})
+	}
+	if h.tune != nil {
+		h.tune(&cfg, &opts)
+	}
+	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), opts)
 	if err != nil {
 		h.t.Fatalf("open server: %v", err)
 	}

@@ -71,7 +71,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		_ = db.Close()
 		return nil, err
 	}
-	expr := expression.New(clk, expression.Limits{})
+	expr := expression.New(clk, expression.Limits{Timeout: cfg.ExprTimeout})
 	dispatcher := &triggers.Dispatcher{DB: db, Clock: clk, Log: log}
 	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running

@@ -133,7 +133,7 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *gorm.DB, ev *store.Even
 		}
 		delivery := &store.EventDelivery{EventID: ev.ID, WorkflowID: wf.ID, CreatedAt: now}
 		vars := eventVariables(plan.Def, ev.Entity, payload)
-		if ok, reason := filterHolds(plan, vars); !ok {
+		if ok, reason := filterHolds(ctx, plan, vars); !ok {
 			delivery.Status, delivery.Reason = store.DeliveryFiltered, reason
 		} else {
 			delivery.Status = store.DeliveryStarted
@@ -196,7 +196,7 @@ func eventVariables(def *workflow.Definition, entity string, payload any) map[st
 }
 
 // filterHolds evaluates a trigger's filter; a filter that errs does not hold, and the reason says why.
-func filterHolds(plan *workflow.Plan, vars map[string]any) (bool, string) {
+func filterHolds(ctx context.Context, plan *workflow.Plan, vars map[string]any) (bool, string) {
 	if plan.Trigger.Filter == nil {
 		return true, ""
 	}
@@ -208,7 +208,7 @@ func filterHolds(plan *workflow.Plan, vars map[string]any) (bool, string) {
 		env[k] = v
 	}
 	env["steps"] = map[string]any{}
-	out, err := plan.Trigger.Filter.Run(env)
+	out, err := plan.Trigger.Filter.Run(ctx, env)
 	if err != nil {
 		return false, "the filter failed: " + err.Error()
 	}

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -481,7 +482,7 @@ func TestCompilePlan(t *testing.T) {
 	if mail.Action == nil || mail.Action.Name != "send_email" {
 		t.Fatalf("mail action = %+v, want send_email", mail.Action)
 	}
-	rendered, err := mail.Action.Params.Render(map[string]any{"lead": map[string]any{"email": "a@example.com", "firstName": "Ann"}})
+	rendered, err := mail.Action.Params.Render(context.Background(), map[string]any{"lead": map[string]any{"email": "a@example.com", "firstName": "Ann"}})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -490,7 +491,7 @@ func TestCompilePlan(t *testing.T) {
 		t.Fatalf("rendered parameters = %v", m)
 	}
 	check := plan.Step("check")
-	got, err := check.Condition.Expr.Run(map[string]any{"score": 60.0})
+	got, err := check.Condition.Expr.Run(context.Background(), map[string]any{"score": 60.0})
 	if err != nil || got != true {
 		t.Fatalf("condition(score=60) = %v, %v; want true", got, err)
 	}
@@ -648,7 +649,7 @@ func TestTriggerPlan(t *testing.T) {
 			score float64
 			want  bool
 		}{{9, false}, {10, true}} {
-			got, err := plan.Trigger.Filter.Run(map[string]any{"score": tc.score})
+			got, err := plan.Trigger.Filter.Run(context.Background(), map[string]any{"score": tc.score})
 			if err != nil || got != tc.want {
 				t.Fatalf("filter(score=%v) = %v, %v; want %v", tc.score, got, err, tc.want)
 			}

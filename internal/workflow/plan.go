@@ -1,17 +1,21 @@
 package workflow
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
-// Expr is a compiled expression (the expression package's Program satisfies it).
+// Expr is a compiled expression (the expression package's Program satisfies it). Run evaluates it within
+// the expression budget; ctx stops it early.
 type Expr interface {
-	Run(vars map[string]any) (any, error)
+	Run(ctx context.Context, vars map[string]any) (any, error)
 	Names() []string
 	StepRefs() []string
 }
 
 // Value is a compiled template value: a string, map or list whose strings may hold {{ }} templates.
 type Value interface {
-	Render(vars map[string]any) (any, error)
+	Render(ctx context.Context, vars map[string]any) (any, error)
 	Names() []string
 	StepRefs() []string
 }
