@@ -52,7 +52,7 @@ func (s *Server) getWorkflow(c echo.Context) error {
 		}
 		version = n
 	}
-	def, err := s.app.GetDefinition(c.Request().Context(), c.Param("id"), version)
+	def, err := s.app.ReadDefinition(c.Request().Context(), principal(c), c.Param("id"), version)
 	if err != nil {
 		return err
 	}

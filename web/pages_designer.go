@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -182,11 +183,25 @@ func (s *Server) stepPanel(c echo.Context) error {
 		step, ferrs = app.ParseStepForm(*base, form, catalog.Actions)
 		def = app.ApplyStep(def, step, form.Get("start") == "1")
 	}
+	notice, moveErr := "", ""
+	if where, ok := strings.CutPrefix(form.Get("op"), "move_secret:"); ok {
+		name := strings.TrimSpace(form.Get("move." + where))
+		moved, err := s.app.MoveCredential(ctx, principal(c), step, where, name)
+		if msg, refused := refusal(err); refused {
+			moveErr = msg
+		} else if err != nil {
+			return err
+		} else {
+			step, def = moved, app.ApplyStep(def, moved, form.Get("start") == "1")
+			notice = "The credential is now the secret " + name + ", and the step uses {{ secrets." + name + " }}. Save the workflow to keep the change."
+		}
+	}
 	details, err := s.app.CheckDefinition(ctx, def)
 	if err != nil {
 		return err
 	}
 	v := views.NewStepPanel(def, step, catalog, details, ferrs, form)
+	v.Warnings, v.SecretsReady, v.Notice, v.MoveError = s.app.StepWarnings(step), s.app.SecretsReady(), notice, moveErr
 	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
 	return render(c, http.StatusOK, views.StepPanel(v))
 }
@@ -472,4 +487,22 @@ func (s *Server) diffPage(c echo.Context) error {
 	d := app.DiffDefinitions(before, after, from, to)
 	title := fmt.Sprintf("%s: v%d → v%d", w.Name, from, to)
 	return render(c, http.StatusOK, views.DiffPage(views.NewDiffView(s.frame(c, title, "workflows"), w, versions, d, before, after)))
+}
+
+// refusal is the message of an error a person can act on (a wrong name, a secret that exists), as
+// opposed to a failure of the server.
+func refusal(err error) (string, bool) {
+	var verr *app.ValidationError
+	var aerr *app.Error
+	switch {
+	case errors.As(err, &verr):
+		msg := verr.Message
+		for _, d := range verr.Details {
+			msg += ": " + d.Message
+		}
+		return msg, true
+	case errors.As(err, &aerr):
+		return aerr.Message, true
+	}
+	return "", false
 }

@@ -149,6 +149,7 @@ func (s *Server) Routes() []Route {
 	routes = append(routes, s.crmPageRoutes()...)
 	routes = append(routes, s.triggerRoutes()...)
 	routes = append(routes, s.settingsRoutes()...)
+	routes = append(routes, s.secretRoutes()...)
 	routes = append(routes, s.designerRoutes()...)
 	routes = append(routes, s.analyticsRoutes()...)
 	routes = append(routes, s.dashboardRoutes()...)

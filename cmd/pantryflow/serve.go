@@ -55,6 +55,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
+	if s.Config.SecretKey == "" {
+		s.Log.Info("PANTRYFLOW_SECRET_KEY is not set: workflow secrets (API keys for call_api) cannot be stored or used")
+	}
 	if s.Config.SessionSecret == "" {
 		s.Log.Warn("PANTRYFLOW_SESSION_SECRET is not set: browser sessions end when Pantryflow restarts")
 	}

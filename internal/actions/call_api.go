@@ -50,13 +50,15 @@ func (CallAPI) Spec() workflow.ActionSpec {
 		Description: "Sends an HTTP request to another system and keeps its answer (status, body) for the next steps.",
 		Params: []workflow.ParamSpec{
 			{Name: "method", Kind: workflow.ParamEnum, Options: apiMethods, Description: "GET (the default), POST, PUT, PATCH or DELETE"},
-			{Name: "url", Kind: workflow.ParamText, Required: true, Description: "the address, for example https://api.example.com/leads/{{lead.id}}"},
-			{Name: "headers", Kind: workflow.ParamObject, Description: "header names and text values, for example Authorization"},
-			{Name: "body", Kind: workflow.ParamAny, Description: "a value sent as JSON, for example {\"email\": \"{{lead.email}}\"}"},
+			{Name: "url", Kind: workflow.ParamText, Required: true, Secrets: true, Description: "the address, for example https://api.example.com/leads/{{lead.id}}"},
+			{Name: "headers", Kind: workflow.ParamObject, Secrets: true, Description: "header names and text values, for example Authorization: Bearer {{ secrets.CRM_API_KEY }}"},
+			{Name: "body", Kind: workflow.ParamAny, Secrets: true, Description: "a value sent as JSON, for example {\"email\": \"{{lead.email}}\"}"},
 			{Name: "timeout", Kind: workflow.ParamNumber, Description: "seconds to wait for the answer: 10 by default, at most 60"},
 			{Name: "expectedStatus", Kind: workflow.ParamAny, Description: "the status codes that mean success, for example [200, 201]; any 2xx by default"},
 		},
-		Check: checkCallAPI,
+		Check:  checkCallAPI,
+		Warn:   warnCallAPI,
+		Redact: redactCallAPI,
 	}
 }
 
@@ -124,7 +126,16 @@ func (a CallAPI) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("call_api: %w", err))
 	}
 	if in.Test {
-		would := map[string]any{"method": call.method, "url": call.url.String(), "headers": call.headers}
+		// What the step would send, with its credentials masked: a test run's record is read by people
+		// who must not see them (secrets are masked by the engine too, wherever they appear).
+		headers := map[string]any{}
+		for name := range call.headers {
+			headers[name] = call.headers.Get(name)
+			if IsCredentialName(name) {
+				headers[name] = Masked
+			}
+		}
+		would := map[string]any{"method": call.method, "url": redactURL(call.url.String()), "headers": headers}
 		if call.body != nil {
 			would["body"] = string(call.body)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/secrets"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/triggers"
 )
@@ -24,6 +25,8 @@ type App struct {
 	BaseURL string
 	// Mailer delivers the outbox; the mail page sends failed and not sent mails again through it.
 	Mailer MailSender
+	// Secrets stores the workflow secrets sealed.
+	Secrets *secrets.Vault
 }
 
 // Actor is who asks for a use case.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,10 +38,28 @@ type VersionSummary struct {
 	PublishedAt *time.Time `json:"publishedAt,omitempty"`
 }
 
-// Saved is the answer to a save: the workflow and its new version.
+// Saved is the answer to a save: the workflow and its new version, and what is allowed but unwise in it
+// (a password written into a header), with a suggestion of what to do instead.
 type Saved struct {
-	ID      string `json:"id"`
-	Version int    `json:"version"`
+	ID       string    `json:"id"`
+	Version  int       `json:"version"`
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning is something a saved definition should not do; Suggest is a secret name to move a credential to.
+type Warning struct {
+	Path    string `json:"path"`
+	StepID  string `json:"stepId,omitempty"`
+	Message string `json:"message"`
+	Suggest string `json:"suggestedSecret,omitempty"`
+}
+
+func warningsOf(plan *workflow.Plan) []Warning {
+	var out []Warning
+	for _, w := range plan.Warnings {
+		out = append(out, Warning{Path: w.Path, StepID: w.StepID, Message: w.Message, Suggest: w.Hint})
+	}
+	return out
 }
 
 // Validate checks a definition against the actions, expressions and email templates this server has.
@@ -53,7 +72,13 @@ func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow
 	for _, n := range names {
 		known[n] = true
 	}
-	plan, problems := workflow.Compile(def, a.Engine.Environment(func(n string) bool { return known[n] }))
+	secretNames, err := a.DB.SecretNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	env := a.Engine.Environment(func(n string) bool { return known[n] })
+	env.Secrets = func(n string) bool { return slices.Contains(secretNames, n) }
+	plan, problems := workflow.Compile(def, env)
 	if problems != nil {
 		return nil, problemsError(problems)
 	}
@@ -78,7 +103,8 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 	if err := requireManager(actor, "create workflows"); err != nil {
 		return Saved{}, err
 	}
-	if _, err := a.Validate(ctx, def); err != nil {
+	plan, err := a.Validate(ctx, def)
+	if err != nil {
 		return Saved{}, err
 	}
 	id := def.ID
@@ -86,7 +112,7 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 		id = slug(def.Name) + "_" + strings.ToLower(auth.RandomSecret(3))
 	}
 	now := a.Clock.Now()
-	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&store.Workflow{}).Where("id = ?", id).Count(&n).Error; err != nil {
 			return err
@@ -104,7 +130,7 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 	if err != nil {
 		return Saved{}, err
 	}
-	return Saved{ID: id, Version: 1}, nil
+	return Saved{ID: id, Version: 1, Warnings: warningsOf(plan)}, nil
 }
 
 // SaveDraft adds a new draft version to a workflow.
@@ -116,11 +142,12 @@ func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workf
 		return Saved{}, &ValidationError{Message: "the definition's id does not match the workflow", Details: []Detail{{Path: "id",
 			Message: fmt.Sprintf("the body says %q but the address says %q; remove the id or make them equal", def.ID, id)}}}
 	}
-	if _, err := a.Validate(ctx, def); err != nil {
+	plan, err := a.Validate(ctx, def)
+	if err != nil {
 		return Saved{}, err
 	}
 	var saved Saved
-	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
 		wf, err := findWorkflow(tx, id)
 		if err != nil {
 			return err
@@ -128,7 +155,7 @@ func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workf
 		if err := a.addVersion(tx, actor, wf, def, false, a.Clock.Now()); err != nil {
 			return err
 		}
-		saved = Saved{ID: id, Version: wf.LatestVersion}
+		saved = Saved{ID: id, Version: wf.LatestVersion, Warnings: warningsOf(plan)}
 		return nil
 	})
 	return saved, err

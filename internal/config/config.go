@@ -31,6 +31,8 @@ type Config struct {
 	TimerInterval time.Duration
 	// ExprTimeout stops one evaluation of a condition, a filter or a step's templates.
 	ExprTimeout time.Duration
+	// SecretKey seals the values of workflow secrets; without it no secret can be stored or used.
+	SecretKey string
 }
 
 // setting describes one variable.
@@ -55,6 +57,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
 		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
+		{env: "PANTRYFLOW_SECRET_KEY", flag: "secret-key", usage: "key that encrypts workflow secrets (32+ characters; keep it safe: without it the stored secrets cannot be read)", str: &c.SecretKey},
 		{env: "PANTRYFLOW_EXPR_TIMEOUT", flag: "expr-timeout", usage: "time limit of one evaluation of an expression or a step's templates", dur: &c.ExprTimeout},
 	}
 }
@@ -150,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		bad("PANTRYFLOW_SESSION_SECRET", "must have at least 32 characters")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("PANTRYFLOW_SECRET_KEY", "must have at least 32 characters")
 	}
 	if c.SMTPURL != "" {
 		u, err := url.Parse(c.SMTPURL)

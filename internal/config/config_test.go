@@ -57,6 +57,7 @@ var fullEnv = map[string]string{
 	"PANTRYFLOW_WORKERS":        "12",
 	"PANTRYFLOW_TIMER_INTERVAL": "250ms",
 	"PANTRYFLOW_EXPR_TIMEOUT":   "2s",
+	"PANTRYFLOW_SECRET_KEY":     "fedcba9876543210fedcba9876543210",
 }
 
 var fullConfig = config.Config{
@@ -73,6 +74,7 @@ var fullConfig = config.Config{
 	Workers:       12,
 	TimerInterval: 250 * time.Millisecond,
 	ExprTimeout:   2 * time.Second,
+	SecretKey:     "fedcba9876543210fedcba9876543210",
 }
 
 func TestLoadEnvironmentOverridesDefaults(t *testing.T) {
@@ -156,6 +158,7 @@ func TestLoadRejectsWrongValuesNamingTheVariable(t *testing.T) {
 		{"PANTRYFLOW_WORKERS", "-1", `PANTRYFLOW_WORKERS: "-1" is not a whole number`},
 		{"PANTRYFLOW_TIMER_INTERVAL", "soon", `PANTRYFLOW_TIMER_INTERVAL: "soon" is not a duration like 1s or 500ms`},
 		{"PANTRYFLOW_TIMER_INTERVAL", "0s", `PANTRYFLOW_TIMER_INTERVAL: "0s" is not a duration like 1s or 500ms`},
+		{"PANTRYFLOW_SECRET_KEY", "short", `PANTRYFLOW_SECRET_KEY: must have at least 32 characters`},
 		{"PANTRYFLOW_EXPR_TIMEOUT", "5m", `PANTRYFLOW_EXPR_TIMEOUT: 5m0s is too long; at most 30s, so that a step always finishes inside its job`},
 	}
 	for _, tt := range tests {

@@ -92,6 +92,8 @@ type Deps struct {
 	// Workers lets other packages (mail delivery, event dispatch) add their River workers to the engine's
 	// client, so every job shares one queue and one transaction model.
 	Workers func(*river.Workers)
+	// Secrets opens the secrets of the steps that use them; nil when none can be used.
+	Secrets SecretSource
 }
 
 // Engine runs executions.
@@ -99,6 +101,7 @@ type Engine struct {
 	db      *store.DB
 	river   *river.Client[*sql.Tx]
 	actions *actions.Registry
+	secrets SecretSource
 	expr    *expression.Engine
 	clock   clock.Clock
 	log     *slog.Logger
@@ -119,7 +122,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 func New(deps Deps, cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults(deps.DB.Dialect)
 	e := &Engine{
-		db: deps.DB, actions: deps.Actions, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
+		db: deps.DB, actions: deps.Actions, secrets: deps.Secrets, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
 		newID: NewID,
 	}
 	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}

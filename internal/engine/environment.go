@@ -21,6 +21,9 @@ type Environment struct {
 	// Templates says whether an email template exists; nil accepts every name (a template deleted after
 	// publishing fails the step at run time instead).
 	Templates func(name string) bool
+	// Secrets says whether a secret exists; nil accepts every name (a secret deleted after publishing
+	// fails the step at run time instead).
+	Secrets func(name string) bool
 }
 
 var _ workflow.Environment = Environment{}
@@ -91,6 +94,11 @@ func (e Environment) CheckSchedule(spec, timezone string) error {
 func (e Environment) ParseDate(s string) error {
 	_, err := expression.ParseDate(s, e.Clock.Now())
 	return err
+}
+
+// SecretExists implements workflow.Environment.
+func (e Environment) SecretExists(name string) bool {
+	return e.Secrets == nil || e.Secrets(name)
 }
 
 // EmailTemplateExists implements workflow.Environment.

@@ -70,9 +70,27 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 	if !ok {
 		return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("the action %q is not available", step.Action.Name)))
 	}
-	rendered, err := step.Action.Params.Render(ctx, exprVars(r))
+	vars := exprVars(r)
+	var scrub *scrubber
+	if len(step.Action.Secrets) > 0 {
+		values, err := e.stepSecrets(ctx, step.Action.Secrets)
+		if err != nil {
+			return failed(err)
+		}
+		env := make(map[string]any, len(values))
+		for k, v := range values {
+			env[k] = v
+		}
+		vars["secrets"] = env
+		scrub = newScrubber(values)
+	}
+	rendered, err := step.Action.Params.Render(ctx, vars)
 	if err != nil {
-		return failed(actions.ExpressionFailure(fmt.Errorf("parameters of %s: %w", step.Action.Name, err)))
+		err = actions.ExpressionFailure(fmt.Errorf("parameters of %s: %w", step.Action.Name, err))
+		if scrub != nil {
+			err = scrub.err(err)
+		}
+		return failed(err)
 	}
 	params, _ := rendered.(map[string]any)
 	res, err := a.Run(ctx, actions.Input{
@@ -80,6 +98,9 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 		IdempotencyKey: IdempotencyKey(r.ID, step.ID, b.Activation),
 		Params:         params, Vars: r.Variables, Now: now, Test: r.Test,
 	})
+	if scrub != nil {
+		res, err = scrub.result(res, err)
+	}
 	if err != nil {
 		return failed(err)
 	}

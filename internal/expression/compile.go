@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
@@ -19,13 +18,14 @@ import (
 
 // Program is a compiled expression. It is safe for concurrent use.
 type Program struct {
-	source   string
-	offsets  offsetMap
-	program  *vm.Program
-	wantBool bool
-	names    []string
-	stepRefs []string
-	limits   *Limits
+	source     string
+	offsets    offsetMap
+	program    *vm.Program
+	wantBool   bool
+	names      []string
+	stepRefs   []string
+	secretRefs []string
+	limits     *Limits
 	// guarded says the budget guard inserted calls of the meter, which the program then needs in its
 	// variables.
 	guarded bool
@@ -101,11 +101,15 @@ func (e *Engine) compile(src string, names []string, wantBool bool) (*Program, *
 		limits:   &e.limits,
 		guarded:  guard.guards > 0,
 	}
-	var unknown []*ast.IdentifierNode
-	p.names, p.stepRefs, unknown = collectRefs(root, names)
-	if len(unknown) > 0 {
-		fe := &file.Error{Location: unknown[0].Location(), Message: "unknown name " + unknown[0].Value}
+	refs := collectRefs(root, names)
+	p.names, p.stepRefs, p.secretRefs = sortedKeys(refs.names), sortedKeys(refs.steps), sortedKeys(refs.secrets)
+	if len(refs.unknown) > 0 {
+		fe := &file.Error{Location: refs.unknown[0].Location(), Message: "unknown name " + refs.unknown[0].Value}
 		return nil, e.compileError(fe, src, rewritten, offsets, names)
+	}
+	if len(refs.unnamed) > 0 {
+		return nil, &Error{Source: src, Position: offsets.position(refs.unnamed[0].Location().From),
+			Message: "a secret must be used by its name", Hint: "write secrets.NAME, for example secrets.CRM_API_KEY"}
 	}
 	return p, nil
 }
@@ -118,6 +122,7 @@ func envType(names []string) types.Map {
 		env[n] = types.Any
 	}
 	env[stepsName] = types.Any
+	env[secretsName] = types.Any
 	env[meterName] = types.Any
 	return env
 }
@@ -270,3 +275,6 @@ func (p *Program) Names() []string { return slices.Clone(p.names) }
 
 // StepRefs returns the sorted distinct step ids read through steps.<id>.
 func (p *Program) StepRefs() []string { return slices.Clone(p.stepRefs) }
+
+// SecretRefs returns the sorted distinct secrets read through secrets.<NAME>.
+func (p *Program) SecretRefs() []string { return slices.Clone(p.secretRefs) }

@@ -10,29 +10,37 @@ import (
 // stepsName is the always-available variable holding earlier steps' outputs.
 const stepsName = "steps"
 
+// secretsName holds the named secrets a step may use, always by name: secrets.CRM_API_KEY. Which steps may
+// use them is the workflow's rule, not the expression's; the engine gives a step only the secrets it names.
+const secretsName = "secrets"
+
 // refs collects the declared variables and step ids an expression reads.
 type refs struct {
 	declared map[string]bool
 	shadow   map[string]int // let-variables in scope
 	names    map[string]struct{}
 	steps    map[string]struct{}
+	secrets  map[string]struct{}
+	// unnamed are uses of secrets other than secrets.NAME, which would hide which secret is used.
+	unnamed []*ast.IdentifierNode
 	// unknown are identifiers that are neither declared, "steps", nor in scope. expr's type checker misses
 	// some (inside the arguments of our helper functions), so this walk is the final word.
 	unknown []*ast.IdentifierNode
 }
 
-func collectRefs(root ast.Node, declared []string) (names, steps []string, unknown []*ast.IdentifierNode) {
-	r := refs{
+func collectRefs(root ast.Node, declared []string) *refs {
+	r := &refs{
 		declared: make(map[string]bool, len(declared)),
 		shadow:   map[string]int{},
 		names:    map[string]struct{}{},
 		steps:    map[string]struct{}{},
+		secrets:  map[string]struct{}{},
 	}
 	for _, n := range declared {
 		r.declared[n] = true
 	}
 	r.walk(root)
-	return sortedKeys(r.names), sortedKeys(r.steps), r.unknown
+	return r
 }
 
 func (r *refs) isEnv(name string) bool { return r.shadow[name] == 0 }
@@ -42,6 +50,8 @@ func (r *refs) walk(node ast.Node) {
 	case nil:
 	case *ast.IdentifierNode:
 		switch {
+		case n.Value == secretsName && r.isEnv(secretsName):
+			r.unnamed = append(r.unnamed, n)
 		case n.Value == stepsName || n.Value == "$env" || n.Value == meterName || !r.isEnv(n.Value):
 		case r.declared[n.Value]:
 			r.names[n.Value] = struct{}{}
@@ -54,6 +64,9 @@ func (r *refs) walk(node ast.Node) {
 			switch {
 			case id.Value == stepsName && isString && r.isEnv(stepsName):
 				r.steps[prop.Value] = struct{}{}
+			case id.Value == secretsName && isString && r.isEnv(secretsName):
+				r.secrets[prop.Value] = struct{}{}
+				return
 			case id.Value == "$env" && isString && prop.Value != stepsName && r.declared[prop.Value]:
 				r.names[prop.Value] = struct{}{}
 			}

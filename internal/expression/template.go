@@ -14,11 +14,12 @@ type Template struct {
 	parts  []part
 	// whole is set when the template is exactly one {{ }} segment: Render
 	// then returns the raw value instead of text.
-	whole    bool
-	names    []string
-	stepRefs []string
-	limits   *Limits
-	guarded  bool // some segment needs the meter
+	whole      bool
+	names      []string
+	stepRefs   []string
+	secretRefs []string
+	limits     *Limits
+	guarded    bool // some segment needs the meter
 }
 
 // part is literal text (program == nil) or one compiled segment.
@@ -41,7 +42,7 @@ func (e *Engine) ParseTemplate(src string, names []string) (*Template, error) {
 
 func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 	t := &Template{source: src, limits: &e.limits}
-	var nameLists, stepLists [][]string
+	var nameLists, stepLists, secretLists [][]string
 	rest := 0 // byte offset of the text not yet consumed
 	for {
 		i := strings.Index(src[rest:], "{{")
@@ -81,6 +82,7 @@ func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 		t.guarded = t.guarded || p.guarded
 		nameLists = append(nameLists, p.names)
 		stepLists = append(stepLists, p.stepRefs)
+		secretLists = append(secretLists, p.secretRefs)
 		rest = end + 2
 	}
 	if rest < len(src) {
@@ -89,6 +91,7 @@ func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 	t.whole = len(t.parts) == 1 && t.parts[0].program != nil
 	t.names = mergeSorted(nameLists...)
 	t.stepRefs = mergeSorted(stepLists...)
+	t.secretRefs = mergeSorted(secretLists...)
 	return t, nil
 }
 
@@ -192,3 +195,6 @@ func (t *Template) Names() []string { return append([]string(nil), t.names...) }
 
 // StepRefs returns the sorted distinct step ids the template reads.
 func (t *Template) StepRefs() []string { return append([]string(nil), t.stepRefs...) }
+
+// SecretRefs returns the sorted distinct secrets the template reads.
+func (t *Template) SecretRefs() []string { return append([]string(nil), t.secretRefs...) }

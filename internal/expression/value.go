@@ -3,6 +3,7 @@ package expression
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 )
@@ -13,8 +14,10 @@ type ValueTemplate struct {
 	root     valueNode
 	names    []string
 	stepRefs []string
-	limits   *Limits
-	guarded  bool // some template needs the meter
+	// secretRefs maps the path of each string that reads secrets to the secrets it reads.
+	secretRefs map[string][]string
+	limits     *Limits
+	guarded    bool // some template needs the meter
 }
 
 // valueNode mirrors one JSON value: a template (for strings), an object, a
@@ -34,29 +37,38 @@ type valueNode struct {
 // carry a path like "data.firstName" or "headers[2]"; when there are any, the
 // returned ValueTemplate is nil.
 func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError) {
-	var errs []PathError
-	var nameLists, stepLists [][]string
-	guarded := false
-	root := e.parseValue(v, "", names, &errs, &nameLists, &stepLists, &guarded)
-	if len(errs) > 0 {
-		return nil, errs
+	w := &valueWalk{e: e, names: names, secretRefs: map[string][]string{}}
+	root := w.parse(v, "")
+	if len(w.errs) > 0 {
+		return nil, w.errs
 	}
 	return &ValueTemplate{
-		root:     *root,
-		names:    mergeSorted(nameLists...),
-		stepRefs: mergeSorted(stepLists...),
-		limits:   &e.limits,
-		guarded:  guarded,
+		root:       *root,
+		names:      mergeSorted(w.nameLists...),
+		stepRefs:   mergeSorted(w.stepLists...),
+		secretRefs: w.secretRefs,
+		limits:     &e.limits,
+		guarded:    w.guarded,
 	}, nil
 }
 
-func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathError, nameLists, stepLists *[][]string, guarded *bool) *valueNode {
+// valueWalk compiles the strings of a value and gathers what they read.
+type valueWalk struct {
+	e                    *Engine
+	names                []string
+	errs                 []PathError
+	nameLists, stepLists [][]string
+	secretRefs           map[string][]string
+	guarded              bool
+}
+
+func (w *valueWalk) parse(v any, path string) *valueNode {
 	n := &valueNode{path: path}
 	switch x := v.(type) {
 	case string:
-		t, err := e.parseTemplate(x, names)
+		t, err := w.e.parseTemplate(x, w.names)
 		if err != nil {
-			*errs = append(*errs, PathError{Path: path, Err: err})
+			w.errs = append(w.errs, PathError{Path: path, Err: err})
 			return n
 		}
 		if t.IsLiteral() {
@@ -64,9 +76,12 @@ func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathErro
 			return n
 		}
 		n.template = t
-		*guarded = *guarded || t.guarded
-		*nameLists = append(*nameLists, t.names)
-		*stepLists = append(*stepLists, t.stepRefs)
+		w.guarded = w.guarded || t.guarded
+		w.nameLists = append(w.nameLists, t.names)
+		w.stepLists = append(w.stepLists, t.stepRefs)
+		if len(t.secretRefs) > 0 {
+			w.secretRefs[path] = t.secretRefs
+		}
 	case map[string]any:
 		n.isObject = true
 		n.object = make(map[string]*valueNode, len(x))
@@ -76,13 +91,13 @@ func (e *Engine) parseValue(v any, path string, names []string, errs *[]PathErro
 		}
 		sort.Strings(keys) // deterministic error order
 		for _, k := range keys {
-			n.object[k] = e.parseValue(x[k], joinKey(path, k), names, errs, nameLists, stepLists, guarded)
+			n.object[k] = w.parse(x[k], joinKey(path, k))
 		}
 	case []any:
 		n.isList = true
 		n.list = make([]*valueNode, len(x))
 		for i, item := range x {
-			n.list[i] = e.parseValue(item, path+"["+strconv.Itoa(i)+"]", names, errs, nameLists, stepLists, guarded)
+			n.list[i] = w.parse(item, path+"["+strconv.Itoa(i)+"]")
 		}
 	default:
 		n.literal = v
@@ -163,3 +178,7 @@ func (vt *ValueTemplate) Names() []string { return append([]string(nil), vt.name
 
 // StepRefs returns the sorted distinct step ids read anywhere in the value.
 func (vt *ValueTemplate) StepRefs() []string { return append([]string(nil), vt.stepRefs...) }
+
+// SecretRefs maps the path of each string of the value that reads secrets ("headers.Authorization") to
+// the secrets it reads.
+func (vt *ValueTemplate) SecretRefs() map[string][]string { return maps.Clone(vt.secretRefs) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,6 +43,26 @@ type harness struct {
 	flaky   *flakyAction
 	// tune, when set, changes the configuration and options of every server the harness opens.
 	tune func(*config.Config, *server.Options)
+	// logs, when set, receives the servers' logs at debug level.
+	logs *logBuffer
+}
+
+// logBuffer is a log the servers write to while a test reads it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // eachDB runs fn on SQLite and, when configured, PostgreSQL.
@@ -73,7 +94,13 @@ func startWith(t *testing.T, url, smtpURL string) *harness {
 // startTuned is start with the configuration and options changed by tune.
 func startTuned(t *testing.T, url string, tune func(*config.Config, *server.Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, tune: tune}
+	return startLogged(t, url, nil, tune)
+}
+
+// startLogged is startTuned with the servers' debug logs written to logs.
+func startLogged(t *testing.T, url string, logs *logBuffer, tune func(*config.Config, *server.Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, tune: tune, logs: logs}
 	h.open()
 	ctx := context.Background()
 	for _, u := range []struct {
@@ -116,7 +143,11 @@ func (h *harness) openServer() *server.Server {
 	if h.tune != nil {
 		h.tune(&cfg, &opts)
 	}
-	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), opts)
+	log := storetest.Quiet()
+	if h.logs != nil {
+		log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := server.Open(context.Background(), cfg, log, opts)
 	if err != nil {
 		h.t.Fatalf("open server: %v", err)
 	}

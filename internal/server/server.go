@@ -26,6 +26,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/mailer"
 	"github.com/kitchenpantry/pantryflow/internal/netguard"
+	"github.com/kitchenpantry/pantryflow/internal/secrets"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/triggers"
 	"github.com/kitchenpantry/pantryflow/web"
@@ -81,6 +82,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		_ = db.Close()
 		return nil, fmt.Errorf("PANTRYFLOW_HTTP_ALLOW: %w", err)
 	}
+	box, err := secrets.NewBox(cfg.SecretKey)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("PANTRYFLOW_SECRET_KEY: %w", err)
+	}
+	vault := &secrets.Vault{DB: db, Box: box}
 	smtpCfg, err := mailer.ParseSMTPURL(cfg.SMTPURL)
 	if err != nil {
 		_ = db.Close()
@@ -102,14 +109,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		ecfg.TimerInterval = cfg.TimerInterval
 	}
 	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
-		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }}, ecfg)
+		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }, Secrets: vault}, ecfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	dispatcher.Engine = eng
 	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
-		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL, Mailer: outbox}
+		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL, Mailer: outbox, Secrets: vault}
 	scheduler := &triggers.Scheduler{DB: db, Engine: eng, Clock: clk, Log: log, Interval: opts.ScheduleInterval}
 	secret := cfg.SessionSecret
 	if secret == "" {

@@ -189,5 +189,5 @@ const (
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
-		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{}}
+		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{}, &Secret{}}
 }

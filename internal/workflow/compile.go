@@ -26,7 +26,7 @@ const (
 )
 
 // reservedNames cannot be variable names: expressions use them for step outputs and helpers.
-var reservedNames = []string{"steps", "now", "date", "duration", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "pick", "nil", "true", "false"}
+var reservedNames = []string{"steps", "secrets", "now", "date", "duration", "daysAgo", "hoursAgo", "daysSince", "daysUntil", "pick", "nil", "true", "false"}
 
 // Validate reports every problem of a definition at once; nil means it is valid.
 func Validate(def *Definition, env Environment) Problems {
@@ -45,6 +45,7 @@ func Compile(def *Definition, env Environment) (*Plan, Problems) {
 	if len(c.problems.items) > 0 {
 		return nil, c.problems.items
 	}
+	c.plan.Warnings = c.warnings.items
 	return c.plan, nil
 }
 
@@ -53,6 +54,7 @@ type compiler struct {
 	env      Environment
 	plan     *Plan
 	problems problemList
+	warnings problemList
 	declared []string
 	stepIDs  map[string]int
 }
@@ -115,6 +117,8 @@ func (c *compiler) trigger() {
 			expr, err := c.env.CompileExpression(src, c.declared, true)
 			if err != nil {
 				c.problems.addExpr(cfg.path+".filter", "", "the event filter", err)
+			} else {
+				c.noSecrets(cfg.path+".filter", "", expr.SecretRefs())
 			}
 			tp.Filter = expr
 		}

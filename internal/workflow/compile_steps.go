@@ -135,10 +135,59 @@ func (c *compiler) action(s *Step, cfg config) *ActionPlan {
 		e := ve.ExprError
 		c.problems.addExpr(ppath+"."+ve.Path, s.ID, fmt.Sprintf("step %q, parameter %s", s.ID, ve.Path), &e)
 	}
+	ap := &ActionPlan{Name: name, Params: value}
 	if value != nil {
 		c.checkStepRefs(ppath, s.ID, value.StepRefs())
+		ap.Secrets = c.checkSecretRefs(s.ID, ppath, spec, value.SecretRefs())
 	}
-	return &ActionPlan{Name: name, Params: value}
+	if spec.Warn != nil {
+		for _, w := range spec.Warn(params) {
+			w.Path = ppath + "." + w.Path
+			w.StepID = s.ID
+			c.warnings.items = append(c.warnings.items, w)
+		}
+	}
+	return ap
+}
+
+// checkSecretRefs checks that secrets are used only in the parameters that take them and that each
+// exists; it returns the secrets the step reads.
+func (c *compiler) checkSecretRefs(stepID, path string, spec ActionSpec, refs map[string][]string) []string {
+	var used []string
+	paths := make([]string, 0, len(refs))
+	for p := range refs {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		param := p
+		if i := strings.IndexAny(p, ".["); i >= 0 {
+			param = p[:i]
+		}
+		i := slices.IndexFunc(spec.Params, func(ps ParamSpec) bool { return ps.Name == param })
+		if i < 0 || !spec.Params[i].Secrets {
+			c.problems.add(path+"."+p, stepID, "%s cannot use secrets here: %s", spec.Name, secretsWhere)
+			continue
+		}
+		for _, name := range refs[p] {
+			if !c.env.SecretExists(name) {
+				c.problems.add(path+"."+p, stepID, "there is no secret %q; a manager can create it under Settings → Secrets, or correct the name", name)
+			}
+			used = append(used, name)
+		}
+	}
+	sort.Strings(used)
+	return slices.Compact(used)
+}
+
+// secretsWhere says where workflows may use secrets.
+const secretsWhere = "secrets can be used only in the url, headers and body of a call_api step, so that their values never end up in variables, mails or tasks"
+
+// noSecrets is the rule for every expression and template outside call_api.
+func (c *compiler) noSecrets(path, stepID string, refs []string) {
+	if len(refs) > 0 {
+		c.problems.add(path, stepID, "secrets.%s cannot be used here: %s", refs[0], secretsWhere)
+	}
 }
 
 func (c *compiler) checkParams(stepID, path string, spec ActionSpec, params map[string]any) {
@@ -248,6 +297,7 @@ func (c *compiler) condition(s *Step, cfg config) *ConditionPlan {
 		return cp
 	}
 	c.checkStepRefs(cfg.p("condition"), s.ID, expr.StepRefs())
+	c.noSecrets(cfg.p("condition"), s.ID, expr.SecretRefs())
 	cp.Expr = expr
 	return cp
 }
@@ -271,6 +321,9 @@ func (c *compiler) humanTask(s *Step, cfg config) *HumanPlan {
 		}
 		if v != nil {
 			c.checkStepRefs(cfg.p(key), s.ID, v.StepRefs())
+			for _, names := range v.SecretRefs() {
+				c.noSecrets(cfg.p(key), s.ID, names)
+			}
 		}
 		return v
 	}
@@ -385,6 +438,7 @@ func (c *compiler) delay(s *Step, cfg config) *DelayPlan {
 			c.problems.addExpr(cfg.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
 		} else {
 			c.checkStepRefs(cfg.p("until"), s.ID, expr.StepRefs())
+			c.noSecrets(cfg.p("until"), s.ID, expr.SecretRefs())
 		}
 		dp.Until = expr
 	default:

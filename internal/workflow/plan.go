@@ -11,6 +11,7 @@ type Expr interface {
 	Run(ctx context.Context, vars map[string]any) (any, error)
 	Names() []string
 	StepRefs() []string
+	SecretRefs() []string // the secrets read through secrets.NAME
 }
 
 // Value is a compiled template value: a string, map or list whose strings may hold {{ }} templates.
@@ -18,6 +19,8 @@ type Value interface {
 	Render(ctx context.Context, vars map[string]any) (any, error)
 	Names() []string
 	StepRefs() []string
+	// SecretRefs maps the path of each string that reads secrets ("headers.Authorization") to them.
+	SecretRefs() map[string][]string
 }
 
 // ExprError is an expression problem with a 1-based position in the expression's source.
@@ -55,6 +58,8 @@ type ParamSpec struct {
 	Required    bool      `json:"required"`
 	Options     []string  `json:"options,omitempty"`
 	Description string    `json:"description"`
+	// Secrets says the parameter may use the workflow secrets, as {{ secrets.NAME }}.
+	Secrets bool `json:"secrets,omitempty"`
 }
 
 // ActionSpec describes an action for validation and the designer.
@@ -65,6 +70,12 @@ type ActionSpec struct {
 	Params      []ParamSpec `json:"params"`
 	// Check looks at the literal parameter values beyond their kinds; it returns problems as path → message.
 	Check func(params map[string]any, env CheckEnv) []Problem `json:"-"`
+	// Warn looks at the literal parameter values for what is allowed but unwise (a password written into a
+	// header); the workflow is saved, and the warnings are shown to whoever saved it.
+	Warn func(params map[string]any) []Problem `json:"-"`
+	// Redact masks the credentials written into the parameters, for people who may read the workflow but
+	// not its credentials; nil when the action takes none.
+	Redact func(params map[string]any) map[string]any `json:"-"`
 }
 
 // CheckEnv is what an action's Check may ask about the workflow it is in.
@@ -82,6 +93,7 @@ type Environment interface {
 	CheckSchedule(cron, timezone string) error
 	ParseDate(s string) error
 	EmailTemplateExists(name string) bool
+	SecretExists(name string) bool
 }
 
 // Plan is a valid definition in the form the engine runs: every step typed, every expression compiled.
@@ -90,6 +102,8 @@ type Plan struct {
 	Entry   string
 	Steps   map[string]*PlanStep
 	Trigger TriggerPlan
+	// Warnings are what is allowed but unwise, such as a password written into a header.
+	Warnings Problems
 }
 
 // Step returns the planned step with the given id.
@@ -119,6 +133,8 @@ type PlanStep struct {
 type ActionPlan struct {
 	Name   string
 	Params Value
+	// Secrets are the secrets the parameters read; the engine gives the step these and no others.
+	Secrets []string
 }
 
 // ConditionPlan is a condition step.
