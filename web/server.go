@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,9 @@ type Options struct {
 	SessionSecret string
 	// Secure marks cookies Secure (the public address is https).
 	Secure bool
+	// HSTS sends Strict-Transport-Security, telling browsers to come back over https only (the public
+	// address, PANTRYFLOW_BASE_URL, is https).
+	HSTS bool
 }
 
 // Route is one entry of the route table: every route states who may use it.
@@ -55,12 +59,14 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
-	e.Use(securityHeaders)
+	e.Use(securityHeaders(opts.HSTS))
 	// Every form and htmx request of the pages carries the token; the API authenticates with bearer
-	// tokens, which a browser never sends on its own, so it needs none.
+	// tokens, which a browser never sends on its own, so it needs none. The token counts in the header or
+	// in the form body, never in the query string (see csrfFromBody).
+	e.Use(csrfFromBody)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        func(c echo.Context) bool { return !isPagePath(c.Request().URL.Path) },
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		TokenLookup:    "header:" + csrfHeader,
 		CookieName:     "pantryflow_csrf",
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
@@ -71,7 +77,10 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 		},
 	}))
 	for _, r := range s.Routes() {
-		handler := r.Handler
+		handler := checkInput(r.Handler)
+		if noStore(r) {
+			handler = noStoreAnswer(handler)
+		}
 		if r.Role != "" {
 			handler = s.requireRole(r.Role, r.Path, handler)
 		}
@@ -156,13 +165,66 @@ func (s *Server) Routes() []Route {
 	return routes
 }
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// hstsValue keeps browsers on https for a year, subdomains included, once they have seen it over https.
+const hstsValue = "max-age=31536000; includeSubDomains"
+
+func securityHeaders(hsts bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+			if hsts {
+				h.Set("Strict-Transport-Security", hstsValue)
+			}
+			return next(c)
+		}
+	}
+}
+
+// csrfHeader and csrfField carry the CSRF token: htmx and the designer's scripts send the header, forms the
+// field.
+const (
+	csrfHeader = "X-CSRF-Token"
+	csrfField  = "_csrf"
+)
+
+// csrfFromBody hands the token of a url-encoded or multipart form body to the CSRF check as a header value.
+// Echo's own form lookup reads c.FormValue, which takes the query string as well, and a token in a URL
+// does not prove a form of ours was sent: URLs end up in logs, Referer headers and browser history, and a
+// link can carry one. A _csrf in the query string therefore counts for nothing.
+func csrfFromBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		default:
+			if isPagePath(r.URL.Path) && isFormBody(r) {
+				_ = r.ParseMultipartForm(32 << 20) // url-encoded too; a broken body simply has no token
+				for _, token := range r.PostForm[csrfField] {
+					r.Header.Add(csrfHeader, token)
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
+// secretRoutes show a secret — an API token, a generated password, a webhook's signing secret — that no
+// cache, proxy or browser history may keep.
+var secretRoutes = []string{"api.workflows.webhook", "api.workflows.webhook.rotate", "designer.page",
+	"designer.trigger", "designer.webhook.rotate"}
+
+// noStore reports whether a route's answers must not be stored: the secret ones and every settings page.
+func noStore(r Route) bool {
+	return slices.Contains(secretRoutes, r.Name) || r.Path == "/settings" || strings.HasPrefix(r.Path, "/settings/")
+}
+
+func noStoreAnswer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		return next(c)
 	}
 }

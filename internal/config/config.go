@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/netguard"
 )
 
 // Config is every setting.
@@ -52,7 +54,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_SESSION_SECRET", flag: "session-secret", usage: "secret that signs session cookies (32+ characters)", str: &c.SessionSecret},
 		{env: "PANTRYFLOW_SMTP_URL", flag: "smtp-url", usage: "smtp://user:pass@host:port for sending mail", str: &c.SMTPURL},
 		{env: "PANTRYFLOW_MAIL_FROM", flag: "mail-from", usage: "sender address of mails", str: &c.MailFrom},
-		{env: "PANTRYFLOW_HTTP_ALLOW", flag: "http-allow", usage: "comma-separated hosts or CIDRs call_api may reach despite the SSRF guard", str: &c.HTTPAllow},
+		{env: "PANTRYFLOW_HTTP_ALLOW", flag: "http-allow", usage: "comma-separated hosts, IPs or CIDRs, each with an optional :PORT, that call_api may reach despite the SSRF guard", str: &c.HTTPAllow},
 		{env: "PANTRYFLOW_BASE_URL", flag: "base-url", usage: "public URL, for links in mails and webhook addresses", str: &c.BaseURL},
 		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
@@ -170,8 +172,8 @@ func (c Config) Validate() error {
 		bad("PANTRYFLOW_BASE_URL", "%q must be an http(s) URL like https://pantryflow.example.com", c.BaseURL)
 	}
 	for _, item := range c.AllowList() {
-		if _, _, err := net.ParseCIDR(item); err != nil && net.ParseIP(item) == nil && strings.ContainsAny(item, " /") {
-			bad("PANTRYFLOW_HTTP_ALLOW", "%q is neither a host name, an IP address nor a CIDR", item)
+		if err := netguard.CheckAllowList([]string{item}); err != nil {
+			bad("PANTRYFLOW_HTTP_ALLOW", "%v", err)
 		}
 	}
 	if c.ExprTimeout > MaxExprTimeout {

@@ -153,6 +153,10 @@ func TestLoadRejectsWrongValuesNamingTheVariable(t *testing.T) {
 		{"PANTRYFLOW_BASE_URL", "pantryflow.example.com", `PANTRYFLOW_BASE_URL: "pantryflow.example.com" must be an http(s) URL like https://pantryflow.example.com`},
 		{"PANTRYFLOW_BASE_URL", "ftp://pantryflow.example.com", `PANTRYFLOW_BASE_URL: "ftp://pantryflow.example.com" must be an http(s) URL like https://pantryflow.example.com`},
 		{"PANTRYFLOW_HTTP_ALLOW", "crm.internal, 10.0.0.0/33", `PANTRYFLOW_HTTP_ALLOW: "10.0.0.0/33" is neither a host name, an IP address nor a CIDR`},
+		{"PANTRYFLOW_HTTP_ALLOW", "crm.internal:http", `PANTRYFLOW_HTTP_ALLOW: "crm.internal:http" has the port "http"; a port is a number from 1 to 65535`},
+		{"PANTRYFLOW_HTTP_ALLOW", "crm.internal:0", `PANTRYFLOW_HTTP_ALLOW: "crm.internal:0" has the port "0"`},
+		{"PANTRYFLOW_HTTP_ALLOW", "https://crm.internal", `PANTRYFLOW_HTTP_ALLOW: "https://crm.internal" is a URL; write only the host`},
+		{"PANTRYFLOW_HTTP_ALLOW", "fd00::5:9000:x", `PANTRYFLOW_HTTP_ALLOW: "fd00::5:9000:x" is not an IPv6 address or range; with a port, put the address in brackets like [fd00::5]:9000`},
 		{"PANTRYFLOW_LOG_LEVEL", "loud", `PANTRYFLOW_LOG_LEVEL: "loud" is not debug, info, warn or error`},
 		{"PANTRYFLOW_WORKERS", "many", `PANTRYFLOW_WORKERS: "many" is not a whole number`},
 		{"PANTRYFLOW_WORKERS", "-1", `PANTRYFLOW_WORKERS: "-1" is not a whole number`},
@@ -268,6 +272,8 @@ func TestAllowList(t *testing.T) {
 		{"crm.internal", []string{"crm.internal"}},
 		{" crm.internal , 10.0.0.0/8,,192.168.1.10 ", []string{"crm.internal", "10.0.0.0/8", "192.168.1.10"}},
 		{"[::1],fd00::/8", []string{"[::1]", "fd00::/8"}},
+		{"crm.internal:8443, 10.0.0.5:9000,10.0.0.0/8:443", []string{"crm.internal:8443", "10.0.0.5:9000", "10.0.0.0/8:443"}},
+		{"[fd00::5]:9000,[fd00::/8]:443", []string{"[fd00::5]:9000", "[fd00::/8]:443"}},
 	}
 	for _, tt := range tests {
 		c := config.Defaults()

@@ -2,18 +2,35 @@ package netguard
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
 )
 
 // BlockedError is a connection the guard refused because of the address it would reach.
 type BlockedError struct {
 	Host   string     // as the URL wrote it: an address, an unusual form of one, or a host name
 	Addr   netip.Addr // the address refused
+	Port   uint16     // the port it was refused on (0 when not known)
 	Reason string     // what the address is: "private (loopback)", "reserved (multicast)", …
+	// Self is set when the address and port are Pantryflow's own: refused whatever PANTRYFLOW_HTTP_ALLOW says.
+	Self bool
+	// OnlyPorts are the ports PANTRYFLOW_HTTP_ALLOW opens for the address, when it opens only some.
+	OnlyPorts []uint16
 }
 
 func (e *BlockedError) Error() string {
+	if e.Self {
+		where := netip.AddrPortFrom(e.Addr, e.Port).String()
+		if e.Host != "" && e.Host != e.Addr.String() {
+			where = fmt.Sprintf("%s (%s)", net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))), where)
+		}
+		return "the address " + where + " is Pantryflow itself; a workflow may not call Pantryflow's own address, " +
+			"whatever PANTRYFLOW_HTTP_ALLOW allows; to start another workflow from this one, give it an event trigger and let a " +
+			"create_record or update_record step cause the event"
+	}
 	what, add := fmt.Sprintf("the address %s is %s", e.Addr, e.Reason), "it"
 	switch {
 	case e.Host == "" || e.Host == e.Addr.String():
@@ -22,6 +39,14 @@ func (e *BlockedError) Error() string {
 	default:
 		what = fmt.Sprintf("the host %s resolves to %s, which is %s", e.Host, e.Addr, e.Reason)
 		add = e.Host
+	}
+	if len(e.OnlyPorts) > 0 && e.Port != 0 {
+		ports := make([]string, len(e.OnlyPorts))
+		for i, p := range e.OnlyPorts {
+			ports[i] = strconv.Itoa(int(p))
+		}
+		what += fmt.Sprintf(", and PANTRYFLOW_HTTP_ALLOW allows it only on port %s, not %d", strings.Join(ports, ", "), e.Port)
+		add = net.JoinHostPort(e.Addr.String(), strconv.Itoa(int(e.Port)))
 	}
 	return what + "; Pantryflow refuses it to protect your network — add " + add +
 		" to PANTRYFLOW_HTTP_ALLOW if it is intended"

@@ -106,3 +106,67 @@ func TestEndsInNumber(t *testing.T) {
 		}
 	}
 }
+
+// At dial time, after DNS, Pantryflow's own port is refused on every address of the machine, whichever
+// name led there and whatever the allow list opens; entries with a port open only that port.
+func TestControlSelfAndPorts(t *testing.T) {
+	t.Parallel()
+	self := NewSelf()
+	self.interfaceAddrs = func() ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("fe80::1")}, nil
+	}
+	for _, addr := range []string{":8080", "127.0.0.1:0"} {
+		if err := self.Listen(addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := New([]string{"crm.internal", "10.0.0.0/8", "api.internal:9000", "192.168.1.5:9000", "[fd00::5]:9000"}, 0, WithSelf(self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Transport.(*transport).guard
+	tests := []struct {
+		name, host, network, address string
+		want                         string // "" allowed, "self", or "blocked"
+	}{
+		{"an allowed name resolving to the machine", "crm.internal", "tcp4", "10.1.2.3:8080", "self"},
+		{"an allowed name resolving to loopback", "crm.internal", "tcp4", "127.0.0.1:8080", "self"},
+		{"the allowed range on Pantryflow's port", "", "tcp4", "10.1.2.3:8080", "self"},
+		{"the allowed range on another port", "", "tcp4", "10.1.2.3:8081", ""},
+		{"another address of the range on Pantryflow's port", "", "tcp4", "10.9.9.9:8080", ""},
+		{"the unspecified address", "", "tcp4", "0.0.0.0:8080", "self"},
+		{"IPv6 loopback", "", "tcp6", "[::1]:8080", "self"},
+		{"an IPv6 address of the machine, with a zone", "", "tcp6", "[fe80::1%eth0]:8080", "self"},
+		{"IPv4-mapped", "", "tcp6", "[::ffff:10.1.2.3]:8080", "self"},
+		{"a name with its port", "api.internal", "tcp4", "10.200.0.1:9000", ""},
+		{"a name with its port, resolving to the machine", "api.internal", "tcp4", "127.0.0.1:9000", ""},
+		{"a name on another port", "api.internal", "tcp4", "172.16.0.1:9001", "blocked"},
+		{"an IP with its port", "", "tcp4", "192.168.1.5:9000", ""},
+		{"an IP on another port", "", "tcp4", "192.168.1.5:9001", "blocked"},
+		{"an IPv6 address with its port", "", "tcp6", "[fd00::5]:9000", ""},
+		{"an IPv6 address on another port", "", "tcp6", "[fd00::5]:443", "blocked"},
+		{"a public address on Pantryflow's port", "api.example.com", "tcp4", "93.184.215.14:8080", ""},
+	}
+	for _, tt := range tests {
+		ctx := context.Background()
+		if tt.host != "" {
+			ctx = context.WithValue(ctx, dialHostKey{}, tt.host)
+		}
+		err := g.control(ctx, tt.network, tt.address, nil)
+		var be *BlockedError
+		blocked := errors.As(err, &be)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: control = %v, want allowed", tt.name, err)
+		case tt.want == "self" && (!blocked || !be.Self):
+			t.Errorf("%s: control = %v, want the refusal to call Pantryflow itself", tt.name, err)
+		case tt.want == "blocked" && (!blocked || be.Self):
+			t.Errorf("%s: control = %v, want an address refusal", tt.name, err)
+		}
+	}
+	// The machine's addresses are read when they are needed: one it gains later is covered as well.
+	self.interfaceAddrs = func() ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("10.7.7.7")}, nil }
+	if err := g.control(context.Background(), "tcp4", "10.7.7.7:8080", nil); err == nil {
+		t.Error("a new address of the machine on Pantryflow's port was let through")
+	}
+}

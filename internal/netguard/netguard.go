@@ -7,11 +7,12 @@ package netguard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -24,20 +25,31 @@ const MaxRedirects = 5
 // ErrTooManyRedirects ends a request that redirects more than MaxRedirects times.
 var ErrTooManyRedirects = fmt.Errorf("more than %d redirects", MaxRedirects)
 
+// Option changes what New's client refuses.
+type Option func(*guard)
+
+// WithSelf makes the client refuse Pantryflow's own listening ports on the machine's own addresses, even
+// where allow would permit them.
+func WithSelf(self *Self) Option { return func(g *guard) { g.self = self } }
+
 // New returns a client that refuses what the SSRF guard refuses, except what allow permits. allow holds
 // PANTRYFLOW_HTTP_ALLOW's entries: IP addresses and CIDR ranges permit those addresses; a host name permits
-// whatever that name resolves to, for connections made to that name only. timeout bounds a whole request,
-// redirects and body included; 0 leaves it to the request's context.
-func New(allow []string, timeout time.Duration) (*http.Client, error) {
+// whatever that name resolves to, for connections made to that name only; either permits every port, or
+// only the one written after it (crm.internal:8443, 10.0.0.5:9000, [fd00::5]:9000). timeout bounds a whole
+// request, redirects and body included; 0 leaves it to the request's context.
+func New(allow []string, timeout time.Duration, opts ...Option) (*http.Client, error) {
 	list, err := parseAllowList(allow)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("netguard: PANTRYFLOW_HTTP_ALLOW: %w", err)
 	}
 	g := &guard{
 		allow: list,
 		// Any port: the address check is what keeps requests out of the private network, and public APIs
-		// do live on ports other than 80 and 443.
-		ssrf: ssrf.New(ssrf.WithAnyPort(), ssrf.WithAllowedV4Prefixes(list.v4...), ssrf.WithAllowedV6Prefixes(list.v6...)),
+		// do live on ports other than 80 and 443. The allow list is applied before the guard, per port.
+		ssrf: ssrf.New(ssrf.WithAnyPort()),
+	}
+	for _, o := range opts {
+		o(g)
 	}
 	dialTimeout := 30 * time.Second
 	if timeout > 0 && timeout < dialTimeout {
@@ -79,7 +91,7 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	err := checkURL(req.URL)
 	if err == nil {
-		err = t.guard.checkHost(req.URL.Hostname())
+		err = t.guard.checkHost(req.URL.Hostname(), urlPort(req.URL))
 	}
 	if err != nil {
 		if req.Body != nil {
@@ -92,8 +104,21 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 type guard struct {
 	allow  allowList
+	self   *Self // nil: no port of Pantryflow's to keep out
 	ssrf   *ssrf.Guardian
 	dialer *net.Dialer
+}
+
+// urlPort is the port a URL connects to: the one it names, or its scheme's.
+func urlPort(u *url.URL) uint16 {
+	if p := u.Port(); p != "" {
+		n, _ := strconv.ParseUint(p, 10, 16) // the transport refuses a URL with a port that is no number
+		return uint16(n)
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }
 
 // dialHostKey carries the host name a connection is being made for from dial to control.
@@ -103,44 +128,49 @@ type dialHostKey struct{}
 // transport reuses a connection only for the same host:port, so the host name stored in the context for
 // control is the name this very connection serves.
 func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
+	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("netguard: %w", err)
 	}
-	if err := g.checkHost(host); err != nil {
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("netguard: the port of %s is not a number", addr)
+	}
+	if err := g.checkHost(host, uint16(port)); err != nil {
 		return nil, err
 	}
 	return g.dialer.DialContext(context.WithValue(ctx, dialHostKey{}, host), network, addr)
 }
 
 // control runs for every connection attempt, with the IP address about to be connected to (one call per
-// address a name resolves to), so a name that resolves or re-resolves to a private address is caught here.
-func (g *guard) control(ctx context.Context, network, address string, c syscall.RawConn) error {
-	host, _ := ctx.Value(dialHostKey{}).(string)
-	if host != "" && g.allow.hasName(host) {
-		return nil // allowed by name: whatever it resolves to, for this dial only
+// address a name resolves to), so a name that resolves or re-resolves to a private address — or to
+// Pantryflow itself — is caught here, after DNS, where rebinding cannot get past it.
+func (g *guard) control(ctx context.Context, network, address string, _ syscall.RawConn) error {
+	if network != "tcp4" && network != "tcp6" {
+		return fmt.Errorf("netguard: %s connections are not allowed, only TCP", network)
 	}
+	host, _ := ctx.Value(dialHostKey{}).(string)
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("netguard: %w", err)
 	}
 	// An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches the IPv4 address; judge that one.
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	if err := g.ssrf.Safe(network, ap.String(), c); err != nil {
-		if errors.Is(err, ssrf.ErrProhibitedIP) {
-			return &BlockedError{Host: host, Addr: ap.Addr(), Reason: reason(ap.Addr())}
-		}
-		return fmt.Errorf("netguard: %w", err)
+	ip, port := ap.Addr().Unmap(), ap.Port()
+	if g.self.is(ip, port) {
+		return &BlockedError{Host: host, Addr: ip, Port: port, Self: true}
 	}
-	return nil
+	if host != "" && g.allow.allowsName(host, port) {
+		return nil // allowed by name: whatever it resolves to, for this dial only
+	}
+	return g.checkAddr(host, ip, port)
 }
 
 // checkHost refuses, before any connection, a host that is an address the guard denies, and a host that is a
 // number written in a form other than plain dotted decimal ("2130706433", "0x7f.1"): resolvers differ on what
 // those mean, so they never reach one. A host name passes; its addresses are checked in control.
-func (g *guard) checkHost(host string) error {
+func (g *guard) checkHost(host string, port uint16) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return g.checkAddr(host, ip)
+		return g.checkAddr(host, ip, port)
 	}
 	if !endsInNumber(host) {
 		return nil
@@ -149,16 +179,24 @@ func (g *guard) checkHost(host string) error {
 	if !ok {
 		return &URLError{Reason: fmt.Sprintf("the host %s is not a valid IP address", host)}
 	}
-	if err := g.checkAddr(host, ip); err != nil {
+	if err := g.checkAddr(host, ip, port); err != nil {
 		return err
 	}
 	return &URLError{Reason: fmt.Sprintf("the host %s is an IP address written in an unusual form; write it as %s", host, ip)}
 }
 
-func (g *guard) checkAddr(host string, ip netip.Addr) error {
-	ip = ip.Unmap()
+// checkAddr refuses Pantryflow's own address, then lets through what the allow list opens, then what the
+// SSRF guard deems public.
+func (g *guard) checkAddr(host string, ip netip.Addr, port uint16) error {
+	ip = ip.Unmap().WithZone("")
+	switch {
+	case g.self.is(ip, port):
+		return &BlockedError{Host: host, Addr: ip, Port: port, Self: true}
+	case g.allow.allowsAddr(ip, port):
+		return nil
+	}
 	if err := g.ssrf.SafeAddr(ip); err != nil {
-		return &BlockedError{Host: host, Addr: ip, Reason: reason(ip)}
+		return &BlockedError{Host: host, Addr: ip, Port: port, Reason: reason(ip), OnlyPorts: g.allow.portsFor(ip)}
 	}
 	return nil
 }

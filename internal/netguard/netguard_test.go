@@ -331,15 +331,25 @@ func TestNewReadsTheAllowList(t *testing.T) {
 	}{
 		{allow: nil},
 		{allow: []string{"crm.internal", "10.0.0.0/8", " 192.168.1.10 ", "", "[::1]", "fd00::/8", "fe80::1%eth0", "my_host.internal"}},
+		{allow: []string{"crm.internal:8443", "10.0.0.5:9000", "10.0.0.0/8:443", "[::1]:9000", "[fd00::/8]:443", "::ffff:127.0.0.1"}},
 		{allow: []string{"10.0.0.0/33"}, wantErr: `PANTRYFLOW_HTTP_ALLOW: "10.0.0.0/33" is neither a host name, an IP address nor a CIDR`},
 		{allow: []string{"*.example.com"}, wantErr: `"*.example.com" is neither a host name`},
-		{allow: []string{"crm.internal:8080"}, wantErr: `"crm.internal:8080" is neither a host name`},
-		{allow: []string{"https://crm.internal"}, wantErr: `"https://crm.internal" is neither a host name`},
+		{allow: []string{"crm.internal:0"}, wantErr: `"crm.internal:0" has the port "0"; a port is a number from 1 to 65535`},
+		{allow: []string{"crm.internal:65536"}, wantErr: `has the port "65536"`},
+		{allow: []string{"crm.internal:https"}, wantErr: `has the port "https"`},
+		{allow: []string{"crm.internal:"}, wantErr: `has the port ""`},
+		{allow: []string{"fd00::5:9000:x"}, wantErr: `put the address in brackets like [fd00::5]:9000`},
+		{allow: []string{"[fd00::5"}, wantErr: `opens a [ it does not close`},
+		{allow: []string{"[fd00::5]9000"}, wantErr: `has something after ] that is not :PORT`},
+		{allow: []string{"https://crm.internal"}, wantErr: `"https://crm.internal" is a URL; write only the host`},
 		{allow: []string{"2130706433"}, wantErr: `"2130706433" is not an IP address Pantryflow can read; write it like 10.0.0.5 or 10.0.0.0/8`},
 		{allow: []string{"10.1"}, wantErr: `"10.1" is not an IP address Pantryflow can read`},
 	}
 	for _, tt := range tests {
 		c, err := netguard.New(tt.allow, time.Second)
+		if check := netguard.CheckAllowList(tt.allow); (check == nil) != (err == nil) {
+			t.Errorf("CheckAllowList(%q) = %v, but New says %v", tt.allow, check, err)
+		}
 		if tt.wantErr == "" {
 			if err != nil || c == nil {
 				t.Errorf("New(%q) = %v, %v; want a client", tt.allow, c, err)
@@ -349,5 +359,85 @@ func TestNewReadsTheAllowList(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("New(%q) error = %v, want one containing %q", tt.allow, err, tt.wantErr)
 		}
+	}
+}
+
+// An entry with a port opens that port only; one without opens every port, as before.
+func TestAllowListPorts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	fp, tp := b.frontPort, b.targetPort
+	front, other := "http://127.0.0.1:"+fp+"/ok", "http://127.0.0.1:"+tp+"/"
+	tests := []struct {
+		name    string
+		allow   []string
+		url     string
+		want    string // the body when the request goes through
+		blocked string // the refused address otherwise
+		msg     string // and the refusal's exact words, when set
+	}{
+		{name: "IP with its port", allow: []string{"127.0.0.1:" + fp}, url: front, want: "ok"},
+		{name: "IP with another port", allow: []string{"127.0.0.1:" + fp}, url: other, blocked: "127.0.0.1",
+			msg: "the address 127.0.0.1 is private (loopback), and PANTRYFLOW_HTTP_ALLOW allows it only on port " + fp + ", not " + tp +
+				"; Pantryflow refuses it to protect your network — add 127.0.0.1:" + tp + " to PANTRYFLOW_HTTP_ALLOW if it is intended"},
+		{name: "CIDR with its port", allow: []string{"127.0.0.0/8:" + fp}, url: front, want: "ok"},
+		{name: "CIDR with another port", allow: []string{"127.0.0.0/8:" + fp}, url: other, blocked: "127.0.0.1"},
+		{name: "name with its port", allow: []string{"localhost:" + fp}, url: "http://localhost:" + fp + "/ok", want: "ok"},
+		{name: "name with another port", allow: []string{"localhost:" + fp}, url: "http://localhost:" + tp + "/", blocked: "127.0.0.1"},
+		{name: "a bare IP opens every port", allow: []string{"127.0.0.1"}, url: other, want: "secret"},
+		{name: "two ports of one IP", allow: []string{"127.0.0.1:" + fp, "127.0.0.1:" + tp}, url: other, want: "secret"},
+		{name: "a redirect to another port of the allowed IP", allow: []string{"127.0.0.1:" + fp},
+			url: "http://127.0.0.1:" + fp + "/redirect?to=" + url.QueryEscape(other), blocked: "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body, err := get(t, newClient(t, tt.allow...), tt.url)
+			if tt.blocked != "" {
+				wantBlocked(t, err, tt.blocked, tt.msg)
+				return
+			}
+			if err != nil || body != tt.want {
+				t.Fatalf("GET %s = %q, %v; want %q", tt.url, body, err, tt.want)
+			}
+		})
+	}
+}
+
+// Pantryflow's own port is never reached, through any of the machine's addresses, a name, or a redirect,
+// even with its host allowed; the host's other ports still are.
+func TestSelfIsNeverCalled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	self := netguard.NewSelf()
+	if err := self.Listen(":" + b.targetPort); err != nil {
+		t.Fatal(err)
+	}
+	tp := b.targetPort
+	client, err := netguard.New([]string{"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"}, 3*time.Second, netguard.WithSelf(self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, err := get(t, client, "http://127.0.0.1:"+b.frontPort+"/ok"); err != nil || body != "ok" {
+		t.Fatalf("another port of the allowed host = %q, %v; want ok", body, err)
+	}
+	urls := []string{
+		"http://127.0.0.1:" + tp + "/",
+		"http://localhost:" + tp + "/",
+		"http://0.0.0.0:" + tp + "/",
+		"http://127.0.0.2:" + tp + "/",
+		"http://[::1]:" + tp + "/",
+		"http://[::ffff:127.0.0.1]:" + tp + "/",
+		"http://127.0.0.1:" + b.frontPort + "/redirect?to=" + url.QueryEscape("http://127.0.0.1:"+tp+"/"),
+	}
+	for _, raw := range urls {
+		_, err := get(t, client, raw)
+		var be *netguard.BlockedError
+		if !errors.As(err, &be) || !be.Self || !strings.Contains(err.Error(), "is Pantryflow itself") {
+			t.Errorf("GET %s: %v, want the refusal to call Pantryflow itself", raw, err)
+		}
+	}
+	if n := b.targetHits.Load(); n != 0 {
+		t.Errorf("Pantryflow's own port got %d request(s)", n)
 	}
 }

@@ -56,6 +56,8 @@ type Server struct {
 	Mailer *mailer.Mailer
 	// Analytics keeps the metrics' rollups up to date; it runs between Start and Close.
 	Analytics *rollup.Aggregator
+	// self is where this server listens, which call_api must never reach.
+	self *netguard.Self
 }
 
 // Open opens and migrates the database and wires everything; nothing runs until Start.
@@ -77,10 +79,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
 	enqueueTx := func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }
-	httpClient, err := netguard.New(cfg.AllowList(), 0)
+	// call_api never reaches Pantryflow itself: the port of PANTRYFLOW_ADDR now, and the port Serve really
+	// listens on once it does (PANTRYFLOW_ADDR may say :0).
+	self := netguard.NewSelf()
+	if err := self.Listen(cfg.Addr); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("PANTRYFLOW_ADDR: %w", err)
+	}
+	httpClient, err := netguard.New(cfg.AllowList(), 0, netguard.WithSelf(self))
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("PANTRYFLOW_HTTP_ALLOW: %w", err)
+		return nil, err
 	}
 	box, err := secrets.NewBox(cfg.SecretKey)
 	if err != nil {
@@ -122,9 +131,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if secret == "" {
 		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
 	}
-	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://")})
+	https := strings.HasPrefix(cfg.BaseURL, "https://")
+	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: https, HSTS: https})
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
-		Analytics: rollup.New(db, clk, log)}, nil
+		Analytics: rollup.New(db, clk, log), self: self}, nil
 }
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
@@ -148,6 +158,9 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Serve listens on the configured address until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.self.Listen(ln.Addr().String()); err != nil {
+		return err
+	}
 	hs := &http.Server{
 		Handler:           s.Web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -9,10 +9,7 @@ import (
 	"time"
 )
 
-var (
-	identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	stepIDRE     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
-)
+var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Limits on a definition's size, so one workflow cannot exhaust the server.
 const (
@@ -65,8 +62,8 @@ func (c *compiler) header() {
 	} else if len(c.def.Name) > maxNameLength {
 		c.problems.add("name", "", "the name is %d characters long; keep it under %d", len(c.def.Name), maxNameLength)
 	}
-	if c.def.ID != "" && !stepIDRE.MatchString(c.def.ID) {
-		c.problems.add("id", "", "the id %q may only hold letters, digits, _ and -", c.def.ID)
+	if msg := CheckID("the id", c.def.ID); c.def.ID != "" && msg != "" {
+		c.problems.add("id", "", "%s", msg)
 	}
 	if len(c.def.Steps) == 0 {
 		c.problems.add("steps", "", "the workflow has no steps; add at least one")

@@ -17,8 +17,8 @@ func (c *compiler) steps() {
 		case s.ID == "":
 			c.problems.add(path+".id", "", "step %d has no id", i+1)
 			continue
-		case !stepIDRE.MatchString(s.ID):
-			c.problems.add(path+".id", s.ID, "step id %q may only hold letters, digits, _ and -", s.ID)
+		case CheckID("the step id", s.ID) != "":
+			c.problems.add(path+".id", s.ID, "%s", CheckID("the step id", s.ID))
 		}
 		if first, dup := c.stepIDs[s.ID]; dup {
 			c.problems.add(path+".id", s.ID, "step id %q is used twice (steps %d and %d)", s.ID, first+1, i+1)
