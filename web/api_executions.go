@@ -20,7 +20,7 @@ func (s *Server) listExecutions(c echo.Context) error {
 	if f.Until, err = timeParam(c, "until"); err != nil {
 		return err
 	}
-	items, total, err := s.app.ListExecutions(c.Request().Context(), f)
+	items, total, err := s.app.ListExecutions(c.Request().Context(), principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (s *Server) listExecutions(c echo.Context) error {
 }
 
 func (s *Server) getExecution(c echo.Context) error {
-	v, err := s.app.GetExecution(c.Request().Context(), c.Param("id"))
+	v, err := s.app.GetExecution(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

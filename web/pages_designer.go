@@ -405,7 +405,7 @@ type runStatus struct {
 }
 
 func (s *Server) designerRun(c echo.Context) error {
-	e, err := s.app.GetExecution(c.Request().Context(), c.Param("executionId"))
+	e, err := s.app.GetExecution(c.Request().Context(), principal(c), c.Param("executionId"))
 	if err != nil {
 		return err
 	}

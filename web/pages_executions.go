@@ -27,7 +27,7 @@ func (s *Server) executionsPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	items, total, err := s.app.ListExecutions(ctx, f)
+	items, total, err := s.app.ListExecutions(ctx, principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) executionsPage(c echo.Context) error {
 // executionView gathers what an execution's page shows.
 func (s *Server) executionView(c echo.Context, id, message string) (views.ExecutionView, error) {
 	ctx := c.Request().Context()
-	e, err := s.app.GetExecution(ctx, id)
+	e, err := s.app.GetExecution(ctx, principal(c), id)
 	if err != nil {
 		return views.ExecutionView{}, err
 	}

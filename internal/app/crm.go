@@ -17,15 +17,17 @@ type RecordFilter struct {
 	Page   Page
 }
 
-// Reps, managers and admins all work the CRM; only managers and admins delete records. The CRM service owns
-// each change's transaction, so the change and its events commit together.
+// Reps, managers and admins all work the CRM; only managers and admins delete records. A rep reads and
+// changes only the records assigned to them (scope.go); another's answers 404. The CRM service owns each
+// change's transaction, so the change and its events commit together.
 
-// CreateRecord creates a CRM record.
+// CreateRecord creates a CRM record. A rep's record without an owner is theirs, so it does not vanish from
+// their sight the moment it is created.
 func (a *App) CreateRecord(ctx context.Context, actor *Actor, e crm.Entity, data map[string]any) (crm.Record, error) {
 	if err := requireRep(actor, "create CRM records"); err != nil {
 		return nil, err
 	}
-	rec, err := a.CRM.Create(ctx, actor.Email, e, data)
+	rec, err := a.CRM.Create(ctx, actor.Email, e, scopeOf(actor).ownNew(data))
 	return rec, crmError(err)
 }
 
@@ -34,7 +36,7 @@ func (a *App) UpdateRecord(ctx context.Context, actor *Actor, e crm.Entity, id s
 	if err := requireRep(actor, "change CRM records"); err != nil {
 		return nil, err
 	}
-	rec, err := a.CRM.Update(ctx, actor.Email, e, id, data)
+	rec, err := scopeOf(actor).crm(a.CRM).Update(ctx, actor.Email, e, id, data)
 	return rec, crmError(err)
 }
 
@@ -46,16 +48,17 @@ func (a *App) DeleteRecord(ctx context.Context, actor *Actor, e crm.Entity, id s
 	return crmError(a.CRM.Delete(ctx, actor.Email, e, id))
 }
 
-// GetRecord reads one CRM record.
+// GetRecord reads one CRM record the actor may see.
 func (a *App) GetRecord(ctx context.Context, actor *Actor, e crm.Entity, id string) (crm.Record, error) {
 	if err := requireRep(actor, "see CRM records"); err != nil {
 		return nil, err
 	}
-	rec, err := a.CRM.Get(ctx, e, id)
+	rec, err := scopeOf(actor).crm(a.CRM).Get(ctx, e, id)
 	return rec, crmError(err)
 }
 
-// ListRecords reads a page of CRM records, newest first (tasks: soonest due first).
+// ListRecords reads a page of the CRM records the actor may see, newest first (tasks: soonest due first);
+// the total counts only those.
 func (a *App) ListRecords(ctx context.Context, actor *Actor, e crm.Entity, f RecordFilter) ([]crm.Record, int64, error) {
 	if err := requireRep(actor, "see CRM records"); err != nil {
 		return nil, 0, err
@@ -68,7 +71,7 @@ func (a *App) ListRecords(ctx context.Context, actor *Actor, e crm.Entity, f Rec
 		fields[k] = v
 	}
 	page := f.Page.Normalize()
-	recs, total, err := a.CRM.List(ctx, e, crm.Filter{Fields: fields, Q: f.Q, Limit: page.Limit, Offset: page.Offset})
+	recs, total, err := scopeOf(actor).crm(a.CRM).List(ctx, e, crm.Filter{Fields: fields, Q: f.Q, Limit: page.Limit, Offset: page.Offset})
 	return recs, total, crmError(err)
 }
 

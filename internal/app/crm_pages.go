@@ -41,13 +41,14 @@ func (a *App) FormChoices(ctx context.Context, actor *Actor, e crm.Entity) (*For
 	var out *FormChoices
 	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
 		var err error
-		out, err = formChoices(tx, e)
+		out, err = formChoices(tx, scopeOf(actor), e)
 		return err
 	})
 	return out, err
 }
 
-func formChoices(tx *gorm.DB, e crm.Entity) (*FormChoices, error) {
+// formChoices offers everyone who can sign in, and the companies and contacts the actor may see.
+func formChoices(tx *gorm.DB, scope readScope, e crm.Entity) (*FormChoices, error) {
 	out := &FormChoices{}
 	var users []store.User
 	if err := tx.Select("email", "name").Where("disabled_at IS NULL").Order("name, email").Limit(maxChoices).Find(&users).Error; err != nil {
@@ -61,7 +62,7 @@ func formChoices(tx *gorm.DB, e crm.Entity) (*FormChoices, error) {
 		out.People = append(out.People, Choice{Value: u.Email, Label: label})
 	}
 	var companies []store.Company
-	if err := tx.Select("id", "name").Order("name, id").Limit(maxChoices).Find(&companies).Error; err != nil {
+	if err := scope.crmRows(tx.Select("id", "name"), "assigned_to_id").Order("name, id").Limit(maxChoices).Find(&companies).Error; err != nil {
 		return nil, fmt.Errorf("list companies: %w", err)
 	}
 	for _, c := range companies {
@@ -69,7 +70,8 @@ func formChoices(tx *gorm.DB, e crm.Entity) (*FormChoices, error) {
 	}
 	if e == crm.Opportunity {
 		var contacts []store.Contact
-		if err := tx.Select("id", "first_name", "last_name", "email").Order("first_name, last_name, id").Limit(maxChoices).Find(&contacts).Error; err != nil {
+		q := scope.crmRows(tx.Select("id", "first_name", "last_name", "email"), "assigned_to_id")
+		if err := q.Order("first_name, last_name, id").Limit(maxChoices).Find(&contacts).Error; err != nil {
 			return nil, fmt.Errorf("list contacts: %w", err)
 		}
 		for _, c := range contacts {
@@ -84,9 +86,9 @@ func formChoices(tx *gorm.DB, e crm.Entity) (*FormChoices, error) {
 }
 
 // SaveRecord creates (id == "") or changes a lead or an opportunity. A company typed in by name
-// (newCompany) is the existing company of that name, or a new one created in the same transaction as the
-// record: a record that does not validate leaves no company behind, and every problem comes back at once,
-// the company's under the path "newCompany".
+// (newCompany) is the existing company of that name the actor may see, or a new one (a rep's own) created
+// in the same transaction as the record: a record that does not validate leaves no company behind, and
+// every problem comes back at once, the company's under the path "newCompany".
 func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id string, data map[string]any, newCompany string) (crm.Record, error) {
 	newCompany = strings.TrimSpace(newCompany)
 	if newCompany == "" {
@@ -98,8 +100,10 @@ func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id str
 	if err := requireRep(actor, "change CRM records"); err != nil {
 		return nil, err
 	}
-	company := map[string]any{"name": newCompany}
-	if err := a.CRM.Check(ctx, string(crm.Company), "", company); err != nil {
+	scope := scopeOf(actor)
+	svc := scope.crm(a.CRM)
+	company := scope.ownNew(map[string]any{"name": newCompany})
+	if err := svc.Check(ctx, string(crm.Company), "", company); err != nil {
 		// Say what is wrong with the record too, not only with the company's name.
 		rest := make(map[string]any, len(data))
 		for k, v := range data {
@@ -107,18 +111,19 @@ func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id str
 				rest[k] = v
 			}
 		}
-		return nil, joinProblems(e, crmError(err), crmError(a.CRM.Check(ctx, string(e), id, rest)))
+		return nil, joinProblems(e, crmError(err), crmError(svc.Check(ctx, string(e), id, rest)))
 	}
 	data = maps.Clone(data) // companyId is set below; the caller's map stays as it was
 	var rec crm.Record
 	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
 		var existing store.Company
-		err := tx.Select("id").Where("LOWER(name) = ?", strings.ToLower(newCompany)).Order("created_at, id").Take(&existing).Error
+		err := scope.crmRows(tx.Select("id"), "assigned_to_id").Where("LOWER(name) = ?", strings.ToLower(newCompany)).
+			Order("created_at, id").Take(&existing).Error
 		switch {
 		case err == nil:
 			data["companyId"] = existing.ID
 		case errors.Is(err, gorm.ErrRecordNotFound):
-			c, err := a.CRM.CreateTx(ctx, tx, string(crm.Company), a.CRM.NewID(), company, actor.Email)
+			c, err := svc.CreateTx(ctx, tx, string(crm.Company), a.CRM.NewID(), company, actor.Email)
 			if err != nil {
 				return err
 			}
@@ -127,9 +132,9 @@ func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id str
 			return fmt.Errorf("find company %q: %w", newCompany, err)
 		}
 		if id == "" {
-			rec, err = a.CRM.CreateTx(ctx, tx, string(e), a.CRM.NewID(), data, actor.Email)
+			rec, err = svc.CreateTx(ctx, tx, string(e), a.CRM.NewID(), scope.ownNew(data), actor.Email)
 		} else {
-			rec, err = a.CRM.UpdateTx(ctx, tx, string(e), id, data, actor.Email)
+			rec, err = svc.UpdateTx(ctx, tx, string(e), id, data, actor.Email)
 		}
 		return err
 	})
@@ -191,21 +196,26 @@ type RecordActivity struct {
 // recentActivity bounds the events and runs a record's page lists.
 const recentActivity = 20
 
-// RecordActivity lists the latest changes of a record and the workflow runs they started, newest first.
+// RecordActivity lists the latest changes of a record the actor may see and the workflow runs they started,
+// newest first: for a rep, only the runs they may read.
 func (a *App) RecordActivity(ctx context.Context, actor *Actor, e crm.Entity, id string) (*RecordActivity, error) {
-	if err := requireRep(actor, "see CRM records"); err != nil {
+	if _, err := a.GetRecord(ctx, actor, e, id); err != nil {
 		return nil, err
 	}
+	return a.recordActivity(ctx, scopeOf(actor), e, id)
+}
+
+func (a *App) recordActivity(ctx context.Context, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
 	var out *RecordActivity
 	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
 		var err error
-		out, err = recordActivity(tx, e, id)
+		out, err = recordActivityTx(tx, scope, e, id)
 		return err
 	})
 	return out, err
 }
 
-func recordActivity(tx *gorm.DB, e crm.Entity, id string) (*RecordActivity, error) {
+func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
 	out := &RecordActivity{}
 	var events []store.Event
 	err := tx.Select("id", "type", "created_by", "created_at", "dispatched_at").
@@ -243,8 +253,8 @@ func recordActivity(tx *gorm.DB, e crm.Entity, id string) (*RecordActivity, erro
 	runs := map[string]*store.Execution{}
 	if len(execIDs) > 0 {
 		var rows []store.Execution
-		err := tx.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until").
-			Where("id IN ?", execIDs).Find(&rows).Error
+		q := tx.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until")
+		err := scope.executions(q, "executions").Where("id IN ?", execIDs).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("load runs started by %s %s: %w", e, id, err)
 		}
@@ -267,12 +277,32 @@ func recordActivity(tx *gorm.DB, e crm.Entity, id string) (*RecordActivity, erro
 			r.WorkflowName = d.WorkflowID
 		}
 		if d.ExecutionID != nil {
-			if x, ok := runs[*d.ExecutionID]; ok {
+			x, ok := runs[*d.ExecutionID]
+			if !ok && !scope.all {
+				continue // a run the rep may not read (or one deleted since): not theirs to see
+			}
+			if ok {
 				s := summaryOf(x, r.WorkflowName)
 				r.Execution = &s
 			}
 		}
 		out.Runs = append(out.Runs, r)
+	}
+	var summaries []ExecutionSummary
+	for _, r := range out.Runs {
+		if r.Execution != nil {
+			summaries = append(summaries, *r.Execution)
+		}
+	}
+	if err := hideInSummaries(tx, scope, summaries); err != nil {
+		return nil, err
+	}
+	n := 0
+	for i := range out.Runs {
+		if out.Runs[i].Execution != nil {
+			*out.Runs[i].Execution = summaries[n]
+			n++
+		}
 	}
 	return out, nil
 }
@@ -295,7 +325,7 @@ func (a *App) RecordPage(ctx context.Context, actor *Actor, e crm.Entity, id str
 		return nil, err
 	}
 	out := &RecordPage{Record: rec}
-	if out.Activity, err = a.RecordActivity(ctx, actor, e, id); err != nil {
+	if out.Activity, err = a.recordActivity(ctx, scopeOf(actor), e, id); err != nil {
 		return nil, err
 	}
 	out.Todos, _, err = a.ListRecords(ctx, actor, crm.Task, RecordFilter{Page: Page{Limit: maxTodos},
@@ -306,5 +336,32 @@ func (a *App) RecordPage(ctx context.Context, actor *Actor, e crm.Entity, id str
 	if out.Choices, err = a.FormChoices(ctx, actor, e); err != nil {
 		return nil, err
 	}
+	keepLinked(out.Choices, rec)
 	return out, nil
+}
+
+// keepLinked adds the company and contact a record points at to its form's choices when they are not there
+// (another owner's, or past the first thousand), with their names, so saving the form keeps them.
+func keepLinked(ch *FormChoices, rec crm.Record) {
+	has := func(list []Choice, id string) bool {
+		for _, c := range list {
+			if c.Value == id {
+				return true
+			}
+		}
+		return false
+	}
+	if c, ok := rec["company"].(crm.Record); ok {
+		if id, _ := c["id"].(string); id != "" && !has(ch.Companies, id) {
+			name, _ := c["name"].(string)
+			ch.Companies = append(ch.Companies, Choice{Value: id, Label: name})
+		}
+	}
+	if c, ok := rec["contact"].(crm.Record); ok {
+		if id, _ := c["id"].(string); id != "" && !has(ch.Contacts, id) {
+			first, _ := c["firstName"].(string)
+			last, _ := c["lastName"].(string)
+			ch.Contacts = append(ch.Contacts, Choice{Value: id, Label: strings.TrimSpace(first + " " + last)})
+		}
+	}
 }

@@ -112,20 +112,21 @@ func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, var
 	return id, err
 }
 
-// GetExecution returns one execution with its log.
-func (a *App) GetExecution(ctx context.Context, id string) (*ExecutionView, error) {
+// GetExecution returns one execution with its log, as the actor may see it: a run out of a rep's scope is
+// not found, and in one they may read, other people's answers are hidden (hidden_answers.go).
+func (a *App) GetExecution(ctx context.Context, actor *Actor, id string) (*ExecutionView, error) {
 	var v *ExecutionView
 	err := a.DB.Snapshot(ctx, func(db *gorm.DB) error {
 		var err error
-		v, err = a.executionView(ctx, db, id)
+		v, err = a.executionView(ctx, db, scopeOf(actor), id)
 		return err
 	})
 	return v, err
 }
 
-func (a *App) executionView(ctx context.Context, db *gorm.DB, id string) (*ExecutionView, error) {
+func (a *App) executionView(ctx context.Context, db *gorm.DB, scope readScope, id string) (*ExecutionView, error) {
 	var row store.Execution
-	err := db.Where("id = ?", id).Take(&row).Error
+	err := scope.executions(db.Where("id = ?", id), "executions").Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no execution %q", id)}
 	}
@@ -181,13 +182,17 @@ func (a *App) executionView(ctx context.Context, db *gorm.DB, id string) (*Execu
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}
+	if err := hideOthersAnswers(scope, tasks, v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
-// ListExecutions lists executions, newest first.
-func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]ExecutionSummary, int64, error) {
+// ListExecutions lists the executions the actor may read, newest first; the total counts only them.
+func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilter) ([]ExecutionSummary, int64, error) {
 	page := f.Page.Normalize()
-	q := a.DB.Gorm.WithContext(ctx).Model(&store.Execution{})
+	scope := scopeOf(actor)
+	q := scope.executions(a.DB.Gorm.WithContext(ctx).Model(&store.Execution{}), "executions")
 	if f.WorkflowID != "" {
 		q = q.Where("workflow_id = ?", f.WorkflowID)
 	}
@@ -225,6 +230,9 @@ func (a *App) ListExecutions(ctx context.Context, f ExecutionFilter) ([]Executio
 	out := make([]ExecutionSummary, 0, len(rows))
 	for i := range rows {
 		out = append(out, summaryOf(&rows[i], names[rows[i].WorkflowID]))
+	}
+	if err := hideInSummaries(a.DB.Gorm.WithContext(ctx), scope, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -45,10 +46,12 @@ type Inbox struct {
 	People []string
 }
 
-// Inbox lists open workflow tasks and CRM to-dos, soonest due first. A rep sees only their own.
+// Inbox lists open workflow tasks and CRM to-dos, soonest due first. A rep sees only their own (scope.go),
+// whoever they ask for.
 func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, error) {
 	page := f.Page.Normalize()
 	manager := actor.Role.AtLeast(auth.RoleManager)
+	scope := scopeOf(actor)
 	db := a.DB.Gorm.WithContext(ctx)
 	var assigneeID *int64
 	switch {
@@ -82,7 +85,7 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	out := &Inbox{}
 	order := "due_at IS NULL, due_at, created_at"
 	if f.Kind != "todos" {
-		q := db.Model(&store.HumanTask{}).Where("status = ?", workflow.TaskOpen)
+		q := scope.tasks(db.Model(&store.HumanTask{}).Where("status = ?", workflow.TaskOpen))
 		if assigneeID != nil {
 			q = q.Where("assignee_id = ?", *assigneeID)
 		}
@@ -106,7 +109,7 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 		}
 	}
 	if f.Kind != "tasks" {
-		q := db.Model(&store.CRMTask{}).Where("status = ?", "open")
+		q := scope.crmRows(db.Model(&store.CRMTask{}).Where("status = ?", "open"), "assignee_id")
 		if assigneeID != nil {
 			q = q.Where("assignee_id = ?", *assigneeID)
 		}
@@ -178,13 +181,25 @@ func (a *App) ReassignTask(ctx context.Context, actor *Actor, taskID, email stri
 	if err != nil {
 		return err
 	}
-	res := a.DB.Gorm.WithContext(ctx).Model(&store.HumanTask{}).Where("id = ? AND status = ?", taskID, workflow.TaskOpen).
-		UpdateColumns(map[string]any{"assignee": u.Email, "assignee_id": u.ID, "updated_at": a.Clock.Now()})
-	if res.Error != nil {
-		return fmt.Errorf("reassign task %s: %w", taskID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fail(ErrConflict, "the task is no longer open, so it cannot be reassigned")
-	}
-	return nil
+	// The new assignee becomes a holder in the same transaction; the one before stays a holder, so they can
+	// still read the run they worked in.
+	return a.DB.Tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&store.HumanTask{}).Where("id = ? AND status = ?", taskID, workflow.TaskOpen).
+			UpdateColumns(map[string]any{"assignee": u.Email, "assignee_id": u.ID, "updated_at": a.Clock.Now()})
+		if res.Error != nil {
+			return fmt.Errorf("reassign task %s: %w", taskID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fail(ErrConflict, "the task is no longer open, so it cannot be reassigned")
+		}
+		var task store.HumanTask
+		if err := tx.Select("id", "execution_id").Where("id = ?", taskID).Take(&task).Error; err != nil {
+			return fmt.Errorf("reassign task %s: %w", taskID, err)
+		}
+		holder := &store.TaskHolder{TaskID: task.ID, ExecutionID: task.ExecutionID, UserID: u.ID}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(holder).Error; err != nil {
+			return fmt.Errorf("record %s as holder of task %s: %w", u.Email, taskID, err)
+		}
+		return nil
+	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -31,6 +30,9 @@ type TaskView struct {
 	CompletedBy string               `json:"completedBy,omitempty"`
 	CompletedAt *time.Time           `json:"completedAt,omitempty"`
 	CreatedAt   time.Time            `json:"createdAt"`
+	// Hidden says why the form, description and answers are left out: the task is someone else's
+	// ("hidden: answered by <email>", "hidden: assigned to <email>"); empty when they are shown.
+	Hidden string `json:"hidden,omitempty"`
 }
 
 // TaskFilter narrows a task list. Status is open (the default), completed, cancelled or all; Assignee is
@@ -59,8 +61,9 @@ func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]Task
 	if f.ExecutionID != "" {
 		q = q.Where("execution_id = ?", f.ExecutionID)
 	}
+	q = scopeOf(actor).tasks(q)
 	switch {
-	case actor != nil && (f.Assignee == "me" || !actor.Role.AtLeast(auth.RoleManager)):
+	case f.Assignee == "me" && actor != nil:
 		q = q.Where("assignee_id = ?", actor.ID)
 	case f.Assignee != "" && f.Assignee != "me":
 		q = q.Where("assignee = ?", f.Assignee)
@@ -100,18 +103,16 @@ func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
 	return v, nil
 }
 
-// GetTask returns one task; a rep may only see their own.
+// GetTask returns one task; a rep may only see their own, and someone else's is not found for them (as if it
+// did not exist, so task ids cannot be probed).
 func (a *App) GetTask(ctx context.Context, actor *Actor, id string) (*TaskView, error) {
 	var row store.HumanTask
-	err := a.DB.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error
+	err := scopeOf(actor).tasks(a.DB.Gorm.WithContext(ctx).Where("id = ?", id)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: "there is no such task"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load task %s: %w", id, err)
-	}
-	if !actor.Role.AtLeast(auth.RoleManager) && (row.AssigneeID == nil || *row.AssigneeID != actor.ID) {
-		return nil, fail(ErrForbidden, "this task is assigned to someone else")
 	}
 	v, err := taskView(&row, a.Clock.Now())
 	return &v, err

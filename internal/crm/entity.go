@@ -20,6 +20,8 @@ type op struct {
 	db  *gorm.DB
 	by  string // the actor: a user's email, or "workflow <id>"
 	now time.Time
+	// owner, when set, narrows every read to the records assigned to this user (Service.OwnedBy).
+	owner *int64
 }
 
 // entityOps is what the service needs from an entity, whatever its model.
@@ -82,6 +84,20 @@ func (sp *spec[M]) field(name string) *field[M] {
 	return nil
 }
 
+// ownerCondition narrows a query to the records of the op's owner, when it has one: the entity's user
+// field (assignedTo) must be them, so unassigned records are left out too.
+func (sp *spec[M]) ownerCondition(o *op) (condition, bool) {
+	if o.owner == nil {
+		return condition{}, false
+	}
+	for i := range sp.fields {
+		if f := &sp.fields[i]; f.kind == kindUser && f.name == fieldAssignedTo {
+			return condition{f.column + " = ?", []any{*o.owner}}, true
+		}
+	}
+	return condition{"1 = 0", nil}, true // an entity nobody owns: a rep sees none of it
+}
+
 // target is the entity a reference field of m points at.
 func (sp *spec[M]) target(m *M, f *field[M]) Entity {
 	if f.ref != "" {
@@ -99,6 +115,9 @@ func (sp *spec[M]) load(o *op, id string, lock bool) (*M, error) {
 	q := o.db.WithContext(o.ctx)
 	if lock && o.s.DB != nil && o.s.DB.Dialect == store.Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if c, ok := sp.ownerCondition(o); ok {
+		q = q.Where(c.sql, c.args...)
 	}
 	m := new(M)
 	err := q.Where("id = ?", id).Take(m).Error

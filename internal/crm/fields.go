@@ -36,6 +36,9 @@ const (
 	fieldUpdatedAt = "updatedAt"
 )
 
+// fieldAssignedTo is the user field of every entity that says whose the record is.
+const fieldAssignedTo = "assignedTo"
+
 // maxMoney keeps amounts inside NUMERIC(14, 2).
 const maxMoney = 1e12
 

@@ -115,6 +115,9 @@ func (sp *spec[M]) conditions(o *op, f Filter) ([]condition, error) {
 		}
 		conds = append(conds, condition{"(" + strings.Join(parts, " OR ") + ")", args})
 	}
+	if c, ok := sp.ownerCondition(o); ok {
+		conds = append(conds, c)
+	}
 	if len(ps.items) > 0 {
 		verr := ps.validation(sp.entity)
 		verr.Filter = true

@@ -33,6 +33,17 @@ type Service struct {
 	Clock  clock.Clock
 	Events EventSink
 	NewID  func() string
+	// owner, when set, is the one user whose records this service reads and changes (OwnedBy).
+	owner *int64
+}
+
+// OwnedBy is the CRM as a rep sees it: reads, lists, checks and changes find only the records assigned to the
+// user userID; any other record is a *NotFoundError, as if it did not exist. Creating is not narrowed, and a
+// record shown inside one of theirs (a lead's company) is still expanded.
+func (s *Service) OwnedBy(userID int64) *Service {
+	scoped := *s
+	scoped.owner = &userID
+	return &scoped
 }
 
 // Record is a CRM record as JSON: its fields by their camelCase names, references expanded one level, users
@@ -52,7 +63,7 @@ func (s *Service) Entities() []string {
 }
 
 func (s *Service) op(ctx context.Context, db *gorm.DB, by string) *op {
-	return &op{s: s, ctx: ctx, db: db, by: by, now: s.Clock.Now().UTC().Truncate(time.Microsecond)}
+	return &op{s: s, ctx: ctx, db: db, by: by, owner: s.owner, now: s.Clock.Now().UTC().Truncate(time.Microsecond)}
 }
 
 func entityKind(e Entity) (entityOps, error) {

@@ -216,6 +216,8 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 		outcome: Outcome{Kind: Waiting, Wait: WaitTask, TaskID: task.ID,
 			Message: fmt.Sprintf("Waiting for %s to complete %q", user.Email, title),
 			Data:    map[string]any{"taskId": task.ID, "assignee": user.Email}},
-		effects: []store.Effect{store.Insert{Row: task}},
+		// The holder row lets the assignee read the run, even after the task is given to someone else.
+		effects: []store.Effect{store.Insert{Row: task},
+			store.Insert{Row: &store.TaskHolder{TaskID: task.ID, ExecutionID: r.ID, UserID: user.ID}}},
 	}
 }

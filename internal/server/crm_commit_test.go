@@ -108,7 +108,7 @@ func TestARecordDeletedBeforeTheCommitFailsTheStepOnce(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		var e *app.ExecutionView
 		for {
-			if e, err = srv.App.GetExecution(ctx, id); err != nil {
+			if e, err = srv.App.GetExecution(ctx, actor, id); err != nil {
 				t.Fatal(err)
 			}
 			if e.Status != string(workflow.StatusRunning) || time.Now().After(deadline) {

@@ -82,23 +82,29 @@ func TestLeadListFiltersAndPages(t *testing.T) {
 			{"firstName": "Di", "lastName": "Dunn", "status": "contacted", "assignedTo": "", "email": "di@dunn.example"},
 			{"firstName": "Ed", "lastName": "Eve", "status": "unqualified", "assignedTo": "manager@example.com"},
 		} {
-			h.createLead(h.rep, l)
+			// The manager creates them: a lead a rep creates for nobody is the rep's.
+			h.createLead(h.manager, l)
 		}
-		rep := h.session("rep@example.com")
+		// A rep lists only their own leads; the manager lists everyone's, so the owner filters are theirs.
+		rep, team := h.session("rep@example.com"), h.session("manager@example.com")
 		for _, tc := range []struct {
+			who   *pageClient
 			query string
 			want  []string // newest first
 		}{
-			{"", []string{"Ed Eve", "Di Dunn", "Cy Cook", "Ben Baker", "Ann Able"}},
-			{"?status=qualified", []string{"Cy Cook", "Ben Baker"}},
-			{"?assignedTo=me", []string{"Ben Baker", "Ann Able"}},
-			{"?assignedTo=manager%40example.com", []string{"Ed Eve", "Cy Cook"}},
-			{"?assignedTo=none", []string{"Di Dunn"}},
-			{"?status=qualified&assignedTo=me", []string{"Ben Baker"}},
-			{"?q=DUNN", []string{"Di Dunn"}},
-			{"?q=di%40dunn", []string{"Di Dunn"}},
+			{team, "", []string{"Ed Eve", "Di Dunn", "Cy Cook", "Ben Baker", "Ann Able"}},
+			{rep, "", []string{"Ben Baker", "Ann Able"}},
+			{team, "?status=qualified", []string{"Cy Cook", "Ben Baker"}},
+			{rep, "?assignedTo=me", []string{"Ben Baker", "Ann Able"}},
+			{team, "?assignedTo=manager%40example.com", []string{"Ed Eve", "Cy Cook"}},
+			{rep, "?assignedTo=manager%40example.com", nil},
+			{team, "?assignedTo=none", []string{"Di Dunn"}},
+			{rep, "?status=qualified&assignedTo=me", []string{"Ben Baker"}},
+			{team, "?q=DUNN", []string{"Di Dunn"}},
+			{team, "?q=di%40dunn", []string{"Di Dunn"}},
+			{rep, "?q=di%40dunn", nil},
 		} {
-			status, doc := rep.get("/crm/leads" + tc.query)
+			status, doc := tc.who.get("/crm/leads" + tc.query)
 			if status != http.StatusOK {
 				t.Fatalf("GET /crm/leads%s = %d", tc.query, status)
 			}
@@ -126,7 +132,7 @@ func TestLeadListFiltersAndPages(t *testing.T) {
 		}
 
 		// Pages of two, with the filter kept.
-		_, doc = rep.get("/crm/leads?limit=2")
+		_, doc = team.get("/crm/leads?limit=2")
 		if got := rowNames(doc, "#leads"); !slices.Equal(got, []string{"Ed Eve", "Di Dunn"}) {
 			t.Fatalf("first page = %v", got)
 		}
@@ -134,7 +140,7 @@ func TestLeadListFiltersAndPages(t *testing.T) {
 		if !ok || !strings.Contains(next, "offset=2") || !strings.Contains(next, "limit=2") {
 			t.Fatalf("the pager links to %q", next)
 		}
-		_, doc = rep.get(next)
+		_, doc = team.get(next)
 		if got := rowNames(doc, "#leads"); !slices.Equal(got, []string{"Cy Cook", "Ben Baker"}) {
 			t.Fatalf("second page = %v", got)
 		}
@@ -338,7 +344,9 @@ func TestQualifyingALeadOnItsPageShowsTheRunItStarted(t *testing.T) {
 	eachDB(t, func(t *testing.T, dbURL string) {
 		h := start(t, dbURL)
 		wf := h.createWorkflow(examples("lead_nurture_sequence.json"))
-		id := h.createLead(h.rep, record{"firstName": "Jane", "lastName": "Doe", "email": "jane@acme.example"})
+		// Jane was in touch an hour from now, so three days on the sequence asks her rep to schedule a call.
+		id := h.createLead(h.rep, record{"firstName": "Jane", "lastName": "Doe", "email": "jane@acme.example",
+			"lastInteraction": t0.Add(time.Hour).Format(time.RFC3339)})
 		h.waitDispatched()
 		rep := h.session("rep@example.com")
 		_, doc := rep.get("/crm/leads/" + id)
@@ -360,6 +368,25 @@ func TestQualifyingALeadOnItsPageShowsTheRunItStarted(t *testing.T) {
 		if got := doc.Find("#record-status").Text(); got != "qualified" {
 			t.Fatalf("status badge %q", got)
 		}
+
+		// The run the change started is not the rep's while they neither started it nor hold a task in it:
+		// the manager sees it, the rep does not. When it gives them the call to schedule, it is theirs.
+		started := h.waitRunsOf(wf, 1)[0]
+		h.waitFor(started, "waiting three days", func(e execution) bool { return e.WaitingUntil != nil })
+		if _, doc := rep.htmx("GET", "/crm/leads/"+id+"/runs", nil); doc.Find("#record-runs li[data-execution]").Length() != 0 {
+			t.Fatal("the rep's panel lists a run they have no part in")
+		}
+		if status, _ := rep.get("/executions/" + started); status != http.StatusNotFound {
+			t.Fatalf("the rep opening a run they have no part in = %d, want 404", status)
+		}
+		if doc := waitRuns(t, h.session("manager@example.com"), "/crm/leads/"+id, 1); doc.Find("#record-runs li[data-execution]").Length() != 1 {
+			t.Fatal("the manager's panel does not list the run")
+		}
+		h.clock.Advance(72*time.Hour + time.Minute)
+		if tk := h.openTask(started); tk.Assignee != "rep@example.com" {
+			t.Fatalf("the call to schedule went to %s", tk.Assignee)
+		}
+		rep = h.session("rep@example.com") // three days on, the rep signs in again
 
 		doc = waitRuns(t, rep, "/crm/leads/"+id, 1)
 		run := doc.Find("#record-runs li[data-execution]")
@@ -398,18 +425,22 @@ func TestOpportunityPages(t *testing.T) {
 			h.must(http.StatusCreated, h.manager, "POST", "/api/opportunities", record{"name": fmt.Sprintf("Deal %d", i+1),
 				"stage": stage, "amount": 1000 * (i + 1), "assignedTo": "manager@example.com"}, nil)
 		}
-		rep := h.session("rep@example.com")
+		// The deals are the manager's: the manager lists and filters them; a rep sees none of them.
+		rep, team := h.session("rep@example.com"), h.session("manager@example.com")
 		for _, tc := range []struct {
+			who   *pageClient
 			query string
 			want  []string
 		}{
-			{"", []string{"Deal 3", "Deal 2", "Deal 1"}},
-			{"?stage=proposal", []string{"Deal 2"}},
-			{"?assignedTo=me", nil},
-			{"?q=deal+1", []string{"Deal 1"}},
-			{"?limit=1&offset=1", []string{"Deal 2"}},
+			{team, "", []string{"Deal 3", "Deal 2", "Deal 1"}},
+			{team, "?stage=proposal", []string{"Deal 2"}},
+			{rep, "?assignedTo=me", nil},
+			{rep, "", nil},
+			{team, "?q=deal+1", []string{"Deal 1"}},
+			{rep, "?q=deal+1", nil},
+			{team, "?limit=1&offset=1", []string{"Deal 2"}},
 		} {
-			status, doc := rep.get("/crm/opportunities" + tc.query)
+			status, doc := tc.who.get("/crm/opportunities" + tc.query)
 			if status != http.StatusOK {
 				t.Fatalf("GET /crm/opportunities%s = %d", tc.query, status)
 			}
@@ -417,7 +448,7 @@ func TestOpportunityPages(t *testing.T) {
 				t.Errorf("/crm/opportunities%s lists %v, want %v", tc.query, got, tc.want)
 			}
 		}
-		_, doc := rep.get("/crm/opportunities?stage=won")
+		_, doc := team.get("/crm/opportunities?stage=won")
 		if amount := strings.TrimSpace(doc.Find(`#opportunities td[data-label="Amount"]`).Text()); amount != "3,000.00 USD" {
 			t.Fatalf("amount shown as %q", amount)
 		}

@@ -169,23 +169,29 @@ func TestCRMThroughTheAPI(t *testing.T) {
 		h.must(http.StatusNotFound, h.manager, "DELETE", "/api/contacts/no-such-contact", nil, nil)
 
 		// Lists and their filters.
+		// John is the manager's: the manager lists both, the rep only their own Jane.
 		h.must(http.StatusCreated, h.manager, "POST", "/api/leads", record{"firstName": "John", "lastName": "Smith", "status": "contacted"}, nil)
 		lists := []struct {
+			token string
 			query string
 			want  []string
+			total int
 		}{
-			{"", []string{"John", "Jane"}},
-			{"?status=new", []string{"Jane"}},
-			{"?assignedTo=rep@example.com", []string{"Jane"}},
-			{"?assignedTo=me", []string{"Jane"}},
-			{"?assignedTo=manager@example.com&status=contacted", []string{"John"}},
-			{"?q=jane%20doe", []string{"Jane"}},
-			{"?companyId=" + cid, []string{"Jane"}},
-			{"?limit=1&offset=1", []string{"Jane"}},
+			{h.manager, "", []string{"John", "Jane"}, 2},
+			{h.rep, "", []string{"Jane"}, 1},
+			{h.manager, "?status=new", []string{"Jane"}, 1},
+			{h.manager, "?assignedTo=rep@example.com", []string{"Jane"}, 1},
+			{h.rep, "?assignedTo=me", []string{"Jane"}, 1},
+			{h.manager, "?assignedTo=manager@example.com&status=contacted", []string{"John"}, 1},
+			{h.rep, "?assignedTo=manager@example.com&status=contacted", nil, 0},
+			{h.rep, "?q=jane%20doe", []string{"Jane"}, 1},
+			{h.rep, "?q=john", nil, 0},
+			{h.rep, "?companyId=" + cid, []string{"Jane"}, 1},
+			{h.manager, "?limit=1&offset=1", []string{"Jane"}, 2},
 		}
 		for _, l := range lists {
 			var page recordList
-			h.must(http.StatusOK, h.rep, "GET", "/api/leads"+l.query, nil, &page)
+			h.must(http.StatusOK, l.token, "GET", "/api/leads"+l.query, nil, &page)
 			var names []string
 			for _, r := range page.Items {
 				names = append(names, r["firstName"].(string))
@@ -193,8 +199,8 @@ func TestCRMThroughTheAPI(t *testing.T) {
 			if !slices.Equal(names, l.want) {
 				t.Errorf("GET /api/leads%s = %v, want %v", l.query, names, l.want)
 			}
-			if l.query == "?limit=1&offset=1" && page.Total != 2 {
-				t.Errorf("total of a page = %d, want 2", page.Total)
+			if int(page.Total) != l.total {
+				t.Errorf("total of GET /api/leads%s = %d, want %d", l.query, page.Total, l.total)
 			}
 		}
 		h.must(http.StatusUnprocessableEntity, h.rep, "GET", "/api/leads?stage=won", nil, &verr)

@@ -406,7 +406,7 @@ func TestPagesExecutionCountStopsWhereAsked(t *testing.T) {
 			{app.ExecutionFilter{Status: "failed", CountUpTo: 5, Page: app.Page{Limit: 3}}, 3, 5},
 			{app.ExecutionFilter{Status: "paused", CountUpTo: 5}, 4, 4},
 		} {
-			items, total, err := ps.srv.App.ListExecutions(ctx, c.f)
+			items, total, err := ps.srv.App.ListExecutions(ctx, &app.Actor{Role: auth.RoleManager}, c.f)
 			if err != nil {
 				t.Fatal(err)
 			}

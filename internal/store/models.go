@@ -127,6 +127,14 @@ type HumanTask struct {
 	UpdatedAt   time.Time
 }
 
+// TaskHolder records that a user holds or held a human task: its assignee at creation and everyone it was
+// reassigned to. A rep may read the runs they hold or held a task in, so the row outlives a reassignment.
+type TaskHolder struct {
+	TaskID      string `gorm:"primaryKey"`
+	UserID      int64  `gorm:"primaryKey;autoIncrement:false"`
+	ExecutionID string
+}
+
 // CRMTask is a to-do for a rep in the CRM (the create_task action writes them).
 type CRMTask struct {
 	ID             string `gorm:"primaryKey"`
@@ -189,5 +197,6 @@ const (
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
-		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{}, &Secret{}}
+		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
+		&Secret{}, &TaskHolder{}}
 }
