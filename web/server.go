@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -35,6 +36,9 @@ type Options struct {
 	SessionSecret string
 	// Secure marks cookies Secure (the public address is https).
 	Secure bool
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the connection's
+	// address is the client's and forwarding headers are ignored.
+	TrustedProxies []*net.IPNet
 }
 
 // Route is one entry of the route table: every route states who may use it.
@@ -53,6 +57,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientIP(opts.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders)

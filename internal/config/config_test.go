@@ -55,6 +55,8 @@ var fullEnv = map[string]string{
 	"PANTRYFLOW_LOG_LEVEL":      "debug",
 	"PANTRYFLOW_WORKERS":        "12",
 	"PANTRYFLOW_TIMER_INTERVAL": "250ms",
+
+	"PANTRYFLOW_TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16",
 }
 
 var fullConfig = config.Config{
@@ -70,6 +72,8 @@ var fullConfig = config.Config{
 	LogLevel:      "debug",
 	Workers:       12,
 	TimerInterval: 250 * time.Millisecond,
+
+	TrustedProxies: "10.0.0.7, 192.168.0.0/16",
 }
 
 func TestLoadEnvironmentOverridesDefaults(t *testing.T) {
@@ -110,6 +114,7 @@ func TestLoadFlagsOverrideEnvironment(t *testing.T) {
 			c.HTTPAllow = ""
 			c.BaseURL = "http://10.1.2.3:8080"
 		}},
+		{"trusted proxies", []string{"-trusted-proxies", "127.0.0.1/32"}, func(c *config.Config) { c.TrustedProxies = "127.0.0.1/32" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +153,8 @@ func TestLoadRejectsWrongValuesNamingTheVariable(t *testing.T) {
 		{"PANTRYFLOW_BASE_URL", "pantryflow.example.com", `PANTRYFLOW_BASE_URL: "pantryflow.example.com" must be an http(s) URL like https://pantryflow.example.com`},
 		{"PANTRYFLOW_BASE_URL", "ftp://pantryflow.example.com", `PANTRYFLOW_BASE_URL: "ftp://pantryflow.example.com" must be an http(s) URL like https://pantryflow.example.com`},
 		{"PANTRYFLOW_HTTP_ALLOW", "crm.internal, 10.0.0.0/33", `PANTRYFLOW_HTTP_ALLOW: "10.0.0.0/33" is neither a host name, an IP address nor a CIDR`},
+		{"PANTRYFLOW_TRUSTED_PROXIES", "10.0.0.1, proxy.internal", `PANTRYFLOW_TRUSTED_PROXIES: "proxy.internal" is neither an IP address nor a CIDR like 10.0.0.0/8`},
+		{"PANTRYFLOW_TRUSTED_PROXIES", "10.0.0.0/33", `PANTRYFLOW_TRUSTED_PROXIES: "10.0.0.0/33" is neither an IP address nor a CIDR like 10.0.0.0/8`},
 		{"PANTRYFLOW_LOG_LEVEL", "loud", `PANTRYFLOW_LOG_LEVEL: "loud" is not debug, info, warn or error`},
 		{"PANTRYFLOW_WORKERS", "many", `PANTRYFLOW_WORKERS: "many" is not a whole number`},
 		{"PANTRYFLOW_WORKERS", "-1", `PANTRYFLOW_WORKERS: "-1" is not a whole number`},
@@ -270,6 +277,39 @@ func TestAllowList(t *testing.T) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Errorf("Validate with PANTRYFLOW_HTTP_ALLOW=%q: %v", tt.allow, err)
+		}
+	}
+}
+
+func TestTrustedProxyRanges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		proxies string
+		want    []string
+	}{
+		{"", nil},
+		{" , ", nil},
+		{"127.0.0.1", []string{"127.0.0.1/32"}},
+		{" 10.0.0.0/8 ,192.168.1.10,::1, fd00::/8", []string{"10.0.0.0/8", "192.168.1.10/32", "::1/128", "fd00::/8"}},
+		{"10.1.2.3/8", []string{"10.0.0.0/8"}},
+	}
+	for _, tt := range tests {
+		c := config.Defaults()
+		c.TrustedProxies = tt.proxies
+		ranges, err := c.TrustedProxyRanges()
+		if err != nil {
+			t.Errorf("TrustedProxyRanges(%q): %v", tt.proxies, err)
+			continue
+		}
+		var got []string
+		for _, r := range ranges {
+			got = append(got, r.String())
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("TrustedProxyRanges(%q) = %q, want %q", tt.proxies, got, tt.want)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate with PANTRYFLOW_TRUSTED_PROXIES=%q: %v", tt.proxies, err)
 		}
 	}
 }

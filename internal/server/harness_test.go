@@ -41,6 +41,8 @@ type harness struct {
 	rep     string
 	flaky   *flakyAction
 	smtp    string // PANTRYFLOW_SMTP_URL, when a test runs a mail server
+	// configure changes the configuration of the servers opened after it is set.
+	configure func(*config.Config)
 }
 
 // eachDB runs fn on SQLite and, when configured, PostgreSQL.
@@ -101,6 +103,9 @@ func (h *harness) openServer() *server.Server {
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
 	cfg.SMTPURL = h.smtp
+	if h.configure != nil {
+		h.configure(&cfg)
+	}
 	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{
 		Clock:            h.clock,
 		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},

@@ -63,6 +63,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if clk == nil {
 		clk = clock.System{}
 	}
+	proxies, err := cfg.TrustedProxyRanges()
+	if err != nil {
+		return nil, fmt.Errorf("PANTRYFLOW_TRUSTED_PROXIES: %w", err)
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return nil, err
@@ -115,7 +119,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if secret == "" {
 		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
 	}
-	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://")})
+	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://"), TrustedProxies: proxies})
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
 		Analytics: rollup.New(db, clk, log)}, nil
 }
