@@ -15,13 +15,12 @@ import (
 // triggerRoutes are the routes of events, webhooks and schedules.
 func (s *Server) triggerRoutes() []Route {
 	rep, manager := auth.RoleRep, auth.RoleManager
-	hooks := newHookLimiter(hookMaxKeys)
 	return []Route{
 		{"api.events.post", http.MethodPost, "/api/events", manager, s.postEvent},
 		{"api.workflows.webhook", http.MethodGet, "/api/workflows/:id/webhook", manager, s.getWebhook},
 		{"api.workflows.webhook.rotate", http.MethodPost, "/api/workflows/:id/webhook/rotate", manager, s.rotateWebhook},
 		{"api.workflows.schedule", http.MethodGet, "/api/workflows/:id/schedule", rep, s.getSchedule},
-		{"hooks.receive", http.MethodPost, "/hooks/:token", "", func(c echo.Context) error { return s.receiveHook(c, hooks) }},
+		{"hooks.receive", http.MethodPost, "/hooks/:token", "", s.receiveHook},
 	}
 }
 
@@ -65,9 +64,9 @@ func (s *Server) getSchedule(c echo.Context) error {
 }
 
 // receiveHook answers 202 with the execution id only after the run is committed.
-func (s *Server) receiveHook(c echo.Context, limiter *hookLimiter) error {
+func (s *Server) receiveHook(c echo.Context) error {
 	token := c.Param("token")
-	if ok, wait := limiter.allow(token, s.app.Clock.Now()); !ok {
+	if ok, wait := s.hooks.allow(token, s.app.Clock.Now()); !ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		return c.JSON(http.StatusTooManyRequests, ErrorBody{Error: "too many deliveries to this webhook; retry in a few seconds"})
 	}

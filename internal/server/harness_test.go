@@ -43,6 +43,8 @@ type harness struct {
 	smtp    string // PANTRYFLOW_SMTP_URL, when a test runs a mail server
 	// configure changes the configuration of the servers opened after it is set.
 	configure func(*config.Config)
+	// webhookAddresses is server.Options.WebhookAddresses of the servers opened after it is set.
+	webhookAddresses int
 }
 
 // eachDB runs fn on SQLite and, when configured, PostgreSQL.
@@ -111,6 +113,7 @@ func (h *harness) openServer() *server.Server {
 		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
 		ScheduleInterval: 20 * time.Millisecond,
 		ExtraActions:     func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
+		WebhookAddresses: h.webhookAddresses,
 	})
 	if err != nil {
 		h.t.Fatalf("open server: %v", err)

@@ -39,6 +39,8 @@ type Options struct {
 	ScheduleInterval time.Duration
 	// ExtraActions are added to the built-in ones (tests add a deliberately flaky action).
 	ExtraActions func(actions.Deps) []actions.Action
+	// WebhookAddresses is how many webhook addresses the flood limiter follows at once (10,000).
+	WebhookAddresses int
 }
 
 // Server is a wired Pantryflow.
@@ -119,7 +121,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if secret == "" {
 		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
 	}
-	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://"), TrustedProxies: proxies})
+	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: strings.HasPrefix(cfg.BaseURL, "https://"), TrustedProxies: proxies,
+		WebhookAddresses: opts.WebhookAddresses})
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
 		Analytics: rollup.New(db, clk, log)}, nil
 }
