@@ -1,11 +1,11 @@
 package web
 
 import (
+	"math"
 	"net/http"
-	"sync"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -15,13 +15,12 @@ import (
 // triggerRoutes are the routes of events, webhooks and schedules.
 func (s *Server) triggerRoutes() []Route {
 	rep, manager := auth.RoleRep, auth.RoleManager
-	hooks := &hookLimiter{limiters: map[string]*rate.Limiter{}}
 	return []Route{
 		{"api.events.post", http.MethodPost, "/api/events", manager, s.postEvent},
 		{"api.workflows.webhook", http.MethodGet, "/api/workflows/:id/webhook", manager, s.getWebhook},
 		{"api.workflows.webhook.rotate", http.MethodPost, "/api/workflows/:id/webhook/rotate", manager, s.rotateWebhook},
 		{"api.workflows.schedule", http.MethodGet, "/api/workflows/:id/schedule", rep, s.getSchedule},
-		{"hooks.receive", http.MethodPost, "/hooks/:token", "", func(c echo.Context) error { return s.receiveHook(c, hooks) }},
+		{"hooks.receive", http.MethodPost, "/hooks/:token", "", s.receiveHook},
 	}
 }
 
@@ -64,30 +63,11 @@ func (s *Server) getSchedule(c echo.Context) error {
 	return c.JSON(http.StatusOK, info)
 }
 
-// hookLimiter keeps one sender from flooding a webhook: 20 deliveries a second, bursts of 100.
-type hookLimiter struct {
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
-}
-
-func (h *hookLimiter) allow(token string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	l, ok := h.limiters[token]
-	if !ok {
-		if len(h.limiters) > 10000 {
-			clear(h.limiters) // unknown tokens must not grow this without bound
-		}
-		l = rate.NewLimiter(20, 100)
-		h.limiters[token] = l
-	}
-	return l.Allow()
-}
-
 // receiveHook answers 202 with the execution id only after the run is committed.
-func (s *Server) receiveHook(c echo.Context, limiter *hookLimiter) error {
+func (s *Server) receiveHook(c echo.Context) error {
 	token := c.Param("token")
-	if !limiter.allow(token) {
+	if ok, wait := s.hooks.allow(token, s.app.Clock.Now()); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		return c.JSON(http.StatusTooManyRequests, ErrorBody{Error: "too many deliveries to this webhook; retry in a few seconds"})
 	}
 	body, err := readBody(c)

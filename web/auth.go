@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,4 +66,31 @@ func (s *Server) requirePageRole(min auth.Role, next echo.HandlerFunc) echo.Hand
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// throttledMessage tells someone whose sign-in was throttled why, and when to try again.
+func throttledMessage(scope auth.ThrottleScope, wait string) string {
+	switch scope {
+	case auth.ThrottledAddress:
+		return "Too many failed sign-ins from your address. Wait " + wait + " and try again."
+	case auth.ThrottledNewAddress:
+		return "Too many failed sign-ins for this account from addresses it has not signed in from before. Wait " + wait +
+			" and try again, sign in from an address you have used before, or ask an admin to reset your password."
+	}
+	return "Too many failed sign-ins for this account from your address. Wait " + wait +
+		" and try again, or ask an admin to reset your password."
+}
+
+// clientIP is how c.RealIP() finds the client (sign-in throttling counts by it): the connection's address,
+// or, from a configured proxy, the nearest address in X-Forwarded-For that is not a configured proxy.
+// Loopback and private addresses are trusted only when configured.
+func clientIP(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		trust = append(trust, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...)
 }

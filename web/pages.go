@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -67,9 +69,10 @@ func (s *Server) login(c echo.Context) error {
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
+		wait := throttled.Until.Sub(s.app.Clock.Now())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		return render(c, http.StatusTooManyRequests, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
-			Email: email, Next: next, Error: "Too many failed sign-ins for this account. Wait " +
-				humanWait(throttled.Until.Sub(s.app.Clock.Now())) + " and try again, or ask an admin to reset your password."}))
+			Email: email, Next: next, Error: throttledMessage(throttled.Scope, humanWait(wait))}))
 	case errors.Is(err, auth.ErrBadCredentials):
 		return render(c, http.StatusUnauthorized, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
 			Email: email, Next: next, Error: "The email or password is wrong."}))

@@ -4,8 +4,10 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,6 +28,7 @@ type Server struct {
 	log      *slog.Logger
 	echo     *echo.Echo
 	sessions *sessionStore
+	hooks    *hookLimiter
 	// Ready reports whether the server can take work (the database answers and the engine runs).
 	Ready func(ctx context.Context) error
 }
@@ -39,6 +42,11 @@ type Options struct {
 	// HSTS sends Strict-Transport-Security, telling browsers to come back over https only (the public
 	// address, PANTRYFLOW_BASE_URL, is https).
 	HSTS bool
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the connection's
+	// address is the client's and forwarding headers are ignored.
+	TrustedProxies []*net.IPNet
+	// WebhookAddresses is how many webhook addresses the flood limiter follows at once (10,000).
+	WebhookAddresses int
 }
 
 // Route is one entry of the route table: every route states who may use it.
@@ -53,10 +61,11 @@ type Route struct {
 // New builds the server and its routes.
 func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	s := &Server{app: a, log: log, Ready: func(ctx context.Context) error { return a.DB.Ping(ctx) },
-		sessions: newSessionStore(a.DB, opts.SessionSecret, opts.Secure)}
+		sessions: newSessionStore(a.DB, opts.SessionSecret, opts.Secure), hooks: newHookLimiter(cmp.Or(opts.WebhookAddresses, hookMaxKeys))}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientIP(opts.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders(opts.HSTS))

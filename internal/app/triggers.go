@@ -65,6 +65,8 @@ type WebhookInfo struct {
 	URL              string `json:"url"`
 	Secret           string `json:"secret"`
 	RequireSignature bool   `json:"requireSignature"`
+	// Warning is UnsignedWebhookWarning when RequireSignature is false.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Webhook returns a webhook workflow's address and secret (managers only).
@@ -99,12 +101,12 @@ func (a *App) webhook(ctx context.Context, actor *Actor, id string, rotate bool)
 	if err != nil {
 		return nil, err
 	}
-	required := true
-	if v, ok := def.Trigger.Configuration["requireSignature"].(bool); ok {
-		required = v
+	info := &WebhookInfo{WorkflowID: id, URL: strings.TrimRight(a.BaseURL, "/") + "/hooks/" + hook.Token,
+		Secret: hook.SigningSecret, RequireSignature: signatureRequired(def.Trigger.Configuration)}
+	if !info.RequireSignature {
+		info.Warning = UnsignedWebhookWarning
 	}
-	return &WebhookInfo{WorkflowID: id, URL: strings.TrimRight(a.BaseURL, "/") + "/hooks/" + hook.Token,
-		Secret: hook.SigningSecret, RequireSignature: required}, nil
+	return info, nil
 }
 
 // ensureWebhook returns the workflow's webhook, creating it (or, with rotate, replacing its secrets).
@@ -156,12 +158,25 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 	if plan.Trigger.Type != workflow.TriggerWebhook {
 		return "", &Error{Kind: ErrNotFound, Message: "this workflow is no longer started by a webhook"}
 	}
+	// The keys that make a copy of this request a replay: its delivery id and, for a v1 signature (which
+	// does not cover the delivery id), the signature itself.
+	var keys []string
+	if req.DeliveryID != "" {
+		if len(req.DeliveryID) > triggers.MaxDeliveryID {
+			return "", &Error{Kind: ErrInvalid, Message: triggers.ErrDeliveryID.Error()}
+		}
+		keys = append(keys, req.DeliveryID)
+	}
 	if !plan.Trigger.Unsigned {
-		if err := triggers.Verify(hook.SigningSecret, req.Signature, req.Body, a.Clock.Now()); err != nil {
+		verified, err := triggers.Verify(hook.SigningSecret, req.Signature, req.DeliveryID, req.Body, a.Clock.Now())
+		if errors.Is(err, triggers.ErrDeliveryID) {
+			return "", &Error{Kind: ErrInvalid, Message: err.Error()}
+		}
+		if err != nil {
 			return "", &Error{Kind: ErrUnauthorized, Message: err.Error()}
 		}
-		if req.DeliveryID == "" {
-			return "", &Error{Kind: ErrInvalid, Message: "send a unique " + triggers.DeliveryHeader + " header with each delivery, so a retried delivery is not run twice"}
+		if verified.ReplayKey != "" {
+			keys = append(keys, verified.ReplayKey)
 		}
 	}
 	vars, err := webhookVariables(plan.Def, req.Body)
@@ -170,16 +185,22 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 	}
 	var id string
 	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
-		var delivery *store.WebhookDelivery
-		if req.DeliveryID != "" {
-			delivery = &store.WebhookDelivery{WorkflowID: hook.WorkflowID, DeliveryID: req.DeliveryID, ReceivedAt: a.Clock.Now()}
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(delivery)
+		// The rows are kept (they go only with their workflow), which more than covers the five minutes
+		// a signature is valid for.
+		deliveries := make([]*store.WebhookDelivery, 0, len(keys))
+		for _, key := range keys {
+			d := &store.WebhookDelivery{WorkflowID: hook.WorkflowID, DeliveryID: key, ReceivedAt: a.Clock.Now()}
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(d)
 			if res.Error != nil {
 				return fmt.Errorf("record delivery: %w", res.Error)
 			}
 			if res.RowsAffected == 0 {
+				if key != req.DeliveryID {
+					return fail(ErrConflict, fmt.Sprintf("this request was received before: its v1 signature is an earlier delivery's, so delivery %q started nothing. Sign deliveries with v2 (t=...,v2=...), which covers the delivery id", req.DeliveryID))
+				}
 				return fail(ErrConflict, fmt.Sprintf("delivery %q was received before; nothing was started again", req.DeliveryID))
 			}
+			deliveries = append(deliveries, d)
 		}
 		var err error
 		id, err = a.StartTx(ctx, tx, plan, vars, engine.StartMeta{TriggerType: workflow.TriggerWebhook,
@@ -187,12 +208,74 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 		if err != nil {
 			return err
 		}
-		if delivery != nil {
-			return tx.Model(delivery).UpdateColumn("execution_id", id).Error
+		for _, d := range deliveries {
+			if err := tx.Model(d).UpdateColumn("execution_id", id).Error; err != nil {
+				return fmt.Errorf("record delivery: %w", err)
+			}
 		}
 		return nil
 	})
 	return id, err
+}
+
+// UnsignedWebhookWarning is shown wherever a webhook workflow that does not require signatures is listed.
+const UnsignedWebhookWarning = "Unsigned webhook: anyone with the address can start it"
+
+// signatureRequired reads a webhook trigger's requireSignature, which is on unless set to false.
+func signatureRequired(cfg map[string]any) bool {
+	required, ok := cfg["requireSignature"].(bool)
+	return !ok || required
+}
+
+// WebhookSummary says, in a workflow list, whether a webhook workflow's published version checks signatures.
+type WebhookSummary struct {
+	Signed bool `json:"signed"`
+	// Warning is UnsignedWebhookWarning when Signed is false.
+	Warning string `json:"warning,omitempty"`
+}
+
+// markWebhooks fills in Webhook for the published webhook workflows among items, reading their published
+// versions in one query.
+func (a *App) markWebhooks(ctx context.Context, items []WorkflowSummary) error {
+	index := map[string]int{}
+	for i, w := range items {
+		if w.TriggerType == workflow.TriggerWebhook && w.ActiveVersion != nil {
+			index[w.ID] = i
+		}
+	}
+	if len(index) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(index))
+	for id := range index {
+		ids = append(ids, id)
+	}
+	var rows []store.WorkflowVersion
+	err := a.DB.Gorm.WithContext(ctx).Select("workflow_id", "version", "definition").
+		Where("workflow_id IN ? AND status = ?", ids, store.VersionPublished).Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("read the webhook settings of the workflows: %w", err)
+	}
+	for _, r := range rows {
+		i, ok := index[r.WorkflowID]
+		if !ok || *items[i].ActiveVersion != r.Version {
+			continue
+		}
+		var def struct {
+			Trigger struct {
+				Configuration map[string]any `json:"configuration"`
+			} `json:"trigger"`
+		}
+		if err := r.Definition.Decode(&def); err != nil {
+			return fmt.Errorf("workflow %s version %d: %w", r.WorkflowID, r.Version, err)
+		}
+		summary := &WebhookSummary{Signed: signatureRequired(def.Trigger.Configuration)}
+		if !summary.Signed {
+			summary.Warning = UnsignedWebhookWarning
+		}
+		items[i].Webhook = summary
+	}
+	return nil
 }
 
 // webhookVariables takes the body's top-level fields that are declared variables; other fields are

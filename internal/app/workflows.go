@@ -27,6 +27,8 @@ type WorkflowSummary struct {
 	TriggerType   string    `json:"triggerType"`
 	TriggerEvent  string    `json:"triggerEvent,omitempty"`
 	UpdatedAt     time.Time `json:"updatedAt"`
+	// Webhook is set for a published webhook workflow: whether its address checks signatures.
+	Webhook *WebhookSummary `json:"webhook,omitempty"`
 }
 
 // VersionSummary is one version in a workflow's history.
@@ -314,6 +316,9 @@ func (a *App) ListWorkflows(ctx context.Context, page Page) ([]WorkflowSummary, 
 		out = append(out, WorkflowSummary{ID: w.ID, Name: w.Name, Description: w.Description, Enabled: w.Enabled,
 			ActiveVersion: w.ActiveVersion, LatestVersion: w.LatestVersion, TriggerType: w.TriggerType,
 			TriggerEvent: w.TriggerEvent, UpdatedAt: w.UpdatedAt})
+	}
+	if err := a.markWebhooks(ctx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }

@@ -12,47 +12,158 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
-// Sign-in throttling: failures within the window, per email and per address.
+// Sign-in throttling. Failures are counted three ways, so that guessing is slow but a stranger's failures
+// do not lock the owner out:
+//   - per account and address: after FreeFailuresPerPair failures in a row the address waits PairFirstDelay
+//     before it may try that account again, and the wait doubles with every further failure, up to
+//     PairMaxDelay. A success clears the count; failures older than PairMemory are forgotten.
+//   - per address, over all accounts (password spraying): MaxFailuresPerIP failures within ThrottleWindow
+//     stop the address until the oldest of them is ThrottleWindow old.
+//   - per account, from new addresses (distributed guessing): MaxNewAddressFailures failures within
+//     ThrottleWindow from addresses that have never signed in to the account stop such addresses until the
+//     oldest of them is ThrottleWindow old. An address the account has signed in from is not affected.
 const (
-	MaxFailuresPerEmail = 5
-	MaxFailuresPerIP    = 20
-	ThrottleWindow      = 15 * time.Minute
+	FreeFailuresPerPair   = 5
+	PairFirstDelay        = time.Minute
+	PairMaxDelay          = 15 * time.Minute
+	PairMemory            = 24 * time.Hour
+	MaxFailuresPerIP      = 20
+	MaxNewAddressFailures = 10
+	ThrottleWindow        = 15 * time.Minute
+)
+
+// ThrottleScope says what a throttled sign-in was counted against.
+type ThrottleScope string
+
+// Throttle scopes.
+const (
+	ThrottledPair       ThrottleScope = "account from this address"
+	ThrottledAddress    ThrottleScope = "address"
+	ThrottledNewAddress ThrottleScope = "account from new addresses"
 )
 
 // ThrottledError says sign-in is refused for now, and until when.
-type ThrottledError struct{ Until time.Time }
+type ThrottledError struct {
+	Until time.Time
+	Scope ThrottleScope
+}
 
 func (e *ThrottledError) Error() string {
-	return "too many failed sign-ins; wait a few minutes before trying again"
+	return fmt.Sprintf("too many failed sign-ins (%s); try again after %s", e.Scope, e.Until.UTC().Format(time.RFC3339))
+}
+
+// PairDelay is how long an address waits after its failures-th failure in a row against one account.
+func PairDelay(failures int) time.Duration {
+	if failures < FreeFailuresPerPair {
+		return 0
+	}
+	d := PairFirstDelay
+	for range failures - FreeFailuresPerPair {
+		if d *= 2; d >= PairMaxDelay {
+			return PairMaxDelay
+		}
+	}
+	return d
 }
 
 // SignIn checks an email and password, with throttling kept in the database so every instance sees it.
-// Every attempt is recorded.
+// The attempt is recorded as a failure before the password is checked, and turned into a success after,
+// so parallel guesses are counted while they are checked; the check and the record are one transaction,
+// serialized per account and per address.
 func (s *Service) SignIn(ctx context.Context, email, password, ip string) (*Principal, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := s.Clock.Now()
-	since := now.Add(-ThrottleWindow)
-	db := s.DB.Gorm.WithContext(ctx)
-	for _, limit := range []struct {
-		column, value string
-		max           int64
-	}{{"email", email, MaxFailuresPerEmail}, {"ip", ip, MaxFailuresPerIP}} {
-		var failures []time.Time
-		err := db.Model(&store.LoginAttempt{}).Where(limit.column+" = ? AND NOT succeeded AND created_at > ?", limit.value, since).
-			Order("created_at").Pluck("created_at", &failures).Error
+	attempt := &store.LoginAttempt{Email: email, IP: ip, Succeeded: false, CreatedAt: now}
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		// SQLite has one connection, so its transactions run one at a time already. On PostgreSQL the
+		// account's lock is taken before the address's (two key spaces, 1 and 2), always in this order, so
+		// two sign-ins cannot wait for each other.
+		if s.DB.Dialect == store.Postgres {
+			for _, lock := range []struct {
+				space int
+				key   string
+			}{{1, email}, {2, ip}} {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lock.space, lock.key).Error; err != nil {
+					return fmt.Errorf("lock sign-in attempts: %w", err)
+				}
+			}
+		}
+		if throttled, err := throttle(tx, email, ip, now); err != nil || throttled != nil {
+			if throttled != nil {
+				return throttled
+			}
+			return err
+		}
+		if err := tx.Create(attempt).Error; err != nil {
+			return fmt.Errorf("record sign-in attempt: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.CheckPassword(ctx, email, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.Gorm.WithContext(ctx).Model(attempt).UpdateColumn("succeeded", true).Error; err != nil {
+		return nil, fmt.Errorf("record sign-in attempt: %w", err)
+	}
+	return p, nil
+}
+
+// throttle applies the three limits to an attempt at now, or returns nil when it may go ahead.
+func throttle(tx *gorm.DB, email, ip string, now time.Time) (*ThrottledError, error) {
+	attempts := func() *gorm.DB { return tx.Model(&store.LoginAttempt{}) }
+	var lastSuccess []time.Time
+	if err := attempts().Where("email = ? AND ip = ? AND succeeded", email, ip).Order("created_at DESC").Limit(1).
+		Pluck("created_at", &lastSuccess).Error; err != nil {
+		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+	}
+	var worst *ThrottledError
+	consider := func(until time.Time, scope ThrottleScope) {
+		if until.After(now) && (worst == nil || until.After(worst.Until)) {
+			worst = &ThrottledError{Until: until, Scope: scope}
+		}
+	}
+
+	since := now.Add(-PairMemory)
+	if len(lastSuccess) > 0 && lastSuccess[0].After(since) {
+		since = lastSuccess[0]
+	}
+	var pair []time.Time
+	if err := attempts().Where("email = ? AND ip = ? AND NOT succeeded AND created_at > ?", email, ip, since).
+		Order("created_at").Pluck("created_at", &pair).Error; err != nil {
+		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+	}
+	if n := len(pair); n >= FreeFailuresPerPair {
+		consider(pair[n-1].Add(PairDelay(n)), ThrottledPair)
+	}
+
+	window := now.Add(-ThrottleWindow)
+	var fromIP []time.Time
+	if err := attempts().Where("ip = ? AND NOT succeeded AND created_at > ?", ip, window).
+		Order("created_at").Pluck("created_at", &fromIP).Error; err != nil {
+		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+	}
+	if n := len(fromIP); n >= MaxFailuresPerIP {
+		consider(fromIP[n-MaxFailuresPerIP].Add(ThrottleWindow), ThrottledAddress)
+	}
+
+	if len(lastSuccess) == 0 {
+		var fromNew []time.Time
+		err := tx.Table("login_attempts AS a").
+			Where("a.email = ? AND NOT a.succeeded AND a.created_at > ?", email, window).
+			Where("NOT EXISTS (SELECT 1 FROM login_attempts s WHERE s.email = a.email AND s.ip = a.ip AND s.succeeded)").
+			Order("a.created_at").Pluck("a.created_at", &fromNew).Error
 		if err != nil {
 			return nil, fmt.Errorf("check sign-in attempts: %w", err)
 		}
-		if int64(len(failures)) >= limit.max {
-			return nil, &ThrottledError{Until: failures[len(failures)-int(limit.max)].Add(ThrottleWindow)}
+		if n := len(fromNew); n >= MaxNewAddressFailures {
+			consider(fromNew[n-MaxNewAddressFailures].Add(ThrottleWindow), ThrottledNewAddress)
 		}
 	}
-	p, err := s.CheckPassword(ctx, email, password)
-	attempt := &store.LoginAttempt{Email: email, IP: ip, Succeeded: err == nil, CreatedAt: now}
-	if rerr := db.Create(attempt).Error; rerr != nil {
-		return nil, fmt.Errorf("record sign-in attempt: %w", rerr)
-	}
-	return p, err
+	return worst, nil
 }
 
 // ErrSessionEnded means a session's user is gone, disabled, or signed out everywhere.

@@ -321,7 +321,7 @@ func TestResetPassword(t *testing.T) {
 		b := setup(t, db)
 		rep := b.user(t, "rep@example.com", auth.RoleRep)
 		// Throttled after five failures.
-		for range auth.MaxFailuresPerEmail {
+		for range auth.FreeFailuresPerPair {
 			if _, err := b.svc.SignIn(b.ctx, rep.Email, "a wrong guess", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatal(err)
 			}

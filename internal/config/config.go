@@ -35,6 +35,9 @@ type Config struct {
 	ExprTimeout time.Duration
 	// SecretKey seals the values of workflow secrets; without it no secret can be stored or used.
 	SecretKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs,
+	// comma-separated); with none, the connection's own address is the client's.
+	TrustedProxies string
 }
 
 // setting describes one variable.
@@ -55,6 +58,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_SMTP_URL", flag: "smtp-url", usage: "smtp://user:pass@host:port for sending mail", str: &c.SMTPURL},
 		{env: "PANTRYFLOW_MAIL_FROM", flag: "mail-from", usage: "sender address of mails", str: &c.MailFrom},
 		{env: "PANTRYFLOW_HTTP_ALLOW", flag: "http-allow", usage: "comma-separated hosts, IPs or CIDRs, each with an optional :PORT, that call_api may reach despite the SSRF guard", str: &c.HTTPAllow},
+		{env: "PANTRYFLOW_TRUSTED_PROXIES", flag: "trusted-proxies", usage: "comma-separated IPs or CIDRs of the reverse proxies whose X-Forwarded-For names the client (none: the connection's address counts)", str: &c.TrustedProxies},
 		{env: "PANTRYFLOW_BASE_URL", flag: "base-url", usage: "public URL, for links in mails and webhook addresses", str: &c.BaseURL},
 		{env: "PANTRYFLOW_LOG_LEVEL", flag: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
@@ -179,6 +183,9 @@ func (c Config) Validate() error {
 	if c.ExprTimeout > MaxExprTimeout {
 		bad("PANTRYFLOW_EXPR_TIMEOUT", "%s is too long; at most %s, so that a step always finishes inside its job", c.ExprTimeout, MaxExprTimeout)
 	}
+	if _, err := c.TrustedProxyRanges(); err != nil {
+		bad("PANTRYFLOW_TRUSTED_PROXIES", "%v", err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -196,4 +203,28 @@ func (c Config) AllowList() []string {
 		}
 	}
 	return out
+}
+
+// TrustedProxyRanges parses PANTRYFLOW_TRUSTED_PROXIES: each IP is a range of one address.
+func (c Config) TrustedProxyRanges() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(c.TrustedProxies, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		if _, n, err := net.ParseCIDR(item); err == nil {
+			out = append(out, n)
+			continue
+		}
+		ip := net.ParseIP(item)
+		if ip == nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR like 10.0.0.0/8", item)
+		}
+		bits := 8 * net.IPv6len
+		if ip4 := ip.To4(); ip4 != nil {
+			ip, bits = ip4, 8*net.IPv4len
+		}
+		out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+	}
+	return out, nil
 }

@@ -44,37 +44,39 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 var fullEnv = map[string]string{
-	"PANTRYFLOW_ADDR":           "127.0.0.1:9000",
-	"PANTRYFLOW_DATABASE_URL":   "postgres://pf:pw@db.internal:5432/pantryflow?sslmode=require",
-	"PANTRYFLOW_ADMIN_EMAIL":    "boss@example.com",
-	"PANTRYFLOW_ADMIN_PASSWORD": "correct horse battery",
-	"PANTRYFLOW_SESSION_SECRET": "0123456789abcdef0123456789abcdef",
-	"PANTRYFLOW_SMTP_URL":       "smtp://mailer:pw@smtp.example.com:587",
-	"PANTRYFLOW_MAIL_FROM":      "Sales <sales@example.com>",
-	"PANTRYFLOW_HTTP_ALLOW":     "crm.internal,10.0.0.0/8",
-	"PANTRYFLOW_BASE_URL":       "https://pantryflow.example.com",
-	"PANTRYFLOW_LOG_LEVEL":      "debug",
-	"PANTRYFLOW_WORKERS":        "12",
-	"PANTRYFLOW_TIMER_INTERVAL": "250ms",
-	"PANTRYFLOW_EXPR_TIMEOUT":   "2s",
-	"PANTRYFLOW_SECRET_KEY":     "fedcba9876543210fedcba9876543210",
+	"PANTRYFLOW_ADDR":            "127.0.0.1:9000",
+	"PANTRYFLOW_DATABASE_URL":    "postgres://pf:pw@db.internal:5432/pantryflow?sslmode=require",
+	"PANTRYFLOW_ADMIN_EMAIL":     "boss@example.com",
+	"PANTRYFLOW_ADMIN_PASSWORD":  "correct horse battery",
+	"PANTRYFLOW_SESSION_SECRET":  "0123456789abcdef0123456789abcdef",
+	"PANTRYFLOW_SMTP_URL":        "smtp://mailer:pw@smtp.example.com:587",
+	"PANTRYFLOW_MAIL_FROM":       "Sales <sales@example.com>",
+	"PANTRYFLOW_HTTP_ALLOW":      "crm.internal,10.0.0.0/8",
+	"PANTRYFLOW_BASE_URL":        "https://pantryflow.example.com",
+	"PANTRYFLOW_LOG_LEVEL":       "debug",
+	"PANTRYFLOW_WORKERS":         "12",
+	"PANTRYFLOW_TIMER_INTERVAL":  "250ms",
+	"PANTRYFLOW_EXPR_TIMEOUT":    "2s",
+	"PANTRYFLOW_SECRET_KEY":      "fedcba9876543210fedcba9876543210",
+	"PANTRYFLOW_TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16",
 }
 
 var fullConfig = config.Config{
-	Addr:          "127.0.0.1:9000",
-	DatabaseURL:   "postgres://pf:pw@db.internal:5432/pantryflow?sslmode=require",
-	AdminEmail:    "boss@example.com",
-	AdminPassword: "correct horse battery",
-	SessionSecret: "0123456789abcdef0123456789abcdef",
-	SMTPURL:       "smtp://mailer:pw@smtp.example.com:587",
-	MailFrom:      "Sales <sales@example.com>",
-	HTTPAllow:     "crm.internal,10.0.0.0/8",
-	BaseURL:       "https://pantryflow.example.com",
-	LogLevel:      "debug",
-	Workers:       12,
-	TimerInterval: 250 * time.Millisecond,
-	ExprTimeout:   2 * time.Second,
-	SecretKey:     "fedcba9876543210fedcba9876543210",
+	Addr:           "127.0.0.1:9000",
+	DatabaseURL:    "postgres://pf:pw@db.internal:5432/pantryflow?sslmode=require",
+	AdminEmail:     "boss@example.com",
+	AdminPassword:  "correct horse battery",
+	SessionSecret:  "0123456789abcdef0123456789abcdef",
+	SMTPURL:        "smtp://mailer:pw@smtp.example.com:587",
+	MailFrom:       "Sales <sales@example.com>",
+	HTTPAllow:      "crm.internal,10.0.0.0/8",
+	BaseURL:        "https://pantryflow.example.com",
+	LogLevel:       "debug",
+	Workers:        12,
+	TimerInterval:  250 * time.Millisecond,
+	ExprTimeout:    2 * time.Second,
+	SecretKey:      "fedcba9876543210fedcba9876543210",
+	TrustedProxies: "10.0.0.7, 192.168.0.0/16",
 }
 
 func TestLoadEnvironmentOverridesDefaults(t *testing.T) {
@@ -115,6 +117,7 @@ func TestLoadFlagsOverrideEnvironment(t *testing.T) {
 			c.HTTPAllow = ""
 			c.BaseURL = "http://10.1.2.3:8080"
 		}},
+		{"trusted proxies", []string{"-trusted-proxies", "127.0.0.1/32"}, func(c *config.Config) { c.TrustedProxies = "127.0.0.1/32" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +160,8 @@ func TestLoadRejectsWrongValuesNamingTheVariable(t *testing.T) {
 		{"PANTRYFLOW_HTTP_ALLOW", "crm.internal:0", `PANTRYFLOW_HTTP_ALLOW: "crm.internal:0" has the port "0"`},
 		{"PANTRYFLOW_HTTP_ALLOW", "https://crm.internal", `PANTRYFLOW_HTTP_ALLOW: "https://crm.internal" is a URL; write only the host`},
 		{"PANTRYFLOW_HTTP_ALLOW", "fd00::5:9000:x", `PANTRYFLOW_HTTP_ALLOW: "fd00::5:9000:x" is not an IPv6 address or range; with a port, put the address in brackets like [fd00::5]:9000`},
+		{"PANTRYFLOW_TRUSTED_PROXIES", "10.0.0.1, proxy.internal", `PANTRYFLOW_TRUSTED_PROXIES: "proxy.internal" is neither an IP address nor a CIDR like 10.0.0.0/8`},
+		{"PANTRYFLOW_TRUSTED_PROXIES", "10.0.0.0/33", `PANTRYFLOW_TRUSTED_PROXIES: "10.0.0.0/33" is neither an IP address nor a CIDR like 10.0.0.0/8`},
 		{"PANTRYFLOW_LOG_LEVEL", "loud", `PANTRYFLOW_LOG_LEVEL: "loud" is not debug, info, warn or error`},
 		{"PANTRYFLOW_WORKERS", "many", `PANTRYFLOW_WORKERS: "many" is not a whole number`},
 		{"PANTRYFLOW_WORKERS", "-1", `PANTRYFLOW_WORKERS: "-1" is not a whole number`},
@@ -283,6 +288,39 @@ func TestAllowList(t *testing.T) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Errorf("Validate with PANTRYFLOW_HTTP_ALLOW=%q: %v", tt.allow, err)
+		}
+	}
+}
+
+func TestTrustedProxyRanges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		proxies string
+		want    []string
+	}{
+		{"", nil},
+		{" , ", nil},
+		{"127.0.0.1", []string{"127.0.0.1/32"}},
+		{" 10.0.0.0/8 ,192.168.1.10,::1, fd00::/8", []string{"10.0.0.0/8", "192.168.1.10/32", "::1/128", "fd00::/8"}},
+		{"10.1.2.3/8", []string{"10.0.0.0/8"}},
+	}
+	for _, tt := range tests {
+		c := config.Defaults()
+		c.TrustedProxies = tt.proxies
+		ranges, err := c.TrustedProxyRanges()
+		if err != nil {
+			t.Errorf("TrustedProxyRanges(%q): %v", tt.proxies, err)
+			continue
+		}
+		var got []string
+		for _, r := range ranges {
+			got = append(got, r.String())
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("TrustedProxyRanges(%q) = %q, want %q", tt.proxies, got, tt.want)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate with PANTRYFLOW_TRUSTED_PROXIES=%q: %v", tt.proxies, err)
 		}
 	}
 }

@@ -106,7 +106,7 @@ func TestGalleryWebFormLeadCapture(t *testing.T) {
 	h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
 	body := []byte(`{"firstName": "Nia", "lastName": "Park", "email": "nia@bistro.example", "message": "We need a quote for 3 ovens", "page": "/contact"}`)
 	code, out := h.webhookPost(h.http.URL+strings.TrimPrefix(hook.URL, "http://localhost:8080"), body, map[string]string{
-		triggers.SignatureHeader: triggers.Sign(hook.Secret, t0, body), triggers.DeliveryHeader: "form-1"})
+		triggers.SignatureHeader: triggers.SignDelivery(hook.Secret, t0, "form-1", body), triggers.DeliveryHeader: "form-1"})
 	if code != http.StatusAccepted {
 		t.Fatalf("webhook: %d %v", code, out)
 	}

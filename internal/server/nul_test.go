@@ -51,7 +51,7 @@ func TestNULCharactersAreRefusedByNameOnEveryDatabase(t *testing.T) {
 			{"start variables", "POST", "/api/workflows/" + wf + "/executions", h.manager, `{"variables": {"note": "hi\u0000"}}`, nil, "variables.note"},
 			{"an id in the address", "GET", "/api/workflows/" + url.PathEscape("pl\x00ain"), h.rep, "", nil, "id"},
 			{"webhook body", "POST", hookPath, "", string(hookBody), map[string]string{
-				triggers.SignatureHeader: triggers.Sign(hook.Secret, t0, hookBody), triggers.DeliveryHeader: "d-1"}, "note"},
+				triggers.SignatureHeader: triggers.SignDelivery(hook.Secret, t0, "d-1", hookBody), triggers.DeliveryHeader: "d-1"}, "note"},
 		}
 		before := h.snapshot()
 		leadsBefore := countRows(t, h, &store.Lead{})
@@ -128,7 +128,7 @@ func TestNULCharactersAreRefusedByNameOnEveryDatabase(t *testing.T) {
 		h.must(http.StatusOK, h.rep, "GET", "/api/leads?q=Ada", nil, nil)
 		clean := []byte(`{"note": "from the form"}`)
 		if code, out := h.webhookPost(h.http.URL+hookPath, clean, map[string]string{
-			triggers.SignatureHeader: triggers.Sign(hook.Secret, t0, clean), triggers.DeliveryHeader: "d-2"}); code != http.StatusAccepted {
+			triggers.SignatureHeader: triggers.SignDelivery(hook.Secret, t0, "d-2", clean), triggers.DeliveryHeader: "d-2"}); code != http.StatusAccepted {
 			t.Errorf("a clean delivery = %d %v", code, out)
 		}
 		h.waitRuns(hooked, 1)

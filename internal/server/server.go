@@ -40,6 +40,8 @@ type Options struct {
 	ScheduleInterval time.Duration
 	// ExtraActions are added to the built-in ones (tests add a deliberately flaky action).
 	ExtraActions func(actions.Deps) []actions.Action
+	// WebhookAddresses is how many webhook addresses the flood limiter follows at once (10,000).
+	WebhookAddresses int
 }
 
 // Server is a wired Pantryflow.
@@ -65,6 +67,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.System{}
+	}
+	proxies, err := cfg.TrustedProxyRanges()
+	if err != nil {
+		return nil, fmt.Errorf("PANTRYFLOW_TRUSTED_PROXIES: %w", err)
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -132,7 +138,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		secret = auth.RandomSecret(32) // serve warns that sessions then end with the process
 	}
 	https := strings.HasPrefix(cfg.BaseURL, "https://")
-	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: https, HSTS: https})
+	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: https, HSTS: https, TrustedProxies: proxies,
+		WebhookAddresses: opts.WebhookAddresses})
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
 		Analytics: rollup.New(db, clk, log), self: self}, nil
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kitchenpantry/pantryflow/internal/config"
 	"github.com/kitchenpantry/pantryflow/internal/server"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
@@ -192,7 +195,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
 		body := []byte(`{"note": "from the web form", "utm_source": "ads"}`)
 		signed := func(b []byte, at time.Time, delivery string) map[string]string {
-			return map[string]string{triggers.SignatureHeader: triggers.Sign(hook.Secret, at, b), triggers.DeliveryHeader: delivery}
+			return map[string]string{triggers.SignatureHeader: triggers.SignDelivery(hook.Secret, at, delivery, b), triggers.DeliveryHeader: delivery}
 		}
 
 		code, out := h.webhookPost(address, body, signed(body, t0, "d-1"))
@@ -210,11 +213,15 @@ func TestWebhookDeliveries(t *testing.T) {
 			want    int
 		}{
 			{"missing signature", map[string]string{triggers.DeliveryHeader: "d-2"}, body, 401},
-			{"bad signature", map[string]string{triggers.SignatureHeader: triggers.Sign("whsec_wrong", t0, body), triggers.DeliveryHeader: "d-3"}, body, 401},
+			{"bad signature", map[string]string{triggers.SignatureHeader: triggers.SignDelivery("whsec_wrong", t0, "d-3", body), triggers.DeliveryHeader: "d-3"}, body, 401},
 			{"signature of another body", signed([]byte(`{}`), t0, "d-4"), body, 401},
 			{"stale timestamp", signed(body, t0.Add(-6*time.Minute), "d-5"), body, 401},
 			{"replayed delivery id", signed(body, t0, "d-1"), body, 409},
-			{"no delivery id", map[string]string{triggers.SignatureHeader: triggers.Sign(hook.Secret, t0, body)}, body, 400},
+			// The attack: the captured request sent again under a new delivery id.
+			{"captured request under a new delivery id", map[string]string{triggers.SignatureHeader: signed(body, t0, "d-1")[triggers.SignatureHeader],
+				triggers.DeliveryHeader: "d-1-again"}, body, 401},
+			{"no delivery id", map[string]string{triggers.SignatureHeader: triggers.SignDelivery(hook.Secret, t0, "", body)}, body, 400},
+			{"a dot in a v2 delivery id", signed(body, t0, "d.10"), body, 400},
 			{"not a JSON object", signed([]byte(`[1,2]`), t0, "d-6"), []byte(`[1,2]`), 400},
 			{"2 MiB body", signed(bytes.Repeat([]byte("a"), 2<<20), t0, "d-7"), bytes.Repeat([]byte("a"), 2<<20), 413},
 		} {
@@ -243,13 +250,192 @@ func TestUnsignedWebhookWhenTheWorkflowSaysSo(t *testing.T) {
 	t.Parallel()
 	h := start(t, storetestSQLiteURL(t))
 	wf := h.createWorkflow(withTrigger(def("Open form", setVar("only", "x", 1)), "webhook", map[string]any{"requireSignature": false}))
-	var hook struct{ URL string }
+	var hook struct {
+		URL     string `json:"url"`
+		Warning string `json:"warning"`
+	}
 	h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
+	if hook.Warning != "Unsigned webhook: anyone with the address can start it" {
+		t.Fatalf("the webhook of an unsigned workflow warns %q", hook.Warning)
+	}
 	address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
 	if code, out := h.webhookPost(address, []byte(`{}`), nil); code != http.StatusAccepted {
 		t.Fatalf("unsigned delivery to an unsigned webhook: %d %v", code, out)
 	}
 	h.waitRuns(wf, 1)
+}
+
+// An unsigned webhook says so wherever its workflow is listed: the API list, the workflows page, the
+// designer's trigger panel.
+func TestUnsignedWebhooksAreMarkedWhereListed(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		const warning = "Unsigned webhook: anyone with the address can start it"
+		unsigned := h.createWorkflow(withTrigger(def("Open form", setVar("only", "x", 1)), "webhook", map[string]any{"requireSignature": false}))
+		signed := h.createWorkflow(withTrigger(def("Signed form", setVar("only", "x", 1)), "webhook", map[string]any{}))
+		manual := h.createWorkflow(def("By hand", setVar("only", "x", 1)))
+
+		var list struct {
+			Items []map[string]any `json:"items"`
+		}
+		h.must(http.StatusOK, h.rep, "GET", "/api/workflows", nil, &list)
+		byID := map[string]map[string]any{}
+		for _, it := range list.Items {
+			byID[it["id"].(string)] = it
+		}
+		if got := fmt.Sprint(byID[unsigned]["webhook"]); got != "map[signed:false warning:"+warning+"]" {
+			t.Errorf("the unsigned workflow's list item has webhook %s", got)
+		}
+		if got := fmt.Sprint(byID[signed]["webhook"]); got != "map[signed:true]" {
+			t.Errorf("the signed workflow's list item has webhook %s", got)
+		}
+		if _, ok := byID[manual]["webhook"]; ok || byID[manual]["triggerType"] != "manual" {
+			t.Errorf("a manual workflow's list item: %v", byID[manual])
+		}
+
+		page := h.session("manager@example.com")
+		_, doc := page.get("/workflows")
+		if got := strings.TrimSpace(doc.Find("#wf-" + unsigned + ` td[data-label="Started by"] .badge.unsigned`).Text()); got != warning {
+			t.Errorf("the workflows page marks the unsigned webhook with %q", got)
+		}
+		if n := doc.Find(".badge.unsigned").Length(); n != 1 {
+			t.Errorf("%d unsigned badges on the workflows page, want 1", n)
+		}
+
+		for _, c := range []struct {
+			id   string
+			want int
+		}{{unsigned, 1}, {signed, 0}} {
+			var d map[string]any
+			h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+c.id, nil, &d)
+			raw, _ := json.Marshal(d)
+			_, panel := page.htmx("POST", "/designer/trigger", neturl.Values{"definition": {string(raw)}})
+			if got := panel.Find("#webhook-unsigned").Length(); got != c.want {
+				t.Errorf("the trigger panel of %s shows %d unsigned badges, want %d: %q", c.id, got, c.want, panel.Find("#webhook-box").Text())
+			}
+		}
+	})
+}
+
+// The old signature form (v1) does not cover the delivery id: it keeps working, but a captured request is
+// a replay under any delivery id, because it is de-duplicated by its signature too.
+func TestWebhookV1SignaturesCannotBeReplayed(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		wf := h.createWorkflow(withTrigger(def("Old sender", setVar("only", "x", "{{ note }}")), "webhook", map[string]any{}))
+		var hook struct{ URL, Secret string }
+		h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
+		address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
+		body := []byte(`{"note": "from an old sender"}`)
+		v1 := triggers.SignV1(hook.Secret, t0, body)
+		send := func(signature, delivery string) (int, map[string]any) {
+			return h.webhookPost(address, body, map[string]string{triggers.SignatureHeader: signature, triggers.DeliveryHeader: delivery})
+		}
+
+		if code, out := send(v1, "old-1"); code != http.StatusAccepted {
+			t.Fatalf("a v1 delivery: %d %v", code, out)
+		}
+		for _, delivery := range []string{"old-2", "old-1", "v1:" + strings.TrimPrefix(v1, "t=1795683600,v1=")} {
+			code, out := send(v1, delivery)
+			if msg, _ := out["error"].(string); code != http.StatusConflict || !strings.Contains(msg, "received before") {
+				t.Errorf("the captured v1 request under delivery id %q: %d %v, want 409 saying it was received before", delivery, code, out)
+			}
+		}
+		// The same sender signing its next delivery gets a new signature: that one runs.
+		if code, out := send(triggers.SignV1(hook.Secret, t0.Add(time.Second), body), "old-3"); code != http.StatusAccepted {
+			t.Fatalf("the next v1 delivery: %d %v", code, out)
+		}
+		// A header with both forms: stripping the v2 part of a captured one does not make it new.
+		both := triggers.SignDelivery(hook.Secret, t0.Add(2*time.Second), "both-1", body) + "," +
+			strings.SplitN(triggers.SignV1(hook.Secret, t0.Add(2*time.Second), body), ",", 2)[1]
+		if code, out := send(both, "both-1"); code != http.StatusAccepted {
+			t.Fatalf("a delivery signed both ways: %d %v", code, out)
+		}
+		stripped := both[:strings.Index(both, ",v2=")] + both[strings.LastIndex(both, ","):]
+		if code, out := send(stripped, "both-2"); code != http.StatusConflict {
+			t.Errorf("the captured request without its v2 signature under a new delivery id: %d %v, want 409", code, out)
+		}
+		h.waitRuns(wf, 3)
+	})
+}
+
+// A flooded webhook stays limited however many junk addresses are posted to: the limiter used to forget
+// every address once it followed 10,000. (Here it follows 200, so that five times as many junk requests
+// are quick; web's TestHookLimiterStillLimitsATokenAfter20000JunkRequests sends 20,000 at the real size.)
+func TestWebhookFloodStaysLimitedAfterJunkAddresses(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		const addresses, junk = 200, 1000
+		h := start(t, url) // the fake clock stands still, so no bucket refills during the test
+		h.stop()
+		h.tune = func(_ *config.Config, o *server.Options) { o.WebhookAddresses = addresses }
+		h.open()
+		wf := h.createWorkflow(withTrigger(def("Flooded", setVar("only", "x", 1)), "webhook", map[string]any{}))
+		var hook struct{ URL string }
+		h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/webhook", nil, &hook)
+		address := h.http.URL + strings.TrimPrefix(hook.URL, "http://localhost:8080")
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+		t.Cleanup(client.CloseIdleConnections)
+		post := func(url string) (int, string, error) {
+			res, err := client.Post(url, "application/json", strings.NewReader(`{}`))
+			if err != nil {
+				return 0, "", err
+			}
+			defer res.Body.Close()
+			_, _ = io.Copy(io.Discard, res.Body)
+			return res.StatusCode, res.Header.Get("Retry-After"), nil
+		}
+		statusOf := func(url string) (int, string) {
+			code, retry, err := post(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return code, retry
+		}
+		for i := range 100 { // unsigned, so refused after the limiter, and no run starts
+			if code, _ := statusOf(address); code != http.StatusUnauthorized {
+				t.Fatalf("delivery %d: %d, want 401", i+1, code)
+			}
+		}
+		if code, retry := statusOf(address); code != http.StatusTooManyRequests || retry != "1" {
+			t.Fatalf("the 101st delivery in a burst: %d (Retry-After %q), want 429", code, retry)
+		}
+
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[int]int{}
+		next := make(chan int)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					code, _, err := post(h.http.URL + "/hooks/junk-" + strconv.Itoa(i))
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					codes[code]++
+					mu.Unlock()
+				}
+			}()
+		}
+		for i := range junk {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if code, retry := statusOf(address); code != http.StatusTooManyRequests || retry == "" {
+			t.Fatalf("the flooded address after %d junk requests: %d (Retry-After %q), want still 429", junk, code, retry)
+		}
+		// Once the limiter follows as many addresses as it may, new ones wait rather than push out the ones
+		// being limited.
+		if codes[http.StatusNotFound] != addresses-1 || codes[http.StatusTooManyRequests] != junk-(addresses-1) {
+			t.Fatalf("junk answers: %v, want %d looked up (404) and the rest refused (429)", codes, addresses-1)
+		}
+	})
 }
 
 func TestPostedEventsStartEachWorkflowOnce(t *testing.T) {
