@@ -455,9 +455,13 @@ func (r *rules) continueFailing(ps *workflow.PlanStep) {
 	})
 }
 
-// parallelStepID is a new step id for a group, not used in def.
+// parallelStepID is a new step id for a group, not used in def, and within the id rule's length (a step id
+// near the limit is shortened, leaving room for a number).
 func parallelStepID(def *workflow.Definition, group []string) string {
 	base := "parallel_" + group[0]
+	if len(base) > workflow.MaxIDLength-4 {
+		base = strings.TrimRight(base[:workflow.MaxIDLength-4], "_-")
+	}
 	id := base
 	for n := 2; ; n++ {
 		if _, taken := def.StepByID(id); !taken {

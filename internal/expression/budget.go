@@ -105,9 +105,7 @@ func newMeter(ctx context.Context, limits *Limits) *meter {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// The deadline is wall-clock time on purpose: it bounds the CPU an evaluation may take, which has
-	// nothing to do with the engine's (possibly fake) clock that expressions read through now().
-	return &meter{ctx: ctx, limits: limits, deadline: time.Now().Add(limits.Timeout)}
+	return &meter{ctx: ctx, limits: limits}
 }
 
 // tick is one unit of work: one item of a loop. It also looks at the clock and the caller's context.
@@ -119,13 +117,28 @@ func (m *meter) tick() error {
 	return m.alive()
 }
 
-// alive reports whether the evaluation may go on: before its deadline, and its caller still waiting.
-func (m *meter) alive() error {
+// stopped reports whether the caller has given up on the evaluation.
+func (m *meter) stopped() error {
 	if err := m.ctx.Err(); err != nil {
 		return &LimitError{Limit: LimitStopped, cause: err,
 			Message: "the evaluation was stopped before it finished, because " + stopReason(err)}
 	}
-	if time.Now().After(m.deadline) {
+	return nil
+}
+
+// alive reports whether the evaluation may go on: before its deadline, and its caller still waiting. The
+// deadline starts at the first look: an evaluation that never measures anything is bounded by its size
+// and never reads the clock. It is wall-clock time on purpose: it bounds the CPU an evaluation may take,
+// which has nothing to do with the engine's (possibly fake) clock that expressions read through now().
+func (m *meter) alive() error {
+	if err := m.stopped(); err != nil {
+		return err
+	}
+	now := time.Now()
+	if m.deadline.IsZero() {
+		m.deadline = now.Add(m.limits.Timeout)
+	}
+	if now.After(m.deadline) {
 		return &LimitError{Limit: LimitTime,
 			Message: fmt.Sprintf("the expression was stopped after %s, the time limit for one evaluation", m.limits.Timeout),
 			Hint:    "make it do less: loop over fewer items, or split the work into several steps"}

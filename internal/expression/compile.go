@@ -192,8 +192,19 @@ func describeType(t reflect.Type) string {
 // steps. Errors name the expression and wrap an *Error; an evaluation stopped by its budget or by ctx
 // also wraps a *LimitError.
 func (p *Program) Run(ctx context.Context, vars map[string]any) (any, error) {
-	m := newMeter(ctx, p.limits)
-	out, err := p.run(m, meterEnv(vars, m, p.guarded))
+	var out any
+	var err *Error
+	if p.guarded {
+		m := newMeter(ctx, p.limits)
+		out, err = p.run(m, meterEnv(vars, m, true))
+	} else {
+		// Nothing in the program measures: its meter stays on the stack and only watches ctx.
+		m := meter{ctx: ctx, limits: p.limits}
+		if ctx == nil {
+			m.ctx = context.Background()
+		}
+		out, err = p.run(&m, meterEnv(vars, nil, false))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %q: %w", p.source, err)
 	}
@@ -215,7 +226,7 @@ func meterEnv(vars map[string]any, m *meter, guarded bool) map[string]any {
 }
 
 func (p *Program) run(m *meter, env map[string]any) (any, *Error) {
-	if err := m.alive(); err != nil {
+	if err := m.stopped(); err != nil {
 		return nil, limitError(err, p.source, 0)
 	}
 	machine := vm.VM{MemoryBudget: p.limits.MaxWork}

@@ -161,6 +161,15 @@ func (b *browser) overflowing() []string {
 	return out
 }
 
+// browserAt is a browser as wide as width: a phone's viewport below 500 px, else a 900 px high window.
+func browserAt(t *testing.T, h *harness, width int) *browser {
+	t.Helper()
+	if width < 500 {
+		return newPhone(t, h)
+	}
+	return newBrowser(t, h, width, 900)
+}
+
 // newPhone is a browser with a phone's viewport, 390 × 844. Headless chromium keeps its window at least
 // 500 px wide, so the phone's viewport is emulated.
 func newPhone(t *testing.T, h *harness) *browser {

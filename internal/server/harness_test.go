@@ -102,6 +102,14 @@ func startLogged(t *testing.T, url string, logs *logBuffer, tune func(*config.Co
 	t.Helper()
 	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, tune: tune, logs: logs}
 	h.open()
+	h.addUsers()
+	return h
+}
+
+// addUsers makes the admin, the manager and the rep every test signs in as (password "correct horse
+// battery"), with an API token each.
+func (h *harness) addUsers() {
+	h.t.Helper()
 	ctx := context.Background()
 	for _, u := range []struct {
 		email string
@@ -109,15 +117,14 @@ func startLogged(t *testing.T, url string, logs *logBuffer, tune func(*config.Co
 		token *string
 	}{{"admin@example.com", auth.RoleAdmin, &h.admin}, {"manager@example.com", auth.RoleManager, &h.manager}, {"rep@example.com", auth.RoleRep, &h.rep}} {
 		if _, err := h.srv.App.Auth.CreateUser(ctx, u.email, strings.Split(u.email, "@")[0], u.role, "correct horse battery"); err != nil {
-			t.Fatalf("create %s: %v", u.email, err)
+			h.t.Fatalf("create %s: %v", u.email, err)
 		}
 		tok, err := h.srv.App.Auth.CreateToken(ctx, u.email, "test")
 		if err != nil {
-			t.Fatalf("token for %s: %v", u.email, err)
+			h.t.Fatalf("token for %s: %v", u.email, err)
 		}
 		*u.token = tok
 	}
-	return h
 }
 
 // open starts a server on the harness's database and clock (again, after stop, to test restarts).

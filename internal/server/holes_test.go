@@ -62,20 +62,7 @@ func startConfigured(t *testing.T, dbURL string, edit func(*config.Config)) (h *
 			t.Errorf("serve: %v", err)
 		}
 	})
-	for _, u := range []struct {
-		email string
-		role  auth.Role
-		token *string
-	}{{"admin@example.com", auth.RoleAdmin, &h.admin}, {"manager@example.com", auth.RoleManager, &h.manager}, {"rep@example.com", auth.RoleRep, &h.rep}} {
-		if _, err := srv.App.Auth.CreateUser(context.Background(), u.email, strings.Split(u.email, "@")[0], u.role, "correct horse battery"); err != nil {
-			t.Fatalf("create %s: %v", u.email, err)
-		}
-		tok, err := srv.App.Auth.CreateToken(context.Background(), u.email, "test")
-		if err != nil {
-			t.Fatalf("token for %s: %v", u.email, err)
-		}
-		*u.token = tok
-	}
+	h.addUsers()
 	return h, ln.Addr().String()
 }
 
@@ -87,16 +74,9 @@ func TestCSRFTokenInTheQueryStringDoesNotCount(t *testing.T) {
 	h := b.h
 	before := h.snapshot()
 	checked := 0
-	for _, r := range h.srv.Web.Routes() {
-		if isAPI(r.Path) || r.Method == http.MethodGet || r.Method == http.MethodHead || !isPageRoute(r.Path) {
-			continue
-		}
+	for _, r := range statePageRoutes(h.srv.Web.Routes()) {
 		checked++
-		role := r.Role
-		if role == "" {
-			role = auth.RoleRep
-		}
-		c := b.clients[role]
+		c := b.clients[leastRole(r)]
 		path := fillPath(r.Path, b.ids) + "?" + url.Values{"_csrf": {c.csrf}}.Encode()
 		for _, headers := range []map[string]string{nil, {"HX-Request": "true"}} {
 			a := c.send(r.Method, path, b.csrfBody(r), headers)

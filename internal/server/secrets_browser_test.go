@@ -27,12 +27,7 @@ func TestBrowserSecretsPageAndMovingACredential(t *testing.T) {
 			"headers": map[string]any{"Authorization": "Bearer sk_live_written_in_9876"}}}}))
 
 	for _, width := range []int{1280, 390} {
-		var b *browser
-		if width < 500 {
-			b = newPhone(t, h)
-		} else {
-			b = newBrowser(t, h, width, 900)
-		}
+		b := browserAt(t, h, width)
 		b.signIn("manager@example.com")
 		b.run(chromedp.Navigate(h.http.URL + "/settings/secrets"))
 		b.waitText("#secrets", "secrets.CRM_API_KEY")

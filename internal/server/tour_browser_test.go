@@ -45,12 +45,7 @@ func TestBrowserEveryPageLooksRight(t *testing.T) {
 		{"/settings/users", "rep@example.com"},
 	}
 	for _, width := range []int{1280, 390} {
-		var b *browser
-		if width < 500 {
-			b = newPhone(t, h)
-		} else {
-			b = newBrowser(t, h, width, 900)
-		}
+		b := browserAt(t, h, width)
 		b.signIn("admin@example.com")
 		for _, p := range pages {
 			b.run(chromedp.Navigate(h.http.URL + p.path))
