@@ -35,6 +35,8 @@ type Config struct {
 	ExprTimeout time.Duration
 	// SecretKey seals the values of workflow secrets; without it no secret can be stored or used.
 	SecretKey string
+	// DeadAfter is how long an instance may miss its heartbeats before the others take over its jobs.
+	DeadAfter time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs,
 	// comma-separated); with none, the connection's own address is the client's.
 	TrustedProxies string
@@ -64,6 +66,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_WORKERS", flag: "workers", usage: "concurrent workflow workers (0: 100 on PostgreSQL, 32 on SQLite)", num: &c.Workers},
 		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
 		{env: "PANTRYFLOW_SECRET_KEY", flag: "secret-key", usage: "key that encrypts workflow secrets (32+ characters; keep it safe: without it the stored secrets cannot be read)", str: &c.SecretKey},
+		{env: "PANTRYFLOW_DEAD_AFTER", flag: "dead-after", usage: "how long an instance on PostgreSQL may miss its heartbeats before the others take over its work", dur: &c.DeadAfter},
 		{env: "PANTRYFLOW_EXPR_TIMEOUT", flag: "expr-timeout", usage: "time limit of one evaluation of an expression or a step's templates", dur: &c.ExprTimeout},
 	}
 }
@@ -78,6 +81,7 @@ func Defaults() Config {
 		LogLevel:      "info",
 		TimerInterval: time.Second,
 		ExprTimeout:   time.Second,
+		DeadAfter:     20 * time.Second,
 	}
 }
 
@@ -179,6 +183,9 @@ func (c Config) Validate() error {
 		if err := netguard.CheckAllowList([]string{item}); err != nil {
 			bad("PANTRYFLOW_HTTP_ALLOW", "%v", err)
 		}
+	}
+	if c.DeadAfter < 2*time.Second {
+		bad("PANTRYFLOW_DEAD_AFTER", "%s is too short; at least 2s, or a slow moment of the database would make live instances look dead", c.DeadAfter)
 	}
 	if c.ExprTimeout > MaxExprTimeout {
 		bad("PANTRYFLOW_EXPR_TIMEOUT", "%s is too long; at most %s, so that a step always finishes inside its job", c.ExprTimeout, MaxExprTimeout)

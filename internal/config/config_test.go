@@ -34,6 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		LogLevel:      "info",
 		TimerInterval: time.Second,
 		ExprTimeout:   time.Second,
+		DeadAfter:     20 * time.Second,
 	}
 	if got != want {
 		t.Fatalf("Load() = %+v, want %+v", got, want)
@@ -58,6 +59,7 @@ var fullEnv = map[string]string{
 	"PANTRYFLOW_TIMER_INTERVAL":  "250ms",
 	"PANTRYFLOW_EXPR_TIMEOUT":    "2s",
 	"PANTRYFLOW_SECRET_KEY":      "fedcba9876543210fedcba9876543210",
+	"PANTRYFLOW_DEAD_AFTER":      "45s",
 	"PANTRYFLOW_TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16",
 }
 
@@ -76,6 +78,7 @@ var fullConfig = config.Config{
 	TimerInterval:  250 * time.Millisecond,
 	ExprTimeout:    2 * time.Second,
 	SecretKey:      "fedcba9876543210fedcba9876543210",
+	DeadAfter:      45 * time.Second,
 	TrustedProxies: "10.0.0.7, 192.168.0.0/16",
 }
 

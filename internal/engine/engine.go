@@ -39,6 +39,11 @@ type Config struct {
 	// MaxBatch caps the transitions one commit carries (128).
 	Committers int
 	MaxBatch   int
+	// DeadAfter is how long an instance may miss its heartbeats (every HeartbeatInterval) before the others
+	// take over the jobs it was running (20s and 5s; PostgreSQL only: on SQLite the one process takes over
+	// its predecessor's jobs when it starts).
+	DeadAfter         time.Duration
+	HeartbeatInterval time.Duration
 }
 
 // WithDefaults fills in the defaults for a dialect.
@@ -75,6 +80,8 @@ func (c Config) WithDefaults(d store.Dialect) Config {
 	}
 	def(&c.RescueAfter, 10*time.Minute)
 	def(&c.FetchCooldown, 2*time.Millisecond)
+	def(&c.DeadAfter, 20*time.Second)
+	def(&c.HeartbeatInterval, min(5*time.Second, c.DeadAfter/4))
 	if d == store.SQLite {
 		def(&c.FetchPollInterval, 50*time.Millisecond)
 	}
@@ -113,6 +120,8 @@ type Engine struct {
 	stop      context.CancelFunc
 	loops     sync.WaitGroup
 	started   bool
+	// instance names this process to River (its client ID) and to the other instances (its heartbeat row).
+	instance instance
 }
 
 // NewID returns a time-ordered unique id for executions, tasks and mails.
@@ -123,7 +132,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults(deps.DB.Dialect)
 	e := &Engine{
 		db: deps.DB, actions: deps.Actions, secrets: deps.Secrets, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
-		newID: NewID,
+		newID: NewID, instance: newInstance(),
 	}
 	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
 	workers := river.NewWorkers()
@@ -132,6 +141,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 		deps.Workers(workers)
 	}
 	client, err := river.NewClient(deps.DB.RiverDriver(), &river.Config{
+		ID:                   e.instance.id,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		Logger:               deps.Log,
@@ -160,8 +170,12 @@ func (e *Engine) Environment(templates func(string) bool) Environment {
 	return Environment{Actions: e.actions, Expr: e.expr, Clock: e.clock, Templates: templates}
 }
 
-// Start starts the workers, the timer loop and the sweeper. Ready branches left by a crash get new jobs first.
+// Start starts the workers, the timer loop, the sweeper and the heartbeat. The jobs a dead process left
+// running and the ready branches a crash left are taken up first.
 func (e *Engine) Start(ctx context.Context) error {
+	if err := e.register(ctx); err != nil {
+		return err
+	}
 	e.committer = newCommitter(e, e.cfg.Committers, e.cfg.MaxBatch)
 	if err := e.river.Start(ctx); err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
@@ -172,8 +186,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = cancel
 	e.started = true
-	e.loops.Add(1)
+	e.loops.Add(2)
 	go e.timerLoop(loopCtx)
+	go e.heartbeatLoop(loopCtx)
 	return nil
 }
 
@@ -188,7 +203,12 @@ func (e *Engine) Stop(ctx context.Context) error {
 	// Workers are done (or abandoned at the deadline): no more commits come.
 	e.committer.stop()
 	if err != nil {
+		// Jobs are still running: stay registered, so that the others take them over once the heartbeat
+		// stops, instead of at once while they may still commit.
 		return fmt.Errorf("stop the job queue: %w", err)
+	}
+	if err := e.db.RemoveInstance(context.WithoutCancel(ctx), e.instance.id); err != nil {
+		e.log.Warn("could not unregister this instance", "error", err)
 	}
 	return nil
 }

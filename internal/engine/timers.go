@@ -69,8 +69,10 @@ func (e *Engine) FireDue(ctx context.Context) (int, error) {
 }
 
 // Recover gives a new job to every ready branch of a running execution last changed before before (all of
-// them when before is zero). At start-up it picks up what a crash left; later it catches jobs lost with a
-// dead instance. A duplicate job is harmless: the revision check lets only one commit each step.
+// them when before is zero) that has no advance job waiting or running: a safety net for a branch whose
+// job was lost (discarded after its attempts ran out, say). The jobs of a dead instance are taken over
+// through the heartbeats (instances.go), not here: a branch with a job in River — running on a living
+// instance, or about to run again — gets no second one, which would run its step twice at once.
 func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
 	q := e.db.Gorm.WithContext(ctx).Model(&store.Execution{}).Select("id", "state").
 		Where("status = ?", string(workflow.StatusRunning))
@@ -80,6 +82,14 @@ func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
 	var rows []store.Execution
 	jobs := 0
 	err := q.FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
+		ids := make([]string, 0, len(rows))
+		for _, row := range rows {
+			ids = append(ids, row.ID)
+		}
+		pending, err := e.db.PendingAdvanceJobs(ctx, AdvanceArgs{}.Kind(), ids)
+		if err != nil {
+			return err
+		}
 		var params []river.InsertManyParams
 		for _, row := range rows {
 			var st State
@@ -87,7 +97,7 @@ func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
 				return fmt.Errorf("execution %s: %w", row.ID, err)
 			}
 			for _, b := range st.Branches {
-				if b.State == BranchReady {
+				if b.State == BranchReady && !pending[store.JobKey{ExecutionID: row.ID, BranchID: b.ID}] {
 					params = append(params, river.InsertManyParams{Args: AdvanceArgs{ExecutionID: row.ID, BranchID: b.ID}})
 				}
 			}

@@ -123,6 +123,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if ecfg.TimerInterval == 0 {
 		ecfg.TimerInterval = cfg.TimerInterval
 	}
+	if ecfg.DeadAfter == 0 {
+		ecfg.DeadAfter = cfg.DeadAfter
+	}
 	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
 		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }, Secrets: vault}, ecfg)
 	if err != nil {

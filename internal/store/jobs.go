@@ -21,3 +21,34 @@ func (db *DB) RunningJobIDs(ctx context.Context, kind, key, value string) ([]int
 	}
 	return ids, nil
 }
+
+// JobKey is an execution's branch, as an advance job's args name it.
+type JobKey struct {
+	ExecutionID string
+	BranchID    int
+}
+
+// PendingAdvanceJobs returns the branches of the given executions that have an advance job not yet
+// finished (available, scheduled, running or waiting to be retried): those need no new job.
+func (db *DB) PendingAdvanceJobs(ctx context.Context, kind string, executionIDs []string) (map[JobKey]bool, error) {
+	out := map[JobKey]bool{}
+	if len(executionIDs) == 0 {
+		return out, nil
+	}
+	exec, branch := "args->>'executionId'", "CAST(args->>'branchId' AS INTEGER)"
+	if db.Dialect == SQLite {
+		exec, branch = "json_extract(args, '$.executionId')", "json_extract(args, '$.branchId')"
+	}
+	var rows []JobKey
+	err := db.Gorm.WithContext(ctx).Table("river_job").
+		Select(exec+" AS execution_id, "+branch+" AS branch_id").
+		Where("kind = ? AND state IN ('available', 'scheduled', 'running', 'retryable', 'pending') AND "+exec+" IN ?", kind, executionIDs).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find pending %s jobs: %w", kind, err)
+	}
+	for _, r := range rows {
+		out[r] = true
+	}
+	return out, nil
+}

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
+)
+
+// A process that dies holds River jobs in the running state: an advance job in the middle of a step, a
+// mail being delivered, an event being dispatched. River's rescuer would make them available again only
+// after RescueStuckJobsAfter (10 minutes, as it must outlast the longest job). Instead:
+//
+//   - on SQLite, one process owns the file, so a running job found at start-up is a dead process's: it is
+//     made available before the workers start;
+//   - on PostgreSQL, every instance registers in engine_instances and beats a heartbeat every
+//     HeartbeatInterval, using River's client ID as its id; every instance looks, as often, for instances
+//     whose heartbeat is older than DeadAfter and makes the running jobs of any instance that is not alive
+//     available again. A job's committed work stays done (an advance job resumes from its execution's
+//     recorded state; the revision check lets only one commit each step), so taking a job over repeats
+//     nothing that committed.
+
+// instance identifies this process.
+type instance struct {
+	id   string
+	host string
+	pid  int
+}
+
+func newInstance() instance {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	if len(host) > 60 {
+		host = host[:60]
+	}
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	pid := os.Getpid()
+	return instance{id: fmt.Sprintf("%s/%d/%s", host, pid, hex.EncodeToString(suffix)), host: host, pid: pid}
+}
+
+// ID is this instance's id: River's client ID and its row in engine_instances.
+func (e *Engine) ID() string { return e.instance.id }
+
+// register records this instance before its workers start, and takes up what a dead predecessor left.
+func (e *Engine) register(ctx context.Context) error {
+	if err := e.db.RegisterInstance(ctx, e.instance.id, e.instance.host, e.instance.pid); err != nil {
+		return err
+	}
+	if e.db.Dialect == store.SQLite {
+		if err := e.db.ForgetOtherInstances(ctx, e.instance.id); err != nil {
+			return err
+		}
+		taken, err := e.db.RequeueRunningJobs(ctx)
+		if err != nil {
+			return err
+		}
+		e.logTaken(taken)
+		return nil
+	}
+	_, err := e.TakeOver(ctx)
+	return err
+}
+
+// heartbeatLoop says this instance is alive and takes over the jobs of the dead, every HeartbeatInterval.
+func (e *Engine) heartbeatLoop(ctx context.Context) {
+	defer e.loops.Done()
+	if e.db.Dialect == store.SQLite {
+		return // one process per file: nobody to tell, nobody to take over from
+	}
+	ticker := time.NewTicker(e.cfg.HeartbeatInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		alive, err := e.db.Heartbeat(ctx, e.instance.id, e.instance.host, e.instance.pid)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Warn("heartbeat failed", "error", err)
+			continue
+		case err == nil && !alive:
+			e.log.Warn("this instance was taken for dead (its heartbeat was late); its running jobs went to others, and it goes on")
+		}
+		if _, err := e.TakeOver(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("take over the jobs of dead instances", "error", err)
+		}
+	}
+}
+
+// TakeOver makes the running jobs of instances that stopped beating their heartbeat available to the
+// living, and returns how many it took.
+func (e *Engine) TakeOver(ctx context.Context) (int, error) {
+	taken, err := e.db.TakeOverDeadJobs(ctx, e.cfg.DeadAfter)
+	if err != nil {
+		return 0, err
+	}
+	e.logTaken(taken)
+	return len(taken), nil
+}
+
+func (e *Engine) logTaken(taken []store.TakenJob) {
+	if len(taken) == 0 {
+		return
+	}
+	kinds := map[string]int{}
+	for _, j := range taken {
+		kinds[j.Kind]++
+	}
+	e.log.Info("took over the jobs of a process that stopped", "jobs", len(taken), "kinds", kinds, "from", taken[0].From)
+}

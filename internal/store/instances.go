@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Instance is a running Pantryflow process, with its last heartbeat (database time).
+type Instance struct {
+	ID          string `gorm:"primaryKey"`
+	Host        string
+	PID         int `gorm:"column:pid"`
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (Instance) TableName() string { return "engine_instances" }
+
+// dbNow is the database's clock, in SQL: instances compare heartbeats written by different machines.
+func (db *DB) dbNow() string {
+	if db.Dialect == SQLite {
+		return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+	}
+	return "now()"
+}
+
+// RegisterInstance records a starting instance.
+func (db *DB) RegisterInstance(ctx context.Context, id, host string, pid int) error {
+	err := db.Gorm.WithContext(ctx).Exec("INSERT INTO engine_instances (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, "+
+		db.dbNow()+", "+db.dbNow()+")", id, host, pid).Error
+	if err != nil {
+		return fmt.Errorf("register instance %s: %w", id, err)
+	}
+	return nil
+}
+
+// Heartbeat says the instance is alive. It reports false when the instance had been declared dead (its
+// row was removed): it then registers again.
+func (db *DB) Heartbeat(ctx context.Context, id, host string, pid int) (bool, error) {
+	res := db.Gorm.WithContext(ctx).Exec("UPDATE engine_instances SET heartbeat_at = "+db.dbNow()+" WHERE id = ?", id)
+	if res.Error != nil {
+		return false, fmt.Errorf("heartbeat of instance %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	return false, db.RegisterInstance(ctx, id, host, pid)
+}
+
+// RemoveInstance forgets an instance that stops cleanly.
+func (db *DB) RemoveInstance(ctx context.Context, id string) error {
+	if err := db.Gorm.WithContext(ctx).Where("id = ?", id).Delete(&Instance{}).Error; err != nil {
+		return fmt.Errorf("remove instance %s: %w", id, err)
+	}
+	return nil
+}
+
+// TakenJob is a River job handed from a dead instance to the living.
+type TakenJob struct {
+	ID   int64
+	Kind string
+	From string
+}
+
+// TakeOverDeadJobs (PostgreSQL) removes the instances whose heartbeat is older than deadAfter and makes
+// available again, at once, every River job that is running on an instance that is not alive: its last
+// attempt is by an instance with no fresh heartbeat, and it started more than deadAfter ago (so a job just
+// fetched by an instance that is starting is never taken). River's own rescuer would wait for its
+// RescueStuckJobsAfter (10 minutes) instead. The jobs' committed work stays done: an advance job resumes
+// from its execution's recorded state. Instances may call it at once; each job is taken once.
+func (db *DB) TakeOverDeadJobs(ctx context.Context, deadAfter time.Duration) ([]TakenJob, error) {
+	if db.Dialect != Postgres {
+		return nil, nil
+	}
+	secs := deadAfter.Seconds()
+	var taken []TakenJob
+	err := db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM engine_instances WHERE heartbeat_at < now() - make_interval(secs => ?)", secs).Error; err != nil {
+			return fmt.Errorf("remove dead instances: %w", err)
+		}
+		return tx.Raw(`UPDATE river_job SET state = 'available',
+			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
+				'error', 'the instance running this job stopped answering; another instance took it over', 'trace', ''))
+		WHERE state = 'running' AND attempted_at < now() - make_interval(secs => ?)
+		  AND NOT (coalesce(attempted_by[array_length(attempted_by, 1)], '') IN (SELECT id FROM engine_instances))
+		RETURNING id, kind, coalesce(attempted_by[array_length(attempted_by, 1)], '') AS "from"`, secs).Scan(&taken).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("take over the jobs of dead instances: %w", err)
+	}
+	return taken, nil
+}
+
+// RequeueRunningJobs (SQLite) makes every running River job available again. Only one process may open a
+// SQLite file, so at start-up a running job belongs to a process that died: it can run again at once.
+func (db *DB) RequeueRunningJobs(ctx context.Context) ([]TakenJob, error) {
+	var taken []TakenJob
+	err := db.Gorm.WithContext(ctx).Raw(`UPDATE river_job SET state = 'available' WHERE state = 'running'
+		RETURNING id, kind, '' AS "from"`).Scan(&taken).Error
+	if err != nil {
+		return nil, fmt.Errorf("requeue the jobs of the previous process: %w", err)
+	}
+	return taken, nil
+}
+
+// ForgetOtherInstances (SQLite) removes the rows of earlier processes: only one process opens the file, so
+// any other row is a process that died.
+func (db *DB) ForgetOtherInstances(ctx context.Context, id string) error {
+	if err := db.Gorm.WithContext(ctx).Where("id <> ?", id).Delete(&Instance{}).Error; err != nil {
+		return fmt.Errorf("forget earlier processes: %w", err)
+	}
+	return nil
+}
