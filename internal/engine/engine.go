@@ -119,7 +119,11 @@ type Engine struct {
 	committer *committer
 	stop      context.CancelFunc
 	loops     sync.WaitGroup
-	started   bool
+	// stopHeartbeat ends the heartbeat, which goes on while Stop waits for running jobs: an instance that
+	// is stopping is alive, and its jobs are not taken over.
+	stopHeartbeat context.CancelFunc
+	heartbeat     sync.WaitGroup
+	started       bool
 	// instance names this process to River (its client ID) and to the other instances (its heartbeat row).
 	instance instance
 }
@@ -185,10 +189,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = cancel
+	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	e.stopHeartbeat = stopBeat
 	e.started = true
-	e.loops.Add(2)
+	e.loops.Add(1)
 	go e.timerLoop(loopCtx)
-	go e.heartbeatLoop(loopCtx)
+	e.heartbeat.Add(1)
+	go e.heartbeatLoop(beatCtx)
 	return nil
 }
 
@@ -200,6 +207,8 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.stop()
 	e.loops.Wait()
 	err := e.river.Stop(ctx)
+	e.stopHeartbeat()
+	e.heartbeat.Wait()
 	// Workers are done (or abandoned at the deadline): no more commits come.
 	e.committer.stop()
 	if err != nil {

@@ -70,7 +70,7 @@ func (e *Engine) register(ctx context.Context) error {
 
 // heartbeatLoop says this instance is alive and takes over the jobs of the dead, every HeartbeatInterval.
 func (e *Engine) heartbeatLoop(ctx context.Context) {
-	defer e.loops.Done()
+	defer e.heartbeat.Done()
 	if e.db.Dialect == store.SQLite {
 		return // one process per file: nobody to tell, nobody to take over from
 	}
