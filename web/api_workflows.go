@@ -124,7 +124,7 @@ func (s *Server) startExecution(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"executionId": id})
+	return c.JSON(http.StatusAccepted, app.Started{ExecutionID: id})
 }
 
 func (s *Server) listTemplates(c echo.Context) error {

@@ -86,7 +86,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 		},
 	}))
 	for _, r := range s.Routes() {
-		handler := checkInput(r.Handler)
+		handler := checkInput(s.idempotent(r, r.Handler))
 		if noStore(r) {
 			handler = noStoreAnswer(handler)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 )
@@ -27,7 +29,12 @@ func (a *App) CreateRecord(ctx context.Context, actor *Actor, e crm.Entity, data
 	if err := requireRep(actor, "create CRM records"); err != nil {
 		return nil, err
 	}
-	rec, err := a.CRM.Create(ctx, actor.Email, e, scopeOf(actor).ownNew(data))
+	var rec crm.Record
+	err := a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+		var err error
+		rec, err = a.CRM.CreateTx(ctx, tx, string(e), a.CRM.NewID(), scopeOf(actor).ownNew(data), actor.Email)
+		return rec, err
+	})
 	return rec, crmError(err)
 }
 

@@ -73,11 +73,16 @@ func (a *App) StartExecution(ctx context.Context, actor *Actor, workflowID strin
 		return "", err
 	}
 	var id string
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		id, err = a.StartTx(ctx, tx, plan, vars, meta)
-		return err
+		return Started{ExecutionID: id}, err
 	})
 	return id, err
+}
+
+// Started is the answer to a start: the new execution's id.
+type Started struct {
+	ExecutionID string `json:"executionId"`
 }
 
 // StartTest starts a test run of any version, draft or not: actions record what they would do instead of

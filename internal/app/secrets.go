@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gorm.io/gorm"
+
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/secrets"
@@ -141,7 +143,14 @@ func (a *App) CreateSecret(ctx context.Context, actor *Actor, in SecretInput) (S
 	if err := a.checkSecret(in, true); err != nil {
 		return SecretInfo{}, err
 	}
-	s, err := a.Secrets.Create(ctx, in.Name, in.Value, actor.Email, a.Clock.Now())
+	var s *store.Secret
+	err := a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+		var err error
+		if s, err = a.Secrets.CreateTx(ctx, tx, in.Name, in.Value, actor.Email, a.Clock.Now()); err != nil {
+			return nil, err
+		}
+		return secretInfo(s), nil
+	})
 	if errors.Is(err, store.ErrExists) {
 		return SecretInfo{}, &ValidationError{Message: "the secret was not saved", Details: []Detail{{Path: "name",
 			Message: fmt.Sprintf("there is a secret %q already; give it a new value with Rotate instead", in.Name)}}}

@@ -127,7 +127,15 @@ func (a *App) CompleteTask(ctx context.Context, actor *Actor, id string, values 
 	if values == nil {
 		values = map[string]any{}
 	}
-	err = a.Engine.CompleteTask(ctx, id, values, actor.Email)
+	// With an Idempotency-Key, the commit that completes the task claims the key and records the task as
+	// the request is answered.
+	err = a.Engine.CompleteTask(ctx, id, values, actor.Email, a.claimEffects(ctx, func(tx *gorm.DB) (any, error) {
+		var row store.HumanTask
+		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+			return nil, fmt.Errorf("load task %s: %w", id, err)
+		}
+		return taskView(&row, a.Clock.Now())
+	})...)
 	var ferrs workflow.FieldErrors
 	switch {
 	case err == nil:

@@ -43,15 +43,15 @@ func (a *App) PostEvent(ctx context.Context, actor *Actor, event string, data ma
 		return nil, err
 	}
 	out := &PostedEvent{ExecutionIDs: []string{}}
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		ev := &store.Event{Type: event, Source: triggers.SourceAPI, CreatedBy: actor.Email, Payload: payload}
 		ids, err := a.Triggers.PostTx(ctx, tx, ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out.EventID = ev.ID
 		out.ExecutionIDs = append(out.ExecutionIDs, ids...)
-		return nil
+		return out, nil
 	})
 	if err != nil {
 		return nil, err

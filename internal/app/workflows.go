@@ -114,25 +114,26 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 		id = slug(def.Name) + "_" + strings.ToLower(auth.RandomSecret(3))
 	}
 	now := a.Clock.Now()
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	saved := Saved{ID: id, Version: 1, Warnings: warningsOf(plan)}
+	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		var n int64
 		if err := tx.Model(&store.Workflow{}).Where("id = ?", id).Count(&n).Error; err != nil {
-			return err
+			return nil, err
 		}
 		if n > 0 {
-			return fail(ErrConflict, fmt.Sprintf("a workflow with the id %q exists already; send a new version with PUT /api/workflows/%s, or choose another id", id, id))
+			return nil, fail(ErrConflict, fmt.Sprintf("a workflow with the id %q exists already; send a new version with PUT /api/workflows/%s, or choose another id", id, id))
 		}
 		wf := &store.Workflow{ID: id, Name: def.Name, Description: def.Description, Enabled: true, LatestVersion: 0,
 			TriggerType: def.Trigger.Type, CreatedBy: actor.Email, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(wf).Error; err != nil {
-			return fmt.Errorf("create workflow %s: %w", id, err)
+			return nil, fmt.Errorf("create workflow %s: %w", id, err)
 		}
-		return a.addVersion(tx, actor, wf, def, publish, now)
+		return saved, a.addVersion(tx, actor, wf, def, publish, now)
 	})
 	if err != nil {
 		return Saved{}, err
 	}
-	return Saved{ID: id, Version: 1, Warnings: warningsOf(plan)}, nil
+	return saved, nil
 }
 
 // SaveDraft adds a new draft version to a workflow.
@@ -149,16 +150,16 @@ func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workf
 		return Saved{}, err
 	}
 	var saved Saved
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		wf, err := findWorkflow(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := a.addVersion(tx, actor, wf, def, false, a.Clock.Now()); err != nil {
-			return err
+			return nil, err
 		}
 		saved = Saved{ID: id, Version: wf.LatestVersion, Warnings: warningsOf(plan)}
-		return nil
+		return saved, nil
 	})
 	return saved, err
 }

@@ -153,9 +153,10 @@ func (e *Engine) operateWith(ctx context.Context, id string, op func(*loaded, ti
 	return false, fmt.Errorf("execution %s is changing too fast; try again", id)
 }
 
-// CompleteTask checks the submitted values against the task's form, records them and resumes the execution.
-// It returns workflow.FieldErrors when values are wrong and ErrTaskClosed when the task is not open.
-func (e *Engine) CompleteTask(ctx context.Context, taskID string, values map[string]any, by string) error {
+// CompleteTask checks the submitted values against the task's form, records them and resumes the execution;
+// the writes in also are applied in the same commit, after the task's (the request's Idempotency-Key). It
+// returns workflow.FieldErrors when values are wrong and ErrTaskClosed when the task is not open.
+func (e *Engine) CompleteTask(ctx context.Context, taskID string, values map[string]any, by string, also ...store.Effect) error {
 	var task store.HumanTask
 	err := e.db.Gorm.WithContext(ctx).Where("id = ?", taskID).Take(&task).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -180,7 +181,7 @@ func (e *Engine) CompleteTask(ctx context.Context, taskID string, values map[str
 		if err != nil {
 			return Transition{}, nil, err
 		}
-		return tr, []store.Effect{closeTask{id: taskID, values: clean, by: by, now: now}}, nil
+		return tr, append([]store.Effect{closeTask{id: taskID, values: clean, by: by, now: now}}, also...), nil
 	})
 	return err
 }

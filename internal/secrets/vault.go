@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
@@ -19,13 +21,24 @@ func (v *Vault) Ready() bool { return v != nil && v.Box != nil }
 
 // Create seals and stores a new secret.
 func (v *Vault) Create(ctx context.Context, name, value, by string, at time.Time) (*store.Secret, error) {
+	var s *store.Secret
+	err := v.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		s, err = v.CreateTx(ctx, tx, name, value, by, at)
+		return err
+	})
+	return s, err
+}
+
+// CreateTx is Create inside tx.
+func (v *Vault) CreateTx(ctx context.Context, tx *gorm.DB, name, value, by string, at time.Time) (*store.Secret, error) {
 	sealed, err := v.Box.Seal(name, value)
 	if err != nil {
 		return nil, err
 	}
 	s := &store.Secret{Name: name, Sealed: sealed, KeyID: v.Box.KeyID(), Version: 1, CreatedBy: by, CreatedAt: at,
 		UpdatedBy: by, UpdatedAt: at}
-	if err := v.DB.CreateSecret(ctx, s); err != nil {
+	if err := store.CreateSecretTx(ctx, tx, s); err != nil {
 		return nil, err
 	}
 	s.Sealed = nil

@@ -58,6 +58,8 @@ type Server struct {
 	Mailer *mailer.Mailer
 	// Analytics keeps the metrics' rollups up to date; it runs between Start and Close.
 	Analytics *rollup.Aggregator
+	// Keys forgets the Idempotency-Keys older than 48 hours; it runs between Start and Close.
+	Keys *app.KeySweeper
 	// self is where this server listens, which call_api must never reach.
 	self *netguard.Self
 }
@@ -144,7 +146,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	w := web.New(a, log, web.Options{SessionSecret: secret, Secure: https, HSTS: https, TrustedProxies: proxies,
 		WebhookAddresses: opts.WebhookAddresses})
 	return &Server{Config: cfg, Log: log, DB: db, Engine: eng, App: a, Web: w, Scheduler: scheduler, Mailer: outbox,
-		Analytics: rollup.New(db, clk, log), self: self}, nil
+		Analytics: rollup.New(db, clk, log), Keys: app.NewKeySweeper(db, clk, log, 0), self: self}, nil
 }
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
@@ -163,6 +165,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.Scheduler.Start(ctx)
 	s.Analytics.Start(ctx)
+	s.Keys.Start(ctx)
 	return nil
 }
 
@@ -198,6 +201,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close(ctx context.Context) error {
 	s.Scheduler.Stop()
 	s.Analytics.Stop()
+	s.Keys.Stop()
 	stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	err := s.Engine.Stop(stopCtx)

@@ -193,10 +193,22 @@ const (
 	MailNotSent = "not_sent"
 )
 
+// IdempotencyKey is the Idempotency-Key of a request that created something, claimed in the transaction
+// that created it, with the answer that request got (Status and the JSON Answer) to give a retry again. Keys
+// are a user's own: Scope is whose.
+type IdempotencyKey struct {
+	Scope       string `gorm:"primaryKey"`
+	RequestKey  string `gorm:"primaryKey"`
+	Fingerprint string // SHA-256 of what was asked: method, address, user and body
+	Status      int
+	Answer      string
+	CreatedAt   time.Time
+}
+
 // Models lists every model, for the test that checks them against the migrated schema.
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
-		&Secret{}, &TaskHolder{}, &Instance{}}
+		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}}
 }

@@ -51,19 +51,23 @@ func (db *DB) SealedSecrets(ctx context.Context, names []string) ([]Secret, erro
 
 // CreateSecret stores a new secret; a secret of that name already there is ErrExists.
 func (db *DB) CreateSecret(ctx context.Context, s *Secret) error {
+	return db.Tx(ctx, func(tx *gorm.DB) error { return CreateSecretTx(ctx, tx, s) })
+}
+
+// CreateSecretTx is CreateSecret inside tx.
+func CreateSecretTx(ctx context.Context, tx *gorm.DB, s *Secret) error {
 	var n int64
-	return db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&Secret{}).Where("name = ?", s.Name).Count(&n).Error; err != nil {
-			return fmt.Errorf("create secret %s: %w", s.Name, err)
-		}
-		if n > 0 {
-			return ErrExists
-		}
-		if err := tx.Create(s).Error; err != nil {
-			return fmt.Errorf("create secret %s: %w", s.Name, err)
-		}
-		return nil
-	})
+	tx = tx.WithContext(ctx)
+	if err := tx.Model(&Secret{}).Where("name = ?", s.Name).Count(&n).Error; err != nil {
+		return fmt.Errorf("create secret %s: %w", s.Name, err)
+	}
+	if n > 0 {
+		return ErrExists
+	}
+	if err := tx.Create(s).Error; err != nil {
+		return fmt.Errorf("create secret %s: %w", s.Name, err)
+	}
+	return nil
 }
 
 // ErrExists is returned when a record to create exists already.
