@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,13 +220,12 @@ func TestDeliveryCutAfterTheFinalDot(t *testing.T) {
 func TestDeliveryIsMarkedSentBeforeQuit(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var quitDropped sync.Once
-		dropped := false
+		var dropped atomic.Bool
 		srv := mailertest.Start(t, mailertest.Options{Drop: func(at mailertest.Moment, _ int) bool {
 			if at != mailertest.AtQuit {
 				return false
 			}
-			quitDropped.Do(func() { dropped = true })
+			dropped.Store(true)
 			return true
 		}})
 		m := mailerOn(t, db, srv, clock.NewFake(started))
@@ -240,7 +240,7 @@ func TestDeliveryIsMarkedSentBeforeQuit(t *testing.T) {
 		for srv.OpenConnections() != 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if !dropped {
+		if !dropped.Load() {
 			t.Fatal("the mailer never sent QUIT, so the test shows nothing")
 		}
 		if n := len(srv.Messages()); n != 1 {
