@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -67,9 +68,6 @@ func (m *Mailer) send(ctx context.Context, mail *store.Mail, conv *conversation)
 		conv = &conversation{}
 	}
 	conv.stage = store.StageConnect
-	fail := func(command string, err error) error {
-		return &sendError{addr: m.Config.Addr(), stage: conv.stage, command: command, err: err}
-	}
 	msg, err := m.message(mail)
 	if err != nil {
 		return err
@@ -97,7 +95,15 @@ func (m *Mailer) send(ctx context.Context, mail *store.Mail, conv *conversation)
 
 	sc, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return fail("connect", err)
+		return &sendError{addr: m.Config.Addr(), stage: conv.stage, command: "connect", err: err}
+	}
+	return m.talk(sc, msg, from, rcpts, conv)
+}
+
+// talk has the conversation on a connected client, from MAIL FROM to QUIT, reporting to conv.
+func (m *Mailer) talk(sc *smtp.Client, msg *gomail.Msg, from string, rcpts []string, conv *conversation) error {
+	fail := func(command string, err error) *sendError {
+		return &sendError{addr: m.Config.Addr(), stage: conv.stage, command: command, err: err}
 	}
 	conv.stage = store.StageMail
 	if err := sc.Mail(from); err != nil {
@@ -128,8 +134,9 @@ func (m *Mailer) send(ctx context.Context, mail *store.Mail, conv *conversation)
 	}
 	if err := w.Close(); err != nil {
 		var reply *textproto.Error
-		return &sendError{addr: m.Config.Addr(), stage: conv.stage, command: "end of the message", err: err,
-			unanswered: !errors.As(err, &reply)}
+		se := fail("end of the message", err)
+		se.unanswered = !errors.As(err, &reply)
+		return se
 	}
 	conv.stage = store.StageAccepted
 	if conv.accepted != nil {
