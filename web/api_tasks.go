@@ -55,3 +55,12 @@ func (s *Server) listOutbox(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, list[app.MailView]{items, total})
 }
+
+// getMail is one mail of the outbox with its delivery attempts.
+func (s *Server) getMail(c echo.Context) error {
+	m, err := s.app.GetMail(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, m)
+}

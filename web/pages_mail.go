@@ -24,7 +24,7 @@ func (s *Server) mailPage(c echo.Context) error {
 	}
 	ctx, actor := c.Request().Context(), principal(c)
 	v := views.OutboxView{Page: s.frame(c, "Mail", "mail"), Status: status, Window: win.Normalize(), Query: url.Values{}}
-	v.Items, v.Total, err = s.app.ListOutbox(ctx, actor, app.OutboxFilter{Status: status, Page: v.Window})
+	v.Items, v.Total, err = s.app.ListOutbox(ctx, actor, app.OutboxFilter{Status: status, Page: v.Window, WithAttempts: true})
 	if err != nil {
 		return err
 	}

@@ -162,6 +162,7 @@ func (s *Server) Routes() []Route {
 		{"api.tasks.complete", http.MethodPost, "/api/tasks/:id/complete", rep, s.completeTask},
 
 		{"api.outbox.list", http.MethodGet, "/api/outbox", manager, s.listOutbox},
+		{"api.outbox.get", http.MethodGet, "/api/outbox/:id", manager, s.getMail},
 	}
 	routes = append(routes, s.crmRoutes()...)
 	routes = append(routes, s.crmPageRoutes()...)

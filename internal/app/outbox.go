@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -18,10 +19,32 @@ type MailView struct {
 	Subject     string     `json:"subject"`
 	Body        string     `json:"body"`
 	Status      string     `json:"status"`
-	Attempts    int        `json:"attempts"`
+	Attempts    int        `json:"attempts"` // delivery attempts started
 	LastError   string     `json:"lastError,omitempty"`
 	CreatedAt   time.Time  `json:"createdAt"`
 	SentAt      *time.Time `json:"sentAt,omitempty"`
+	// PossiblyDuplicated says the mail may have reached its recipient twice: an attempt was interrupted after
+	// the mail server may have had the message, and a later one sent it (with the same Message-ID).
+	PossiblyDuplicated bool `json:"possiblyDuplicated"`
+	// InterruptedAt is when that interrupted attempt started.
+	InterruptedAt *time.Time `json:"interruptedAt,omitempty"`
+	// DeliveryAttempts are the attempts, oldest first: on one mail (GET /api/outbox/{id}) and the mail page.
+	DeliveryAttempts []MailAttemptView `json:"deliveryAttempts,omitempty"`
+}
+
+// MailAttemptView is one attempt at delivering a mail.
+type MailAttemptView struct {
+	Number     int        `json:"number"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"` // none for an attempt under way or interrupted
+	// Outcome is sent, failed, interrupted, or running while it is under way.
+	Outcome string `json:"outcome"`
+	// Stage is the furthest the SMTP conversation got: connect, mail, rcpt, data (the message was written and
+	// its final dot about to go) or accepted (the server answered 250 to it).
+	Stage string `json:"stage"`
+	Error string `json:"error,omitempty"`
+	// ServerMayHaveIt says the attempt got as far as the final dot of the message.
+	ServerMayHaveIt bool `json:"serverMayHaveIt"`
 }
 
 // OutboxFilter narrows the outbox.
@@ -29,6 +52,8 @@ type OutboxFilter struct {
 	ExecutionID string
 	Status      string
 	Page        Page
+	// WithAttempts fills in each mail's DeliveryAttempts.
+	WithAttempts bool
 }
 
 // ListOutbox lists mails, newest first.
@@ -52,14 +77,65 @@ func (a *App) ListOutbox(ctx context.Context, actor *Actor, f OutboxFilter) ([]M
 	if err := q.Order("created_at DESC, id DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
 		return nil, 0, fmt.Errorf("list mails: %w", err)
 	}
+	// The attempts of the mails that need them: every mail's for the page, the flagged ones' for the time
+	// their interrupted attempt started.
+	var ids []string
+	for _, m := range rows {
+		if f.WithAttempts || m.PossiblyDuplicated {
+			ids = append(ids, m.ID)
+		}
+	}
+	attempts, err := a.mailAttempts(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]MailView, 0, len(rows))
 	for _, m := range rows {
-		v := MailView{ID: m.ID, StepID: m.StepID, Template: m.Template, To: m.ToAddress, Subject: m.Subject,
-			Body: m.Body, Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt, SentAt: m.SentAt}
-		if m.ExecutionID != nil {
-			v.ExecutionID = *m.ExecutionID
+		v := mailView(m, attempts[m.ID])
+		if !f.WithAttempts {
+			v.DeliveryAttempts = nil
 		}
 		out = append(out, v)
 	}
 	return out, total, nil
+}
+
+// mailAttempts loads the attempts of the given mails, oldest first.
+func (a *App) mailAttempts(ctx context.Context, ids []string) (map[string][]store.MailAttempt, error) {
+	out := map[string][]store.MailAttempt{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []store.MailAttempt
+	if err := a.DB.Gorm.WithContext(ctx).Where("mail_id IN ?", ids).Order("mail_id, number").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load mail attempts: %w", err)
+	}
+	for _, r := range rows {
+		out[r.MailID] = append(out[r.MailID], r)
+	}
+	return out, nil
+}
+
+// mailView is a mail and its attempts as the outbox shows them.
+func mailView(m store.Mail, attempts []store.MailAttempt) MailView {
+	v := MailView{ID: m.ID, StepID: m.StepID, Template: m.Template, To: m.ToAddress, Subject: m.Subject,
+		Body: m.Body, Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt,
+		SentAt: m.SentAt, PossiblyDuplicated: m.PossiblyDuplicated}
+	if m.ExecutionID != nil {
+		v.ExecutionID = *m.ExecutionID
+	}
+	for _, at := range attempts {
+		av := MailAttemptView{Number: at.Number, StartedAt: at.StartedAt, FinishedAt: at.FinishedAt, Outcome: at.Outcome,
+			Stage: at.Stage, Error: at.ErrorText,
+			ServerMayHaveIt: slices.Contains([]string{store.StageData, store.StageAccepted}, at.Stage)}
+		if av.Outcome == "" {
+			av.Outcome = "running"
+		}
+		if m.PossiblyDuplicated && av.Outcome == store.AttemptInterrupted && av.ServerMayHaveIt {
+			started := at.StartedAt
+			v.InterruptedAt = &started
+		}
+		v.DeliveryAttempts = append(v.DeliveryAttempts, av)
+	}
+	return v
 }

@@ -16,7 +16,7 @@ type MailSender interface {
 	Resend(ctx context.Context, id string) error
 }
 
-// GetMail reads one mail of the outbox (managers).
+// GetMail reads one mail of the outbox with its delivery attempts (managers).
 func (a *App) GetMail(ctx context.Context, actor *Actor, id string) (*MailView, error) {
 	if err := requireManager(actor, "see the outbox"); err != nil {
 		return nil, err
@@ -29,11 +29,11 @@ func (a *App) GetMail(ctx context.Context, actor *Actor, id string) (*MailView, 
 	if err != nil {
 		return nil, fmt.Errorf("load mail %s: %w", id, err)
 	}
-	v := MailView{ID: m.ID, StepID: m.StepID, Template: m.Template, To: m.ToAddress, Subject: m.Subject,
-		Body: m.Body, Status: m.Status, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt, SentAt: m.SentAt}
-	if m.ExecutionID != nil {
-		v.ExecutionID = *m.ExecutionID
+	attempts, err := a.mailAttempts(ctx, []string{m.ID})
+	if err != nil {
+		return nil, err
 	}
+	v := mailView(m, attempts[m.ID])
 	return &v, nil
 }
 

@@ -215,7 +215,7 @@ func TestDeliverRetriesUntilTheServerAccepts(t *testing.T) {
 			observed []seen
 		)
 		// Connection 1 is refused at MAIL, 2 at RCPT, 3 at DATA; the 4th goes through. At the MAIL of each
-		// retry, the outbox row is read: it must show the failures so far.
+		// retry, the outbox row is read: it must show the failures so far, and count the attempt under way.
 		refuseAt := map[int]mailertest.Command{1: mailertest.CmdMail, 2: mailertest.CmdRcpt, 3: mailertest.CmdData}
 		srv := mailertest.Start(t, mailertest.Options{Refuse: func(cmd mailertest.Command, session int) error {
 			if cmd == mailertest.CmdMail && session > 1 {
@@ -249,9 +249,9 @@ func TestDeliverRetriesUntilTheServerAccepts(t *testing.T) {
 		}
 		for i, o := range observed {
 			wantErr := fmt.Sprintf(`451 "4.3.0 busy with connection %d, try later"`, i+1)
-			if o.status != store.MailQueued || o.attempts != i+1 || !strings.Contains(o.lastError, wantErr) {
-				t.Errorf("before retry %d the outbox showed %+v, want queued, %d attempts, an error with %q",
-					i+1, o, i+1, wantErr)
+			if o.status != store.MailQueued || o.attempts != i+2 || !strings.Contains(o.lastError, wantErr) {
+				t.Errorf("during retry %d the outbox showed %+v, want queued, %d attempts, an error with %q",
+					i+1, o, i+2, wantErr)
 			}
 		}
 		row := b.mail(t, "m2")
@@ -274,10 +274,10 @@ func TestDeliverGivesUp(t *testing.T) {
 		wantErr     string
 	}{
 		{name: "rejected recipient", refuse: mailertest.Rejected("no such mailbox"),
-			wantEvents: []river.EventKind{river.EventKindJobCancelled}, wantTries: 1, wantErr: `RCPT TO command: 550 "5.1.1 no such mailbox"`},
+			wantEvents: []river.EventKind{river.EventKindJobCancelled}, wantTries: 1, wantErr: `RCPT TO: 550 "5.1.1 no such mailbox"`},
 		{name: "attempts run out", refuse: mailertest.Transient("still busy"), maxAttempts: 3,
 			wantEvents: []river.EventKind{river.EventKindJobFailed, river.EventKindJobFailed, river.EventKindJobFailed},
-			wantTries:  3, wantErr: `RCPT TO command: 451 "4.3.0 still busy"`},
+			wantTries:  3, wantErr: `RCPT TO: 451 "4.3.0 still busy"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

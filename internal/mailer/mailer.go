@@ -2,10 +2,15 @@
 // activation's idempotency key) and a DeliverArgs job in the step's transaction; the job's worker sends the
 // mail with go-mail, marks it sent, and lets River retry it while the server refuses it.
 //
-// Delivery is exactly-once as far as SMTP allows, which is at-least-once: the mail is marked sent, in its own
-// transaction, only after the server accepted it. A crash (or a lost connection to the database) between the
-// server's acceptance and that commit re-sends the mail when River runs the job again. The re-sent copy has
-// the same Message-ID, derived from the idempotency key, so receiving systems can drop the duplicate.
+// Delivery is at-least-once, and the outbox says when a mail may have gone out twice. Every attempt is a
+// mail_attempts row, committed before the mailer talks to the server; its stage is committed again just
+// before the final dot of the message (from then on the server may have it), and the mail is marked sent in
+// the transaction that finishes the attempt, immediately after the server's 250 to the message and before
+// QUIT. A crash (or a lost database) between that 250 and that commit, or a connection that ends after the
+// final dot without an answer, leaves an attempt at the data stage without a known result; River runs the
+// job again, the next attempt marks it interrupted and sends the mail once more, with the same Message-ID
+// (derived from the idempotency key, so receiving systems can drop the copy), and the mail is marked
+// possibly duplicated.
 package mailer
 
 import (
@@ -127,29 +132,42 @@ func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
 		return m.update(ctx, id, map[string]any{"status": store.MailNotSent, "last_error": NotConfiguredError})
 	}
 
-	sendErr := m.send(ctx, &mail)
-	if sendErr == nil {
-		now := m.Clock.Now()
-		err := m.update(ctx, id, map[string]any{"status": store.MailSent, "sent_at": now,
-			"attempts": gorm.Expr("attempts + 1"), "last_error": ""})
-		if err != nil {
-			// The server has the mail; a retry re-sends it with the same Message-ID (see the package comment).
-			return err
-		}
-		log.Info("mail sent", "to", mail.ToAddress, "attempt", mail.Attempts+1)
+	n, err := m.startAttempt(ctx, id)
+	if errors.Is(err, errNothingToDo) {
 		return nil
 	}
-
-	refused := permanent(sendErr)
-	fields := map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_error": truncate(sendErr.Error(), maxErrorLen)}
-	if last || refused {
-		fields["status"] = store.MailFailed
+	if err != nil {
+		return err
 	}
-	if err := m.update(ctx, id, fields); err != nil {
+	log = log.With("attempt", n)
+	conv := &conversation{
+		beforeDot: func() error { return m.reachedData(ctx, id, n) },
+		accepted:  func() error { return m.markSent(ctx, id, n) },
+	}
+	sendErr := m.send(ctx, &mail, conv)
+	if sendErr == nil {
+		log.Info("mail sent", "to", mail.ToAddress)
+		return nil
+	}
+	var unrecorded *unrecordedError
+	if errors.As(sendErr, &unrecorded) {
+		// The server has the mail; the next attempt finds this one unfinished at the data stage, sends the
+		// mail again with the same Message-ID and marks it possibly duplicated.
+		log.Error("mail accepted by the server but not marked sent; it will be sent again", "error", sendErr)
+		return fmt.Errorf("deliver mail %s: %w", id, sendErr)
+	}
+
+	outcome := store.AttemptFailed
+	if unanswered(sendErr) {
+		outcome = store.AttemptInterrupted
+	}
+	refused := permanent(sendErr)
+	final := last || refused
+	if err := m.finishAttempt(ctx, id, n, conv.stage, outcome, sendErr, final); err != nil {
 		return errors.Join(sendErr, err)
 	}
-	log.Warn("mail not delivered", "to", mail.ToAddress, "attempt", mail.Attempts+1, "permanent", refused,
-		"final", last || refused, "error", sendErr)
+	log.Warn("mail not delivered", "to", mail.ToAddress, "stage", conv.stage, "outcome", outcome,
+		"permanent", refused, "final", final, "error", sendErr)
 	if refused {
 		return river.JobCancel(fmt.Errorf("deliver mail %s: %w", id, sendErr))
 	}

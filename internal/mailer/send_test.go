@@ -63,7 +63,7 @@ func TestSendTransports(t *testing.T) {
 				Clock: clock.NewFake(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)), Timeout: 5 * time.Second}
 			mail := &store.Mail{ID: "m", IdempotencyKey: "e:s:1", ToAddress: "jane@acme.example",
 				Subject: "Grüße from Kitchen Pantry", Body: "Hallo Jane, schöne Grüße an Acme."}
-			err = m.send(context.Background(), mail)
+			err = m.send(context.Background(), mail, nil)
 
 			msgs := srv.Messages()
 			if tt.wantErr != "" {
@@ -136,7 +136,7 @@ func TestPermanentRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := &Mailer{Config: cfg, From: "no-reply@kitchenpantry.example", Clock: clock.System{}, Timeout: 5 * time.Second}
-			err = m.send(context.Background(), &store.Mail{IdempotencyKey: "k", ToAddress: "jane@acme.example", Subject: "s", Body: "b"})
+			err = m.send(context.Background(), &store.Mail{IdempotencyKey: "k", ToAddress: "jane@acme.example", Subject: "s", Body: "b"}, nil)
 			if err == nil {
 				t.Fatal("send succeeded against a refusing server")
 			}

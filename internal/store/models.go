@@ -180,10 +180,43 @@ type Mail struct {
 	LastError      string
 	CreatedAt      time.Time
 	SentAt         *time.Time
+	// PossiblyDuplicated says a try interrupted after the server may have had the message came before the
+	// one that sent it: the recipient may have it twice (with the same Message-ID).
+	PossiblyDuplicated bool
 }
 
 // TableName implements gorm's Tabler.
 func (Mail) TableName() string { return "mail_outbox" }
+
+// MailAttempt is one try at delivering a mail, written before the mailer talks to the server and finished
+// with its outcome after. Outcome is "" while it runs; one still without an outcome when the next try starts
+// was interrupted.
+type MailAttempt struct {
+	MailID     string `gorm:"primaryKey"`
+	Number     int    `gorm:"primaryKey;autoIncrement:false"`
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Outcome    string
+	Stage      string // the furthest the SMTP conversation got
+	ErrorText  string
+}
+
+// Outcomes of a mail attempt.
+const (
+	AttemptSent        = "sent"
+	AttemptFailed      = "failed"
+	AttemptInterrupted = "interrupted"
+)
+
+// Stages of an SMTP conversation, in order. StageData is recorded just before the final dot of the message,
+// StageAccepted with the server's 250 to it: from StageData on, the server may have the mail.
+const (
+	StageConnect  = "connect"
+	StageMail     = "mail"
+	StageRcpt     = "rcpt"
+	StageData     = "data"
+	StageAccepted = "accepted"
+)
 
 // Mail statuses.
 const (
@@ -208,7 +241,7 @@ type IdempotencyKey struct {
 // Models lists every model, for the test that checks them against the migrated schema.
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
-		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
+		&CRMTask{}, &EmailTemplate{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
 		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}}
 }

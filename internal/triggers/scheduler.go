@@ -22,6 +22,22 @@ import (
 // (workflow, scheduled time) row in the transaction that starts the run, so however many instances look,
 // each fire starts one run. Fire times come from the cron line in the trigger's timezone; "@every" lines
 // fire on a fixed grid so that all instances agree on them.
+//
+// Catch-up. Every Interval the scheduler looks at each enabled published scheduled workflow and takes the
+// fires due after its latest claimed fire (or after its active version was published, if that is later) up
+// to now, oldest first. A fire is on time when the look reaches it at most Grace after its time: the look was
+// merely late (a slow database, a restart quicker than the grace). A fire first reached more than Grace after
+// its time is missed: no scheduler was looking when it fell due.
+//
+//   - A look whose due fires are all on time starts a run for each of them.
+//   - A look that finds a missed fire comes after an outage (every instance down, or the workflow disabled),
+//     and everything it finds due — the missed fires and any that fell due since, within the grace — is one
+//     catch-up: catchUp "once" (the default) starts exactly one run, for the latest of those fires, and "skip"
+//     starts none and claims the latest without a run. Either way the next fire after now runs as usual.
+//
+// So however long an outage lasts, it starts one run with "once" and none with "skip"; a gap shorter than the
+// grace, in which every fire is still reached on time, loses nothing. Instances catching up together compute
+// the same latest fire from the same claimed rows, and its schedule_fires row lets only one of them start it.
 type Scheduler struct {
 	DB     *store.DB
 	Engine *engine.Engine
@@ -29,13 +45,23 @@ type Scheduler struct {
 	Log    *slog.Logger
 	// Interval is how often the scheduler looks for due fires (1s).
 	Interval time.Duration
-	// Grace is how late a fire may be seen and still count as on time rather than missed while down
-	// (three intervals, at least 5s).
+	// Grace is how late a look may reach a fire and still count it as on time rather than missed
+	// (DefaultGrace, and at least three intervals).
 	Grace time.Duration
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 }
+
+// DefaultGrace is how late a fire may be seen and still run as on time: long enough for a slow look or a quick
+// restart, short enough that a fire of "@every 5s" seen after a minute's outage counts as missed.
+const DefaultGrace = 5 * time.Second
+
+// Catch-up modes of a scheduled trigger (workflow.TriggerPlan.CatchUp; "" is CatchUpOnce).
+const (
+	CatchUpOnce = "once"
+	CatchUpSkip = "skip"
+)
 
 // maxFiresPerLook bounds the fire times computed for one schedule in one look, so a schedule of
 // "@every 1s" after a month of downtime does not compute millions of them.
@@ -52,7 +78,7 @@ func (s *Scheduler) grace() time.Duration {
 	if s.Grace > 0 {
 		return s.Grace
 	}
-	return max(5*time.Second, 3*s.interval())
+	return max(DefaultGrace, 3*s.interval())
 }
 
 // Start runs the scheduler until Stop.
@@ -96,7 +122,11 @@ func (s *Scheduler) Tick(ctx context.Context) ([]string, error) {
 	}
 	var started []string
 	for _, wf := range wfs {
-		ids, err := s.fireDue(ctx, &wf, now)
+		l, err := s.look(ctx, &wf, now)
+		if err != nil {
+			return started, fmt.Errorf("schedule of %s: %w", wf.ID, err)
+		}
+		ids, err := s.fire(ctx, l)
 		if err != nil {
 			return started, fmt.Errorf("schedule of %s: %w", wf.ID, err)
 		}
@@ -105,7 +135,45 @@ func (s *Scheduler) Tick(ctx context.Context) ([]string, error) {
 	return started, nil
 }
 
-func (s *Scheduler) fireDue(ctx context.Context, wf *store.Workflow, now time.Time) ([]string, error) {
+// fireDecision is what one look does with the fires due since a schedule's latest claimed fire.
+type fireDecision struct {
+	Run    []time.Time // a run starts for each, oldest first
+	Skip   time.Time   // claimed without a run (catchUp "skip" after an outage); zero when none
+	Missed int         // the fires reached later than the grace (up to maxFiresPerLook); 0 on time
+}
+
+// decideFires is the catch-up rule (see Scheduler): due are the fires due up to now, oldest first.
+func decideFires(due []time.Time, now time.Time, grace time.Duration, catchUp string) fireDecision {
+	if len(due) == 0 {
+		return fireDecision{}
+	}
+	if now.Sub(due[0]) <= grace {
+		// The oldest is on time, so all are: the look was merely late.
+		return fireDecision{Run: due}
+	}
+	missed := 0
+	for _, t := range due {
+		if now.Sub(t) > grace {
+			missed++
+		}
+	}
+	latest := due[len(due)-1]
+	if catchUp == CatchUpSkip {
+		return fireDecision{Skip: latest, Missed: missed}
+	}
+	return fireDecision{Run: []time.Time{latest}, Missed: missed}
+}
+
+// lookResult is one workflow's due fires at one look, decided but not yet claimed.
+type lookResult struct {
+	wf    *store.Workflow
+	plan  *workflow.Plan
+	now   time.Time
+	fires fireDecision
+}
+
+// look decides what to fire for wf at now, reading only.
+func (s *Scheduler) look(ctx context.Context, wf *store.Workflow, now time.Time) (*lookResult, error) {
 	plan, err := s.Engine.Plan(ctx, wf.ID, *wf.ActiveVersion)
 	if err != nil {
 		return nil, err
@@ -119,44 +187,32 @@ func (s *Scheduler) fireDue(ctx context.Context, wf *store.Workflow, now time.Ti
 		return nil, err
 	}
 	due := FireTimes(sched, loc, since, now, maxFiresPerLook)
-	if len(due) == 0 {
-		return nil, nil
-	}
-	var onTime, missed []time.Time
-	for _, t := range due {
-		if now.Sub(t) <= s.grace() {
-			onTime = append(onTime, t)
-		} else {
-			missed = append(missed, t)
-		}
-	}
-	var started []string
-	if len(missed) > 0 {
-		latest := missed[len(missed)-1]
-		if plan.Trigger.CatchUp == "skip" {
-			// Remember the skipped fire, so the next look starts after it.
-			if _, err := s.claim(ctx, wf.ID, latest, now, nil); err != nil {
-				return nil, err
-			}
-			s.Log.Info("skipped missed schedule fires", "workflow_id", wf.ID, "missed", len(missed), "latest", latest)
-		} else {
-			id, err := s.claim(ctx, wf.ID, latest, now, plan)
-			if err != nil {
-				return nil, err
-			}
-			if id != "" {
-				started = append(started, id)
-				s.Log.Info("caught up one missed schedule fire", "workflow_id", wf.ID, "missed", len(missed), "fired", latest)
-			}
-		}
-	}
-	for _, t := range onTime {
-		id, err := s.claim(ctx, wf.ID, t, now, plan)
-		if err != nil {
+	return &lookResult{wf: wf, plan: plan, now: now, fires: decideFires(due, now, s.grace(), plan.Trigger.CatchUp)}, nil
+}
+
+// fire claims what a look decided, each fire in its own transaction, and returns the runs it started. A fire
+// another instance claimed meanwhile starts nothing here.
+func (s *Scheduler) fire(ctx context.Context, l *lookResult) ([]string, error) {
+	id := l.wf.ID
+	if !l.fires.Skip.IsZero() {
+		// Remember the skipped fire, so the next look starts after it.
+		if _, err := s.claim(ctx, id, l.fires.Skip, l.now, nil); err != nil {
 			return nil, err
 		}
-		if id != "" {
-			started = append(started, id)
+		s.Log.Info("skipped missed schedule fires", "workflow_id", id, "missed", l.fires.Missed, "latest", l.fires.Skip)
+	}
+	var started []string
+	for _, t := range l.fires.Run {
+		run, err := s.claim(ctx, id, t, l.now, l.plan)
+		if err != nil {
+			return started, err
+		}
+		if run == "" {
+			continue
+		}
+		started = append(started, run)
+		if l.fires.Missed > 0 {
+			s.Log.Info("caught up missed schedule fires with one run", "workflow_id", id, "missed", l.fires.Missed, "fired", t)
 		}
 	}
 	return started, nil

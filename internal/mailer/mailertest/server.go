@@ -1,5 +1,6 @@
 // Package mailertest runs a real SMTP server (github.com/emersion/go-smtp) on 127.0.0.1 for tests: it
-// records the messages it accepts and can refuse commands, to show retries.
+// records the messages it accepts, can refuse commands, to show retries, and can drop a connection after it
+// stored a message, to show a delivery interrupted after the server had the mail.
 package mailertest
 
 import (
@@ -22,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +48,17 @@ const (
 	TLSImplicit = "implicit" // speaks TLS from the first byte
 )
 
+// Moment is where a Server can drop a connection without an answer, as a crash or a lost network would.
+type Moment string
+
+// Moments.
+const (
+	// AfterMessage: the message is stored (Messages has it), but the 250 to its final dot is never sent.
+	AfterMessage Moment = "after the message"
+	// AtQuit: QUIT came, but the 221 is never sent (plain connections only).
+	AtQuit Moment = "at QUIT"
+)
+
 // Options configure a Server.
 type Options struct {
 	// TLS is TLSNone, TLSStartTLS or TLSImplicit, with a self-signed certificate for 127.0.0.1 (clients need
@@ -57,6 +70,8 @@ type Options struct {
 	// chosen reply code) refuses the command. session counts sessions from 1: one per connection, and a new
 	// one after STARTTLS.
 	Refuse func(cmd Command, session int) error
+	// Drop, when set, is asked at each Moment; true closes the connection there without an answer.
+	Drop func(at Moment, session int) bool
 }
 
 // Message is a message the server accepted.
@@ -156,13 +171,17 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	defer s.mu.Unlock()
 	s.sessions++
 	_, isTLS := c.TLSConnectionState()
-	return &session{s: s, n: s.sessions, tls: isTLS}, nil
+	if cc, ok := c.Conn().(*countingConn); ok {
+		cc.session.Store(int64(s.sessions))
+	}
+	return &session{s: s, n: s.sessions, tls: isTLS, conn: c.Conn()}, nil
 }
 
 type session struct {
 	s      *Server
 	n      int
 	tls    bool
+	conn   net.Conn
 	authed bool
 	msg    Message
 }
@@ -186,8 +205,20 @@ func (l *countingListener) Accept() (net.Conn, error) {
 
 type countingConn struct {
 	net.Conn
-	s    *Server
-	once sync.Once
+	s       *Server
+	once    sync.Once
+	session atomic.Int64
+}
+
+// Read drops the connection instead of passing QUIT on when Options.Drop says so.
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && c.s.opts.Drop != nil && bytes.HasPrefix(bytes.ToUpper(p[:n]), []byte("QUIT")) &&
+		c.s.opts.Drop(AtQuit, int(c.session.Load())) {
+		_ = c.Close()
+		return 0, io.EOF
+	}
+	return n, err
 }
 
 func (c *countingConn) Close() error {
@@ -258,6 +289,9 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.messages = append(ss.s.messages, ss.msg)
 	ss.s.mu.Unlock()
 	ss.msg = Message{}
+	if ss.s.opts.Drop != nil && ss.s.opts.Drop(AfterMessage, ss.n) {
+		_ = ss.conn.Close() // the reply to the final dot then goes nowhere
+	}
 	return nil
 }
 
