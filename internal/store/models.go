@@ -198,5 +198,5 @@ func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &Mail{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
-		&Secret{}, &TaskHolder{}}
+		&Secret{}, &TaskHolder{}, &HealthProbe{}}
 }

@@ -44,6 +44,7 @@ type DB struct {
 	// Path of the SQLite file; empty for PostgreSQL.
 	Path   string
 	unlock func()
+	health healthCheck
 }
 
 // DefaultURL is the embedded database used when no URL is configured.
