@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 	"github.com/kitchenpantry/pantryflow/views"
 )
@@ -31,6 +32,10 @@ func errorResponse(err error) (int, ErrorBody) {
 	switch {
 	case errors.As(err, &verr):
 		return http.StatusUnprocessableEntity, ErrorBody{Error: verr.Message, Details: verr.Details}
+	case store.IsInfrastructure(err):
+		// The database blinked (a lost connection, a failover, a lock): nothing was done, and the same request
+		// will work in a moment. Retry-After says when (handleError sets it).
+		return http.StatusServiceUnavailable, ErrorBody{Error: databaseUnavailable}
 	case errors.As(err, &aerr):
 		code := http.StatusInternalServerError
 		switch {
@@ -70,11 +75,21 @@ func errorResponse(err error) (int, ErrorBody) {
 	return http.StatusInternalServerError, ErrorBody{Error: "something went wrong on our side; it has been logged, please try again"}
 }
 
+// databaseUnavailable is the answer to a request the database could not serve; retryAfterSeconds is when
+// to try again.
+const (
+	databaseUnavailable = "the database is not answering; try again in a few seconds"
+	retryAfterSeconds   = "5"
+)
+
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	code, body := errorResponse(err)
+	if code == http.StatusServiceUnavailable {
+		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterSeconds)
+	}
 	level := slog.LevelWarn
 	if code >= 500 {
 		level = slog.LevelError

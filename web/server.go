@@ -17,6 +17,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // MaxBody is the largest request body accepted.
@@ -29,7 +30,7 @@ type Server struct {
 	echo     *echo.Echo
 	sessions *sessionStore
 	hooks    *hookLimiter
-	// Ready reports whether the server can take work (the database answers and the engine runs).
+	// Ready reports whether the server can take work: the database takes writes.
 	Ready func(ctx context.Context) error
 }
 
@@ -60,7 +61,7 @@ type Route struct {
 
 // New builds the server and its routes.
 func New(a *app.App, log *slog.Logger, opts Options) *Server {
-	s := &Server{app: a, log: log, Ready: func(ctx context.Context) error { return a.DB.Ping(ctx) },
+	s := &Server{app: a, log: log, Ready: a.DB.CheckWrites,
 		sessions: newSessionStore(a.DB, opts.SessionSecret, opts.Secure), hooks: newHookLimiter(cmp.Or(opts.WebhookAddresses, hookMaxKeys))}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -243,10 +244,16 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz is ready while the database takes writes (Ready, by default a write of the health row): a
+// database that answers but cannot write — a full disk, a read-only file, a standby — fails every start, so
+// a load balancer should send work elsewhere until it writes again. The answer says what is wrong in words;
+// the driver's error, which may name hosts and files, goes to the log only.
 func (s *Server) readyz(c echo.Context) error {
 	if err := s.Ready(c.Request().Context()); err != nil {
-		s.log.Warn("not ready", "error", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": "the database does not answer"})
+		s.log.Warn("not ready: the database does not take writes", "error", err)
+		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterSeconds)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready",
+			"error": "the database does not take writes: " + store.WriteProblem(err)})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -29,6 +29,11 @@ const (
 	reasonHalted    = "halted"
 )
 
+// reasonInfrastructure is the class of a "failed" entry the engine logs when the database cut an attempt
+// short and the step is tried again (workflow.ClassInfrastructure): not the step's failure, so it counts
+// in InfraRetries and nowhere else — not in failures, failure rates, reasons or durations.
+const reasonInfrastructure = "infrastructure"
+
 // HourOf is the UTC hour number of t (hours since the Unix epoch): the unit of the rollups.
 func HourOf(t time.Time) int64 {
 	s := t.Unix()
@@ -79,6 +84,7 @@ type StepCell struct {
 	ConditionFalse int64
 	TasksWithDue   int64 // completed human tasks that had a due date
 	TasksLate      int64 // … and were completed after it
+	InfraRetries   int64 // attempts the database cut short and the engine tried again: not attempts
 }
 
 // Attempts are the step's ended attempts: completed, failed, or failed and skipped.
@@ -110,6 +116,7 @@ func (c *StepCell) mergeCounts(o *StepCell) {
 	c.ConditionFalse += o.ConditionFalse
 	c.TasksWithDue += o.TasksWithDue
 	c.TasksLate += o.TasksLate
+	c.InfraRetries += o.InfraRetries
 }
 
 // EncodeReasons writes reason counts compactly ("http_5xx:3 timeout:12"), sorted, for a rollup row.
@@ -302,6 +309,10 @@ func (a *Aggregates) AddLog(e LogEntry) {
 		}
 	case "failed":
 		c = a.Step(k)
+		if e.Reason == reasonInfrastructure {
+			c.InfraRetries++
+			return
+		}
 		c.Failed++
 	case "skipped":
 		c = a.Step(k)

@@ -76,6 +76,9 @@ type Metrics struct {
 	DurationDistribution []Range `json:"durationDistribution"`
 	// PercentileError is the largest relative error of the percentiles (they come from log-scale buckets).
 	PercentileError float64 `json:"percentileError"`
+	// InfrastructureRetries are the step tries, over every step, that the database cut short and the engine
+	// retried; the success rate and the failure points leave them out.
+	InfrastructureRetries int64 `json:"infrastructureRetries"`
 }
 
 // FailurePoint is a step that fails, with its most frequent reason class.
@@ -120,18 +123,21 @@ func (s StatusCounts) Total() int64 {
 // StepStats are one step's figures. Runs are its ended attempts (a retried step runs more than once per
 // execution); durations are over them.
 type StepStats struct {
-	StepID      string           `json:"stepId"`
-	Name        string           `json:"name"`
-	Type        string           `json:"type"`
-	Runs        int64            `json:"runs"`
-	Completed   int64            `json:"completed"`
-	Failures    int64            `json:"failures"`
-	Stopped     int64            `json:"stopped"` // cancelled, or halted by another branch's failure
-	FailureRate float64          `json:"failureRate"`
-	Reasons     map[string]int64 `json:"reasons"`
-	P50Ms       *int64           `json:"p50Ms"`
-	P95Ms       *int64           `json:"p95Ms"`
-	MeanMs      *int64           `json:"meanMs"`
+	StepID    string `json:"stepId"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Runs      int64  `json:"runs"`
+	Completed int64  `json:"completed"`
+	Failures  int64  `json:"failures"`
+	Stopped   int64  `json:"stopped"` // cancelled, or halted by another branch's failure
+	// InfrastructureRetries are the tries the database cut short (a lost connection, a failover, a lock),
+	// which the engine retried: not runs, not failures.
+	InfrastructureRetries int64            `json:"infrastructureRetries"`
+	FailureRate           float64          `json:"failureRate"`
+	Reasons               map[string]int64 `json:"reasons"`
+	P50Ms                 *int64           `json:"p50Ms"`
+	P95Ms                 *int64           `json:"p95Ms"`
+	MeanMs                *int64           `json:"meanMs"`
 	// Waiting time of human tasks and delays (their duration is the wait).
 	WaitP50Ms *int64 `json:"waitP50Ms,omitempty"`
 	WaitP95Ms *int64 `json:"waitP95Ms,omitempty"`
@@ -188,6 +194,9 @@ func ComputeMetrics(in MetricsInput) *Metrics {
 	m.P95ExecutionTime = percentile(sum.Durations, 95)
 	m.DurationDistribution = sum.Durations.Distribution()
 	m.Steps = stepStats(in.Agg, in.Steps)
+	for _, s := range m.Steps {
+		m.InfrastructureRetries += s.InfrastructureRetries
+	}
 	for _, s := range m.Steps {
 		if s.Failures == 0 {
 			continue
@@ -323,7 +332,8 @@ func stepStats(agg *Aggregates, infos []StepInfo) []StepStats {
 		}
 		s := StepStats{StepID: info.ID, Name: info.Name, Type: info.Type, Runs: c.Attempts(), Completed: c.Completed,
 			Failures: c.Failures(), Stopped: c.SkippedOther, FailureRate: Rate(c.Failures(), c.Attempts()),
-			Reasons: map[string]int64{}, P50Ms: percentile(c.Durations, 50), P95Ms: percentile(c.Durations, 95)}
+			InfrastructureRetries: c.InfraRetries,
+			Reasons:               map[string]int64{}, P50Ms: percentile(c.Durations, 50), P95Ms: percentile(c.Durations, 95)}
 		for r, n := range c.Reasons {
 			if n != 0 {
 				s.Reasons[r] = n

@@ -32,6 +32,9 @@ type Outcome struct {
 	TaskID string
 	// Failed
 	Err error
+	// Infrastructure says Err came from the database not answering (store.IsInfrastructure), not from the
+	// step: the core then tries the step again, whatever its onError says.
+	Infrastructure bool
 	// Every kind
 	Message   string
 	Data      any
@@ -123,6 +126,13 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 		b.Frame = f.ID
 		c.moveOn(b.ID, step.Parallel)
 	case Failed:
+		if o.Infrastructure && InfraRetryAllowed(b.InfraRetries+1) {
+			c.retryInfrastructure(b, step, o, since)
+			break
+		}
+		if o.Infrastructure {
+			o.Err = fmt.Errorf("the database did not answer through %d tries over %s: %w", b.InfraRetries+1, formatWait(InfraRetryFor), o.Err)
+		}
 		c.fail(b, step, o, since)
 	}
 	c.settle()
@@ -173,7 +183,7 @@ func (c *change) moveOn(branchID int, next []string) {
 
 func (c *change) enter(b *Branch, step string) {
 	b.Step, b.State, b.Phase, b.Wait, b.WakeAt, b.TaskID = step, BranchReady, PhaseEnter, "", nil, ""
-	b.Attempt, b.Activation, b.EnteredAt = 1, c.r.State.activate(), c.now
+	b.Attempt, b.Activation, b.EnteredAt, b.InfraRetries = 1, c.r.State.activate(), c.now, 0
 }
 
 // end finishes a branch. When it was the last one of a parallel step, the parallel step completes and its
@@ -219,6 +229,7 @@ func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome, since time.
 			b.Attempt, step.RetryCount+1, msg, formatWait(wait)), errorData(o), since, class)
 		b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
 		b.Attempt++
+		b.InfraRetries = 0 // a new attempt of the step's own gets the whole patience with the database again
 	case step.OnError == workflow.OnErrorContinue:
 		c.logEnd(step, workflow.LogSkipped, fmt.Sprintf("Failed: %s. Continuing, as this step is set to do.", msg), errorData(o), since, class)
 		c.r.Outputs[step.ID] = map[string]any{"error": msg, "skipped": true}
@@ -244,6 +255,54 @@ func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome, since time.
 		c.tr.Continue = 0
 		c.tr.Ready = nil
 	}
+}
+
+// Infrastructure retries: when a step fails because the database did not answer, the step is not at fault,
+// so neither its onError nor its retryCount applies. The branch waits with the durable retry timer (it
+// survives a restart) and the step runs again at the same activation — same idempotency key, so no mail or
+// API call is doubled — after waits of 1s doubling to a minute, for up to an hour of waiting in all; after
+// that the failure is the step's, and its error handling decides.
+const (
+	infraFirstWait = time.Second
+	infraMaxWait   = time.Minute
+	// InfraRetryFor is how long, in waits added up, a step keeps being retried for the database.
+	InfraRetryFor = time.Hour
+)
+
+// InfraRetryWait is the wait before infrastructure retry n (1, 2, …).
+func InfraRetryWait(n int) time.Duration {
+	wait := infraFirstWait
+	for i := 1; i < n && wait < infraMaxWait; i++ {
+		wait *= 2
+	}
+	return min(wait, infraMaxWait)
+}
+
+// InfraRetryAllowed reports whether infrastructure retry n still fits: the waits before it add up to less
+// than InfraRetryFor.
+func InfraRetryAllowed(n int) bool {
+	var waited time.Duration
+	for i := 1; i < n; i++ {
+		if waited += InfraRetryWait(i); waited >= InfraRetryFor {
+			return false
+		}
+	}
+	return true
+}
+
+// retryInfrastructure logs an attempt the database cut short and sends the branch to wait for its retry. The
+// attempt number stays: the step's own attempts are about its own failures.
+func (c *change) retryInfrastructure(b *Branch, step *workflow.PlanStep, o Outcome, since time.Time) {
+	b.InfraRetries++
+	wait := InfraRetryWait(b.InfraRetries)
+	at := c.now.Add(wait)
+	msg := o.Err.Error()
+	c.logEnd(step, workflow.LogFailed, fmt.Sprintf("The database did not answer (%s); trying the step again in %s — "+
+		"an infrastructure retry, not the step's failure", msg, formatWait(wait)),
+		map[string]any{"error": msg, "class": workflow.ClassInfrastructure, "infrastructureRetry": b.InfraRetries},
+		since, workflow.ClassInfrastructure)
+	b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
+	b.Note = "trying again: the database did not answer"
 }
 
 func errorData(o Outcome) any {

@@ -99,7 +99,7 @@ func Retry(plan *workflow.Plan, r *Run, by string, now time.Time) (Transition, e
 		b := &r.State.Branches[i]
 		switch b.State {
 		case BranchFailed:
-			b.State, b.Phase, b.Attempt, b.Wait, b.WakeAt = BranchReady, PhaseEnter, 1, "", nil
+			b.State, b.Phase, b.Attempt, b.Wait, b.WakeAt, b.InfraRetries = BranchReady, PhaseEnter, 1, "", nil, 0
 			b.Note = "retry requested by " + by
 			c.tr.Ready = append(c.tr.Ready, b.ID)
 		case BranchHalted:

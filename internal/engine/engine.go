@@ -144,6 +144,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	if deps.Workers != nil {
 		deps.Workers(workers)
 	}
+	retries := newJobRetries()
 	client, err := river.NewClient(deps.DB.RiverDriver(), &river.Config{
 		ID:                   e.instance.id,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -155,6 +156,9 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          25,
 		PollOnly:             deps.DB.Dialect == store.SQLite,
+		// A job the database failed is retried within seconds (job_retry.go); others on River's schedule.
+		ErrorHandler: retries,
+		RetryPolicy:  retries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create the job queue client: %w", err)

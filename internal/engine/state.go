@@ -57,6 +57,8 @@ type Branch struct {
 	EnteredAt  time.Time   `json:"enteredAt"`
 	// Note is added to the next log message of this branch ("woken early by …").
 	Note string `json:"note,omitempty"`
+	// InfraRetries counts the tries of this attempt that the database cut short (core.go).
+	InfraRetries int `json:"infraRetries,omitempty"`
 }
 
 // Live reports whether the branch still has work or waits.

@@ -36,6 +36,12 @@ func (e *Engine) runStep(ctx context.Context, plan *workflow.Plan, r *Run, b *Br
 	step := plan.Step(b.Step)
 	sr := e.runStepType(ctx, plan, step, r, b, started)
 	sr.outcome.StartedAt = started
+	if sr.outcome.Kind == Failed && store.IsInfrastructure(sr.outcome.Err) {
+		// However the action classified it, a database that did not answer is not the step's failure.
+		sr.outcome.Infrastructure = true
+		e.log.Warn("the database did not answer during a step; it will be tried again (an infrastructure retry)",
+			"execution_id", r.ID, "workflow_id", r.WorkflowID, "step_id", b.Step, "error", sr.outcome.Err)
+	}
 	return sr
 }
 

@@ -149,7 +149,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 			e.log.Debug("concurrent change; reloading", "execution_id", args.ExecutionID, "step_id", pos.step)
 			ex, owned, lost = nil, &pos, &sr
 			continue
-		case err != nil && len(c.effects) > 0 && (store.IsConstraintViolation(err) || workflow.IsPermanent(err)):
+		case err != nil && len(c.effects) > 0 && !store.IsInfrastructure(err) && (store.IsConstraintViolation(err) || workflow.IsPermanent(err)):
 			e.log.Warn("the database refused a step's writes; failing the step", "execution_id", args.ExecutionID, "step_id", pos.step, "error", err)
 			ex, owned, refused = nil, &pos, err
 			continue

@@ -41,6 +41,8 @@ type AnalyticsStepHour struct {
 	ConditionFalse    int64
 	TasksWithDue      int64
 	TasksLate         int64
+	// InfrastructureRetries are attempts retried because the database did not answer: not failures.
+	InfrastructureRetries int64
 }
 
 // TableName implements gorm's Tabler.

@@ -7,11 +7,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,6 +44,7 @@ type DB struct {
 	// Path of the SQLite file; empty for PostgreSQL.
 	Path   string
 	unlock func()
+	health healthCheck
 }
 
 // DefaultURL is the embedded database used when no URL is configured.
@@ -103,10 +106,8 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create the database folder %s: %w", dir, err)
-		}
+	if err := checkSQLitePath(path); err != nil {
+		return nil, err
 	}
 	unlock, err := lockFile(path + ".lock")
 	if err != nil {
@@ -134,6 +135,54 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
 	return &DB{Gorm: gdb, SQL: sqlDB, Dialect: SQLite, Path: path, unlock: unlock}, nil
+}
+
+// checkSQLitePath makes sure path can be a SQLite database before SQLite tries, because SQLite's own words
+// for a wrong path mislead ("out of memory (14)" for a directory). It creates the missing folders.
+func checkSQLitePath(path string) error {
+	example := "like sqlite://./data/pantryflow.db"
+	if path == "" {
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL names no SQLite file; give the path of a database file, %s", example)
+	}
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL: %s is a directory; give the path of a database file, %s", path, example)
+	case err == nil && !info.Mode().IsRegular():
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL: %s is not a regular file; give the path of a database file, %s", path, example)
+	case err == nil:
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("PANTRYFLOW_DATABASE_URL: the database file %s cannot be opened for writing (%v); "+
+				"let the user Pantryflow runs as write it", path, unwrapPath(err))
+		}
+		return f.Close()
+	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR): // ENOTDIR: a file where a folder should be
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL: %s cannot be read (%v)", path, unwrapPath(err))
+	}
+	// A new database: its folder must exist, or be made, and take new files (SQLite adds the -wal and -shm
+	// files beside the database, and Pantryflow its .lock).
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL: the folder %s for the database %s cannot be created (%v); "+
+			"give a path in a folder Pantryflow may write in, %s", dir, path, err, example)
+	}
+	probe, err := os.CreateTemp(dir, ".pantryflow-write-check-*")
+	if err != nil {
+		return fmt.Errorf("PANTRYFLOW_DATABASE_URL: the folder %s of the database %s does not take new files (%v); "+
+			"let the user Pantryflow runs as write in it, or give another path, %s", dir, path, unwrapPath(err), example)
+	}
+	_ = probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// unwrapPath is the reason of a path error without the path, which the message names already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Close closes the connections and releases the SQLite lock.

@@ -15,6 +15,9 @@ const (
 	ClassExpression   = "expression"
 	ClassNotCompleted = "not_completed"
 	ClassOther        = "other"
+	// ClassInfrastructure marks an attempt the engine retried because the database did not answer (a lost
+	// connection, a failover, a lock): not the step's failure, and counted apart from failures.
+	ClassInfrastructure = "infrastructure"
 )
 
 // StepError is a step failure with its reason class, and whether retrying could help.

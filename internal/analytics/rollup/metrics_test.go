@@ -31,7 +31,8 @@ const knownDef = `{
 // knownHistory writes executions whose metrics are worked out by hand in the test's table. Runs:
 //
 //	e1  now−1h        completed 1s   fetch ✓100, check true, review 60s (due, on time), notify ✓50, wait 60s
-//	e2  now−2h10m     completed 2s   fetch ✗500 timeout then ✓200, check true, review 120s (late), notify ✗70 http_5xx (continue), wait
+//	e2  now−2h10m     completed 2s   fetch ↻900 (the database did not answer: an infrastructure retry, not a
+//	                                 failure), ✗500 timeout then ✓200, check true, review 120s (late), notify ✗70 http_5xx (continue), wait
 //	e3  now−23h59m    failed         fetch ✗500 timeout
 //	e4  now−24h       completed 6s   fetch ✓100, check false, notify ✓50, wait   (exactly on the day's boundary: in)
 //	e5  now−24h−1ms   completed 4s   fetch ✓400, check false, notify ✓50, wait   (just outside the day)
@@ -40,7 +41,7 @@ const knownDef = `{
 //	e8  now−10min     cancelled      fetch stopped (cancelled: not an attempt)
 //	e9  now−5h        paused         fetch ✓300, check true, review open and overdue
 //	e10 now−20d       failed         fetch ✗500 http_4xx (a 429: transient)
-//	e11 now−100d      completed 5s   fetch ✓100, check true, review 60s (no due date), notify ✓50, wait
+//	e11 now−100d      completed 5s   fetch ↻900 ↻900 then ✓100, check true, review 60s (no due date), notify ✓50, wait
 func knownHistory(b *bundle, wf string) {
 	b.t.Helper()
 	h := time.Hour
@@ -52,7 +53,7 @@ func knownHistory(b *bundle, wf string) {
 			c("fetch", 100), {step: "check", action: "completed", ms: 5, result: &yes},
 			{step: "review", action: "completed", ms: 60000, task: &task{due: due2h}}, c("notify", 50), c("wait", 60000)}},
 		run{id: "e2", workflow: wf, status: "completed", start: now.Add(-2*h - 10*time.Minute), took: 2 * time.Second, log: []entry{
-			f("fetch", 500, "timeout"), c("fetch", 200), {step: "check", action: "completed", ms: 5, result: &yes},
+			f("fetch", 900, "infrastructure"), f("fetch", 500, "timeout"), c("fetch", 200), {step: "check", action: "completed", ms: 5, result: &yes},
 			{step: "review", action: "completed", ms: 120000, task: &task{due: due1s}},
 			{step: "notify", action: "skipped", ms: 70, reason: "http_5xx"}, c("wait", 60000)}},
 		run{id: "e3", workflow: wf, status: "failed", start: now.Add(-23*h - 59*time.Minute), took: 3 * time.Second, log: []entry{
@@ -71,7 +72,7 @@ func knownHistory(b *bundle, wf string) {
 		run{id: "e10", workflow: wf, status: "failed", start: now.Add(-20 * 24 * h), took: time.Second, log: []entry{
 			{step: "fetch", action: "failed", ms: 500, reason: "http_4xx", msg: "call_api: GET https://api.example.com/score answered 429 Too Many Requests"}}},
 		run{id: "e11", workflow: wf, status: "completed", start: now.Add(-100 * 24 * h), took: 5 * time.Second, log: []entry{
-			c("fetch", 100), {step: "check", action: "completed", ms: 5, result: &yes},
+			f("fetch", 900, "infrastructure"), f("fetch", 900, "infrastructure"), c("fetch", 100), {step: "check", action: "completed", ms: 5, result: &yes},
 			{step: "review", action: "completed", ms: 60000, task: &task{}}, c("notify", 50), c("wait", 60000)}},
 	)
 }
@@ -99,6 +100,7 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 			failurePoints        []analytics.FailurePoint
 			fetch                stepWant
 			transientFetch       int64
+			infraFetch           int64 // infrastructure retries: in neither runs, failures, reasons nor durations
 			distribution         []analytics.Range
 			seriesBucket         string
 			seriesLen            int
@@ -112,6 +114,7 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 					{StepID: "fetch", StepName: "Fetch", FailureRate: 33.3, Reason: "timeout", Failures: 2, Attempts: 6},
 					{StepID: "notify", StepName: "Notify", FailureRate: 33.3, Reason: "http_5xx", Failures: 1, Attempts: 3}},
 				fetch:        stepWant{runs: 6, failures: 2, stopped: 1, rate: 33.3, reasons: map[string]int64{"timeout": 2}, p50: 200, p95: 500},
+				infraFetch:   1,
 				distribution: []analytics.Range{{FromMs: 512, ToMs: 1024, Count: 1}, {FromMs: 1024, ToMs: 2048, Count: 1}, {FromMs: 2048, ToMs: 4096}, {FromMs: 4096, ToMs: 8192, Count: 1}},
 				seriesBucket: "hour", seriesLen: 25, seriesTotals: map[int]int64{0: 2, 19: 1, 22: 1, 23: 1, 24: 1},
 				firstPointStart: &dayStart,
@@ -123,6 +126,7 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 					{StepID: "fetch", StepName: "Fetch", FailureRate: 25, Reason: "timeout", Failures: 2, Attempts: 8},
 					{StepID: "notify", StepName: "Notify", FailureRate: 25, Reason: "http_5xx", Failures: 1, Attempts: 4}},
 				fetch:        stepWant{runs: 8, failures: 2, stopped: 1, rate: 25, reasons: map[string]int64{"timeout": 2}, p50: 200, p95: 500},
+				infraFetch:   1,
 				distribution: []analytics.Range{{FromMs: 512, ToMs: 1024, Count: 1}, {FromMs: 1024, ToMs: 2048, Count: 1}, {FromMs: 2048, ToMs: 4096, Count: 1}, {FromMs: 4096, ToMs: 8192, Count: 1}},
 				seriesBucket: "day", seriesLen: 8, seriesTotals: map[int]int64{4: 1, 6: 3, 7: 4},
 			},
@@ -134,6 +138,7 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 					{StepID: "notify", StepName: "Notify", FailureRate: 25, Reason: "http_5xx", Failures: 1, Attempts: 4}},
 				fetch:          stepWant{runs: 9, failures: 3, stopped: 1, rate: 33.3, reasons: map[string]int64{"timeout": 2, "http_4xx": 1}, p50: 300, p95: 500},
 				transientFetch: 3,
+				infraFetch:     1,
 				distribution:   []analytics.Range{{FromMs: 512, ToMs: 1024, Count: 1}, {FromMs: 1024, ToMs: 2048, Count: 1}, {FromMs: 2048, ToMs: 4096, Count: 1}, {FromMs: 4096, ToMs: 8192, Count: 1}},
 				seriesBucket:   "day", seriesLen: 31, seriesTotals: map[int]int64{10: 1, 27: 1, 29: 3, 30: 4},
 			},
@@ -145,6 +150,7 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 					{StepID: "notify", StepName: "Notify", FailureRate: 20, Reason: "http_5xx", Failures: 1, Attempts: 5}},
 				fetch:          stepWant{runs: 10, failures: 3, stopped: 1, rate: 30, reasons: map[string]int64{"timeout": 2, "http_4xx": 1}, p50: 200, p95: 500},
 				transientFetch: 3,
+				infraFetch:     3,
 				distribution:   []analytics.Range{{FromMs: 512, ToMs: 1024, Count: 1}, {FromMs: 1024, ToMs: 2048, Count: 1}, {FromMs: 2048, ToMs: 4096, Count: 1}, {FromMs: 4096, ToMs: 8192, Count: 2}},
 				seriesBucket:   "day", seriesLen: 101, seriesTotals: map[int]int64{0: 1, 80: 1, 97: 1, 99: 3, 100: 4},
 			},
@@ -185,6 +191,9 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 					fetch.FailureRate != want.rate || !reflect.DeepEqual(fetch.Reasons, want.reasons) ||
 					fetch.P50Ms == nil || *fetch.P50Ms != want.p50 || fetch.P95Ms == nil || *fetch.P95Ms != want.p95 {
 					t.Errorf("fetch = %s, want %+v", asJSON(t, fetch), want)
+				}
+				if fetch.InfrastructureRetries != tt.infraFetch || m.InfrastructureRetries != tt.infraFetch {
+					t.Errorf("infrastructure retries: fetch %d, every step %d; want %d", fetch.InfrastructureRetries, m.InfrastructureRetries, tt.infraFetch)
 				}
 				if m.Series.Bucket != tt.seriesBucket || len(m.Series.Points) != tt.seriesLen {
 					t.Fatalf("series: %d %s points, want %d %s", len(m.Series.Points), m.Series.Bucket, tt.seriesLen, tt.seriesBucket)

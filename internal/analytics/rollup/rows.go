@@ -395,7 +395,8 @@ func (a *Aggregator) writeRuns(ctx context.Context, tx *sql.Tx, span int, delta 
 }
 
 const stepColumns = `workflow_id, hour, workflow_version, step_id, completed, failed, skipped_failed, skipped_other,
-	transient_failures, reasons, duration_hist, condition_true, condition_false, tasks_with_due, tasks_late`
+	transient_failures, reasons, duration_hist, condition_true, condition_false, tasks_with_due, tasks_late,
+	infrastructure_retries`
 
 // scanStep reads a row of stepColumns.
 func scanStep(rows *sql.Rows) (analytics.StepKey, *analytics.StepCell, error) {
@@ -404,7 +405,8 @@ func scanStep(rows *sql.Rows) (analytics.StepKey, *analytics.StepCell, error) {
 	var reasons string
 	var hist []byte
 	if err := rows.Scan(&k.Workflow, &k.Hour, &k.Version, &k.Step, &c.Completed, &c.Failed, &c.SkippedFailed,
-		&c.SkippedOther, &c.Transient, &reasons, &hist, &c.ConditionTrue, &c.ConditionFalse, &c.TasksWithDue, &c.TasksLate); err != nil {
+		&c.SkippedOther, &c.Transient, &reasons, &hist, &c.ConditionTrue, &c.ConditionFalse, &c.TasksWithDue, &c.TasksLate,
+		&c.InfraRetries); err != nil {
 		return k, nil, fmt.Errorf("read step rollups: %w", err)
 	}
 	var err error
@@ -455,11 +457,11 @@ func (a *Aggregator) writeSteps(ctx context.Context, tx *sql.Tx, span int, delta
 			c.Merge(delta[k])
 			values = append(values, up.tuple(k.Workflow, span, k.Hour, k.Version, k.Step, c.Completed, c.Failed, c.SkippedFailed,
 				c.SkippedOther, c.Transient, analytics.EncodeReasons(c.Reasons), c.Durations.Count(), c.Durations.Sum(),
-				c.Durations.Encode(), c.ConditionTrue, c.ConditionFalse, c.TasksWithDue, c.TasksLate))
+				c.Durations.Encode(), c.ConditionTrue, c.ConditionFalse, c.TasksWithDue, c.TasksLate, c.InfraRetries))
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO analytics_step_hours (workflow_id, span, hour, workflow_version, step_id,
 			completed, failed, skipped_failed, skipped_other, transient_failures, reasons, duration_count,
-			duration_sum_ms, duration_hist, condition_true, condition_false, tasks_with_due, tasks_late)
+			duration_sum_ms, duration_hist, condition_true, condition_false, tasks_with_due, tasks_late, infrastructure_retries)
 			VALUES `+strings.Join(values, ", ")+`
 			ON CONFLICT (workflow_id, span, hour, workflow_version, step_id) DO UPDATE SET completed = excluded.completed,
 			failed = excluded.failed, skipped_failed = excluded.skipped_failed, skipped_other = excluded.skipped_other,
@@ -467,7 +469,7 @@ func (a *Aggregator) writeSteps(ctx context.Context, tx *sql.Tx, span int, delta
 			duration_count = excluded.duration_count, duration_sum_ms = excluded.duration_sum_ms,
 			duration_hist = excluded.duration_hist, condition_true = excluded.condition_true,
 			condition_false = excluded.condition_false, tasks_with_due = excluded.tasks_with_due,
-			tasks_late = excluded.tasks_late`, up.args...)
+			tasks_late = excluded.tasks_late, infrastructure_retries = excluded.infrastructure_retries`, up.args...)
 		if err != nil {
 			return fmt.Errorf("write step rollups: %w", err)
 		}
