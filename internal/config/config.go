@@ -37,6 +37,9 @@ type Config struct {
 	SecretKey string
 	// DeadAfter is how long an instance may miss its heartbeats before the others take over its jobs.
 	DeadAfter time.Duration
+	// SameMachineTakeover is "on" (the default) or "off": whether an instance takes over at once the work
+	// of one that ran on the same machine and whose process is gone, instead of waiting DeadAfter.
+	SameMachineTakeover string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs,
 	// comma-separated); with none, the connection's own address is the client's.
 	TrustedProxies string
@@ -67,6 +70,7 @@ func (c *Config) settings() []setting {
 		{env: "PANTRYFLOW_TIMER_INTERVAL", flag: "timer-interval", usage: "how often due delays are checked", dur: &c.TimerInterval},
 		{env: "PANTRYFLOW_SECRET_KEY", flag: "secret-key", usage: "key that encrypts workflow secrets (32+ characters; keep it safe: without it the stored secrets cannot be read)", str: &c.SecretKey},
 		{env: "PANTRYFLOW_DEAD_AFTER", flag: "dead-after", usage: "how long an instance on PostgreSQL may miss its heartbeats before the others take over its work", dur: &c.DeadAfter},
+		{env: "PANTRYFLOW_SAME_MACHINE_TAKEOVER", flag: "same-machine-takeover", usage: "on or off: take over at once the work of an instance that ran on this machine and whose process is gone, instead of waiting for its heartbeat", str: &c.SameMachineTakeover},
 		{env: "PANTRYFLOW_EXPR_TIMEOUT", flag: "expr-timeout", usage: "time limit of one evaluation of an expression or a step's templates", dur: &c.ExprTimeout},
 	}
 }
@@ -74,14 +78,15 @@ func (c *Config) settings() []setting {
 // Defaults are the settings with nothing configured.
 func Defaults() Config {
 	return Config{
-		Addr:          ":8080",
-		DatabaseURL:   "sqlite://./data/pantryflow.db",
-		MailFrom:      "Kitchen Pantry <no-reply@kitchenpantry.example>",
-		BaseURL:       "http://localhost:8080",
-		LogLevel:      "info",
-		TimerInterval: time.Second,
-		ExprTimeout:   time.Second,
-		DeadAfter:     20 * time.Second,
+		Addr:                ":8080",
+		DatabaseURL:         "sqlite://./data/pantryflow.db",
+		MailFrom:            "Kitchen Pantry <no-reply@kitchenpantry.example>",
+		BaseURL:             "http://localhost:8080",
+		LogLevel:            "info",
+		TimerInterval:       time.Second,
+		ExprTimeout:         time.Second,
+		DeadAfter:           20 * time.Second,
+		SameMachineTakeover: "on",
 	}
 }
 
@@ -166,6 +171,9 @@ func (c Config) Validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		bad("PANTRYFLOW_SECRET_KEY", "must have at least 32 characters")
+	}
+	if c.SameMachineTakeover != "on" && c.SameMachineTakeover != "off" {
+		bad("PANTRYFLOW_SAME_MACHINE_TAKEOVER", "%q must be on or off", c.SameMachineTakeover)
 	}
 	if c.SMTPURL != "" {
 		u, err := url.Parse(c.SMTPURL)

@@ -44,6 +44,8 @@ type Config struct {
 	// its predecessor's jobs when it starts).
 	DeadAfter         time.Duration
 	HeartbeatInterval time.Duration
+	// HeartbeatsOnly turns off taking over at once from a gone process on this machine (see instances.go).
+	HeartbeatsOnly bool
 }
 
 // WithDefaults fills in the defaults for a dialect.
@@ -136,7 +138,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults(deps.DB.Dialect)
 	e := &Engine{
 		db: deps.DB, actions: deps.Actions, secrets: deps.Secrets, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
-		newID: NewID, instance: newInstance(),
+		newID: NewID, instance: newInstance(!cfg.HeartbeatsOnly),
 	}
 	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
 	workers := river.NewWorkers()
@@ -181,14 +183,18 @@ func (e *Engine) Environment(templates func(string) bool) Environment {
 // Start starts the workers, the timer loop, the sweeper and the heartbeat. The jobs a dead process left
 // running and the ready branches a crash left are taken up first.
 func (e *Engine) Start(ctx context.Context) error {
-	if err := e.register(ctx); err != nil {
+	if err := store.RetryStartup(ctx, e.log, "register this instance", e.register); err != nil {
 		return err
 	}
 	e.committer = newCommitter(e, e.cfg.Committers, e.cfg.MaxBatch)
-	if err := e.river.Start(ctx); err != nil {
+	if err := store.RetryStartup(ctx, e.log, "start the job queue", e.river.Start); err != nil {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
-	if _, err := e.Recover(ctx, time.Time{}); err != nil {
+	recover := func(ctx context.Context) error {
+		_, err := e.Recover(ctx, time.Time{})
+		return err
+	}
+	if err := store.RetryStartup(ctx, e.log, "recover interrupted runs", recover); err != nil {
 		return err
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -220,6 +226,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		// stops, instead of at once while they may still commit.
 		return fmt.Errorf("stop the job queue: %w", err)
 	}
+	inThisProcess.Delete(e.instance.id)
 	if err := e.db.RemoveInstance(context.WithoutCancel(ctx), e.instance.id); err != nil {
 		e.log.Warn("could not unregister this instance", "error", err)
 	}

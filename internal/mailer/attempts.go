@@ -76,7 +76,7 @@ func (m *Mailer) markSent(ctx context.Context, id string, n int) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	now := m.Clock.Now()
-	err := m.DB.Tx(ctx, func(tx *gorm.DB) error {
+	mark := func(tx *gorm.DB) error {
 		err := tx.Model(&store.MailAttempt{}).Where("mail_id = ? AND number = ?", id, n).Updates(map[string]any{
 			"outcome": store.AttemptSent, "stage": store.StageAccepted, "finished_at": now, "error_text": ""}).Error
 		if err != nil {
@@ -91,7 +91,13 @@ func (m *Mailer) markSent(ctx context.Context, id string, n int) error {
 		}
 		// Another attempt (a job run again while this one was still talking) sent it too.
 		return tx.Model(&store.Mail{}).Where("id = ? AND status = ?", id, store.MailSent).Update("possibly_duplicated", true).Error
-	})
+	}
+	// The server has the mail: a commit the database cuts short here would have it sent again, so it is tried
+	// again at once, and again, until recordTimeout.
+	err := m.DB.Tx(ctx, mark)
+	for wait := 20 * time.Millisecond; store.IsInfrastructure(err) && pause(ctx, wait); wait *= 2 {
+		err = m.DB.Tx(ctx, mark)
+	}
 	if err != nil {
 		return fmt.Errorf("deliver mail %s: mark sent by attempt %d: %w", id, n, err)
 	}
@@ -122,4 +128,14 @@ func (m *Mailer) finishAttempt(ctx context.Context, id string, n int, stage, out
 		return fmt.Errorf("deliver mail %s: record the outcome of attempt %d: %w", id, n, err)
 	}
 	return nil
+}
+
+// pause waits d, and says false when ctx ended first.
+func pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }

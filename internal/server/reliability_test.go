@@ -503,3 +503,71 @@ func TestACommitTheDatabaseCutShortIsTriedAgain(t *testing.T) {
 		}
 	})
 }
+
+// Found by pantryflow chaos: an instance restarted while the database's connections were being terminated
+// exited ("take over the jobs of dead instances: FATAL: terminating connection"), and once the insert of its
+// registration had committed, every later try failed on its own row. Now a start that the database cuts
+// short waits and tries its step again: five starts and stops while every connection is ended four times a
+// second all come up.
+func TestStartsWhileConnectionsAreTerminatedComeUp(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	admin, name := postgresAdmin(t, url)
+	cfg := config.Defaults()
+	cfg.DatabaseURL = url
+	open := func() (*server.Server, error) {
+		srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+		if err := srv.Start(context.Background()); err != nil {
+			_ = srv.Close(context.Background())
+			return nil, fmt.Errorf("start: %w", err)
+		}
+		return srv, nil
+	}
+	first, err := open() // migrated once, so the starts below spend their time registering and recovering
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Close(context.Background())
+
+	stop := make(chan struct{})
+	var ended atomic.Int64
+	var terminator sync.WaitGroup
+	terminator.Add(1)
+	go func() {
+		defer terminator.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			var n int64
+			if err := admin.QueryRow(`SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity
+				WHERE datname = $1) t WHERE gone`, name).Scan(&n); err == nil {
+				ended.Add(n)
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		terminator.Wait()
+	}()
+	for i := range 5 {
+		began := time.Now()
+		srv, err := open()
+		if err != nil {
+			t.Fatalf("start %d while connections were terminated: %v", i+1, err)
+		}
+		up := time.Since(began)
+		if err := srv.Close(context.Background()); err != nil && !store.IsInfrastructure(err) {
+			t.Fatalf("stop %d: %v", i+1, err)
+		}
+		t.Logf("start %d came up in %s and stopped in %s", i+1, up.Round(time.Millisecond), (time.Since(began) - up).Round(time.Millisecond))
+	}
+	if ended.Load() == 0 {
+		t.Fatal("no connection was terminated: the test proved nothing")
+	}
+}

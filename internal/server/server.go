@@ -74,11 +74,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("PANTRYFLOW_TRUSTED_PROXIES: %w", err)
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, log)
+	var db *store.DB
+	err = store.RetryStartup(ctx, log, "open the database", func(ctx context.Context) (err error) {
+		db, err = store.Open(ctx, cfg.DatabaseURL, log)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx, log); err != nil {
+	if err := store.RetryStartup(ctx, log, "migrate", func(ctx context.Context) error { return db.Migrate(ctx, log) }); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -128,6 +132,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if ecfg.DeadAfter == 0 {
 		ecfg.DeadAfter = cfg.DeadAfter
 	}
+	ecfg.HeartbeatsOnly = ecfg.HeartbeatsOnly || cfg.SameMachineTakeover == "off"
 	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
 		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }, Secrets: vault}, ecfg)
 	if err != nil {
@@ -151,7 +156,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 
 // Bootstrap creates the first admin when there is no user, and returns a generated password to print once.
 func (s *Server) Bootstrap(ctx context.Context) (email, generated string, err error) {
-	u, generated, err := s.App.Auth.Bootstrap(ctx, s.Config.AdminEmail, s.Config.AdminPassword)
+	var u *store.User
+	err = store.RetryStartup(ctx, s.Log, "create the first admin", func(ctx context.Context) error {
+		u, generated, err = s.App.Auth.Bootstrap(ctx, s.Config.AdminEmail, s.Config.AdminPassword)
+		return err
+	})
 	if err != nil || u == nil {
 		return "", "", err
 	}

@@ -148,6 +148,10 @@ func TestLiveInstancesTakeOverTheWorkOfOneKilledForGood(t *testing.T) {
 	}))
 	defer api.Close()
 	a, b, c := takeoverProc(t, url, sink.URL()), takeoverProc(t, url, sink.URL()), takeoverProc(t, url, sink.URL())
+	// B and C act as instances on other machines: they cannot ask the kernel about A, only its heartbeat.
+	for _, p := range []*proc{b, c} {
+		p.env = append(p.env, "PANTRYFLOW_SAME_MACHINE_TAKEOVER=off")
+	}
 	a.run("correct horse battery\n", "user", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin")
 	token := a.run("", "token", "create", "--email", "admin@example.com")
 	a.start()
@@ -228,5 +232,49 @@ func TestLiveInstancesTakeOverTheWorkOfOneKilledForGood(t *testing.T) {
 	}
 	if got := len(sink.Messages()); got != len(runs) {
 		t.Fatalf("the mail server accepted %d mails for %d runs: a mail was sent twice", got, len(runs))
+	}
+}
+
+// Found by pantryflow chaos: with instances restarted on the same machine, a run hit by several kills
+// waited DEAD_AFTER for each (a run took 94 s). A process that starts where the killed one ran (the same
+// kernel and pid namespace) asks the kernel, sees its predecessor is gone and takes its jobs over at once:
+// here the dead instance's heartbeat would be trusted for a minute, and the mail still goes out within
+// seconds of the restart.
+func TestARestartOnTheSameMachineTakesOverAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills the real binary; skipped with -short")
+	}
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	g := newGate()
+	sink := holdingMailServer(t, g)
+	p := takeoverProc(t, url, sink.URL())
+	p.env = append(p.env, "PANTRYFLOW_DEAD_AFTER=60s")
+	p.run("correct horse battery\n", "user", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin")
+	token := p.run("", "token", "create", "--email", "admin@example.com")
+	p.start()
+	defer p.logOnFailure("pantryflow")
+	code, saved := p.api(token, "POST", "/api/workflows?publish=true", def("Welcome", mailStep("mail")))
+	if code != http.StatusCreated {
+		t.Fatalf("create workflow: %d %v", code, saved)
+	}
+	if code, out := p.api(token, "POST", "/api/workflows/"+saved["id"].(string)+"/executions", map[string]any{}); code != http.StatusAccepted {
+		t.Fatalf("start: %d %v", code, out)
+	}
+	g.awaitArrivals(t, 1, "deliveries")
+	p.kill()
+	g.release()
+	p.start()
+	restarted := time.Now()
+	for len(sink.Messages()) == 0 {
+		if time.Since(restarted) > 20*time.Second {
+			t.Fatal("20 s after the restart the mail was not delivered: the new process waited for the dead one's heartbeat")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("delivered %s after the restart", time.Since(restarted).Round(10*time.Millisecond))
+	p.stop()
+	if got := len(sink.Messages()); got != 1 {
+		t.Fatalf("the mail server accepted %d mails, want 1", got)
 	}
 }

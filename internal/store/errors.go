@@ -6,9 +6,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -112,4 +114,26 @@ var infrastructureMessages = []string{
 	"(sqlstate 25006)", "(sqlstate 08", "(sqlstate 53", "failed to connect to `", "closed pool",
 	"database is locked", "database table is locked", "disk i/o error", "database or disk is full",
 	"attempt to write a readonly database",
+}
+
+// RetryStartup runs fn, a step of starting up (migrating, registering the instance, recovering runs), again
+// while it fails with an infrastructure error, for up to a minute, waiting 100 ms and doubling up to 2 s: a
+// connection ended or a database that restarts while Pantryflow starts delays the start instead of ending
+// the process. Other errors, and the last infrastructure error after a minute, are returned.
+func RetryStartup(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) error {
+	deadline := time.Now().Add(time.Minute)
+	wait := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		if !IsInfrastructure(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		log.Warn("the database cut a start-up step short; trying it again", "step", what, "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"syscall"
@@ -148,4 +149,28 @@ func TestIsInfrastructureOnRealErrors(t *testing.T) {
 			t.Errorf("a duplicate key: %v; want an error that is not the infrastructure's", dup)
 		}
 	})
+}
+
+// A start-up step is tried again while the database cuts it short, and not when the step itself is wrong.
+func TestRetryStartupTriesAgainOnlyForTheDatabase(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	err := store.RetryStartup(context.Background(), slog.New(slog.DiscardHandler), "migrate", func(context.Context) error {
+		if calls++; calls < 3 {
+			return fmt.Errorf("apply migrations: %w", pgErr("57P01"))
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("after %d calls: %v; want success on the third", calls, err)
+	}
+	calls = 0
+	wrong := errors.New("migration 00019 is broken")
+	err = store.RetryStartup(context.Background(), slog.New(slog.DiscardHandler), "migrate", func(context.Context) error {
+		calls++
+		return wrong
+	})
+	if !errors.Is(err, wrong) || calls != 1 {
+		t.Fatalf("after %d calls: %v; want the step's own error at once", calls, err)
+	}
 }

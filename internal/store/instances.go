@@ -10,9 +10,12 @@ import (
 
 // Instance is a running Pantryflow process, with its last heartbeat (database time).
 type Instance struct {
-	ID          string `gorm:"primaryKey"`
-	Host        string
-	PID         int `gorm:"column:pid"`
+	ID   string `gorm:"primaryKey"`
+	Host string
+	PID  int `gorm:"column:pid"`
+	// PIDSpace names the kernel boot and pid namespace PID belongs to (empty when unknown): two instances
+	// with the same PIDSpace can ask the kernel whether the other's process still exists.
+	PIDSpace    string `gorm:"column:pid_space"`
 	StartedAt   time.Time
 	HeartbeatAt time.Time
 }
@@ -28,27 +31,39 @@ func (db *DB) dbNow() string {
 	return "now()"
 }
 
-// RegisterInstance records a starting instance.
-func (db *DB) RegisterInstance(ctx context.Context, id, host string, pid int) error {
-	err := db.Gorm.WithContext(ctx).Exec("INSERT INTO engine_instances (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, "+
-		db.dbNow()+", "+db.dbNow()+")", id, host, pid).Error
+// RegisterInstance records a starting instance; registering again (a retried start-up) only beats its heartbeat.
+func (db *DB) RegisterInstance(ctx context.Context, in Instance) error {
+	err := db.Gorm.WithContext(ctx).Exec("INSERT INTO engine_instances (id, host, pid, pid_space, started_at, heartbeat_at) VALUES (?, ?, ?, ?, "+
+		db.dbNow()+", "+db.dbNow()+") ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at", in.ID, in.Host, in.PID, in.PIDSpace).Error
 	if err != nil {
-		return fmt.Errorf("register instance %s: %w", id, err)
+		return fmt.Errorf("register instance %s: %w", in.ID, err)
 	}
 	return nil
 }
 
 // Heartbeat says the instance is alive. It reports false when the instance had been declared dead (its
 // row was removed): it then registers again.
-func (db *DB) Heartbeat(ctx context.Context, id, host string, pid int) (bool, error) {
-	res := db.Gorm.WithContext(ctx).Exec("UPDATE engine_instances SET heartbeat_at = "+db.dbNow()+" WHERE id = ?", id)
+func (db *DB) Heartbeat(ctx context.Context, in Instance) (bool, error) {
+	res := db.Gorm.WithContext(ctx).Exec("UPDATE engine_instances SET heartbeat_at = "+db.dbNow()+" WHERE id = ?", in.ID)
 	if res.Error != nil {
-		return false, fmt.Errorf("heartbeat of instance %s: %w", id, res.Error)
+		return false, fmt.Errorf("heartbeat of instance %s: %w", in.ID, res.Error)
 	}
 	if res.RowsAffected == 1 {
 		return true, nil
 	}
-	return false, db.RegisterInstance(ctx, id, host, pid)
+	return false, db.RegisterInstance(ctx, in)
+}
+
+// InstancesIn are the registered instances whose processes share pidSpace (none for an empty one).
+func (db *DB) InstancesIn(ctx context.Context, pidSpace string) ([]Instance, error) {
+	var out []Instance
+	if pidSpace == "" {
+		return nil, nil
+	}
+	if err := db.Gorm.WithContext(ctx).Where("pid_space = ?", pidSpace).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list the instances beside this one: %w", err)
+	}
+	return out, nil
 }
 
 // RemoveInstance forgets an instance that stops cleanly.
@@ -91,6 +106,29 @@ func (db *DB) TakeOverDeadJobs(ctx context.Context, deadAfter time.Duration) ([]
 	})
 	if err != nil {
 		return nil, fmt.Errorf("take over the jobs of dead instances: %w", err)
+	}
+	return taken, nil
+}
+
+// TakeOverJobsOf (PostgreSQL) removes instances known to be gone — their process no longer exists — and makes
+// every River job running on one of them available again at once, however recently it started.
+func (db *DB) TakeOverJobsOf(ctx context.Context, gone []string) ([]TakenJob, error) {
+	if db.Dialect != Postgres || len(gone) == 0 {
+		return nil, nil
+	}
+	var taken []TakenJob
+	err := db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id IN ?", gone).Delete(&Instance{}).Error; err != nil {
+			return fmt.Errorf("remove instances that are gone: %w", err)
+		}
+		return tx.Raw(`UPDATE river_job SET state = 'available',
+			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
+				'error', 'the process running this job is gone; another instance took it over', 'trace', ''))
+		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] IN ?
+		RETURNING id, kind, attempted_by[array_length(attempted_by, 1)] AS "from"`, gone).Scan(&taken).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("take over the jobs of instances that are gone: %w", err)
 	}
 	return taken, nil
 }

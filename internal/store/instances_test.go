@@ -22,7 +22,7 @@ func TestTakeOverDeadJobs(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	if err := db.RegisterInstance(ctx, "alive", "host", 1); err != nil {
+	if err := db.RegisterInstance(ctx, store.Instance{ID: "alive", Host: "host", PID: 1}); err != nil {
 		t.Fatal(err)
 	}
 	exec(`INSERT INTO engine_instances (id, host, pid, started_at, heartbeat_at) VALUES ('dead', 'host', 2, now() - interval '1 hour', now() - interval '1 minute')`)
@@ -69,5 +69,64 @@ func TestTakeOverDeadJobs(t *testing.T) {
 	again, err := db.TakeOverDeadJobs(ctx, 20*time.Second)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("a second pass took %v (%v); each job is taken once", again, err)
+	}
+}
+
+// A start-up that the database cut short registers again: the second registration keeps the one row.
+func TestRegisteringAnInstanceTwiceKeepsOneRow(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for range 2 {
+			if err := db.RegisterInstance(ctx, store.Instance{ID: "vm/1/ab", Host: "vm", PID: 1}); err != nil {
+				t.Fatalf("register: %v", err)
+			}
+		}
+		var n int64
+		if err := db.Gorm.Model(&store.Instance{}).Where("id = ?", "vm/1/ab").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d rows for the instance, want 1", n)
+		}
+	})
+}
+
+// The jobs of an instance whose process is gone are taken over at once, even one it fetched a moment ago;
+// the jobs of the others stay theirs.
+func TestTakeOverJobsOfGoneInstances(t *testing.T) {
+	t.Parallel()
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	for _, id := range []string{"gone", "alive"} {
+		if err := db.RegisterInstance(ctx, store.Instance{ID: id, Host: "vm", PID: 7, PIDSpace: "boot pid:[1]"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := func(by string) int64 {
+		t.Helper()
+		var id int64
+		err := db.Gorm.Raw(`INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at, attempted_by)
+			VALUES ('{}', 'advance', 10, 'running', 1, now(), ARRAY[?]) RETURNING id`, by).Scan(&id).Error
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	ofGone, ofAlive := job("gone"), job("alive")
+	taken, err := db.TakeOverJobsOf(ctx, []string{"gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(taken) != 1 || taken[0].ID != ofGone || taken[0].From != "gone" {
+		t.Fatalf("took %+v, want only job %d of gone", taken, ofGone)
+	}
+	var state string
+	if err := db.Gorm.Raw("SELECT state FROM river_job WHERE id = ?", ofAlive).Scan(&state).Error; err != nil || state != "running" {
+		t.Fatalf("the live instance's job is %q (%v), want running", state, err)
+	}
+	beside, err := db.InstancesIn(ctx, "boot pid:[1]")
+	if err != nil || len(beside) != 1 || beside[0].ID != "alive" {
+		t.Fatalf("instances left: %+v (%v), want only alive", beside, err)
 	}
 }
