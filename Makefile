@@ -1,5 +1,5 @@
 # Pantryflow development tasks. The README's two commands need none of this.
-.PHONY: run test test-short lint generate vendor bench ci
+.PHONY: run test test-short lint generate vendor bench chaos ci
 
 run:
 	go run ./cmd/pantryflow
@@ -23,6 +23,9 @@ vendor:
 
 bench:
 	go run ./cmd/pantryflow bench --runs 2000 --steps 10
+
+chaos:
+	go run ./cmd/pantryflow chaos --runs 100 --kills 20
 
 ci:
 	./.ci/run

@@ -1,5 +1,5 @@
 // Command pantryflow runs the Pantryflow workflow server and its tools: serve, migrate, user, token, import,
-// export and bench. It only parses arguments and wires; the work happens in internal/.
+// export, bench and chaos. It only parses arguments and wires; the work happens in internal/.
 package main
 
 import (
@@ -27,6 +27,7 @@ Usage:
   pantryflow import --template ID                 create a workflow from a built-in template
   pantryflow export [--version N] ID              print a workflow's definition
   pantryflow bench [flags]                        measure engine throughput (see docs/BENCHMARKS.md)
+  pantryflow chaos [flags]                        run instances of this binary under kills and report what was lost (see docs/RELIABILITY.md)
 
 Every setting is an environment variable and a flag of serve; run "pantryflow serve -h" for the list.
 `
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exportCmd(ctx, args, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args, stdout, stderr)
+	case "chaos":
+		return chaosCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

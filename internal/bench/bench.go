@@ -10,17 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -68,7 +63,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Result, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res := &Result{Runs: opts.Runs, Steps: opts.Steps, Transitions: opts.Runs * opts.Steps}
 
-	dbURL, cleanup, err := freshDatabase(ctx, opts.DatabaseURL, "engine", opts.Keep)
+	dbURL, cleanup, err := store.Scratch(ctx, opts.DatabaseURL, "bench_engine", opts.Keep)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +76,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Result, error) {
 	fmt.Fprintf(out, "latency: %d runs started at %.0f runs/s (a quarter of that capacity): start→completion p50 %s, p99 %s\n",
 		res.LatencyRuns, res.LatencyRate, res.P50.Round(time.Millisecond), res.P99.Round(time.Millisecond))
 
-	noopURL, cleanupNoop, err := freshDatabase(ctx, opts.DatabaseURL, "noop", opts.Keep)
+	noopURL, cleanupNoop, err := store.Scratch(ctx, opts.DatabaseURL, "bench_noop", opts.Keep)
 	if err != nil {
 		return nil, err
 	}
@@ -94,45 +89,6 @@ func Run(ctx context.Context, opts Options, out io.Writer) (*Result, error) {
 	fmt.Fprintf(out, "ratio:   %.2f of River's no-op ceiling per transition (%s, %d CPUs)\n",
 		res.TransitionsPerSecond/res.NoopPerSecond, res.Dialect, runtime.NumCPU())
 	return res, nil
-}
-
-// freshDatabase makes an empty database: a new one on the PostgreSQL server, or a temporary SQLite file.
-func freshDatabase(ctx context.Context, serverURL, purpose string, keep bool) (string, func(), error) {
-	if serverURL == "" || strings.HasPrefix(serverURL, "sqlite") {
-		dir, err := os.MkdirTemp("", "pantryflow-bench-")
-		if err != nil {
-			return "", nil, err
-		}
-		return "sqlite://" + filepath.Join(dir, purpose+".db"), func() {
-			if !keep {
-				_ = os.RemoveAll(dir)
-			}
-		}, nil
-	}
-	conn, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("bench: connect to %s: %w", serverURL, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("pantryflow_bench_%s_%d", purpose, time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("bench: create database: %w", err)
-	}
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		if keep {
-			return
-		}
-		c, err := pgx.Connect(context.Background(), serverURL)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = c.Close(context.Background())
-		}
-	}, nil
 }
 
 func benchDefinition(steps int) *workflow.Definition {

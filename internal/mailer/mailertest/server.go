@@ -87,6 +87,7 @@ type Server struct {
 	Addr string // 127.0.0.1:port
 	opts Options
 	srv  *smtp.Server
+	done chan struct{} // closed when Serve returns
 
 	mu       sync.Mutex
 	sessions int
@@ -97,11 +98,22 @@ type Server struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	s, err := Listen(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Listen runs a server on a free port of 127.0.0.1 until Close; it is Start for programs that are not tests
+// (pantryflow chaos uses it as its mail sink).
+func Listen(opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("listen for the test SMTP server: %v", err)
+		return nil, fmt.Errorf("listen for the test SMTP server: %w", err)
 	}
-	s := &Server{Addr: ln.Addr().String(), opts: opts}
+	s := &Server{Addr: ln.Addr().String(), opts: opts, done: make(chan struct{})}
 	ln = &countingListener{Listener: ln, s: s}
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
 	s.srv.Domain = "localhost"
@@ -109,23 +121,32 @@ func Start(t testing.TB, opts Options) *Server {
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	switch opts.TLS {
 	case TLSNone:
-	case TLSStartTLS:
-		s.srv.TLSConfig = selfSigned(t)
-	case TLSImplicit:
-		ln = tls.NewListener(ln, selfSigned(t))
+	case TLSStartTLS, TLSImplicit:
+		cfg, err := selfSigned()
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		if opts.TLS == TLSStartTLS {
+			s.srv.TLSConfig = cfg
+		} else {
+			ln = tls.NewListener(ln, cfg)
+		}
 	default:
-		t.Fatalf("mailertest: unknown TLS mode %q", opts.TLS)
+		_ = ln.Close()
+		return nil, fmt.Errorf("mailertest: unknown TLS mode %q", opts.TLS)
 	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(s.done)
 		_ = s.srv.Serve(ln)
 	}()
-	t.Cleanup(func() {
-		_ = s.srv.Close()
-		<-done
-	})
-	return s
+	return s, nil
+}
+
+// Close stops the server and waits until it has.
+func (s *Server) Close() {
+	_ = s.srv.Close()
+	<-s.done
 }
 
 // URL is the PANTRYFLOW_SMTP_URL for this server, with the credentials when it requires them.
@@ -344,11 +365,10 @@ func (m Message) Parse() (Parsed, error) {
 }
 
 // selfSigned is a TLS configuration with a fresh self-signed certificate for 127.0.0.1 and localhost.
-func selfSigned(t testing.TB) *tls.Config {
-	t.Helper()
+func selfSigned() (*tls.Config, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("mailertest: generate key: %v", err)
+		return nil, fmt.Errorf("mailertest: generate key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -362,10 +382,10 @@ func selfSigned(t testing.TB) *tls.Config {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatalf("mailertest: create certificate: %v", err)
+		return nil, fmt.Errorf("mailertest: create certificate: %w", err)
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
 		MinVersion:   tls.VersionTLS12,
-	}
+	}, nil
 }
