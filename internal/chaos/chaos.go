@@ -130,16 +130,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, in := range instances {
-		if _, err := in.start(ctx); err != nil {
-			return nil, err
-		}
-	}
 	defer func() {
 		for _, in := range instances {
 			in.stop()
 		}
 	}()
+	for _, in := range instances {
+		if _, err := in.start(ctx); err != nil {
+			return nil, err
+		}
+	}
 	api := newClient(token, instances)
 	var saved map[string]any
 	if code, err := api.call(ctx, "POST", "/api/workflows?publish=true", "chaos-workflow", definition(), &saved); err != nil || code != 201 {
@@ -449,7 +449,8 @@ func (c *shaker) completeTasks(ctx context.Context, done <-chan struct{}) {
 	}
 }
 
-// settle waits until every run has finished (completed or failed) or Settle has passed since the last fault.
+// settle waits until every run has finished (completed or failed) and every mail of the outbox is sent — a
+// run completes once its mail is queued, and delivery goes on after it — or Settle has passed.
 func (c *shaker) settle(ctx context.Context) {
 	c.mu.Lock()
 	last := c.lastFault
@@ -459,7 +460,7 @@ func (c *shaker) settle(ctx context.Context) {
 	}
 	deadline := time.Now().Add(c.o.Settle)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if c.finished(ctx) == len(c.r.runs) {
+		if c.finished(ctx) == len(c.r.runs) && c.count(ctx, "/api/outbox?status=sent&limit=1") >= len(c.r.runs) {
 			c.r.Settled, c.r.SettledAfterLastFault = true, time.Since(last)
 			break
 		}
@@ -473,15 +474,20 @@ func (c *shaker) settle(ctx context.Context) {
 func (c *shaker) finished(ctx context.Context) int {
 	n := 0
 	for _, status := range []string{"completed", "failed", "cancelled"} {
-		var out struct {
-			Total int `json:"total"`
-		}
-		callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, _ = c.api.call(callCtx, "GET", "/api/executions?status="+status+"&limit=1", "", nil, &out)
-		cancel()
-		n += out.Total
+		n += c.count(ctx, "/api/executions?status="+status+"&limit=1")
 	}
 	return n
+}
+
+// count is the total of a list the API answers at path (0 when it does not answer).
+func (c *shaker) count(ctx context.Context, path string) int {
+	var out struct {
+		Total int `json:"total"`
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, _ = c.api.call(callCtx, "GET", path, "", nil, &out)
+	return out.Total
 }
 
 func sleepUntil(ctx context.Context, t time.Time) {

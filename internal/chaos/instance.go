@@ -70,6 +70,7 @@ func (in *instance) start(ctx context.Context) (time.Duration, error) {
 	cmd := exec.Command(in.bin, "serve")
 	cmd.Env = in.env
 	cmd.Stdout, cmd.Stderr = in.log, in.log
+	dieWithUs(cmd)
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
@@ -99,10 +100,12 @@ func (in *instance) start(ctx context.Context) (time.Duration, error) {
 		case <-exit:
 			return 0, fmt.Errorf("instance %d exited before it was ready; see %s", in.n, in.log.Name())
 		case <-ctx.Done():
+			in.kill()
 			return 0, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			in.kill()
 			return 0, fmt.Errorf("instance %d was not ready 60 s after it started; see %s", in.n, in.log.Name())
 		}
 	}

@@ -38,8 +38,10 @@ type Report struct {
 	JoinsTwice     int // runs whose parallel step joined more than once
 	TasksTwice     int // runs with more than one review task
 
-	MailsDelivered   int // distinct mails the SMTP server accepted
-	MailsLost        int // completed runs whose mail the SMTP server never accepted
+	MailsDelivered int // distinct mails the SMTP server accepted
+	// MailsLost are completed runs whose mail the SMTP server never accepted, counted when the waiting
+	// ended; it lasts until the outbox has sent every mail, since delivery goes on after a run completes.
+	MailsLost        int
 	MailsQueuedTwice int // runs with more than one mail in the outbox
 	// MailsSentTwice are mails the SMTP server accepted more than once (the same Message-ID): a kill
 	// between the server's acceptance and our commit. Unflagged are those the outbox does not mark
@@ -151,6 +153,8 @@ type executionView struct {
 type mailView struct {
 	ExecutionID        string `json:"executionId"`
 	Status             string `json:"status"`
+	Attempts           int    `json:"attempts"`
+	LastError          string `json:"lastError"`
 	PossiblyDuplicated bool   `json:"possiblyDuplicated"`
 }
 
@@ -245,6 +249,12 @@ func (c *shaker) collect(ctx context.Context, accepted []acceptedMail) error {
 		sent := byRecipient[rn.email]
 		if e.Status == "completed" && len(sent) == 0 {
 			r.MailsLost++
+			if len(mails) == 0 {
+				r.failure("run %s completed without a mail in the outbox", e.ID)
+			} else {
+				r.failure("the mail of run %s never reached the mail server; the outbox says %s after %d attempts: %s",
+					e.ID, mails[0].Status, mails[0].Attempts, mails[0].LastError)
+			}
 		}
 		for _, times := range sent {
 			if times > 1 {

@@ -15,29 +15,40 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
+// twiceKey is the idempotency key of the mail mailDeliveredTwice queues.
+const twiceKey = "exec-twice:welcome:1"
+
+// mailDeliveredTwice runs Pantryflow on url with a mail server that stores the first delivery of a welcome
+// mail and drops the connection before its 250, and queues that mail; it returns the mail's id.
+func mailDeliveredTwice(t *testing.T, url string) (*harness, *mailertest.Server, string) {
+	t.Helper()
+	smtp := mailertest.Start(t, mailertest.Options{Drop: func(at mailertest.Moment, session int) bool {
+		return at == mailertest.AfterMessage && session == 1
+	}})
+	h := startWith(t, url, smtp.URL())
+	ctx := context.Background()
+	id := engine.NewID()
+	err := h.srv.DB.Tx(ctx, func(tx *gorm.DB) error {
+		m := &store.Mail{ID: id, IdempotencyKey: twiceKey, ToAddress: "jane@acme.example", Subject: "Welcome, Jane",
+			Body: "Hi Jane", Status: store.MailQueued, CreatedAt: t0}
+		if err := tx.Create(m).Error; err != nil {
+			return err
+		}
+		return h.srv.Engine.EnqueueTx(ctx, tx, mailer.DeliverArgs{MailID: id})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, smtp, id
+}
+
 // The mail server stores the welcome mail and the connection ends before its 250 comes back, so the
 // delivery is retried and the mail arrives twice. The outbox API and the mail page say so, with every
 // attempt and how it ended; both copies carry the same Message-ID.
 func TestOutboxShowsAMailThatMayHaveGoneOutTwice(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, url string) {
-		smtp := mailertest.Start(t, mailertest.Options{Drop: func(at mailertest.Moment, session int) bool {
-			return at == mailertest.AfterMessage && session == 1
-		}})
-		h := startWith(t, url, smtp.URL())
-		ctx := context.Background()
-		id, key := engine.NewID(), "exec-twice:welcome:1"
-		err := h.srv.DB.Tx(ctx, func(tx *gorm.DB) error {
-			m := &store.Mail{ID: id, IdempotencyKey: key, ToAddress: "jane@acme.example", Subject: "Welcome, Jane",
-				Body: "Hi Jane", Status: store.MailQueued, CreatedAt: t0}
-			if err := tx.Create(m).Error; err != nil {
-				return err
-			}
-			return h.srv.Engine.EnqueueTx(ctx, tx, mailer.DeliverArgs{MailID: id})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, smtp, id := mailDeliveredTwice(t, url)
 
 		var got struct {
 			Status             string     `json:"status"`
@@ -111,8 +122,8 @@ func TestOutboxShowsAMailThatMayHaveGoneOutTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Header.Get("Message-ID") != "<"+mailer.MessageID(key)+">" {
-				t.Fatalf("a copy has Message-ID %q, want <%s> on both", p.Header.Get("Message-ID"), mailer.MessageID(key))
+			if p.Header.Get("Message-ID") != "<"+mailer.MessageID(twiceKey)+">" {
+				t.Fatalf("a copy has Message-ID %q, want <%s> on both", p.Header.Get("Message-ID"), mailer.MessageID(twiceKey))
 			}
 		}
 	})
