@@ -25,7 +25,10 @@ func TestChaosSmallScale(t *testing.T) {
 		t.Skip("builds and kills the real binary; skipped with -short")
 	}
 	bin := filepath.Join(t.TempDir(), "pantryflow")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/pantryflow").CombinedOutput(); err != nil {
+	// The binary as shipped: without the race detector even when the tests run under it (GOFLAGS=-race).
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/pantryflow")
+	build.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, c := range []struct {

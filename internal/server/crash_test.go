@@ -37,7 +37,10 @@ func pantryflowBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "pantryflow")
-		out, err := exec.Command("go", "build", "-o", binary, "../../cmd/pantryflow").CombinedOutput()
+		// The binary as shipped: without the race detector even when the tests run under it (GOFLAGS=-race).
+		build := exec.Command("go", "build", "-o", binary, "../../cmd/pantryflow")
+		build.Env = append(os.Environ(), "GOFLAGS=")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
