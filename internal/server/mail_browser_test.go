@@ -32,12 +32,17 @@ func TestBrowserMailPageSaysAMailMayHaveGoneOutTwice(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, b := range []*browser{newBrowser(t, h, 1280, 900), newPhone(t, h)} {
-		width := b.count(`window.innerWidth`)
-		b.signIn("manager@example.com")
-		b.run(chromedp.Navigate(h.http.URL + "/mail"))
-		b.waitText("#mail-"+id+" .mail-twice", "May have been sent twice")
-		b.screenshot("mail-sent-twice-" + strconv.Itoa(width))
-		b.looksRight("the mail page with a mail sent twice at " + strconv.Itoa(width) + " px")
+	for _, c := range []struct {
+		b     *browser
+		width int
+	}{{newBrowser(t, h, 1280, 900), 1280}, {newPhone(t, h), 390}} {
+		c.b.signIn("manager@example.com")
+		c.b.run(chromedp.Navigate(h.http.URL + "/mail"))
+		c.b.waitText("#mail-"+id+" .mail-twice", "May have been sent twice")
+		if w := c.b.count(`document.documentElement.clientWidth`); w != c.width {
+			t.Fatalf("the page is %d px wide, want %d", w, c.width)
+		}
+		c.b.screenshot("mail-sent-twice-" + strconv.Itoa(c.width))
+		c.b.looksRight("the mail page with a mail sent twice at " + strconv.Itoa(c.width) + " px")
 	}
 }
