@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 func TestJobRetriesArePromptWhenTheDatabaseFailedTheJob(t *testing.T) {
@@ -25,6 +27,8 @@ func TestJobRetriesArePromptWhenTheDatabaseFailedTheJob(t *testing.T) {
 		{"the database, first retry", lost, 0, time.Second, time.Second},
 		{"the database, fourth retry", lost, 3, 8 * time.Second, 8 * time.Second},
 		{"the database, many retries", lost, 20, time.Minute, time.Minute},
+		// Two kills and a termination before: only the termination was the database's.
+		{"the database after kills", lost, -3, 2 * time.Second, 2 * time.Second},
 		// River's default: errors⁴ seconds, ±10%.
 		{"a bug, fourth retry", errors.New("execution x: step y is not in version 3"), 3, 230 * time.Second, 282 * time.Second},
 		{"a cancelled context is not the database's", fmt.Errorf("advance: %w", context.Canceled), 3, 230 * time.Second, 282 * time.Second},
@@ -34,7 +38,13 @@ func TestJobRetriesArePromptWhenTheDatabaseFailedTheJob(t *testing.T) {
 			t.Parallel()
 			p := newJobRetries()
 			p.now = func() time.Time { return now }
-			job := &rivertype.JobRow{ID: 42, Attempt: tt.errors + 1, MaxAttempts: 25, Errors: make([]rivertype.AttemptError, tt.errors)}
+			job := &rivertype.JobRow{ID: 42, Attempt: tt.errors + 1, MaxAttempts: 25}
+			if tt.errors >= 0 {
+				job.Errors = make([]rivertype.AttemptError, tt.errors)
+			} else { // kills around one termination
+				taken := rivertype.AttemptError{Error: "the process running this job is gone; " + store.TakeoverNote}
+				job.Attempt, job.Errors = 4, []rivertype.AttemptError{taken, {Error: lost.Error()}, taken}
+			}
 			if res := p.HandleError(context.Background(), job, tt.err); res != nil {
 				t.Fatalf("HandleError = %+v, want nil (the job is retried, not cancelled)", res)
 			}

@@ -78,6 +78,28 @@ func (p *proc) logOnFailure(name string) {
 	}
 }
 
+// killDuringAMail makes an admin, starts the process, runs a one-mail workflow, kills the process while the
+// mail server holds the delivery at g, releases it and starts the process again; it returns the admin's
+// token and when the restarted process was ready.
+func (p *proc) killDuringAMail(g *gate) (token string, restarted time.Time) {
+	p.t.Helper()
+	p.run("correct horse battery\n", "user", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin")
+	token = p.run("", "token", "create", "--email", "admin@example.com")
+	p.start()
+	code, saved := p.api(token, "POST", "/api/workflows?publish=true", def("Welcome", mailStep("mail")))
+	if code != http.StatusCreated {
+		p.t.Fatalf("create workflow: %d %v", code, saved)
+	}
+	if code, out := p.api(token, "POST", "/api/workflows/"+saved["id"].(string)+"/executions", map[string]any{}); code != http.StatusAccepted {
+		p.t.Fatalf("start: %d %v", code, out)
+	}
+	g.awaitArrivals(p.t, 1, "deliveries")
+	p.kill()
+	g.release()
+	p.start()
+	return token, time.Now()
+}
+
 // A process killed while it delivers a mail (the server has not accepted it yet): after the restart the
 // mail goes out within a minute — on SQLite at once, on PostgreSQL once the dead process's heartbeat is
 // old — instead of after River's ten-minute rescue.
@@ -90,22 +112,8 @@ func TestAMailInterruptedByAKillIsDeliveredSoonAfterTheRestart(t *testing.T) {
 		g := newGate()
 		sink := holdingMailServer(t, g)
 		p := takeoverProc(t, url, sink.URL())
-		p.run("correct horse battery\n", "user", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin")
-		token := p.run("", "token", "create", "--email", "admin@example.com")
-		p.start()
 		defer p.logOnFailure("pantryflow")
-		code, saved := p.api(token, "POST", "/api/workflows?publish=true", def("Welcome", mailStep("mail")))
-		if code != http.StatusCreated {
-			t.Fatalf("create workflow: %d %v", code, saved)
-		}
-		if code, out := p.api(token, "POST", "/api/workflows/"+saved["id"].(string)+"/executions", map[string]any{}); code != http.StatusAccepted {
-			t.Fatalf("start: %d %v", code, out)
-		}
-		g.awaitArrivals(t, 1, "deliveries")
-		p.kill()
-		g.release()
-		p.start()
-		restarted := time.Now()
+		token, restarted := p.killDuringAMail(g)
 		deadline := restarted.Add(60 * time.Second)
 		for len(sink.Messages()) == 0 {
 			if time.Now().After(deadline) {
@@ -250,22 +258,8 @@ func TestARestartOnTheSameMachineTakesOverAtOnce(t *testing.T) {
 	sink := holdingMailServer(t, g)
 	p := takeoverProc(t, url, sink.URL())
 	p.env = append(p.env, "PANTRYFLOW_DEAD_AFTER=60s")
-	p.run("correct horse battery\n", "user", "create", "--email", "admin@example.com", "--role", "admin", "--password-stdin")
-	token := p.run("", "token", "create", "--email", "admin@example.com")
-	p.start()
 	defer p.logOnFailure("pantryflow")
-	code, saved := p.api(token, "POST", "/api/workflows?publish=true", def("Welcome", mailStep("mail")))
-	if code != http.StatusCreated {
-		t.Fatalf("create workflow: %d %v", code, saved)
-	}
-	if code, out := p.api(token, "POST", "/api/workflows/"+saved["id"].(string)+"/executions", map[string]any{}); code != http.StatusAccepted {
-		t.Fatalf("start: %d %v", code, out)
-	}
-	g.awaitArrivals(t, 1, "deliveries")
-	p.kill()
-	g.release()
-	p.start()
-	restarted := time.Now()
+	_, restarted := p.killDuringAMail(g)
 	for len(sink.Messages()) == 0 {
 		if time.Since(restarted) > 20*time.Second {
 			t.Fatal("20 s after the restart the mail was not delivered: the new process waited for the dead one's heartbeat")

@@ -74,6 +74,9 @@ func (db *DB) RemoveInstance(ctx context.Context, id string) error {
 	return nil
 }
 
+// TakeoverNote ends the error a taken-over job records: it is a note that its process died, not a failure.
+const TakeoverNote = "another instance took it over"
+
 // TakenJob is a River job handed from a dead instance to the living.
 type TakenJob struct {
 	ID   int64
@@ -99,10 +102,10 @@ func (db *DB) TakeOverDeadJobs(ctx context.Context, deadAfter time.Duration) ([]
 		}
 		return tx.Raw(`UPDATE river_job SET state = 'available',
 			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
-				'error', 'the instance running this job stopped answering; another instance took it over', 'trace', ''))
+				'error', 'the instance running this job stopped answering; '||?, 'trace', ''))
 		WHERE state = 'running' AND attempted_at < now() - make_interval(secs => ?)
 		  AND NOT (coalesce(attempted_by[array_length(attempted_by, 1)], '') IN (SELECT id FROM engine_instances))
-		RETURNING id, kind, coalesce(attempted_by[array_length(attempted_by, 1)], '') AS "from"`, secs).Scan(&taken).Error
+		RETURNING id, kind, coalesce(attempted_by[array_length(attempted_by, 1)], '') AS "from"`, TakeoverNote, secs).Scan(&taken).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("take over the jobs of dead instances: %w", err)
@@ -123,9 +126,9 @@ func (db *DB) TakeOverJobsOf(ctx context.Context, gone []string) ([]TakenJob, er
 		}
 		return tx.Raw(`UPDATE river_job SET state = 'available',
 			errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
-				'error', 'the process running this job is gone; another instance took it over', 'trace', ''))
+				'error', 'the process running this job is gone; '||?, 'trace', ''))
 		WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] IN ?
-		RETURNING id, kind, attempted_by[array_length(attempted_by, 1)] AS "from"`, gone).Scan(&taken).Error
+		RETURNING id, kind, attempted_by[array_length(attempted_by, 1)] AS "from"`, TakeoverNote, gone).Scan(&taken).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("take over the jobs of instances that are gone: %w", err)
