@@ -37,7 +37,7 @@ func TestChaosSmallScale(t *testing.T) {
 		terminations int
 	}{
 		{"sqlite", func(*testing.T) string { return "" }, 0},
-		{"postgres", postgresServer, 20},
+		{"postgres", func(t *testing.T) string { return storetest.PostgresServer(t) }, 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -72,18 +72,6 @@ func TestChaosSmallScale(t *testing.T) {
 			}
 		})
 	}
-}
-
-// postgresServer is the PostgreSQL server of the tests: chaos makes its own database on it.
-func postgresServer(t *testing.T) string {
-	url := os.Getenv(storetest.EnvURL)
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set, but CI=true requires the PostgreSQL tests to run", storetest.EnvURL)
-		}
-		t.Skipf("%s is not set; skipping the PostgreSQL run", storetest.EnvURL)
-	}
-	return url
 }
 
 // The report's checks can fail: against an API that answers what a broken engine would have done — a run

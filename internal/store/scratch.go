@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -36,7 +38,9 @@ func Scratch(ctx context.Context, serverURL, purpose string, keep bool) (dbURL s
 		return "", nil, fmt.Errorf("connect to the PostgreSQL server at %s: %w", u.Host, err)
 	}
 	defer conn.Close(ctx)
-	name := fmt.Sprintf("pantryflow_%s_%d", purpose, time.Now().UnixNano())
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	name := fmt.Sprintf("pantryflow_%s_%d_%s", purpose, time.Now().UnixNano(), hex.EncodeToString(suffix))
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", nil, fmt.Errorf("create database %s: %w", name, err)
 	}

@@ -4,12 +4,8 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,9 +62,10 @@ func open(t testing.TB, url string) *store.DB {
 	return db
 }
 
-// PostgresURL creates an empty database on the test server and returns its URL; it skips the test when no
-// server is configured, and fails it when CI=true (CI must run the PostgreSQL tests).
-func PostgresURL(t testing.TB) string {
+// PostgresServer is the PostgreSQL server of the tests (PANTRYFLOW_TEST_DATABASE_URL), for a test that makes
+// its own databases on it; it skips the test when no server is configured, and fails it when CI=true (CI must
+// run the PostgreSQL tests).
+func PostgresServer(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
@@ -77,29 +74,18 @@ func PostgresURL(t testing.TB) string {
 		}
 		t.Skipf("%s is not set; skipping the PostgreSQL run", EnvURL)
 	}
-	admin, err := sql.Open("pgx", base)
+	return base
+}
+
+// PostgresURL creates an empty database on the test server (see PostgresServer), dropped when the test ends.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	url, drop, err := store.Scratch(context.Background(), PostgresServer(t), "test", false)
 	if err != nil {
-		t.Fatalf("connect to %s: %v", EnvURL, err)
-	}
-	defer admin.Close()
-	name := "pftest_" + randomHex(8)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", EnvURL, err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	t.Cleanup(drop)
+	return url
 }
 
 // Postgres opens a fresh, migrated PostgreSQL database (see PostgresURL).
@@ -114,10 +100,4 @@ func URLs(t *testing.T) map[string]func(t *testing.T) string {
 		"sqlite":   func(t *testing.T) string { return SQLiteURL(t) },
 		"postgres": func(t *testing.T) string { return PostgresURL(t) },
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
