@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -114,7 +112,8 @@ type recordWrite struct {
 }
 
 // Apply implements store.Effect.
-func (w recordWrite) Apply(ctx context.Context, tx *gorm.DB) error {
+func (w recordWrite) Apply(ctx context.Context, stx *store.Tx) error {
+	tx := stx.Gorm()
 	var err error
 	if w.update {
 		_, err = w.records.UpdateTx(ctx, tx, w.entity, w.id, w.data, w.by)

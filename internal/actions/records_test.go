@@ -169,11 +169,11 @@ func TestRecordActionsWriteInTheStepsTransaction(t *testing.T) {
 			if len(res.Effects) != 1 {
 				t.Fatalf("Run gave %d effects, want 1", len(res.Effects))
 			}
-			tx := &gorm.DB{} // stands for the step's transaction
+			tx := store.WrapTx(&gorm.DB{}, "") // stands for the step's transaction
 			if err := res.Effects[0].Apply(context.Background(), tx); err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
-			tt.wantWrite.tx = tx
+			tt.wantWrite.tx = tx.Gorm()
 			if len(records.writes) != 1 || !reflect.DeepEqual(records.writes[0], tt.wantWrite) {
 				t.Fatalf("writes = %+v, want %+v in the step's transaction", records.writes, tt.wantWrite)
 			}
@@ -261,7 +261,7 @@ func TestRecordEffectErrors(t *testing.T) {
 				t.Fatalf("Run = %d effects, %v", len(res.Effects), err)
 			}
 			tt.change(records)
-			err = res.Effects[0].Apply(context.Background(), &gorm.DB{})
+			err = res.Effects[0].Apply(context.Background(), store.WrapTx(&gorm.DB{}, ""))
 			if err == nil || err.Error() != tt.msg || workflow.IsPermanent(err) != tt.permanent {
 				t.Fatalf("Apply = %v (permanent %t), want %q (permanent %t)", err, workflow.IsPermanent(err), tt.msg, tt.permanent)
 			}

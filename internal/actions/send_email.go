@@ -96,7 +96,8 @@ type QueueMail struct {
 }
 
 // Apply implements store.Effect.
-func (e QueueMail) Apply(ctx context.Context, tx *gorm.DB) error {
+func (e QueueMail) Apply(ctx context.Context, stx *store.Tx) error {
+	tx := stx.Gorm()
 	if e.enqueue == nil {
 		return fmt.Errorf("send_email: mail %s: no job queue to deliver it (actions.Deps.EnqueueTx is not set)", e.Mail.ID)
 	}

@@ -79,7 +79,7 @@ func runStep(t *testing.T, db *store.DB, a actions.Action, in actions.Input, fai
 		t.Fatalf("Run: %v", err)
 	}
 	errRollback := errors.New("the step failed later")
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err = db.Tx(context.Background(), func(tx *store.Tx) error {
 		for _, eff := range res.Effects {
 			if err := eff.Apply(context.Background(), tx); err != nil {
 				return err
@@ -141,7 +141,7 @@ func TestSendEmailJobCommitsWithTheStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := sendEmail(t, db, func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := client.InsertTx(ctx, store.SQLTx(tx), args, nil)
+			_, err := client.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
 			return err
 		})
 		jobs := func() (n int64, maxAttempts int) {
@@ -177,7 +177,7 @@ func TestSendEmailWithoutJobQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error { return res.Effects[0].Apply(context.Background(), tx) })
+	err = db.Tx(context.Background(), func(tx *store.Tx) error { return res.Effects[0].Apply(context.Background(), tx) })
 	if err == nil || !strings.Contains(err.Error(), "no job queue") {
 		t.Fatalf("Apply without EnqueueTx = %v, want an error saying there is no job queue", err)
 	}
@@ -220,7 +220,7 @@ func TestSendEmailDeliveredOverSMTP(t *testing.T) {
 			_ = client.Stop(ctx)
 		})
 		a := sendEmail(t, db, func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := client.InsertTx(ctx, store.SQLTx(tx), args, nil)
+			_, err := client.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
 			return err
 		})
 		runStep(t, db, a, welcome, false)

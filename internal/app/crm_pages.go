@@ -39,7 +39,7 @@ func (a *App) FormChoices(ctx context.Context, actor *Actor, e crm.Entity) (*For
 		return nil, err
 	}
 	var out *FormChoices
-	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+	err := a.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
 		var err error
 		out, err = formChoices(tx, scopeOf(actor), e)
 		return err
@@ -115,7 +115,7 @@ func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id str
 	}
 	data = maps.Clone(data) // companyId is set below; the caller's map stays as it was
 	var rec crm.Record
-	err := a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var existing store.Company
 		err := scope.crmRows(tx.Select("id"), "assigned_to_id").Where("LOWER(name) = ?", strings.ToLower(newCompany)).
 			Order("created_at, id").Take(&existing).Error
@@ -207,7 +207,7 @@ func (a *App) RecordActivity(ctx context.Context, actor *Actor, e crm.Entity, id
 
 func (a *App) recordActivity(ctx context.Context, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
 	var out *RecordActivity
-	err := a.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+	err := a.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
 		var err error
 		out, err = recordActivityTx(tx, scope, e, id)
 		return err

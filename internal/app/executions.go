@@ -99,7 +99,7 @@ func (a *App) StartTest(ctx context.Context, actor *Actor, workflowID string, ve
 		return "", err
 	}
 	var id string
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		id, err = a.StartTx(ctx, tx, plan, vars, engine.StartMeta{TriggerType: workflow.TriggerManual, StartedBy: actor.Email, Test: true})
 		return err
 	})
@@ -121,7 +121,7 @@ func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, var
 // not found, and in one they may read, other people's answers are hidden (hidden_answers.go).
 func (a *App) GetExecution(ctx context.Context, actor *Actor, id string) (*ExecutionView, error) {
 	var v *ExecutionView
-	err := a.DB.Snapshot(ctx, func(db *gorm.DB) error {
+	err := a.DB.GormSnapshot(ctx, func(db *gorm.DB) error {
 		var err error
 		v, err = a.executionView(ctx, db, scopeOf(actor), id)
 		return err

@@ -85,7 +85,7 @@ func (a *App) Answered(ctx context.Context, k Idempotency) (Answer, bool, error)
 // claims the request's Idempotency-Key (when it has one) before fn and records fn's answer with it.
 func (a *App) createTx(ctx context.Context, fn func(tx *gorm.DB) (answer any, err error)) error {
 	k, ok := idempotencyOf(ctx)
-	return a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		if !ok {
 			_, err := fn(tx)
 			return err
@@ -110,7 +110,8 @@ type keyClaim struct {
 	answer func(tx *gorm.DB) (any, error)
 }
 
-func (c keyClaim) Apply(ctx context.Context, tx *gorm.DB) error {
+func (c keyClaim) Apply(ctx context.Context, stx *store.Tx) error {
+	tx := stx.Gorm()
 	return c.a.claimTx(ctx, tx, c.key, c.answer)
 }
 

@@ -21,7 +21,7 @@ func TestKeySweepersForgetOldKeys(t *testing.T) {
 		t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 		clk := clock.NewFake(t0.Add(48*time.Hour + time.Second))
 		for key, at := range map[string]time.Time{"old": t0, "young": t0.Add(time.Hour)} {
-			err := db.Tx(ctx, func(tx *gorm.DB) error {
+			err := db.GormTx(ctx, func(tx *gorm.DB) error {
 				return store.ClaimKeyTx(ctx, tx, &store.IdempotencyKey{Scope: "user:1", RequestKey: key, Fingerprint: "f", Status: 201, CreatedAt: at}, t0.Add(-KeepKeys))
 			})
 			if err != nil {

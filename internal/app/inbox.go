@@ -183,7 +183,7 @@ func (a *App) ReassignTask(ctx context.Context, actor *Actor, taskID, email stri
 	}
 	// The new assignee becomes a holder in the same transaction; the one before stays a holder, so they can
 	// still read the run they worked in.
-	return a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&store.HumanTask{}).Where("id = ? AND status = ?", taskID, workflow.TaskOpen).
 			UpdateColumns(map[string]any{"assignee": u.Email, "assignee_id": u.ID, "updated_at": a.Clock.Now()})
 		if res.Error != nil {

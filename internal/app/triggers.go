@@ -91,7 +91,7 @@ func (a *App) webhook(ctx context.Context, actor *Actor, id string, rotate bool)
 		return nil, fail(ErrConflict, fmt.Sprintf("workflow %q is started by a %s trigger, not a webhook", def.Name, def.Trigger.Type))
 	}
 	var hook *store.Webhook
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		if hook, err = a.ensureWebhook(tx, id, rotate); err != nil {
 			return err
@@ -184,7 +184,7 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 		return "", err
 	}
 	var id string
-	err = a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		// The rows are kept (they go only with their workflow), which more than covers the five minutes
 		// a signature is valid for.
 		deliveries := make([]*store.WebhookDelivery, 0, len(keys))

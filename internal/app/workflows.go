@@ -218,7 +218,7 @@ func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int)
 	if err := requireManager(actor, "publish workflows"); err != nil {
 		return err
 	}
-	return a.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		wf, err := findWorkflow(tx, id)
 		if err != nil {
 			return err

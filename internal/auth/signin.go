@@ -74,7 +74,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (*Prin
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := s.Clock.Now()
 	attempt := &store.LoginAttempt{Email: email, IP: ip, Succeeded: false, CreatedAt: now}
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		// SQLite has one connection, so its transactions run one at a time already. On PostgreSQL the
 		// account's lock is taken before the address's (two key spaces, 1 and 2), always in this order, so
 		// two sign-ins cannot wait for each other.

@@ -231,7 +231,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role Role, name stri
 		return nil, &InvalidError{Problems: problems}
 	}
 	var out *UserInfo
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		u, err := s.guardAdmins(tx, id, role != RoleAdmin, "made a "+string(role))
 		if err != nil {
 			return err
@@ -271,7 +271,7 @@ func (s *Service) guardAdmins(tx *gorm.DB, id int64, losing bool, change string)
 // their API tokens stop working while they are disabled. The last enabled admin cannot be disabled.
 func (s *Service) DisableUser(ctx context.Context, id int64) (*UserInfo, error) {
 	var out *UserInfo
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		u, err := s.guardAdmins(tx, id, true, "disabled")
 		if err != nil {
 			return err
@@ -325,7 +325,7 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 	if err != nil {
 		return "", err
 	}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		u, err := loadUser(tx, id)
 		if err != nil {
 			return err

@@ -143,7 +143,7 @@ func TestRolledBackChangesPublishNothing(t *testing.T) {
 
 		// A step whose transaction rolls back after the CRM wrote (the engine's commit failing later on).
 		boom := errors.New("the step's commit failed")
-		err := b.db.Tx(ctx, func(tx *gorm.DB) error {
+		err := b.db.GormTx(ctx, func(tx *gorm.DB) error {
 			if _, err := b.svc.CreateTx(ctx, tx, "lead", "lead-2", map[string]any{"firstName": "Sam", "lastName": "Lee"}, "workflow w"); err != nil {
 				return err
 			}

@@ -79,7 +79,7 @@ func entityKind(e Entity) (entityOps, error) {
 // Every problem with the data comes back at once in a *ValidationError, and then nothing is written.
 func (s *Service) Create(ctx context.Context, by string, e Entity, data map[string]any) (Record, error) {
 	var rec Record
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		rec, err = s.createTx(ctx, tx, e, s.NewID(), data, by)
 		return err
@@ -91,7 +91,7 @@ func (s *Service) Create(ctx context.Context, by string, e Entity, data map[stri
 // <entity>_<new value>. An update that changes nothing writes nothing and records nothing.
 func (s *Service) Update(ctx context.Context, by string, e Entity, id string, data map[string]any) (Record, error) {
 	var rec Record
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		rec, err = s.updateTx(ctx, tx, e, id, data, by)
 		return err
@@ -106,7 +106,7 @@ func (s *Service) Delete(ctx context.Context, by string, e Entity, id string) er
 	if err != nil {
 		return err
 	}
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error { return k.remove(s.op(ctx, tx, by), id) })
+	return s.DB.GormTx(ctx, func(tx *gorm.DB) error { return k.remove(s.op(ctx, tx, by), id) })
 }
 
 // Get reads one record (*NotFoundError when there is none).
@@ -116,7 +116,7 @@ func (s *Service) Get(ctx context.Context, e Entity, id string) (Record, error) 
 		return nil, err
 	}
 	var rec Record
-	err = s.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+	err = s.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
 		rec, err = k.get(s.op(ctx, tx, ""), id)
 		return err
 	})
@@ -131,7 +131,7 @@ func (s *Service) List(ctx context.Context, e Entity, f Filter) ([]Record, int64
 	}
 	var recs []Record
 	var total int64
-	err = s.DB.Snapshot(ctx, func(tx *gorm.DB) error {
+	err = s.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
 		recs, total, err = k.list(s.op(ctx, tx, ""), f)
 		return err
 	})

@@ -29,7 +29,7 @@ type commit struct {
 // since it was read.
 func (e *Engine) commitOne(ctx context.Context, c *commit) error {
 	var results []error
-	err := e.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := e.db.GormTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		results, err = e.writeBatch(ctx, tx, []*commit{c})
 		if err == nil && results[0] != nil {
@@ -71,7 +71,7 @@ func (e *Engine) writeBatch(ctx context.Context, tx *gorm.DB, cs []*commit) ([]e
 	var jobs []river.InsertManyParams
 	for _, c := range ok {
 		for _, eff := range c.effects {
-			if err := eff.Apply(ctx, tx); err != nil {
+			if err := eff.Apply(ctx, store.WrapTx(tx, e.db.Dialect)); err != nil {
 				return nil, fmt.Errorf("execution %s: %w", c.ex.row.ID, err)
 			}
 		}
@@ -83,7 +83,7 @@ func (e *Engine) writeBatch(ctx context.Context, tx *gorm.DB, cs []*commit) ([]e
 		}
 	}
 	if len(jobs) > 0 {
-		if _, err := e.river.InsertManyTx(ctx, store.SQLTx(tx), jobs); err != nil {
+		if _, err := e.river.InsertManyTx(ctx, store.GormSQLTx(tx), jobs); err != nil {
 			return nil, fmt.Errorf("enqueue branches: %w", err)
 		}
 	}
@@ -212,7 +212,7 @@ func writeValues(b *strings.Builder, rows, cols int) {
 
 // scanIDs runs an UPDATE … RETURNING id and collects the ids.
 func scanIDs(ctx context.Context, tx *gorm.DB, n int, query string, args ...any) (map[string]bool, error) {
-	rows, err := store.SQLTx(tx).QueryContext(ctx, query, args...)
+	rows, err := store.GormSQLTx(tx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("update executions: %w", err)
 	}
@@ -294,7 +294,7 @@ func insertLogsPostgres(ctx context.Context, tx *gorm.DB, rows []logRow) error {
 			r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data
 		durations[i], reasons[i] = r.DurationMs, r.Reason
 	}
-	_, err := store.SQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data,
+	_, err := store.GormSQLTx(tx).ExecContext(ctx, insertLogsPostgresSQL, execs, times, steps, names, actions, messages, data,
 		durations, reasons)
 	return err
 }
@@ -312,7 +312,7 @@ func insertLogsSQLite(ctx context.Context, tx *gorm.DB, rows []logRow) error {
 		for _, r := range chunk {
 			args = append(args, r.ExecutionID, r.Timestamp, r.StepID, r.StepName, r.Action, r.Message, r.Data, r.DurationMs, r.Reason)
 		}
-		if _, err := store.SQLTx(tx).ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := store.GormSQLTx(tx).ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}

@@ -103,7 +103,7 @@ func TestGroupCommitWritesFreshTransitionsAndRejectsStaleOnes(t *testing.T) {
 		cStale.ex.row.Revision = 7 // someone else moved it on since it was read
 
 		var results []error
-		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+		err := db.GormTx(context.Background(), func(tx *gorm.DB) error {
 			var err error
 			results, err = b.e.writeBatch(context.Background(), tx, []*commit{cFresh, cStale, cOther})
 			return err
@@ -131,7 +131,9 @@ func TestGroupCommitWritesFreshTransitionsAndRejectsStaleOnes(t *testing.T) {
 // failingEffect makes a transition's transaction fail.
 type failingEffect struct{}
 
-func (failingEffect) Apply(context.Context, *gorm.DB) error { return errors.New("the disk is on fire") }
+func (failingEffect) Apply(context.Context, *store.Tx) error {
+	return errors.New("the disk is on fire")
+}
 
 func TestAFailingTransitionDoesNotHoldBackItsBatch(t *testing.T) {
 	t.Parallel()

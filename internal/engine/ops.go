@@ -53,7 +53,7 @@ func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, 
 		return "", fmt.Errorf("start workflow %s: %w", plan.Def.ID, err)
 	}
 	args := AdvanceArgs{ExecutionID: r.ID, BranchID: r.State.Branches[0].ID}
-	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
+	if _, err := e.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil); err != nil {
 		return "", fmt.Errorf("start workflow %s: enqueue: %w", plan.Def.ID, err)
 	}
 	return r.ID, nil
@@ -61,7 +61,7 @@ func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, 
 
 // EnqueueTx inserts a River job inside tx: it runs only if tx commits.
 func (e *Engine) EnqueueTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
+	if _, err := e.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil); err != nil {
 		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
 	}
 	return nil
@@ -194,7 +194,8 @@ type closeTask struct {
 	now    time.Time
 }
 
-func (c closeTask) Apply(ctx context.Context, tx *gorm.DB) error {
+func (c closeTask) Apply(ctx context.Context, stx *store.Tx) error {
+	tx := stx.Gorm()
 	res := tx.WithContext(ctx).Model(&store.HumanTask{}).Where("id = ? AND status = ?", c.id, workflow.TaskOpen).
 		UpdateColumns(map[string]any{
 			"status": string(workflow.TaskCompleted), "values": store.MustJSON(c.values), "completed_by": c.by,

@@ -80,9 +80,9 @@ func newExecutionRow(r *Run, meta StartMeta, now time.Time) (*store.Execution, e
 func (e *Engine) completeJobTx(ctx context.Context, tx *gorm.DB, job *river.Job[AdvanceArgs]) error {
 	var err error
 	if e.db.Dialect == store.Postgres {
-		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, store.SQLTx(tx), job)
+		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, store.GormSQLTx(tx), job)
 	} else {
-		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, store.SQLTx(tx), job)
+		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, store.GormSQLTx(tx), job)
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)

@@ -28,7 +28,7 @@ var mayHaveReached = []string{store.StageData, store.StageAccepted}
 // attempt still without an outcome was interrupted: it is marked so.
 func (m *Mailer) startAttempt(ctx context.Context, id string) (int, error) {
 	var n int
-	err := m.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var cur store.Mail
 		if err := tx.Select("status", "attempts").Where("id = ?", id).Take(&cur).Error; err != nil {
 			return err
@@ -94,9 +94,9 @@ func (m *Mailer) markSent(ctx context.Context, id string, n int) error {
 	}
 	// The server has the mail: a commit the database cuts short here would have it sent again, so it is tried
 	// again at once, and again, until recordTimeout.
-	err := m.DB.Tx(ctx, mark)
+	err := m.DB.GormTx(ctx, mark)
 	for wait := 20 * time.Millisecond; store.IsInfrastructure(err) && pause(ctx, wait); wait *= 2 {
-		err = m.DB.Tx(ctx, mark)
+		err = m.DB.GormTx(ctx, mark)
 	}
 	if err != nil {
 		return fmt.Errorf("deliver mail %s: mark sent by attempt %d: %w", id, n, err)
@@ -111,7 +111,7 @@ func (m *Mailer) finishAttempt(ctx context.Context, id string, n int, stage, out
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	text := truncate(sendErr.Error(), maxErrorLen)
-	err := m.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		err := tx.Model(&store.MailAttempt{}).Where("mail_id = ? AND number = ?", id, n).Updates(map[string]any{
 			"outcome": outcome, "stage": stage, "finished_at": m.Clock.Now(), "error_text": text}).Error
 		if err != nil {

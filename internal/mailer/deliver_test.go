@@ -46,7 +46,7 @@ func setup(t *testing.T, db *store.DB, smtpURL string, clk clock.Clock) *bundle 
 	b.mailer = &mailer.Mailer{DB: db, Config: cfg, From: from, Clock: clk, Log: storetest.Quiet(),
 		RetryBase: 100 * time.Millisecond, Timeout: 10 * time.Second, Dial: b.dials.dial,
 		EnqueueTx: func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := b.river.InsertTx(ctx, store.SQLTx(tx), args, nil)
+			_, err := b.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
 			return err
 		}}
 	workers := river.NewWorkers()
@@ -109,11 +109,11 @@ func newMail(id string) *store.Mail {
 // queue inserts a mail and its delivery job in one transaction, as send_email does.
 func (b *bundle) queue(t *testing.T, m *store.Mail, opts *river.InsertOpts) {
 	t.Helper()
-	err := b.db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := b.db.GormTx(context.Background(), func(tx *gorm.DB) error {
 		if err := tx.Create(m).Error; err != nil {
 			return err
 		}
-		_, err := b.river.InsertTx(context.Background(), store.SQLTx(tx), mailer.DeliverArgs{MailID: m.ID}, opts)
+		_, err := b.river.InsertTx(context.Background(), store.GormSQLTx(tx), mailer.DeliverArgs{MailID: m.ID}, opts)
 		return err
 	})
 	if err != nil {

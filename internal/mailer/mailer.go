@@ -177,7 +177,7 @@ func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
 // update writes fields of a mail that is still to be delivered, in a short transaction of its own so the
 // outbox shows it at once. A mail marked sent or not sent meanwhile stays as it is.
 func (m *Mailer) update(ctx context.Context, id string, fields map[string]any) error {
-	err := m.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		return tx.Model(&store.Mail{}).Where("id = ? AND status NOT IN ?", id, []string{store.MailSent, store.MailNotSent}).
 			Updates(fields).Error
 	})
@@ -193,7 +193,7 @@ func (m *Mailer) Resend(ctx context.Context, id string) error {
 	if m.EnqueueTx == nil {
 		return fmt.Errorf("resend mail %s: the mailer has no job queue", id)
 	}
-	return m.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return m.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&store.Mail{}).Where("id = ? AND status IN ?", id, []string{store.MailFailed, store.MailNotSent}).
 			Updates(map[string]any{"status": store.MailQueued, "last_error": ""})
 		if res.Error != nil {

@@ -22,7 +22,7 @@ func (v *Vault) Ready() bool { return v != nil && v.Box != nil }
 // Create seals and stores a new secret.
 func (v *Vault) Create(ctx context.Context, name, value, by string, at time.Time) (*store.Secret, error) {
 	var s *store.Secret
-	err := v.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := v.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		s, err = v.CreateTx(ctx, tx, name, value, by, at)
 		return err

@@ -28,7 +28,7 @@ func mailDeliveredTwice(t *testing.T, url string) (*harness, *mailertest.Server,
 	h := startWith(t, url, smtp.URL())
 	ctx := context.Background()
 	id := engine.NewID()
-	err := h.srv.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := h.srv.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		m := &store.Mail{ID: id, IdempotencyKey: twiceKey, ToAddress: "jane@acme.example", Subject: "Welcome, Jane",
 			Body: "Hi Jane", Status: store.MailQueued, CreatedAt: t0}
 		if err := tx.Create(m).Error; err != nil {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
@@ -467,7 +466,7 @@ type blinkingEffect struct {
 	key string
 }
 
-func (e blinkingEffect) Apply(context.Context, *gorm.DB) error {
+func (e blinkingEffect) Apply(context.Context, *store.Tx) error {
 	e.b.mu.Lock()
 	defer e.b.mu.Unlock()
 	if e.b.tries[e.key]++; e.b.tries[e.key] == 1 {

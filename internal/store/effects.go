@@ -15,7 +15,7 @@ import (
 // Effect is a write an action asks for; the engine applies it in the transaction that records the step, so
 // the write and the step's completion commit together or not at all.
 type Effect interface {
-	Apply(ctx context.Context, tx *gorm.DB) error
+	Apply(ctx context.Context, tx *Tx) error
 }
 
 // InsertOnce inserts a row unless a row with the same value in the unique column exists already: the outbox
@@ -26,8 +26,8 @@ type InsertOnce struct {
 }
 
 // Apply implements Effect.
-func (e InsertOnce) Apply(ctx context.Context, tx *gorm.DB) error {
-	err := tx.WithContext(ctx).Clauses(clause.OnConflict{
+func (e InsertOnce) Apply(ctx context.Context, tx *Tx) error {
+	err := tx.g.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: e.UniqueColumn}},
 		DoNothing: true,
 	}).Create(e.Row).Error
@@ -41,8 +41,8 @@ func (e InsertOnce) Apply(ctx context.Context, tx *gorm.DB) error {
 type Insert struct{ Row any }
 
 // Apply implements Effect.
-func (e Insert) Apply(ctx context.Context, tx *gorm.DB) error {
-	if err := tx.WithContext(ctx).Create(e.Row).Error; err != nil {
+func (e Insert) Apply(ctx context.Context, tx *Tx) error {
+	if err := tx.g.WithContext(ctx).Create(e.Row).Error; err != nil {
 		return fmt.Errorf("insert %T: %w", e.Row, err)
 	}
 	return nil

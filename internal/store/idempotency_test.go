@@ -22,7 +22,7 @@ func TestAnIdempotencyKeyIsClaimedByItsTransaction(t *testing.T) {
 		since := t0.Add(-48 * time.Hour)
 		claim := func(scope string, at time.Time, fn func(tx *gorm.DB) error) error {
 			t.Helper()
-			return db.Tx(ctx, func(tx *gorm.DB) error {
+			return db.GormTx(ctx, func(tx *gorm.DB) error {
 				k := &store.IdempotencyKey{Scope: scope, RequestKey: "k-1", Fingerprint: "f-" + scope, Status: 201, CreatedAt: at}
 				if err := store.ClaimKeyTx(ctx, tx, k, at.Add(-48*time.Hour)); err != nil {
 					return err

@@ -96,7 +96,7 @@ func (db *DB) TakeOverDeadJobs(ctx context.Context, deadAfter time.Duration) ([]
 	}
 	secs := deadAfter.Seconds()
 	var taken []TakenJob
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
+	err := db.GormTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec("DELETE FROM engine_instances WHERE heartbeat_at < now() - make_interval(secs => ?)", secs).Error; err != nil {
 			return fmt.Errorf("remove dead instances: %w", err)
 		}
@@ -120,7 +120,7 @@ func (db *DB) TakeOverJobsOf(ctx context.Context, gone []string) ([]TakenJob, er
 		return nil, nil
 	}
 	var taken []TakenJob
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
+	err := db.GormTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id IN ?", gone).Delete(&Instance{}).Error; err != nil {
 			return fmt.Errorf("remove instances that are gone: %w", err)
 		}

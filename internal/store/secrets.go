@@ -51,7 +51,7 @@ func (db *DB) SealedSecrets(ctx context.Context, names []string) ([]Secret, erro
 
 // CreateSecret stores a new secret; a secret of that name already there is ErrExists.
 func (db *DB) CreateSecret(ctx context.Context, s *Secret) error {
-	return db.Tx(ctx, func(tx *gorm.DB) error { return CreateSecretTx(ctx, tx, s) })
+	return db.GormTx(ctx, func(tx *gorm.DB) error { return CreateSecretTx(ctx, tx, s) })
 }
 
 // CreateSecretTx is CreateSecret inside tx.

@@ -200,30 +200,6 @@ func (db *DB) Close() error {
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 
-// Tx runs fn in a transaction; the *sql.Tx underneath is available through SQLTx for River.
-func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(fn)
-}
-
-// Snapshot runs fn in a read-only transaction that sees one consistent state of the database, so a page
-// that reads an execution and then its log never shows half of a commit.
-func (db *DB) Snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.Dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	return db.Gorm.WithContext(ctx).Transaction(fn, opts)
-}
-
-// SQLTx is the database/sql transaction under a GORM transaction, for River's InsertTx and JobCompleteTx.
-func SQLTx(tx *gorm.DB) *sql.Tx {
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		panic(fmt.Sprintf("store: not inside a transaction (conn pool is %T)", tx.Statement.ConnPool))
-	}
-	return sqlTx
-}
-
 func redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -194,7 +194,7 @@ func TestInsertOnceAndInsert(t *testing.T) {
 		ctx := context.Background()
 		apply := func(e store.Effect) error {
 			t.Helper()
-			return db.Tx(ctx, func(tx *gorm.DB) error { return e.Apply(ctx, tx) })
+			return db.Tx(ctx, func(tx *store.Tx) error { return e.Apply(ctx, tx) })
 		}
 		// A step that runs twice makes a new row (new id) with the same key each time.
 		for i, subject := range []string{"first attempt", "second attempt"} {

@@ -51,7 +51,7 @@ type dispatchWorker struct {
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
-	return w.d.DB.Tx(ctx, func(tx *gorm.DB) error {
+	return w.d.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		var ev store.Event
 		err := tx.Clauses(lockForUpdate(w.d.DB)...).Where("id = ?", job.Args.EventID).Take(&ev).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

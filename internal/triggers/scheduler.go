@@ -244,7 +244,7 @@ func (s *Scheduler) lastFire(ctx context.Context, wf *store.Workflow) (time.Time
 // same transaction. It returns the started execution, or "".
 func (s *Scheduler) claim(ctx context.Context, workflowID string, at, now time.Time, plan *workflow.Plan) (string, error) {
 	var id string
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
 		fire := &store.ScheduleFire{WorkflowID: workflowID, ScheduledFor: at.UTC(), FiredAt: now}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(fire)
 		if res.Error != nil {

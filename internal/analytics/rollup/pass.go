@@ -37,7 +37,7 @@ func (a *Aggregator) pass(ctx context.Context) (moved bool, position int64, err 
 	}
 	next := position
 	err = a.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		stx := store.SQLTx(tx)
+		stx := store.GormSQLTx(tx)
 		var locked int64
 		lock := "SELECT position FROM analytics_watermarks WHERE name = " + a.ph(1)
 		if a.db.Dialect == store.Postgres {

@@ -67,8 +67,8 @@ func spans(first, last int64, days bool) []span {
 func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, error) {
 	agg := analytics.NewAggregates()
 	from, to := utc(q.From), utc(q.To)
-	err := db.Snapshot(ctx, func(tx *gorm.DB) error {
-		stx := store.SQLTx(tx)
+	err := db.GormSnapshot(ctx, func(tx *gorm.DB) error {
+		stx := store.GormSQLTx(tx)
 		if q.Raw {
 			lo := from
 			if lo.IsZero() {
