@@ -9,7 +9,6 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
-	"github.com/kitchenpantry/pantryflow/internal/triggers"
 )
 
 // triggerRoutes are the routes of events, webhooks and schedules.
@@ -75,8 +74,8 @@ func (s *Server) receiveHook(c echo.Context) error {
 		return err
 	}
 	id, err := s.app.ReceiveWebhook(c.Request().Context(), app.WebhookRequest{
-		Token: token, Signature: c.Request().Header.Get(triggers.SignatureHeader),
-		DeliveryID: c.Request().Header.Get(triggers.DeliveryHeader), Body: body,
+		Token: token, Signature: c.Request().Header.Get(app.WebhookSignatureHeader),
+		DeliveryID: c.Request().Header.Get(app.WebhookDeliveryHeader), Body: body,
 	})
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
-	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -119,8 +118,7 @@ func (s *Server) startExecution(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	id, err := s.app.StartExecution(c.Request().Context(), p, c.Param("id"), req.Variables,
-		engine.StartMeta{TriggerType: workflow.TriggerManual, StartedBy: p.Email})
+	id, err := s.app.StartManually(c.Request().Context(), p, c.Param("id"), req.Variables)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 	"github.com/kitchenpantry/pantryflow/views"
 )
@@ -32,7 +31,7 @@ func errorResponse(err error) (int, ErrorBody) {
 	switch {
 	case errors.As(err, &verr):
 		return http.StatusUnprocessableEntity, ErrorBody{Error: verr.Message, Details: verr.Details}
-	case store.IsInfrastructure(err):
+	case app.IsUnavailable(err):
 		// The database blinked (a lost connection, a failover, a lock): nothing was done, and the same request
 		// will work in a moment. Retry-After says when (handleError sets it).
 		return http.StatusServiceUnavailable, ErrorBody{Error: databaseUnavailable}

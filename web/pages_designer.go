@@ -15,7 +15,6 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
-	"github.com/kitchenpantry/pantryflow/internal/triggers"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 	"github.com/kitchenpantry/pantryflow/static"
 	"github.com/kitchenpantry/pantryflow/views"
@@ -284,13 +283,13 @@ func (s *Server) schedulePreview(t workflow.Trigger) views.SchedulePreview {
 	if cron == "" {
 		return views.SchedulePreview{}
 	}
-	sched, loc, err := triggers.ParseSchedule(cron, tz)
+	next, err := s.app.NextFires(cron, tz, 5)
 	if err != nil {
 		return views.SchedulePreview{Error: err.Error()}
 	}
 	p := views.SchedulePreview{Words: app.DescribeCron(cron)}
-	for _, at := range triggers.NextFires(sched, loc, s.app.Clock.Now(), 5) {
-		p.Next = append(p.Next, at.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"))
+	for _, at := range next {
+		p.Next = append(p.Next, at.Format("Mon 2 Jan 2006, 15:04 MST"))
 	}
 	if len(p.Next) == 0 {
 		p.Error = "the schedule never fires"

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
-	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 	"github.com/kitchenpantry/pantryflow/views"
 )
@@ -105,7 +104,7 @@ func (s *Server) runWorkflow(c echo.Context) error {
 	vars, ferrs := app.RunValues(def, raw)
 	var id string
 	if len(ferrs) == 0 {
-		id, err = s.app.StartExecution(ctx, actor, w.ID, vars, engine.StartMeta{TriggerType: workflow.TriggerManual, StartedBy: actor.Email})
+		id, err = s.app.StartManually(ctx, actor, w.ID, vars)
 		var verr *app.ValidationError
 		if errors.As(err, &verr) {
 			for _, d := range verr.Details {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // MaxBody is the largest request body accepted.
@@ -28,7 +27,7 @@ type Server struct {
 	app      *app.App
 	log      *slog.Logger
 	echo     *echo.Echo
-	sessions *sessionStore
+	sessions sessionStore
 	hooks    *hookLimiter
 	// Ready reports whether the server can take work: the database takes writes.
 	Ready func(ctx context.Context) error
@@ -62,7 +61,7 @@ type Route struct {
 // New builds the server and its routes.
 func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	s := &Server{app: a, log: log, Ready: a.DB.CheckWrites,
-		sessions: newSessionStore(a.DB, opts.SessionSecret, opts.Secure), hooks: newHookLimiter(cmp.Or(opts.WebhookAddresses, hookMaxKeys))}
+		sessions: newSessionStore(a, opts.SessionSecret, opts.Secure), hooks: newHookLimiter(cmp.Or(opts.WebhookAddresses, hookMaxKeys))}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -253,7 +252,7 @@ func (s *Server) readyz(c echo.Context) error {
 		s.log.Warn("not ready: the database does not take writes", "error", err)
 		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterSeconds)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready",
-			"error": "the database does not take writes: " + store.WriteProblem(err)})
+			"error": "the database does not take writes: " + app.WriteProblem(err)})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -6,15 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
-	"github.com/wader/gormstore/v2"
 
+	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 const sessionName = "pantryflow_session"
@@ -36,55 +34,20 @@ const (
 	keyFlash   = "flash"
 )
 
+// sessionStore keeps the sessions (app.SessionStore: in the database, so they are revocable).
+type sessionStore interface {
+	sessions.Store
+	// NewOptions is a fresh copy of the options of new sessions.
+	NewOptions() *sessions.Options
+}
+
 // newSessionStore keeps sessions in the database (revocable), with cookies signed and encrypted by keys
 // derived from the secret.
-func newSessionStore(db *store.DB, secret string, secure bool) *sessionStore {
+func newSessionStore(a *app.App, secret string, secure bool) sessionStore {
 	hashKey := sha256.Sum256([]byte("pantryflow session signing\x00" + secret))
 	encKey := sha256.Sum256([]byte("pantryflow session encryption\x00" + secret))
-	st := gormstore.NewOptions(db.Gorm, gormstore.Options{SkipCreateTable: true}, hashKey[:], encKey[:])
-	opts := sessions.Options{Path: "/", MaxAge: int(sessionAbsolute.Seconds()), HttpOnly: true,
-		Secure: secure, SameSite: http.SameSiteLaxMode}
-	own := opts
-	st.SessionOpts = &own
-	st.MaxAge(opts.MaxAge)
-	return &sessionStore{inner: st, SessionOpts: &opts}
-}
-
-// sessionStore is gormstore behind a lock. gormstore (v2.0.3) writes its options and its cookie codecs'
-// max age on every New, while other requests read them to encode and decode cookies: a data race as soon
-// as two page requests overlap (the designer's panel and its test-run polling do). Loading a session (New)
-// takes the lock; saving (which only reads them) shares it.
-type sessionStore struct {
-	mu    sync.RWMutex
-	inner *gormstore.Store
-	// SessionOpts are the options of new sessions (a copy gormstore does not write to).
-	SessionOpts *sessions.Options
-}
-
-// Get returns the request's session, loaded once per request.
-func (st *sessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return sessions.GetRegistry(r).Get(st, name)
-}
-
-// New loads the session of the request's cookie, or makes a new one; the session saves through st.
-func (st *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	st.mu.Lock()
-	loaded, err := st.inner.New(r, name)
-	st.mu.Unlock()
-	sess := sessions.NewSession(st, name)
-	if loaded != nil {
-		sess.ID, sess.Values, sess.IsNew = loaded.ID, loaded.Values, loaded.IsNew
-		opts := *loaded.Options
-		sess.Options = &opts
-	}
-	return sess, err
-}
-
-// Save writes the session and its cookie.
-func (st *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.inner.Save(r, w, sess)
+	return a.SessionStore(hashKey[:], encKey[:], sessions.Options{Path: "/", MaxAge: int(sessionAbsolute.Seconds()),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
 
 // sessionUser finds the signed-in user of a page request, or nil.
@@ -124,8 +87,7 @@ func (s *Server) startSession(c echo.Context, p *auth.Principal) error {
 		_ = old.Save(c.Request(), c.Response())
 	}
 	sess := sessions.NewSession(s.sessions, sessionName)
-	opts := *s.sessions.SessionOpts
-	sess.Options = &opts
+	sess.Options = s.sessions.NewOptions()
 	now := s.app.Clock.Now().Unix()
 	sess.Values[keyUser], sess.Values[keyEpoch], sess.Values[keyCreated], sess.Values[keySeen] = p.ID, p.Epoch, now, now
 	return s.sessions.Save(c.Request(), c.Response(), sess)
