@@ -11,6 +11,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
 	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -229,7 +230,7 @@ func newCharts(m *analytics.Metrics) DashboardCharts {
 
 // humanMs says how long something took the way the suggestions do: 850 ms, 4.2 s, 3 min, 2 h 14 min,
 // 2 days 3 h.
-func humanMs(ms int64) string { return analytics.FormatMs(ms) }
+func humanMs(ms int64) string { return words.Ms(ms) }
 
 func humanMsPtr(ms *int64) string {
 	if ms == nil {
@@ -268,7 +269,7 @@ func shortMsPtr(ms *int64) string {
 }
 
 // pctText is a rate as the suggestions write it: 12.5 %, 50 %.
-func pctText(v float64) string { return analytics.Pct(v) }
+func pctText(v float64) string { return words.Pct(v) }
 
 // rateOf is part ÷ whole as a percentage, "—" when whole is 0.
 func rateOf(part, whole int64) string {

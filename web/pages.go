@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/static"
 	"github.com/kitchenpantry/pantryflow/views"
 )
@@ -72,7 +73,7 @@ func (s *Server) login(c echo.Context) error {
 		wait := throttled.Until.Sub(s.app.Clock.Now())
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		return render(c, http.StatusTooManyRequests, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
-			Email: email, Next: next, Error: throttledMessage(throttled.Scope, humanWait(wait))}))
+			Email: email, Next: next, Error: throttledMessage(throttled.Scope, words.Wait(wait))}))
 	case errors.Is(err, auth.ErrBadCredentials):
 		return render(c, http.StatusUnauthorized, views.LoginPage(views.Login{Page: s.frame(c, "Sign in", ""),
 			Email: email, Next: next, Error: "The email or password is wrong."}))

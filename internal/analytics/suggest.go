@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -219,7 +220,7 @@ func (r *rules) parallelize() {
 			ID: RuleParallelize + "." + strings.Join(group, "."), Type: TypePerformance, StepID: group[0],
 			Rule: RuleParallelize, Steps: group, PotentialImpact: impact, ImplementationEffort: effort,
 			Suggestion: fmt.Sprintf("Run %s at the same time: none of them uses what another one produces (checked from what each step reads and writes), and one after another they take %s of a %s median run. Side by side, a run should take about %s less.",
-				joinNames(names), FormatMs(sum), FormatMs(median), FormatMs(saving)),
+				joinNames(names), words.Ms(sum), words.Ms(median), words.Ms(saving)),
 			Evidence: []Evidence{{"stepsP50Sum", float64(sum), "ms"}, {"longestStepP50", float64(longest), "ms"},
 				{"estimatedSaving", float64(saving), "ms"}, {"medianRun", float64(median), "ms"},
 				{"completedRuns", float64(r.runs.Durations.Count()), ""}},
@@ -266,7 +267,7 @@ func (r *rules) retry(ps *workflow.PlanStep) {
 		ID: RuleRetry + "." + ps.ID, Type: TypeReliability, StepID: ps.ID, Rule: RuleRetry,
 		PotentialImpact: failureImpact(rate), ImplementationEffort: effort,
 		Suggestion: fmt.Sprintf("Retry %s with exponential backoff: it fails in %s of its attempts (%d of %d), and %d of those %d failures (%s) were transient (timeouts, 5xx answers, network errors, 429 or 408), which a retry a little later usually gets past. Failures by reason: %s.",
-			r.name(ps.ID), Pct(rate), failures, c.Attempts(), c.Transient, failures, Pct(100*share), reasonList(c.Reasons)),
+			r.name(ps.ID), words.Pct(rate), failures, c.Attempts(), c.Transient, failures, words.Pct(100*share), reasonList(c.Reasons)),
 		Evidence: []Evidence{{"attempts", float64(c.Attempts()), ""}, {"failures", float64(failures), ""},
 			{"failureRate", rate, "%"}, {"transientFailures", float64(c.Transient), ""}, {"transientShare", Rate(c.Transient, failures), "%"}},
 		Fix: &Fix{Kind: RuleRetry, Steps: []string{ps.ID}, RetryCount: 3, RetryDelay: delay, Backoff: "exponential"},
@@ -321,7 +322,7 @@ func (r *rules) timeout(s *workflow.Step, ps *workflow.PlanStep) {
 		sg.ImplementationEffort = Complex
 	default:
 		sg.Suggestion = fmt.Sprintf("Raise the timeout of %s from %s to %s: %d of its %d failures (%s) were timeouts.",
-			r.name(ps.ID), formatSeconds(current), formatSeconds(raised), timeouts, failures, Pct(Rate(timeouts, failures)))
+			r.name(ps.ID), words.Seconds(current), words.Seconds(raised), timeouts, failures, words.Pct(Rate(timeouts, failures)))
 		sg.Fix = &Fix{Kind: RuleTimeout, Steps: []string{ps.ID}, Timeout: raised}
 	}
 	r.add(sg)
@@ -351,7 +352,7 @@ func (r *rules) humanTask(s *workflow.Step, ps *workflow.PlanStep) {
 			ID: RuleDueDate + "." + ps.ID, Type: TypeUserExperience, StepID: ps.ID, Rule: RuleDueDate,
 			PotentialImpact: impact, ImplementationEffort: Easy,
 			Suggestion: fmt.Sprintf("Give %s a due date (%s): half of its tasks wait longer than %s (the slowest 5 %% over %s), and without a due date nothing shows the assignee that a task is late.",
-				r.name(ps.ID), due, FormatMs(p50), FormatMs(p95)),
+				r.name(ps.ID), due, words.Ms(p50), words.Ms(p95)),
 			Evidence: []Evidence{{"completedTasks", float64(c.Completed), ""}, {"waitP50", float64(p50), "ms"}, {"waitP95", float64(p95), "ms"}},
 			Fix:      &Fix{Kind: RuleDueDate, Steps: []string{ps.ID}, DueDate: due},
 		})
@@ -370,7 +371,7 @@ func (r *rules) humanTask(s *workflow.Step, ps *workflow.PlanStep) {
 		ID: RuleTaskOverdue + "." + ps.ID, Type: TypeUserExperience, StepID: ps.ID, Rule: RuleTaskOverdue,
 		PotentialImpact: impact, ImplementationEffort: Medium,
 		Suggestion: fmt.Sprintf("%s is often late: %d of %d tasks with a due date (%s) were done after it or are overdue now. Send the assignee a reminder before the due date, or give the task to another assignee (a team queue or a round robin).",
-			r.name(ps.ID), late, withDue, Pct(share)),
+			r.name(ps.ID), late, withDue, words.Pct(share)),
 		Evidence: []Evidence{{"tasksWithDueDate", float64(withDue), ""}, {"lateOrOverdue", float64(late), ""},
 			{"lateShare", share, "%"}, {"overdueNow", float64(o.Overdue), ""}},
 		NotApplicable: "a reminder or another assignee is a decision to make in the designer",
@@ -449,7 +450,7 @@ func (r *rules) continueFailing(ps *workflow.PlanStep) {
 		ID: RuleContinue + "." + ps.ID, Type: TypeReliability, StepID: ps.ID, Rule: RuleContinue,
 		PotentialImpact: impact, ImplementationEffort: Medium,
 		Suggestion: fmt.Sprintf("%s fails in %s of its attempts (%d of %d, mostly %s) but is set to continue, so those runs go on without its result and nobody is told. Find out why it fails, or let it fail the run.",
-			r.name(ps.ID), Pct(rate), c.Failures(), c.Attempts(), topReason(c.Reasons)),
+			r.name(ps.ID), words.Pct(rate), c.Failures(), c.Attempts(), topReason(c.Reasons)),
 		Evidence:      []Evidence{{"attempts", float64(c.Attempts()), ""}, {"failures", float64(c.Failures()), ""}, {"failureRate", rate, "%"}},
 		NotApplicable: "why the step fails needs a person to find out",
 	})
@@ -500,37 +501,4 @@ func reasonList(reasons map[string]int64) string {
 		parts[i] = fmt.Sprintf("%d %s", reasons[k], k)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// Pct writes a rate for people: 12.5 %, 50 %.
-func Pct(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " %" }
-
-func formatSeconds(s float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", s), ".0") + " s" }
-
-// FormatMs writes a duration for people: 850 ms, 4.2 s, 3 min, 5 h 10 min, 2 days 3 h.
-func FormatMs(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", ms)
-	case d < time.Minute:
-		return formatSeconds(d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	unit := "days"
-	if days == 1 {
-		unit = "day"
-	}
-	if h == 0 {
-		return fmt.Sprintf("%d %s", days, unit)
-	}
-	return fmt.Sprintf("%d %s %d h", days, unit, h)
 }

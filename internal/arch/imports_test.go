@@ -20,17 +20,17 @@ const module = "github.com/kitchenpantry/pantryflow/"
 // {workflow, expression, actions, store}. A new package must be given its place here.
 var layers = map[string]int{
 	"internal/clock": 0, "internal/netguard": 0, "internal/expression": 0, "internal/workflow": 0,
-	"migrations": 0, "static": 0, "examples": 0, "internal/mailer/mailertest": 0, "internal/arch": 0,
+	"migrations": 0, "static": 0, "examples": 0, "internal/mailer/mailertest": 0, "internal/arch": 0, "internal/words": 0,
 	"internal/store": 1, "internal/config": 1,
 	"internal/store/storetest": 2, "internal/mailer": 2, "internal/secrets": 2,
 	"internal/actions": 3, "internal/analytics": 3,
 	"internal/engine": 4, "internal/crm": 4, "internal/auth": 4, "internal/analytics/rollup": 4,
 	"internal/triggers": 5,
-	"internal/app": 6,
-	"views": 7,
-	"web": 8, "web/api": 8, "web/ui": 9,
+	"internal/app":      6,
+	"views":             7,
+	"web":               8, "web/api": 8, "web/ui": 9,
 	"internal/server": 10,
-	"internal/bench": 11, "internal/chaos": 11,
+	"internal/bench":  11, "internal/chaos": 11,
 	"cmd/pantryflow": 12,
 }
 

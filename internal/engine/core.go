@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -131,7 +132,7 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 			break
 		}
 		if o.Infrastructure {
-			o.Err = fmt.Errorf("the database did not answer through %d tries over %s: %w", b.InfraRetries+1, formatWait(InfraRetryFor), o.Err)
+			o.Err = fmt.Errorf("the database did not answer through %d tries over %s: %w", b.InfraRetries+1, words.Exact(InfraRetryFor), o.Err)
 		}
 		c.fail(b, step, o, since)
 	}
@@ -226,7 +227,7 @@ func (c *change) fail(b *Branch, step *workflow.PlanStep, o Outcome, since time.
 		wait := step.RetryDelayFor(b.Attempt + 1)
 		at := c.now.Add(wait)
 		c.logEnd(step, workflow.LogFailed, fmt.Sprintf("Attempt %d of %d failed: %s. Retrying in %s.",
-			b.Attempt, step.RetryCount+1, msg, formatWait(wait)), errorData(o), since, class)
+			b.Attempt, step.RetryCount+1, msg, words.Exact(wait)), errorData(o), since, class)
 		b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
 		b.Attempt++
 		b.InfraRetries = 0 // a new attempt of the step's own gets the whole patience with the database again
@@ -298,7 +299,7 @@ func (c *change) retryInfrastructure(b *Branch, step *workflow.PlanStep, o Outco
 	at := c.now.Add(wait)
 	msg := o.Err.Error()
 	c.logEnd(step, workflow.LogFailed, fmt.Sprintf("The database did not answer (%s); trying the step again in %s — "+
-		"an infrastructure retry, not the step's failure", msg, formatWait(wait)),
+		"an infrastructure retry, not the step's failure", msg, words.Exact(wait)),
 		map[string]any{"error": msg, "class": workflow.ClassInfrastructure, "infrastructureRetry": b.InfraRetries},
 		since, workflow.ClassInfrastructure)
 	b.State, b.Wait, b.WakeAt, b.Phase = BranchWaiting, WaitRetry, &at, PhaseEnter
@@ -377,23 +378,4 @@ func orNow(t, now time.Time) time.Time {
 		return now
 	}
 	return t
-}
-
-func formatWait(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute")
-	}
-	return d.Round(time.Millisecond).String()
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -156,7 +157,7 @@ func runDelay(ctx context.Context, step *workflow.PlanStep, r *Run, now time.Tim
 		return stepRun{outcome: Outcome{Kind: Completed, Message: "The date " + wake.Format(time.RFC3339) + " has passed; not waiting"}}
 	}
 	return stepRun{outcome: Outcome{Kind: Waiting, Wait: WaitDelay, WakeAt: wake,
-		Message: fmt.Sprintf("Waiting %s, until %s", formatWait(wake.Sub(now)), wake.Format(time.RFC3339))}}
+		Message: fmt.Sprintf("Waiting %s, until %s", words.Exact(wake.Sub(now)), wake.Format(time.RFC3339))}}
 }
 
 func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
