@@ -45,6 +45,8 @@ type DB struct {
 	Path   string
 	unlock func()
 	health healthCheck
+	// within is set on the DB of Within: it works inside another DB's transaction and closes nothing.
+	within bool
 }
 
 // DefaultURL is the embedded database used when no URL is configured.
@@ -187,6 +189,9 @@ func unwrapPath(err error) error {
 
 // Close closes the connections and releases the SQLite lock.
 func (db *DB) Close() error {
+	if db.within {
+		return nil
+	}
 	err := db.SQL.Close()
 	if db.Pool != nil {
 		db.Pool.Close()
