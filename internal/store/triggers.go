@@ -161,3 +161,21 @@ func (r Triggers) LastFire(ctx context.Context, workflowID string) (time.Time, e
 	}
 	return last.ScheduledFor, nil
 }
+
+// Deliveries are what an event did to each workflow, by workflow.
+func (r Triggers) Deliveries(ctx context.Context, eventID string) ([]EventDelivery, error) {
+	var out []EventDelivery
+	if err := r.q(ctx).Where("event_id = ?", eventID).Order("workflow_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("read the deliveries of event %s: %w", eventID, err)
+	}
+	return out, nil
+}
+
+// Fires are the claimed fires of a workflow's schedule, oldest first.
+func (r Triggers) Fires(ctx context.Context, workflowID string) ([]ScheduleFire, error) {
+	var out []ScheduleFire
+	if err := r.q(ctx).Where("workflow_id = ?", workflowID).Order("scheduled_for").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("read the fires of %s: %w", workflowID, err)
+	}
+	return out, nil
+}
