@@ -306,3 +306,55 @@ func (r Executions) TriggerRefs(ctx context.Context, workflowID string) ([]strin
 	}
 	return refs, nil
 }
+
+// StatusCounts counts the executions by status.
+func (r Executions) StatusCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Status string
+		N      int
+	}
+	if err := r.q(ctx).Model(&Execution{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count executions by status: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, row := range rows {
+		out[row.Status] = row.N
+	}
+	return out, nil
+}
+
+// NotIn returns up to limit executions whose status is not status.
+func (r Executions) NotIn(ctx context.Context, status string, limit int) ([]Execution, error) {
+	var out []Execution
+	if err := r.q(ctx).Where("status <> ?", status).Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("find executions not %s: %w", status, err)
+	}
+	return out, nil
+}
+
+// StepLogCount is how many log entries of one action a step of an execution has.
+type StepLogCount struct {
+	ExecutionID string
+	StepID      string
+	N           int
+}
+
+// StepLogCounts counts the log entries of an action (completed, failed, ...) per execution and step.
+func (r Executions) StepLogCounts(ctx context.Context, action string) ([]StepLogCount, error) {
+	var out []StepLogCount
+	err := r.q(ctx).Model(&LogRow{}).Select("execution_id, step_id, COUNT(*) AS n").Where("action = ?", action).
+		Group("execution_id, step_id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("count the %s log entries: %w", action, err)
+	}
+	return out, nil
+}
+
+// ActionLogCount counts the log entries of an action over every execution.
+func (r Executions) ActionLogCount(ctx context.Context, action string) (int64, error) {
+	var n int64
+	if err := r.q(ctx).Model(&LogRow{}).Where("action = ?", action).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count the %s log entries: %w", action, err)
+	}
+	return n, nil
+}

@@ -260,3 +260,51 @@ var _ = exercise("workflows/engine-reads", func(t *testing.T, db *store.DB) {
 		t.Fatalf("enabled manual workflows after disabling wf: %v (%v), want other", wfs, err)
 	}
 })
+
+var _ = exercise("testsupport/bulk-and-counts", func(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	seedWorkflow(t, db, "wf")
+	cols := []string{"id", "workflow_id", "workflow_version", "status", "started_at", "updated_at", "variables",
+		"outputs", "state", "revision"}
+	var values []any
+	for i := range 3 {
+		status := "completed"
+		if i == 0 {
+			status = "failed"
+		}
+		values = append(values, "bulk-"+string(rune('a'+i)), "wf", 1, status, repoT0, repoT0, "{}", "{}", "{}", 1)
+	}
+	err := db.Tx(ctx, func(tx *store.Tx) error { return tx.InsertRows(ctx, "executions", cols, values) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(tx *store.Tx) error { return tx.InsertRows(ctx, "executions", cols, values[:3]) }); err == nil {
+		t.Fatal("InsertRows took 3 values for 10 columns")
+	}
+	if n, err := db.CountRows(ctx, &store.Execution{}); err != nil || n != 3 {
+		t.Fatalf("%d executions (%v), want 3", n, err)
+	}
+	counts, err := db.Executions().StatusCounts(ctx)
+	if err != nil || counts["completed"] != 2 || counts["failed"] != 1 || len(counts) != 2 {
+		t.Fatalf("status counts %v (%v)", counts, err)
+	}
+	if others, err := db.Executions().NotIn(ctx, "completed", 3); err != nil || len(others) != 1 || others[0].ID != "bulk-a" {
+		t.Fatalf("not completed: %v (%v)", others, err)
+	}
+	logs := []store.LogRow{{ExecutionID: "bulk-a", Timestamp: repoT0, StepID: "s", StepName: "S", Action: "completed", Message: "m"},
+		{ExecutionID: "bulk-a", Timestamp: repoT0, StepID: "s", StepName: "S", Action: "completed", Message: "m"},
+		{ExecutionID: "bulk-b", Timestamp: repoT0, StepID: "s", StepName: "S", Action: "failed", Message: "m"}}
+	if err := db.Executions().InsertLogs(ctx, logs); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := db.Executions().StepLogCounts(ctx, "completed")
+	if err != nil || len(steps) != 1 || steps[0] != (store.StepLogCount{ExecutionID: "bulk-a", StepID: "s", N: 2}) {
+		t.Fatalf("completed per step: %v (%v)", steps, err)
+	}
+	if n, err := db.Executions().ActionLogCount(ctx, "failed"); err != nil || n != 1 {
+		t.Fatalf("failed entries: %d (%v), want 1", n, err)
+	}
+	if err := db.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+})
