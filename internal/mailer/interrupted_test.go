@@ -159,8 +159,7 @@ func testProcessDies(t *testing.T, url string, dieAt mailertest.Command, wantSta
 			t.Fatalf("Message-IDs %v, want every copy to carry <%s>", ids, MessageID(key))
 		}
 	}
-	var row store.Mail
-	row = mailOf(t, second, "m1")
+	row := mailOf(t, second, "m1")
 	if row.Status != store.MailSent || row.Attempts != 2 || row.PossiblyDuplicated != wantFlagged {
 		t.Fatalf("mail = %s, %d attempts, possibly duplicated %t; want sent, 2 attempts, %t",
 			row.Status, row.Attempts, row.PossiblyDuplicated, wantFlagged)
@@ -212,8 +211,7 @@ func TestDeliveryCutAfterTheFinalDot(t *testing.T) {
 			got[1].Outcome != store.AttemptSent {
 			t.Fatalf("attempts = %+v, want 1 interrupted at the data stage, 2 sent", got)
 		}
-		var row store.Mail
-		row = mailOf(t, db, "m2")
+		row := mailOf(t, db, "m2")
 		if row.Status != store.MailSent || row.Attempts != 2 || !row.PossiblyDuplicated {
 			t.Fatalf("mail = %s, %d attempts, possibly duplicated %t; want sent, 2, true", row.Status, row.Attempts, row.PossiblyDuplicated)
 		}
@@ -251,8 +249,7 @@ func TestDeliveryIsMarkedSentBeforeQuit(t *testing.T) {
 		if n := len(srv.Messages()); n != 1 {
 			t.Fatalf("the server received %d copies, want 1", n)
 		}
-		var row store.Mail
-		row = mailOf(t, db, "m3")
+		row := mailOf(t, db, "m3")
 		got := attemptsOf(t, db, "m3")
 		if row.Status != store.MailSent || row.Attempts != 1 || row.PossiblyDuplicated || len(got) != 1 ||
 			got[0].Outcome != store.AttemptSent {
@@ -304,8 +301,7 @@ func TestFailedAttemptsKeepTheirStage(t *testing.T) {
 				t.Errorf("attempt %d = %+v, want %s at %s with %q", i+1, g, w.outcome, w.stage, w.command)
 			}
 		}
-		var row store.Mail
-		row = mailOf(t, db, "m4")
+		row := mailOf(t, db, "m4")
 		if row.PossiblyDuplicated {
 			t.Fatal("a mail refused three times, then sent once, is marked possibly duplicated")
 		}
