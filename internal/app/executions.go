@@ -109,7 +109,7 @@ func (a *App) StartTest(ctx context.Context, actor *Actor, workflowID string, ve
 // StartTx starts an execution of plan inside tx; triggers use it to start runs in the transaction that
 // claims their event, fire or delivery.
 func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta engine.StartMeta) (string, error) {
-	id, err := a.Engine.StartTx(ctx, tx, plan, vars, meta)
+	id, err := a.Engine.StartTx(ctx, store.WrapTx(tx, a.DB.Dialect), plan, vars, meta)
 	var ferrs workflow.FieldErrors
 	if errors.As(err, &ferrs) {
 		return "", fieldsError("the variables do not fit the workflow; nothing was started", ferrs)

@@ -146,7 +146,7 @@ func (a *App) CreateSecret(ctx context.Context, actor *Actor, in SecretInput) (S
 	var s *store.Secret
 	err := a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		var err error
-		if s, err = a.Secrets.CreateTx(ctx, tx, in.Name, in.Value, actor.Email, a.Clock.Now()); err != nil {
+		if s, err = a.Secrets.CreateTx(ctx, store.WrapTx(tx, a.DB.Dialect), in.Name, in.Value, actor.Email, a.Clock.Now()); err != nil {
 			return nil, err
 		}
 		return secretInfo(s), nil

@@ -45,7 +45,7 @@ func (a *App) PostEvent(ctx context.Context, actor *Actor, event string, data ma
 	out := &PostedEvent{ExecutionIDs: []string{}}
 	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
 		ev := &store.Event{Type: event, Source: triggers.SourceAPI, CreatedBy: actor.Email, Payload: payload}
-		ids, err := a.Triggers.PostTx(ctx, tx, ev)
+		ids, err := a.Triggers.PostTx(ctx, store.WrapTx(tx, a.DB.Dialect), ev)
 		if err != nil {
 			return nil, err
 		}

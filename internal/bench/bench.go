@@ -5,7 +5,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -137,8 +136,8 @@ func measureEngine(ctx context.Context, dbURL string, opts Options, log *slog.Lo
 	if err := waitCompleted(ctx, srv.DB, opts.Runs); err != nil {
 		return err
 	}
-	var last time.Time
-	if err := srv.DB.SQL.QueryRowContext(ctx, "SELECT max(completed_at) FROM executions").Scan(&scanTime{&last}); err != nil {
+	last, err := srv.DB.Executions().LastCompletion(ctx)
+	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	res.Elapsed = last.Sub(began)
@@ -160,8 +159,8 @@ func measureEngine(ctx context.Context, dbURL string, opts Options, log *slog.Lo
 	if err := waitCompleted(ctx, srv.DB, opts.Runs+latencyRuns); err != nil {
 		return err
 	}
-	var rows []store.Execution
-	if err := srv.DB.Gorm.WithContext(ctx).Select("started_at", "completed_at").Where("started_at >= ?", phase2).Find(&rows).Error; err != nil {
+	rows, err := srv.DB.Executions().RunTimesSince(ctx, phase2)
+	if err != nil {
 		return err
 	}
 	lat := make([]time.Duration, 0, len(rows))
@@ -171,27 +170,6 @@ func measureEngine(ctx context.Context, dbURL string, opts Options, log *slog.Lo
 	slices.Sort(lat)
 	res.LatencyRate, res.LatencyRuns = rate, len(lat)
 	res.P50, res.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
-	return nil
-}
-
-// scanTime reads a timestamp that SQLite returns as text and PostgreSQL as a time.
-type scanTime struct{ t *time.Time }
-
-func (s *scanTime) Scan(v any) error {
-	switch x := v.(type) {
-	case time.Time:
-		*s.t = x
-	case string:
-		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano} {
-			if t, err := time.Parse(layout, x); err == nil {
-				*s.t = t
-				return nil
-			}
-		}
-		return fmt.Errorf("unreadable time %q", x)
-	default:
-		return fmt.Errorf("unreadable time %T", v)
-	}
 	return nil
 }
 
@@ -222,14 +200,15 @@ func startConcurrently(n, starters int, start func() error) error {
 func waitCompleted(ctx context.Context, db *store.DB, n int) error {
 	deadline := time.Now().Add(30 * time.Minute)
 	for {
-		var done, failed int64
-		if err := db.Gorm.WithContext(ctx).Model(&store.Execution{}).Where("status = ?", "completed").Count(&done).Error; err != nil {
+		done, err := db.Executions().CountByStatus(ctx, "completed")
+		if err != nil {
 			return err
 		}
 		if int(done) >= n {
 			return nil
 		}
-		if err := db.Gorm.WithContext(ctx).Model(&store.Execution{}).Where("status = ?", "failed").Count(&failed).Error; err != nil {
+		failed, err := db.Executions().CountByStatus(ctx, "failed")
+		if err != nil {
 			return err
 		}
 		if failed > 0 {
@@ -264,7 +243,7 @@ func measureNoop(ctx context.Context, dbURL string, opts Options, log *slog.Logg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, noopWorker{})
 	ecfg := engine.Config{Workers: opts.Workers}.WithDefaults(db.Dialect)
-	client, err := river.NewClient[*sql.Tx](db.RiverDriver(), &river.Config{
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: ecfg.Workers}},
 		Workers:           workers,
 		Logger:            log,
@@ -294,10 +273,9 @@ func measureNoop(ctx context.Context, dbURL string, opts Options, log *slog.Logg
 	// Poll the job table: River finalizes completions in batches, so this is when the work is really done.
 	deadline := began.Add(10 * time.Minute)
 	for {
-		var done int64
-		err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state = 'completed'").Scan(&done)
+		done, err := db.CountJobs(ctx, "completed")
 		if err != nil {
-			return fmt.Errorf("bench: count completed jobs: %w", err)
+			return fmt.Errorf("bench: %w", err)
 		}
 		if int(done) >= total {
 			break

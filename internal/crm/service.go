@@ -24,7 +24,7 @@ import (
 // EventSink records an event inside the transaction of the change that caused it (the triggers'
 // dispatcher).
 type EventSink interface {
-	PublishTx(ctx context.Context, tx *gorm.DB, ev *store.Event) error
+	PublishTx(ctx context.Context, tx *store.Tx, ev *store.Event) error
 }
 
 // Service manages CRM records.
@@ -162,7 +162,7 @@ func (s *Service) publish(o *op, typ string, e Entity, id string, rec Record) er
 	}
 	ev := &store.Event{ID: s.NewID(), Type: typ, Entity: string(e), EntityID: id, Payload: payload,
 		Source: Source, CreatedBy: o.by, CreatedAt: o.now}
-	if err := s.Events.PublishTx(o.ctx, o.db, ev); err != nil {
+	if err := s.Events.PublishTx(o.ctx, store.WrapTx(o.db, s.DB.Dialect), ev); err != nil {
 		return fmt.Errorf("publish %s for %s %s: %w", typ, e, id, err)
 	}
 	return nil

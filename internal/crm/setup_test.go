@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -26,14 +24,14 @@ type sink struct {
 	fail error
 }
 
-func (k *sink) PublishTx(ctx context.Context, tx *gorm.DB, ev *store.Event) error {
+func (k *sink) PublishTx(ctx context.Context, tx *store.Tx, ev *store.Event) error {
 	k.mu.Lock()
 	fail := k.fail
 	k.mu.Unlock()
 	if fail != nil {
 		return fail
 	}
-	return tx.WithContext(ctx).Create(ev).Error
+	return tx.Triggers().RecordEvent(ctx, ev)
 }
 
 func (k *sink) setFail(err error) {

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
@@ -39,13 +37,9 @@ func setupCommit(t *testing.T, db *store.DB) *commitBundle {
 			Configuration: map[string]any{"action": "set_variable", "parameters": map[string]any{"name": "x", "value": 1.0}}}}}
 	body := store.MustJSON(def)
 	now := clk.Now()
-	if err := db.Gorm.Create(&store.Workflow{ID: "wf", Name: "One step", Enabled: true, LatestVersion: 1,
-		TriggerType: "manual", CreatedAt: now, UpdatedAt: now}).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Gorm.Create(&store.WorkflowVersion{WorkflowID: "wf", Version: 1, Definition: body, Status: "published", CreatedAt: now}).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Insert(t, db, &store.Workflow{ID: "wf", Name: "One step", Enabled: true, LatestVersion: 1,
+		TriggerType: "manual", CreatedAt: now, UpdatedAt: now})
+	storetest.Insert(t, db, &store.WorkflowVersion{WorkflowID: "wf", Version: 1, Definition: body, Status: "published", CreatedAt: now})
 	plan, err := e.Plan(context.Background(), "wf", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +55,10 @@ func (b *commitBundle) started(t *testing.T) *loaded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.db.Gorm.Create(row).Error; err != nil {
+	if err := b.db.Executions().Insert(context.Background(), row); err != nil {
 		t.Fatal(err)
 	}
-	ex, err := b.e.load(context.Background(), b.db.Gorm, row.ID)
+	ex, err := b.e.load(context.Background(), row.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +77,12 @@ func (b *commitBundle) stepped(t *testing.T, ex *loaded) *commit {
 
 func (b *commitBundle) status(t *testing.T, id string) (string, int64, int64) {
 	t.Helper()
-	var row store.Execution
-	if err := b.db.Gorm.Where("id = ?", id).Take(&row).Error; err != nil {
+	row, err := b.db.Executions().ByID(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var logs int64
-	if err := b.db.Gorm.Model(&store.LogRow{}).Where("execution_id = ?", id).Count(&logs).Error; err != nil {
+	logs, err := b.db.Executions().LogCount(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return row.Status, row.Revision, logs
@@ -103,7 +97,7 @@ func TestGroupCommitWritesFreshTransitionsAndRejectsStaleOnes(t *testing.T) {
 		cStale.ex.row.Revision = 7 // someone else moved it on since it was read
 
 		var results []error
-		err := db.GormTx(context.Background(), func(tx *gorm.DB) error {
+		err := db.Tx(context.Background(), func(tx *store.Tx) error {
 			var err error
 			results, err = b.e.writeBatch(context.Background(), tx, []*commit{cFresh, cStale, cOther})
 			return err

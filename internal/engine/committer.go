@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"gorm.io/gorm"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // committer batches the transitions of concurrent workers into shared transactions (group commit): while one
@@ -118,7 +118,7 @@ func (cm *committer) flush(batch []*pending) {
 		cs[i] = p.c
 	}
 	var results []error
-	err := cm.e.db.GormTx(ctx, func(tx *gorm.DB) error {
+	err := cm.e.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		results, err = cm.e.writeBatch(ctx, tx, cs)
 		return err

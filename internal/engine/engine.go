@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -108,7 +107,7 @@ type Deps struct {
 // Engine runs executions.
 type Engine struct {
 	db      *store.DB
-	river   *river.Client[*sql.Tx]
+	river   *store.RiverClient
 	actions *actions.Registry
 	secrets SecretSource
 	expr    *expression.Engine
@@ -170,7 +169,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 }
 
 // River is the job client, for packages that insert their own jobs.
-func (e *Engine) River() *river.Client[*sql.Tx] { return e.river }
+func (e *Engine) River() *store.RiverClient { return e.river }
 
 // Clock is the engine's clock.
 func (e *Engine) Clock() clock.Clock { return e.clock }

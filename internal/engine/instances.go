@@ -106,7 +106,7 @@ func (e *Engine) register(ctx context.Context) error {
 	if err := e.db.RegisterInstance(ctx, e.instance.row()); err != nil {
 		return err
 	}
-	if e.db.Dialect == store.SQLite {
+	if e.db.SingleProcess() {
 		if err := e.db.ForgetOtherInstances(ctx, e.instance.id); err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (e *Engine) register(ctx context.Context) error {
 // heartbeatLoop says this instance is alive and takes over the jobs of the dead, every HeartbeatInterval.
 func (e *Engine) heartbeatLoop(ctx context.Context) {
 	defer e.heartbeat.Done()
-	if e.db.Dialect == store.SQLite {
+	if e.db.SingleProcess() {
 		return // one process per file: nobody to tell, nobody to take over from
 	}
 	ticker := time.NewTicker(e.cfg.HeartbeatInterval)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -25,17 +24,17 @@ type StartMeta struct {
 
 // Plan returns the compiled plan of a workflow version.
 func (e *Engine) Plan(ctx context.Context, workflowID string, version int) (*workflow.Plan, error) {
-	return e.plans.get(ctx, e.db.Gorm, workflowID, version)
+	return e.plans.get(ctx, e.db.Workflows(), workflowID, version)
 }
 
 // PlanTx is Plan for use inside a transaction.
-func (e *Engine) PlanTx(ctx context.Context, tx *gorm.DB, workflowID string, version int) (*workflow.Plan, error) {
-	return e.plans.get(ctx, tx, workflowID, version)
+func (e *Engine) PlanTx(ctx context.Context, tx *store.Tx, workflowID string, version int) (*workflow.Plan, error) {
+	return e.plans.get(ctx, tx.Workflows(), workflowID, version)
 }
 
 // StartTx creates an execution of plan inside tx and enqueues its first step: if tx rolls back, nothing
 // starts. The variables are checked against the declared ones first; a mismatch is workflow.FieldErrors.
-func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta StartMeta) (string, error) {
+func (e *Engine) StartTx(ctx context.Context, tx *store.Tx, plan *workflow.Plan, vars map[string]any, meta StartMeta) (string, error) {
 	if vars == nil {
 		vars = map[string]any{}
 	}
@@ -49,19 +48,19 @@ func (e *Engine) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, 
 	if err != nil {
 		return "", err
 	}
-	if err := tx.WithContext(ctx).Create(row).Error; err != nil {
+	if err := tx.Executions().Insert(ctx, row); err != nil {
 		return "", fmt.Errorf("start workflow %s: %w", plan.Def.ID, err)
 	}
 	args := AdvanceArgs{ExecutionID: r.ID, BranchID: r.State.Branches[0].ID}
-	if _, err := e.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil); err != nil {
+	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
 		return "", fmt.Errorf("start workflow %s: enqueue: %w", plan.Def.ID, err)
 	}
 	return r.ID, nil
 }
 
 // EnqueueTx inserts a River job inside tx: it runs only if tx commits.
-func (e *Engine) EnqueueTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-	if _, err := e.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil); err != nil {
+func (e *Engine) EnqueueTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+	if _, err := e.river.InsertTx(ctx, store.SQLTx(tx), args, nil); err != nil {
 		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
 	}
 	return nil
@@ -124,7 +123,7 @@ func (e *Engine) operate(ctx context.Context, id string, op func(*loaded, time.T
 
 func (e *Engine) operateWith(ctx context.Context, id string, op func(*loaded, time.Time) (Transition, []store.Effect, error)) (bool, error) {
 	for range maxConflicts {
-		ex, err := e.load(ctx, e.db.Gorm, id)
+		ex, err := e.load(ctx, id)
 		if err != nil {
 			return false, err
 		}
@@ -157,13 +156,12 @@ func (e *Engine) operateWith(ctx context.Context, id string, op func(*loaded, ti
 // the writes in also are applied in the same commit, after the task's (the request's Idempotency-Key). It
 // returns workflow.FieldErrors when values are wrong and ErrTaskClosed when the task is not open.
 func (e *Engine) CompleteTask(ctx context.Context, taskID string, values map[string]any, by string, also ...store.Effect) error {
-	var task store.HumanTask
-	err := e.db.Gorm.WithContext(ctx).Where("id = ?", taskID).Take(&task).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	task, err := e.db.Tasks().ByID(ctx, taskID)
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("task %s: %w", taskID, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("load task %s: %w", taskID, err)
+		return err
 	}
 	if task.Status != string(workflow.TaskOpen) {
 		return fmt.Errorf("task %q is %s: %w", task.Title, task.Status, ErrTaskClosed)
@@ -194,17 +192,13 @@ type closeTask struct {
 	now    time.Time
 }
 
-func (c closeTask) Apply(ctx context.Context, stx *store.Tx) error {
-	tx := stx.Gorm()
-	res := tx.WithContext(ctx).Model(&store.HumanTask{}).Where("id = ? AND status = ?", c.id, workflow.TaskOpen).
-		UpdateColumns(map[string]any{
-			"status": string(workflow.TaskCompleted), "values": store.MustJSON(c.values), "completed_by": c.by,
-			"completed_at": c.now, "updated_at": c.now,
-		})
-	if res.Error != nil {
-		return fmt.Errorf("complete task %s: %w", c.id, res.Error)
+func (c closeTask) Apply(ctx context.Context, tx *store.Tx) error {
+	done, err := tx.Tasks().Complete(ctx, store.TaskCompletion{ID: c.id, From: string(workflow.TaskOpen),
+		To: string(workflow.TaskCompleted), Values: store.MustJSON(c.values), By: c.by, At: c.now})
+	if err != nil {
+		return fmt.Errorf("complete task %s: %w", c.id, err)
 	}
-	if res.RowsAffected == 0 {
+	if !done {
 		return fmt.Errorf("task %s: %w", c.id, ErrTaskClosed)
 	}
 	return nil

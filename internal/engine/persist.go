@@ -6,11 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -25,24 +20,23 @@ type loaded struct {
 	plan *workflow.Plan
 }
 
-func (e *Engine) load(ctx context.Context, db *gorm.DB, id string) (*loaded, error) {
-	var row store.Execution
-	err := db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+func (e *Engine) load(ctx context.Context, id string) (*loaded, error) {
+	row, err := e.db.Executions().ByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load execution %s: %w", id, err)
+		return nil, err
 	}
-	run, err := runFromRow(&row)
+	run, err := runFromRow(row)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.plans.get(ctx, db, row.WorkflowID, row.WorkflowVersion)
+	plan, err := e.plans.get(ctx, e.db.Workflows(), row.WorkflowID, row.WorkflowVersion)
 	if err != nil {
 		return nil, err
 	}
-	return &loaded{row: row, run: run, plan: plan}, nil
+	return &loaded{row: *row, run: run, plan: plan}, nil
 }
 
 func runFromRow(row *store.Execution) (*Run, error) {
@@ -77,30 +71,15 @@ func newExecutionRow(r *Run, meta StartMeta, now time.Time) (*store.Execution, e
 	}, nil
 }
 
-func (e *Engine) completeJobTx(ctx context.Context, tx *gorm.DB, job *river.Job[AdvanceArgs]) error {
-	var err error
-	if e.db.Dialect == store.Postgres {
-		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, store.GormSQLTx(tx), job)
-	} else {
-		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, store.GormSQLTx(tx), job)
-	}
-	if err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	return nil
-}
-
-func writeTasks(tx *gorm.DB, c *commit) error {
+func writeTasks(ctx context.Context, tx *store.Tx, c *commit) error {
 	if c.tr.CancelTasks {
-		err := tx.Model(&store.HumanTask{}).Where("execution_id = ? AND status = ?", c.ex.row.ID, workflow.TaskOpen).
-			UpdateColumns(map[string]any{"status": string(workflow.TaskCancelled), "updated_at": c.now}).Error
+		err := tx.Tasks().MoveOfExecution(ctx, c.ex.row.ID, string(workflow.TaskOpen), string(workflow.TaskCancelled), c.now)
 		if err != nil {
 			return fmt.Errorf("execution %s: cancel its tasks: %w", c.ex.row.ID, err)
 		}
 	}
 	if len(c.tr.ReopenTasks) > 0 {
-		err := tx.Model(&store.HumanTask{}).Where("id IN ? AND status = ?", c.tr.ReopenTasks, workflow.TaskCancelled).
-			UpdateColumns(map[string]any{"status": string(workflow.TaskOpen), "updated_at": c.now}).Error
+		err := tx.Tasks().Move(ctx, c.tr.ReopenTasks, string(workflow.TaskCancelled), string(workflow.TaskOpen), c.now)
 		if err != nil {
 			return fmt.Errorf("execution %s: reopen its tasks: %w", c.ex.row.ID, err)
 		}

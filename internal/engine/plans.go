@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -26,9 +24,9 @@ type planKey struct {
 
 const maxCachedPlans = 2000
 
-// get returns a cached plan or loads it through db (pass the open transaction when inside one: SQLite has a
-// single connection, which the transaction holds).
-func (p *plans) get(ctx context.Context, db *gorm.DB, workflowID string, version int) (*workflow.Plan, error) {
+// get returns a cached plan or loads it through versions (the open transaction's when inside one: SQLite has
+// a single connection, which the transaction holds).
+func (p *plans) get(ctx context.Context, versions store.Workflows, workflowID string, version int) (*workflow.Plan, error) {
 	key := planKey{workflowID, version}
 	p.mu.RLock()
 	plan := p.m[key]
@@ -36,15 +34,14 @@ func (p *plans) get(ctx context.Context, db *gorm.DB, workflowID string, version
 	if plan != nil {
 		return plan, nil
 	}
-	var row store.WorkflowVersion
-	err := db.WithContext(ctx).Where("workflow_id = ? AND version = ?", workflowID, version).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	row, err := versions.StoredVersion(ctx, workflowID, version)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("workflow %s version %d: %w", workflowID, version, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load workflow %s version %d: %w", workflowID, version, err)
+		return nil, err
 	}
-	plan, err = CompileStored(row, p.env)
+	plan, err = CompileStored(*row, p.env)
 	if err != nil {
 		return nil, err
 	}

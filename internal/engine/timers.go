@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -46,12 +45,9 @@ func (e *Engine) timerLoop(ctx context.Context) {
 // FireDue wakes every branch whose delay or retry backoff is over, and returns how many executions it moved.
 func (e *Engine) FireDue(ctx context.Context) (int, error) {
 	now := e.clock.Now()
-	var ids []string
-	err := e.db.Gorm.WithContext(ctx).Model(&store.Execution{}).
-		Where("waiting_until <= ? AND status IN ?", now, []string{string(workflow.StatusRunning), string(workflow.StatusPaused)}).
-		Order("waiting_until").Limit(timerBatch).Pluck("id", &ids).Error
+	ids, err := e.db.Executions().Due(ctx, now, []string{string(workflow.StatusRunning), string(workflow.StatusPaused)}, timerBatch)
 	if err != nil {
-		return 0, fmt.Errorf("find due timers: %w", err)
+		return 0, err
 	}
 	fired := 0
 	for _, id := range ids {
@@ -74,14 +70,8 @@ func (e *Engine) FireDue(ctx context.Context) (int, error) {
 // through the heartbeats (instances.go), not here: a branch with a job in River — running on a living
 // instance, or about to run again — gets no second one, which would run its step twice at once.
 func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
-	q := e.db.Gorm.WithContext(ctx).Model(&store.Execution{}).Select("id", "state").
-		Where("status = ?", string(workflow.StatusRunning))
-	if !before.IsZero() {
-		q = q.Where("updated_at < ?", before)
-	}
-	var rows []store.Execution
 	jobs := 0
-	err := q.FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
+	err := e.db.Executions().StatesInBatches(ctx, string(workflow.StatusRunning), before, 500, func(rows []store.Execution) error {
 		ids := make([]string, 0, len(rows))
 		for _, row := range rows {
 			ids = append(ids, row.ID)
@@ -110,7 +100,7 @@ func (e *Engine) Recover(ctx context.Context, before time.Time) (int, error) {
 		}
 		jobs += len(params)
 		return nil
-	}).Error
+	})
 	if err != nil {
 		return jobs, fmt.Errorf("recover ready branches: %w", err)
 	}

@@ -91,7 +91,7 @@ func (e *Engine) advance(ctx context.Context, job *river.Job[AdvanceArgs]) error
 	for steps := 0; ; {
 		if ex == nil {
 			var err error
-			ex, err = e.load(ctx, e.db.Gorm, args.ExecutionID)
+			ex, err = e.load(ctx, args.ExecutionID)
 			if errors.Is(err, store.ErrNotFound) {
 				e.log.Warn("job for an execution that does not exist", "execution_id", args.ExecutionID)
 				return nil

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
@@ -21,37 +19,33 @@ const recordTimeout = 10 * time.Second
 // errNothingToDo says the mail was sent, or set aside, while its job waited.
 var errNothingToDo = errors.New("the mail needs no delivery")
 
-// mayHaveReached are the stages from which the server may have the message.
-var mayHaveReached = []string{store.StageData, store.StageAccepted}
-
 // startAttempt commits a new attempt of mail id at the connect stage and returns its number. An earlier
 // attempt still without an outcome was interrupted: it is marked so.
 func (m *Mailer) startAttempt(ctx context.Context, id string) (int, error) {
 	var n int
-	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		var cur store.Mail
-		if err := tx.Select("status", "attempts").Where("id = ?", id).Take(&cur).Error; err != nil {
+	err := m.DB.Tx(ctx, func(tx *store.Tx) error {
+		outbox := tx.Outbox()
+		cur, err := outbox.Progress(ctx, id)
+		if err != nil {
 			return err
 		}
 		if cur.Status == store.MailSent || cur.Status == store.MailNotSent {
 			return errNothingToDo
 		}
-		err := tx.Model(&store.MailAttempt{}).Where("mail_id = ? AND outcome = ''", id).
-			Updates(map[string]any{"outcome": store.AttemptInterrupted, "error_text": interruptedText}).Error
-		if err != nil {
+		if err := outbox.InterruptUnfinished(ctx, id, interruptedText); err != nil {
 			return err
 		}
 		// attempts counts the attempts started, so the number follows on from mails sent before attempts had
 		// rows. The check on the old count makes two attempts starting together collide here.
 		n = cur.Attempts + 1
-		res := tx.Model(&store.Mail{}).Where("id = ? AND attempts = ?", id, cur.Attempts).Update("attempts", n)
-		if res.Error != nil {
-			return res.Error
+		counted, err := outbox.CountAttempt(ctx, id, cur.Attempts)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !counted {
 			return errors.New("another delivery of this mail started at the same moment")
 		}
-		return tx.Create(&store.MailAttempt{MailID: id, Number: n, StartedAt: m.Clock.Now(), Stage: store.StageConnect}).Error
+		return outbox.InsertAttempt(ctx, &store.MailAttempt{MailID: id, Number: n, StartedAt: m.Clock.Now(), Stage: store.StageConnect})
 	})
 	if err != nil && !errors.Is(err, errNothingToDo) {
 		return 0, fmt.Errorf("deliver mail %s: start attempt %d: %w", id, n, err)
@@ -61,9 +55,7 @@ func (m *Mailer) startAttempt(ctx context.Context, id string) (int, error) {
 
 // reachedData commits that attempt n is about to send the final dot: from now on the server may have the mail.
 func (m *Mailer) reachedData(ctx context.Context, id string, n int) error {
-	err := m.DB.Gorm.WithContext(ctx).Model(&store.MailAttempt{}).Where("mail_id = ? AND number = ?", id, n).
-		Update("stage", store.StageData).Error
-	if err != nil {
+	if err := m.DB.Outbox().SetAttemptStage(ctx, id, n, store.StageData); err != nil {
 		return fmt.Errorf("deliver mail %s: record attempt %d at the data stage: %w", id, n, err)
 	}
 	return nil
@@ -76,27 +68,24 @@ func (m *Mailer) markSent(ctx context.Context, id string, n int) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	now := m.Clock.Now()
-	mark := func(tx *gorm.DB) error {
-		err := tx.Model(&store.MailAttempt{}).Where("mail_id = ? AND number = ?", id, n).Updates(map[string]any{
-			"outcome": store.AttemptSent, "stage": store.StageAccepted, "finished_at": now, "error_text": ""}).Error
+	mark := func(tx *store.Tx) error {
+		outbox := tx.Outbox()
+		err := outbox.FinishAttempt(ctx, id, n, store.AttemptEnd{Outcome: store.AttemptSent, Stage: store.StageAccepted, FinishedAt: now})
 		if err != nil {
 			return err
 		}
-		res := tx.Model(&store.Mail{}).Where("id = ? AND status NOT IN ?", id, []string{store.MailSent, store.MailNotSent}).
-			Updates(map[string]any{"status": store.MailSent, "sent_at": now, "last_error": "",
-				"possibly_duplicated": gorm.Expr("EXISTS (SELECT 1 FROM mail_attempts a WHERE a.mail_id = ? AND a.number <> ? "+
-					"AND a.outcome IN ? AND a.stage IN ?)", id, n, []string{"", store.AttemptInterrupted}, mayHaveReached)})
-		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
+		marked, err := outbox.MarkSent(ctx, id, n, now)
+		if err != nil || marked {
+			return err
 		}
 		// Another attempt (a job run again while this one was still talking) sent it too.
-		return tx.Model(&store.Mail{}).Where("id = ? AND status = ?", id, store.MailSent).Update("possibly_duplicated", true).Error
+		return outbox.MarkSentTwice(ctx, id)
 	}
 	// The server has the mail: a commit the database cuts short here would have it sent again, so it is tried
 	// again at once, and again, until recordTimeout.
-	err := m.DB.GormTx(ctx, mark)
+	err := m.DB.Tx(ctx, mark)
 	for wait := 20 * time.Millisecond; store.IsInfrastructure(err) && pause(ctx, wait); wait *= 2 {
-		err = m.DB.GormTx(ctx, mark)
+		err = m.DB.Tx(ctx, mark)
 	}
 	if err != nil {
 		return fmt.Errorf("deliver mail %s: mark sent by attempt %d: %w", id, n, err)
@@ -111,18 +100,16 @@ func (m *Mailer) finishAttempt(ctx context.Context, id string, n int, stage, out
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	text := truncate(sendErr.Error(), maxErrorLen)
-	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		err := tx.Model(&store.MailAttempt{}).Where("mail_id = ? AND number = ?", id, n).Updates(map[string]any{
-			"outcome": outcome, "stage": stage, "finished_at": m.Clock.Now(), "error_text": text}).Error
+	err := m.DB.Tx(ctx, func(tx *store.Tx) error {
+		err := tx.Outbox().FinishAttempt(ctx, id, n, store.AttemptEnd{Outcome: outcome, Stage: stage, FinishedAt: m.Clock.Now(), ErrorText: text})
 		if err != nil {
 			return err
 		}
-		fields := map[string]any{"last_error": text}
+		status := ""
 		if final {
-			fields["status"] = store.MailFailed
+			status = store.MailFailed
 		}
-		return tx.Model(&store.Mail{}).Where("id = ? AND status NOT IN ?", id, []string{store.MailSent, store.MailNotSent}).
-			Updates(fields).Error
+		return tx.Outbox().SetOutcome(ctx, id, status, text)
 	})
 	if err != nil {
 		return fmt.Errorf("deliver mail %s: record the outcome of attempt %d: %w", id, n, err)

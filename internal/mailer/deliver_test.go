@@ -2,7 +2,6 @@ package mailer_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/mailer"
@@ -30,7 +28,7 @@ const from = "Kitchen Pantry <no-reply@kitchenpantry.example>"
 type bundle struct {
 	db     *store.DB
 	mailer *mailer.Mailer
-	river  *river.Client[*sql.Tx]
+	river  *store.RiverClient
 	events <-chan *river.Event
 	dials  *dialCounter
 }
@@ -45,8 +43,8 @@ func setup(t *testing.T, db *store.DB, smtpURL string, clk clock.Clock) *bundle 
 	b := &bundle{db: db, dials: &dialCounter{}}
 	b.mailer = &mailer.Mailer{DB: db, Config: cfg, From: from, Clock: clk, Log: storetest.Quiet(),
 		RetryBase: 100 * time.Millisecond, Timeout: 10 * time.Second, Dial: b.dials.dial,
-		EnqueueTx: func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := b.river.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
+		EnqueueTx: func(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+			_, err := b.river.InsertTx(ctx, store.SQLTx(tx), args, nil)
 			return err
 		}}
 	workers := river.NewWorkers()
@@ -109,11 +107,11 @@ func newMail(id string) *store.Mail {
 // queue inserts a mail and its delivery job in one transaction, as send_email does.
 func (b *bundle) queue(t *testing.T, m *store.Mail, opts *river.InsertOpts) {
 	t.Helper()
-	err := b.db.GormTx(context.Background(), func(tx *gorm.DB) error {
-		if err := tx.Create(m).Error; err != nil {
+	err := b.db.Tx(context.Background(), func(tx *store.Tx) error {
+		if err := tx.Outbox().InsertMail(context.Background(), m); err != nil {
 			return err
 		}
-		_, err := b.river.InsertTx(context.Background(), store.GormSQLTx(tx), mailer.DeliverArgs{MailID: m.ID}, opts)
+		_, err := b.river.InsertTx(context.Background(), store.SQLTx(tx), mailer.DeliverArgs{MailID: m.ID}, opts)
 		return err
 	})
 	if err != nil {
@@ -144,11 +142,11 @@ func (b *bundle) wait(t *testing.T) []river.EventKind {
 
 func (b *bundle) mail(t *testing.T, id string) store.Mail {
 	t.Helper()
-	var m store.Mail
-	if err := b.db.Gorm.Where("id = ?", id).Take(&m).Error; err != nil {
+	m, err := b.db.Outbox().Mail(context.Background(), id)
+	if err != nil {
 		t.Fatalf("load mail %s: %v", id, err)
 	}
-	return m
+	return *m
 }
 
 func TestDeliver(t *testing.T) {
@@ -220,8 +218,10 @@ func TestDeliverRetriesUntilTheServerAccepts(t *testing.T) {
 		srv := mailertest.Start(t, mailertest.Options{Refuse: func(cmd mailertest.Command, session int) error {
 			if cmd == mailertest.CmdMail && session > 1 {
 				var m store.Mail
-				if err := db.Gorm.Where("id = ?", "m2").Take(&m).Error; err != nil {
+				if got, err := db.Outbox().Mail(context.Background(), "m2"); err != nil {
 					m.LastError = "could not load the mail: " + err.Error()
+				} else {
+					m = *got
 				}
 				mu.Lock()
 				observed = append(observed, seen{m.Status, m.Attempts, m.LastError})
@@ -362,7 +362,7 @@ func TestResend(t *testing.T) {
 		for _, m := range []*store.Mail{newMail("failed"), newMail("sent"), newMail("not-sent")} {
 			m.Status = strings.ReplaceAll(m.ID, "-", "_")
 			m.LastError = "earlier trouble"
-			if err := db.Gorm.Create(m).Error; err != nil {
+			if err := db.Outbox().InsertMail(ctx, m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -46,11 +46,20 @@ func mailerOn(t *testing.T, db *store.DB, srv *mailertest.Server, clk clock.Cloc
 
 func attemptsOf(t *testing.T, db *store.DB, id string) []store.MailAttempt {
 	t.Helper()
-	var rows []store.MailAttempt
-	if err := db.Gorm.Where("mail_id = ?", id).Order("number").Find(&rows).Error; err != nil {
+	rows, err := db.Outbox().Attempts(context.Background(), id)
+	if err != nil {
 		t.Fatalf("load the attempts: %v", err)
 	}
 	return rows
+}
+
+func mailOf(t *testing.T, db *store.DB, id string) store.Mail {
+	t.Helper()
+	m, err := db.Outbox().Mail(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *m
 }
 
 // messageIDs are the Message-ID headers of what the server received.
@@ -102,7 +111,7 @@ func testProcessDies(t *testing.T, url string, dieAt mailertest.Command, wantSta
 	first := openDB(t, url)
 	mail := &store.Mail{ID: "m1", IdempotencyKey: key, StepID: "welcome", ToAddress: "jane@acme.example",
 		Subject: "Welcome to Kitchen Pantry, Jane", Body: "Hi Jane,\n\nwelcome.", Status: store.MailQueued, CreatedAt: started}
-	if err := first.Gorm.Create(mail).Error; err != nil {
+	if err := first.Outbox().InsertMail(context.Background(), mail); err != nil {
 		t.Fatal(err)
 	}
 	var (
@@ -116,7 +125,7 @@ func testProcessDies(t *testing.T, url string, dieAt mailertest.Command, wantSta
 		}
 		// What the outbox says at the moment of death, then the death.
 		mu.Lock()
-		whyNoRow = first.Gorm.Where("mail_id = ?", "m1").Find(&atDeath).Error
+		atDeath, whyNoRow = first.Outbox().Attempts(context.Background(), "m1")
 		mu.Unlock()
 		_ = first.Close()
 		return nil
@@ -150,10 +159,7 @@ func testProcessDies(t *testing.T, url string, dieAt mailertest.Command, wantSta
 			t.Fatalf("Message-IDs %v, want every copy to carry <%s>", ids, MessageID(key))
 		}
 	}
-	var row store.Mail
-	if err := second.Gorm.Where("id = ?", "m1").Take(&row).Error; err != nil {
-		t.Fatal(err)
-	}
+	row := mailOf(t, second, "m1")
 	if row.Status != store.MailSent || row.Attempts != 2 || row.PossiblyDuplicated != wantFlagged {
 		t.Fatalf("mail = %s, %d attempts, possibly duplicated %t; want sent, 2 attempts, %t",
 			row.Status, row.Attempts, row.PossiblyDuplicated, wantFlagged)
@@ -186,7 +192,7 @@ func TestDeliveryCutAfterTheFinalDot(t *testing.T) {
 		m := mailerOn(t, db, srv, clk)
 		mail := &store.Mail{ID: "m2", IdempotencyKey: key, ToAddress: "jane@acme.example", Subject: "Hello",
 			Body: "Hi Jane", Status: store.MailQueued, CreatedAt: started}
-		if err := db.Gorm.Create(mail).Error; err != nil {
+		if err := db.Outbox().InsertMail(context.Background(), mail); err != nil {
 			t.Fatal(err)
 		}
 		err := m.deliver(context.Background(), "m2", false)
@@ -205,10 +211,7 @@ func TestDeliveryCutAfterTheFinalDot(t *testing.T) {
 			got[1].Outcome != store.AttemptSent {
 			t.Fatalf("attempts = %+v, want 1 interrupted at the data stage, 2 sent", got)
 		}
-		var row store.Mail
-		if err := db.Gorm.Where("id = ?", "m2").Take(&row).Error; err != nil {
-			t.Fatal(err)
-		}
+		row := mailOf(t, db, "m2")
 		if row.Status != store.MailSent || row.Attempts != 2 || !row.PossiblyDuplicated {
 			t.Fatalf("mail = %s, %d attempts, possibly duplicated %t; want sent, 2, true", row.Status, row.Attempts, row.PossiblyDuplicated)
 		}
@@ -229,8 +232,8 @@ func TestDeliveryIsMarkedSentBeforeQuit(t *testing.T) {
 			return true
 		}})
 		m := mailerOn(t, db, srv, clock.NewFake(started))
-		if err := db.Gorm.Create(&store.Mail{ID: "m3", IdempotencyKey: key, ToAddress: "jane@acme.example",
-			Subject: "Hello", Body: "Hi Jane", Status: store.MailQueued, CreatedAt: started}).Error; err != nil {
+		if err := db.Outbox().InsertMail(context.Background(), &store.Mail{ID: "m3", IdempotencyKey: key, ToAddress: "jane@acme.example",
+			Subject: "Hello", Body: "Hi Jane", Status: store.MailQueued, CreatedAt: started}); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.deliver(context.Background(), "m3", false); err != nil {
@@ -246,10 +249,7 @@ func TestDeliveryIsMarkedSentBeforeQuit(t *testing.T) {
 		if n := len(srv.Messages()); n != 1 {
 			t.Fatalf("the server received %d copies, want 1", n)
 		}
-		var row store.Mail
-		if err := db.Gorm.Where("id = ?", "m3").Take(&row).Error; err != nil {
-			t.Fatal(err)
-		}
+		row := mailOf(t, db, "m3")
 		got := attemptsOf(t, db, "m3")
 		if row.Status != store.MailSent || row.Attempts != 1 || row.PossiblyDuplicated || len(got) != 1 ||
 			got[0].Outcome != store.AttemptSent {
@@ -271,8 +271,8 @@ func TestFailedAttemptsKeepTheirStage(t *testing.T) {
 			return nil
 		}})
 		m := mailerOn(t, db, srv, clock.NewFake(started))
-		if err := db.Gorm.Create(&store.Mail{ID: "m4", IdempotencyKey: key, ToAddress: "jane@acme.example",
-			Subject: "Hello", Body: "Hi Jane", Status: store.MailQueued, CreatedAt: started}).Error; err != nil {
+		if err := db.Outbox().InsertMail(context.Background(), &store.Mail{ID: "m4", IdempotencyKey: key, ToAddress: "jane@acme.example",
+			Subject: "Hello", Body: "Hi Jane", Status: store.MailQueued, CreatedAt: started}); err != nil {
 			t.Fatal(err)
 		}
 		for i := 1; i <= 4; i++ {
@@ -301,10 +301,7 @@ func TestFailedAttemptsKeepTheirStage(t *testing.T) {
 				t.Errorf("attempt %d = %+v, want %s at %s with %q", i+1, g, w.outcome, w.stage, w.command)
 			}
 		}
-		var row store.Mail
-		if err := db.Gorm.Where("id = ?", "m4").Take(&row).Error; err != nil {
-			t.Fatal(err)
-		}
+		row := mailOf(t, db, "m4")
 		if row.PossiblyDuplicated {
 			t.Fatal("a mail refused three times, then sent once, is marked possibly duplicated")
 		}

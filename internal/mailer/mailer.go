@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -63,7 +62,7 @@ type Mailer struct {
 	// Dial opens the TCP connection to the SMTP server (a net.Dialer when nil).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// EnqueueTx inserts a River job inside tx; Resend needs it. The engine's EnqueueTx fits.
-	EnqueueTx func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+	EnqueueTx func(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 }
 
 // DeliverArgs is the job that delivers one mail of the outbox.
@@ -114,9 +113,8 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 // deliver sends one mail unless it was sent already or deliberately not sent. last says this is the job's
 // last attempt: a failure then marks the mail failed.
 func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
-	var mail store.Mail
-	err := m.DB.Gorm.WithContext(ctx).Where("id = ?", id).Take(&mail).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	mail, err := m.DB.Outbox().Mail(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		// The row is inserted with its job, so it was deleted since: nothing to send, and never will be.
 		return river.JobCancel(fmt.Errorf("deliver mail %s: %w", id, store.ErrNotFound))
 	}
@@ -129,7 +127,7 @@ func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
 	log := m.Log.With("mail_id", mail.ID, "execution_id", deref(mail.ExecutionID), "step_id", mail.StepID)
 	if !m.Config.Configured() {
 		log.Warn("mail not sent: no SMTP server configured", "to", mail.ToAddress)
-		return m.update(ctx, id, map[string]any{"status": store.MailNotSent, "last_error": NotConfiguredError})
+		return m.update(ctx, id, store.MailNotSent, NotConfiguredError)
 	}
 
 	n, err := m.startAttempt(ctx, id)
@@ -144,7 +142,7 @@ func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
 		beforeDot: func() error { return m.reachedData(ctx, id, n) },
 		accepted:  func() error { return m.markSent(ctx, id, n) },
 	}
-	sendErr := m.send(ctx, &mail, conv)
+	sendErr := m.send(ctx, mail, conv)
 	if sendErr == nil {
 		log.Info("mail sent", "to", mail.ToAddress)
 		return nil
@@ -174,12 +172,11 @@ func (m *Mailer) deliver(ctx context.Context, id string, last bool) error {
 	return fmt.Errorf("deliver mail %s: %w", id, sendErr)
 }
 
-// update writes fields of a mail that is still to be delivered, in a short transaction of its own so the
-// outbox shows it at once. A mail marked sent or not sent meanwhile stays as it is.
-func (m *Mailer) update(ctx context.Context, id string, fields map[string]any) error {
-	err := m.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		return tx.Model(&store.Mail{}).Where("id = ? AND status NOT IN ?", id, []string{store.MailSent, store.MailNotSent}).
-			Updates(fields).Error
+// update writes the status and last error of a mail that is still to be delivered, in a short transaction of
+// its own so the outbox shows it at once. A mail marked sent or not sent meanwhile stays as it is.
+func (m *Mailer) update(ctx context.Context, id, status, lastError string) error {
+	err := m.DB.Tx(ctx, func(tx *store.Tx) error {
+		return tx.Outbox().SetOutcome(ctx, id, status, lastError)
 	})
 	if err != nil {
 		return fmt.Errorf("deliver mail %s: record the outcome: %w", id, err)
@@ -193,17 +190,15 @@ func (m *Mailer) Resend(ctx context.Context, id string) error {
 	if m.EnqueueTx == nil {
 		return fmt.Errorf("resend mail %s: the mailer has no job queue", id)
 	}
-	return m.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&store.Mail{}).Where("id = ? AND status IN ?", id, []string{store.MailFailed, store.MailNotSent}).
-			Updates(map[string]any{"status": store.MailQueued, "last_error": ""})
-		if res.Error != nil {
-			return fmt.Errorf("resend mail %s: %w", id, res.Error)
+	return m.DB.Tx(ctx, func(tx *store.Tx) error {
+		queued, err := tx.Outbox().Requeue(ctx, id)
+		if err != nil {
+			return fmt.Errorf("resend mail %s: %w", id, err)
 		}
-		if res.RowsAffected == 0 {
-			var mail store.Mail
-			err := tx.Select("status").Where("id = ?", id).Take(&mail).Error
+		if !queued {
+			mail, err := tx.Outbox().Progress(ctx, id)
 			switch {
-			case errors.Is(err, gorm.ErrRecordNotFound):
+			case errors.Is(err, store.ErrNotFound):
 				return fmt.Errorf("resend mail %s: %w", id, store.ErrNotFound)
 			case err != nil:
 				return fmt.Errorf("resend mail %s: %w", id, err)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
@@ -22,7 +20,7 @@ func (v *Vault) Ready() bool { return v != nil && v.Box != nil }
 // Create seals and stores a new secret.
 func (v *Vault) Create(ctx context.Context, name, value, by string, at time.Time) (*store.Secret, error) {
 	var s *store.Secret
-	err := v.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err := v.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		s, err = v.CreateTx(ctx, tx, name, value, by, at)
 		return err
@@ -31,14 +29,14 @@ func (v *Vault) Create(ctx context.Context, name, value, by string, at time.Time
 }
 
 // CreateTx is Create inside tx.
-func (v *Vault) CreateTx(ctx context.Context, tx *gorm.DB, name, value, by string, at time.Time) (*store.Secret, error) {
+func (v *Vault) CreateTx(ctx context.Context, tx *store.Tx, name, value, by string, at time.Time) (*store.Secret, error) {
 	sealed, err := v.Box.Seal(name, value)
 	if err != nil {
 		return nil, err
 	}
 	s := &store.Secret{Name: name, Sealed: sealed, KeyID: v.Box.KeyID(), Version: 1, CreatedBy: by, CreatedAt: at,
 		UpdatedBy: by, UpdatedAt: at}
-	if err := store.CreateSecretTx(ctx, tx, s); err != nil {
+	if err := tx.SecretsRepo().Create(ctx, s); err != nil {
 		return nil, err
 	}
 	s.Sealed = nil

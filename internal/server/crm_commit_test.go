@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm/clause"
-
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -63,8 +61,10 @@ func TestARecordDeletedBeforeTheCommitFailsTheStepOnce(t *testing.T) {
 				inner, _ := actions.NewRegistry(actions.Builtin(d)...).Get("update_record")
 				return []actions.Action{updateThenDelete{inner: inner,
 					before: func(ctx context.Context, id string) error {
-						return srv.DB.Gorm.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-							Create(&store.Lead{ID: id, FirstName: "Jane", LastName: "Doe", Status: "new", CreatedAt: t0, UpdatedAt: t0}).Error
+						return srv.DB.Tx(ctx, func(tx *store.Tx) error {
+							return store.InsertOnce{Row: &store.Lead{ID: id, FirstName: "Jane", LastName: "Doe", Status: "new",
+								CreatedAt: t0, UpdatedAt: t0}, UniqueColumn: "id"}.Apply(ctx, tx)
+						})
 					},
 					delete: func(ctx context.Context, id string) error {
 						return srv.App.CRM.Delete(ctx, "manager@example.com", crm.Lead, id)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/mailer"
 	"github.com/kitchenpantry/pantryflow/internal/mailer/mailertest"
@@ -28,10 +26,10 @@ func mailDeliveredTwice(t *testing.T, url string) (*harness, *mailertest.Server,
 	h := startWith(t, url, smtp.URL())
 	ctx := context.Background()
 	id := engine.NewID()
-	err := h.srv.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err := h.srv.DB.Tx(ctx, func(tx *store.Tx) error {
 		m := &store.Mail{ID: id, IdempotencyKey: twiceKey, ToAddress: "jane@acme.example", Subject: "Welcome, Jane",
 			Body: "Hi Jane", Status: store.MailQueued, CreatedAt: t0}
-		if err := tx.Create(m).Error; err != nil {
+		if err := tx.Outbox().InsertMail(ctx, m); err != nil {
 			return err
 		}
 		return h.srv.Engine.EnqueueTx(ctx, tx, mailer.DeliverArgs{MailID: id})

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -55,15 +54,14 @@ type pageData struct {
 	Workflows []string
 }
 
-// batch writes rows with multi-row INSERTs in one transaction: the fastest way in through database/sql on
-// both databases, without the engine.
+// batch writes rows with multi-row INSERTs in one transaction: the fastest way in on both databases, without
+// the engine.
 type batch struct {
-	tx      *sql.Tx
-	dialect store.Dialect
-	table   string
-	cols    []string
-	rows    []any
-	n       int
+	tx    *store.Tx
+	table string
+	cols  []string
+	rows  []any
+	n     int
 	// after is a batch whose rows these reference: it is written first.
 	after *batch
 }
@@ -92,28 +90,7 @@ func (b *batch) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	var q strings.Builder
-	fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", b.table, strings.Join(b.cols, ", "))
-	p := 0
-	for r := range b.n {
-		if r > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(")
-		for c := range b.cols {
-			if c > 0 {
-				q.WriteString(", ")
-			}
-			p++
-			if b.dialect == store.Postgres {
-				q.WriteString("$" + strconv.Itoa(p))
-			} else {
-				q.WriteString("?")
-			}
-		}
-		q.WriteString(")")
-	}
-	if _, err := b.tx.ExecContext(ctx, q.String(), b.rows...); err != nil {
+	if err := b.tx.InsertRows(ctx, b.table, b.cols, b.rows); err != nil {
 		return fmt.Errorf("insert %d rows into %s: %w", b.n, b.table, err)
 	}
 	b.rows, b.n = b.rows[:0], 0
@@ -129,22 +106,29 @@ func mustJSON(v any) string {
 }
 
 // seedPages fills a migrated database whose users and workflows exist with executions, tasks and to-dos,
-// directly through database/sql. Times spread over the 90 days before now; a third of the dated open tasks
+// directly in bulk. Times spread over the 90 days before now; a third of the dated open tasks
 // are overdue, a tenth have no due date.
 func seedPages(ctx context.Context, db *store.DB, now time.Time, v pageVolume, d pageData) error {
-	tx, err := db.SQL.BeginTx(ctx, nil)
+	err := db.Tx(ctx, func(tx *store.Tx) error { return seedPagesTx(ctx, tx, now, v, d) })
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback() }()
-	execs := &batch{tx: tx, dialect: db.Dialect, table: "executions", cols: []string{"id", "workflow_id",
+	if !v.NoVacuum {
+		// What autovacuum does to a table that grew by inserts (PostgreSQL; nothing on SQLite).
+		err = db.Analyze(ctx)
+	}
+	return err
+}
+
+func seedPagesTx(ctx context.Context, tx *store.Tx, now time.Time, v pageVolume, d pageData) error {
+	execs := &batch{tx: tx, table: "executions", cols: []string{"id", "workflow_id",
 		"workflow_version", "status", "started_at", "completed_at", "updated_at", "current_step", "variables",
 		"outputs", "state", "error", "failed_step", "waiting_until", "trigger_type", "trigger_ref", "started_by",
 		"revision"}}
-	tasks := &batch{tx: tx, dialect: db.Dialect, table: "human_tasks", cols: []string{"id", "execution_id",
+	tasks := &batch{tx: tx, table: "human_tasks", cols: []string{"id", "execution_id",
 		"workflow_id", "step_id", "activation", "assignee", "assignee_id", "title", "description", "form_fields",
 		"due_at", "status", `"values"`, "completed_by", "completed_at", "created_at", "updated_at"}, after: execs}
-	todos := &batch{tx: tx, dialect: db.Dialect, table: "crm_tasks", cols: []string{"id", "title", "description",
+	todos := &batch{tx: tx, table: "crm_tasks", cols: []string{"id", "title", "description",
 		"assignee_id", "priority", "due_at", "status", "step_id", "created_at", "updated_at"}}
 	g := &history{rng: rand.New(rand.NewPCG(1, 2)), now: now, v: v, d: d,
 		form: mustJSON([]workflow.FormField{{Name: "callDate", Type: "datetime", Required: true}, {Name: "agenda", Type: "text"},
@@ -173,16 +157,7 @@ func seedPages(ctx context.Context, db *store.DB, now time.Time, v pageVolume, d
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if db.Dialect == store.Postgres && !v.NoVacuum {
-		// What autovacuum does to a table that grew by inserts: without it the visibility map is empty and
-		// COUNT(*) reads every heap page. SQLite has no statistics unless the application gathers them, and
-		// Pantryflow does not.
-		_, err = db.SQL.ExecContext(ctx, "VACUUM ANALYZE")
-	}
-	return err
+	return nil
 }
 
 // historySpan is how far back the generated history goes.

@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,24 +27,20 @@ import (
 // readiness while the database takes no writes, a start while it cannot be reached.
 
 // postgresAdmin is a connection to the test server's maintenance database, for ALTER DATABASE and for
-// terminating the test database's sessions from outside it; name is the test database's.
-func postgresAdmin(t *testing.T, dbURL string) (admin *sql.DB, name string) {
+// terminating the test database's sessions from outside it.
+func postgresAdmin(t *testing.T, dbURL string) *store.PostgresAdmin {
 	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err = sql.Open("pgx", os.Getenv(storetest.EnvURL))
+	admin, err := store.OpenPostgresAdmin(storetest.PostgresServer(t), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = admin.Close() })
-	return admin, strings.TrimPrefix(u.Path, "/")
+	return admin
 }
 
-func terminateSessions(t *testing.T, admin *sql.DB, name string) {
+func terminateSessions(t *testing.T, admin *store.PostgresAdmin) {
 	t.Helper()
-	if _, err := admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name); err != nil {
+	if _, err := admin.TerminateSessions(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -110,8 +103,8 @@ func (readHistory) Spec() workflow.ActionSpec {
 }
 
 func (a readHistory) Run(ctx context.Context, in actions.Input) (actions.Result, error) {
-	var n int64
-	if err := a.db.Gorm.WithContext(ctx).Raw("SELECT count(*) FROM email_templates, pg_sleep(0.02)").Scan(&n).Error; err != nil {
+	n, err := a.db.ReadSlowly(ctx, 20*time.Millisecond)
+	if err != nil {
 		return actions.Result{}, workflow.Transient(workflow.ClassOther, fmt.Errorf("read the history: %w", err))
 	}
 	return actions.Result{Output: map[string]any{"templates": n}, Message: "Read the history"}, nil
@@ -140,16 +133,11 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 	}()
 	wf := h.createWorkflow(mailThenTask(true))
 
-	// The terminator: a connection of its own, on the test database, ends every other session 15 times, at
-	// random moments 300 to 900ms apart — often enough to land in many steps, seldom enough that the runs move
-	// on in between (terminated every few milliseconds, nothing runs at all: River's completer waits a second
-	// and more after each batch the database failed).
-	admin, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	admin.SetMaxOpenConns(1)
+	// The terminator: a connection of its own, to the server's maintenance database, ends every session of
+	// the test database 15 times, at random moments 300 to 900ms apart — often enough to land in many steps,
+	// seldom enough that the runs move on in between (terminated every few milliseconds, nothing runs at all:
+	// River's completer waits a second and more after each batch the database failed).
+	admin := postgresAdmin(t, dbURL)
 	var killed, rounds atomic.Int64
 	terminated := make(chan struct{})
 	go func() {
@@ -157,9 +145,7 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 10))
 		for range 15 {
 			time.Sleep(time.Duration(300+rng.IntN(600)) * time.Millisecond)
-			var n int64
-			err := admin.QueryRow(`SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity
-				WHERE datname = current_database() AND pid <> pg_backend_pid()) t WHERE gone`).Scan(&n)
+			n, err := admin.TerminateSessions(context.Background())
 			if err == nil {
 				killed.Add(n)
 				rounds.Add(1)
@@ -210,11 +196,17 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		t.Fatalf("only %d of the 15 terminations ran", rounds.Load())
 	}
 
-	db := h.srv.DB.Gorm
+	db := h.srv.DB
+	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var open int64
-		err := db.Model(&store.Execution{}).Where("status NOT IN ?", []string{"completed", "failed", "cancelled"}).Count(&open).Error
+		var open int
+		byStatus, err := db.Executions().StatusCounts(ctx)
+		for status, n := range byStatus {
+			if status != "completed" && status != "failed" && status != "cancelled" {
+				open += n
+			}
+		}
 		if err == nil && open == 0 {
 			break
 		}
@@ -223,36 +215,26 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var byStatus []struct {
-		Status string
-		N      int
-	}
-	if err := db.Model(&store.Execution{}).Select("status, COUNT(*) AS n").Group("status").Scan(&byStatus).Error; err != nil {
+	byStatus, err := db.Executions().StatusCounts(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	executions := 0
-	for _, s := range byStatus {
-		executions += s.N
-		if s.Status != "completed" {
-			var failed []store.Execution
-			db.Where("status <> ?", "completed").Limit(3).Find(&failed)
+	for status, n := range byStatus {
+		executions += n
+		if status != "completed" {
+			failed, _ := db.Executions().NotIn(ctx, "completed", 3)
 			for _, e := range failed {
 				t.Errorf("execution %s is %s at %s: %s", e.ID, e.Status, e.FailedStep, e.Error)
 			}
-			t.Fatalf("%d runs ended %s, want every run completed", s.N, s.Status)
+			t.Fatalf("%d runs ended %s, want every run completed", n, status)
 		}
 	}
 	// A start whose answer was lost with its connection may have committed: such a run counts too.
 	if executions < len(runs) {
 		t.Fatalf("%d executions stored, but %d starts were accepted", executions, len(runs))
 	}
-	var counts []struct {
-		ExecutionID string
-		StepID      string
-		N           int
-	}
-	err = db.Model(&store.LogRow{}).Select("execution_id, step_id, COUNT(*) AS n").Where("action = ?", "completed").
-		Group("execution_id, step_id").Scan(&counts).Error
+	counts, err := db.Executions().StepLogCounts(ctx, "completed")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +250,8 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		model any
 		what  string
 	}{{&store.Mail{}, "mails"}, {&store.CRMTask{}, "CRM tasks"}} {
-		var n int64
-		if err := db.Model(m.model).Count(&n).Error; err != nil {
+		n, err := db.CountRows(ctx, m.model)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if int(n) != executions {
@@ -278,8 +260,7 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 	}
 	// The test proves something only if the terminations hit the steps themselves: a step's try the database
 	// cut short is logged (and, when its transition commits, recorded as an infrastructure retry).
-	var retried int64
-	db.Model(&store.LogRow{}).Where("action = ?", "failed").Count(&retried)
+	retried, _ := db.Executions().ActionLogCount(ctx, "failed")
 	hits := strings.Count(logs.String(), "it will be tried again (an infrastructure retry)")
 	if hits == 0 && retried == 0 {
 		t.Fatalf("15 terminations ended %d sessions but hit no step; the test needs them to", killed.Load())
@@ -348,41 +329,36 @@ func TestReadinessFailsWhileTheDatabaseTakesNoWrites(t *testing.T) {
 		if h.srv.DB.Dialect == store.SQLite {
 			// Another process (here, a connection of the test's) holds the database's write lock: the file
 			// answers reads, but no write gets in.
-			holder, err := sql.Open("sqlite", "file:"+h.srv.DB.Path)
+			holder, err := store.OpenSQLiteWriteLock(context.Background(), h.srv.DB.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer holder.Close()
-			conn, err := holder.Conn(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
 			refuse = func() {
-				if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+				if err := holder.Hold(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}
 			allow = func() {
-				if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+				if err := holder.Release(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}
 			why = "the database file is locked"
 		} else {
 			// The database turns read-only (as a standby does): every session opened from now on refuses writes.
-			admin, name := postgresAdmin(t, dbURL)
+			admin := postgresAdmin(t, dbURL)
 			refuse = func() {
-				if _, err := admin.Exec("ALTER DATABASE " + name + " SET default_transaction_read_only = on"); err != nil {
+				if err := admin.SetReadOnly(context.Background(), true); err != nil {
 					t.Fatal(err)
 				}
-				terminateSessions(t, admin, name)
+				terminateSessions(t, admin)
 			}
 			allow = func() {
-				if _, err := admin.Exec("ALTER DATABASE " + name + " RESET default_transaction_read_only"); err != nil {
+				if err := admin.SetReadOnly(context.Background(), false); err != nil {
 					t.Fatal(err)
 				}
-				terminateSessions(t, admin, name)
+				terminateSessions(t, admin)
 			}
 			why = "the database is read-only"
 		}
@@ -403,21 +379,21 @@ func TestStartingARunWhileTheDatabaseIsUnreachableAnswers503(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	h := start(t, dbURL)
 	wf := h.createWorkflow(mailThenTask(false))
-	admin, name := postgresAdmin(t, dbURL)
-	if _, err := admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false"); err != nil {
+	admin := postgresAdmin(t, dbURL)
+	if err := admin.AllowConnections(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	restored := false
 	restore := func() {
 		if !restored {
 			restored = true
-			if _, err := admin.Exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true"); err != nil {
+			if err := admin.AllowConnections(context.Background(), true); err != nil {
 				t.Error(err)
 			}
 		}
 	}
 	defer restore()
-	terminateSessions(t, admin, name)
+	terminateSessions(t, admin)
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	for i := range 3 {
@@ -511,7 +487,7 @@ func TestACommitTheDatabaseCutShortIsTriedAgain(t *testing.T) {
 func TestStartsWhileConnectionsAreTerminatedComeUp(t *testing.T) {
 	t.Parallel()
 	url := storetest.PostgresURL(t)
-	admin, name := postgresAdmin(t, url)
+	admin := postgresAdmin(t, url)
 	cfg := config.Defaults()
 	cfg.DatabaseURL = url
 	open := func() (*server.Server, error) {
@@ -537,9 +513,7 @@ func TestStartsWhileConnectionsAreTerminatedComeUp(t *testing.T) {
 		defer close(done)
 		for range 12 {
 			time.Sleep(250 * time.Millisecond)
-			var n int64
-			if err := admin.QueryRow(`SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity
-				WHERE datname = $1) t WHERE gone`, name).Scan(&n); err == nil {
+			if n, err := admin.TerminateSessions(context.Background()); err == nil {
 				ended.Add(n)
 			}
 			rounds.Add(1)

@@ -23,6 +23,10 @@ type Instance struct {
 // TableName implements gorm's Tabler.
 func (Instance) TableName() string { return "engine_instances" }
 
+// SingleProcess says only one process opens this database (a SQLite file, which it locks): at start-up, a
+// running job or another instance's row is a dead predecessor's, and there is nobody to beat a heartbeat for.
+func (db *DB) SingleProcess() bool { return db.Dialect == SQLite }
+
 // dbNow is the database's clock, in SQL: instances compare heartbeats written by different machines.
 func (db *DB) dbNow() string {
 	if db.Dialect == SQLite {

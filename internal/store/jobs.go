@@ -2,8 +2,41 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
+
+// RiverClient is the River client of this database: both dialects' drivers work on *sql.Tx (see RiverDriver),
+// so its transactional calls take SQLTx(tx).
+type RiverClient = river.Client[*sql.Tx]
+
+// CompleteJobTx completes a River job inside tx (River's JobCompleteTx, with this dialect's driver), so the
+// job ends exactly when the work it did commits.
+func CompleteJobTx[T river.JobArgs](ctx context.Context, tx *Tx, job *river.Job[T]) error {
+	var err error
+	if tx.dialect == Postgres {
+		_, err = river.JobCompleteTx[*riverdatabasesql.Driver](ctx, SQLTx(tx), job)
+	} else {
+		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, SQLTx(tx), job)
+	}
+	if err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	return nil
+}
+
+// CountJobs counts the River jobs in a state (completed, running, ...).
+func (db *DB) CountJobs(ctx context.Context, state string) (int64, error) {
+	var n int64
+	if err := db.Gorm.WithContext(ctx).Table("river_job").Where("state = ?", state).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count %s jobs: %w", state, err)
+	}
+	return n, nil
+}
 
 // RunningJobIDs returns the ids of the River jobs of a kind that are running now and whose args hold
 // value under key: the advance jobs of one execution, so that cancelling the execution can stop them.

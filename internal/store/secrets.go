@@ -51,13 +51,13 @@ func (db *DB) SealedSecrets(ctx context.Context, names []string) ([]Secret, erro
 
 // CreateSecret stores a new secret; a secret of that name already there is ErrExists.
 func (db *DB) CreateSecret(ctx context.Context, s *Secret) error {
-	return db.GormTx(ctx, func(tx *gorm.DB) error { return CreateSecretTx(ctx, tx, s) })
+	return db.Tx(ctx, func(tx *Tx) error { return tx.SecretsRepo().Create(ctx, s) })
 }
 
-// CreateSecretTx is CreateSecret inside tx.
-func CreateSecretTx(ctx context.Context, tx *gorm.DB, s *Secret) error {
+// Create stores a new secret; a secret of that name already there is ErrExists.
+func (r SecretsRepo) Create(ctx context.Context, s *Secret) error {
 	var n int64
-	tx = tx.WithContext(ctx)
+	tx := r.q(ctx)
 	if err := tx.Model(&Secret{}).Where("name = ?", s.Name).Count(&n).Error; err != nil {
 		return fmt.Errorf("create secret %s: %w", s.Name, err)
 	}

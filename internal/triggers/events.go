@@ -9,8 +9,6 @@ import (
 	"log/slog"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
@@ -51,41 +49,33 @@ type dispatchWorker struct {
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
-	return w.d.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		var ev store.Event
-		err := tx.Clauses(lockForUpdate(w.d.DB)...).Where("id = ?", job.Args.EventID).Take(&ev).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+	return w.d.DB.Tx(ctx, func(tx *store.Tx) error {
+		// Locked: two dispatches of one event take turns.
+		ev, err := tx.Triggers().LockEvent(ctx, job.Args.EventID)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil // the event is gone (deleted with its workflow's data): nothing to start
 		}
 		if err != nil {
-			return fmt.Errorf("load event %s: %w", job.Args.EventID, err)
+			return err
 		}
 		if ev.DispatchedAt != nil {
 			return nil
 		}
-		_, err = w.d.DispatchTx(ctx, tx, &ev)
+		_, err = w.d.DispatchTx(ctx, tx, ev)
 		return err
 	})
 }
 
-// lockForUpdate serialises two dispatches of one event on PostgreSQL; SQLite has one writer anyway.
-func lockForUpdate(db *store.DB) []clause.Expression {
-	if db.Dialect == store.Postgres {
-		return []clause.Expression{clause.Locking{Strength: "UPDATE"}}
-	}
-	return nil
-}
-
 // PublishTx records an event inside tx (the transaction of the change that caused it) and enqueues its
 // dispatch there too: a rolled-back change records nothing and starts nothing.
-func (d *Dispatcher) PublishTx(ctx context.Context, tx *gorm.DB, ev *store.Event) error {
+func (d *Dispatcher) PublishTx(ctx context.Context, tx *store.Tx, ev *store.Event) error {
 	if err := d.record(ctx, tx, ev); err != nil {
 		return err
 	}
 	return d.Engine.EnqueueTx(ctx, tx, DispatchArgs{EventID: ev.ID})
 }
 
-func (d *Dispatcher) record(ctx context.Context, tx *gorm.DB, ev *store.Event) error {
+func (d *Dispatcher) record(ctx context.Context, tx *store.Tx, ev *store.Event) error {
 	if ev.ID == "" {
 		ev.ID = engine.NewID()
 	}
@@ -95,7 +85,7 @@ func (d *Dispatcher) record(ctx context.Context, tx *gorm.DB, ev *store.Event) e
 	if len(ev.Payload) == 0 {
 		ev.Payload = store.JSON("{}")
 	}
-	if err := tx.WithContext(ctx).Create(ev).Error; err != nil {
+	if err := tx.Triggers().RecordEvent(ctx, ev); err != nil {
 		return fmt.Errorf("record event %s: %w", ev.Type, err)
 	}
 	return nil
@@ -103,7 +93,7 @@ func (d *Dispatcher) record(ctx context.Context, tx *gorm.DB, ev *store.Event) e
 
 // PostTx records an event from the API and dispatches it in the same transaction, so the caller learns
 // which executions it started.
-func (d *Dispatcher) PostTx(ctx context.Context, tx *gorm.DB, ev *store.Event) ([]string, error) {
+func (d *Dispatcher) PostTx(ctx context.Context, tx *store.Tx, ev *store.Event) ([]string, error) {
 	if err := d.record(ctx, tx, ev); err != nil {
 		return nil, err
 	}
@@ -113,10 +103,8 @@ func (d *Dispatcher) PostTx(ctx context.Context, tx *gorm.DB, ev *store.Event) (
 // DispatchTx starts, inside tx, every enabled published workflow whose event trigger names ev's type and
 // whose filter holds. Each (event, workflow) pair is recorded once, so dispatching an event again (a job
 // re-run after a crash) starts nothing twice. It returns the executions it started.
-func (d *Dispatcher) DispatchTx(ctx context.Context, tx *gorm.DB, ev *store.Event) ([]string, error) {
-	var wfs []store.Workflow
-	err := tx.WithContext(ctx).Where("trigger_type = ? AND trigger_event = ? AND enabled AND active_version IS NOT NULL",
-		workflow.TriggerEvent, ev.Type).Order("id").Find(&wfs).Error
+func (d *Dispatcher) DispatchTx(ctx context.Context, tx *store.Tx, ev *store.Event) ([]string, error) {
+	wfs, err := tx.Triggers().WorkflowsForEvent(ctx, workflow.TriggerEvent, ev.Type)
 	if err != nil {
 		return nil, fmt.Errorf("find workflows for event %s: %w", ev.Type, err)
 	}
@@ -138,11 +126,11 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *gorm.DB, ev *store.Even
 		} else {
 			delivery.Status = store.DeliveryStarted
 		}
-		res := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(delivery)
-		if res.Error != nil {
-			return nil, fmt.Errorf("record delivery of event %s to %s: %w", ev.ID, wf.ID, res.Error)
+		claimed, err := tx.Triggers().ClaimDelivery(ctx, delivery)
+		if err != nil {
+			return nil, fmt.Errorf("record delivery of event %s to %s: %w", ev.ID, wf.ID, err)
 		}
-		if res.RowsAffected == 0 || delivery.Status != store.DeliveryStarted {
+		if !claimed || delivery.Status != store.DeliveryStarted {
 			continue // handled before, or the filter said no
 		}
 		id, err := d.Engine.StartTx(ctx, tx, plan, vars, engine.StartMeta{
@@ -152,7 +140,7 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *gorm.DB, ev *store.Even
 		case errors.As(err, &ferrs):
 			d.Log.Warn("event does not fit the workflow's variables", "event", ev.Type, "event_id", ev.ID,
 				"workflow_id", wf.ID, "error", ferrs)
-			err = tx.Model(delivery).UpdateColumns(map[string]any{"status": store.DeliveryRejected, "reason": ferrs.Error()}).Error
+			err = tx.Triggers().SetDeliveryStatus(ctx, ev.ID, wf.ID, store.DeliveryRejected, ferrs.Error())
 			if err != nil {
 				return nil, fmt.Errorf("record delivery of event %s: %w", ev.ID, err)
 			}
@@ -160,12 +148,12 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *gorm.DB, ev *store.Even
 		case err != nil:
 			return nil, err
 		}
-		if err := tx.Model(delivery).UpdateColumn("execution_id", id).Error; err != nil {
+		if err := tx.Triggers().SetDeliveryExecution(ctx, ev.ID, wf.ID, id); err != nil {
 			return nil, fmt.Errorf("record delivery of event %s: %w", ev.ID, err)
 		}
 		started = append(started, id)
 	}
-	if err := tx.Model(&store.Event{}).Where("id = ?", ev.ID).UpdateColumn("dispatched_at", now).Error; err != nil {
+	if err := tx.Triggers().MarkDispatched(ctx, ev.ID, now); err != nil {
 		return nil, fmt.Errorf("mark event %s dispatched: %w", ev.ID, err)
 	}
 	return started, nil

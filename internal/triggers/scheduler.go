@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
@@ -114,9 +112,7 @@ func (s *Scheduler) Stop() {
 // started.
 func (s *Scheduler) Tick(ctx context.Context) ([]string, error) {
 	now := s.Clock.Now()
-	var wfs []store.Workflow
-	err := s.DB.Gorm.WithContext(ctx).Where("trigger_type = ? AND enabled AND active_version IS NOT NULL",
-		workflow.TriggerScheduled).Order("id").Find(&wfs).Error
+	wfs, err := s.DB.Triggers().WorkflowsTriggeredBy(ctx, workflow.TriggerScheduled)
 	if err != nil {
 		return nil, fmt.Errorf("find scheduled workflows: %w", err)
 	}
@@ -220,22 +216,20 @@ func (s *Scheduler) fire(ctx context.Context, l *lookResult) ([]string, error) {
 
 // lastFire is the latest claimed fire, or when the active version was published: nothing before that fires.
 func (s *Scheduler) lastFire(ctx context.Context, wf *store.Workflow) (time.Time, error) {
-	var last store.ScheduleFire
-	err := s.DB.Gorm.WithContext(ctx).Where("workflow_id = ?", wf.ID).Order("scheduled_for DESC").Take(&last).Error
+	last, err := s.DB.Triggers().LastFire(ctx, wf.ID)
 	var since time.Time
 	switch {
 	case err == nil:
-		since = last.ScheduledFor
-	case !errors.Is(err, gorm.ErrRecordNotFound):
+		since = last
+	case !errors.Is(err, store.ErrNotFound):
 		return since, fmt.Errorf("last fire: %w", err)
 	}
-	var version store.WorkflowVersion
-	err = s.DB.Gorm.WithContext(ctx).Select("published_at").Where("workflow_id = ? AND version = ?", wf.ID, *wf.ActiveVersion).Take(&version).Error
+	published, err := s.DB.Workflows().PublishedAt(ctx, wf.ID, *wf.ActiveVersion)
 	if err != nil {
 		return since, fmt.Errorf("active version: %w", err)
 	}
-	if version.PublishedAt != nil && version.PublishedAt.After(since) {
-		since = *version.PublishedAt
+	if published != nil && published.After(since) {
+		since = *published
 	}
 	return since, nil
 }
@@ -244,16 +238,15 @@ func (s *Scheduler) lastFire(ctx context.Context, wf *store.Workflow) (time.Time
 // same transaction. It returns the started execution, or "".
 func (s *Scheduler) claim(ctx context.Context, workflowID string, at, now time.Time, plan *workflow.Plan) (string, error) {
 	var id string
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		fire := &store.ScheduleFire{WorkflowID: workflowID, ScheduledFor: at.UTC(), FiredAt: now}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(fire)
-		if res.Error != nil {
-			return fmt.Errorf("claim the fire at %s: %w", at, res.Error)
+		claimed, err := tx.Triggers().ClaimFire(ctx, fire)
+		if err != nil {
+			return fmt.Errorf("claim the fire at %s: %w", at, err)
 		}
-		if res.RowsAffected == 0 || plan == nil {
+		if !claimed || plan == nil {
 			return nil // another instance fired it, or it is a skipped fire
 		}
-		var err error
 		id, err = s.Engine.StartTx(ctx, tx, plan, plan.Trigger.Variables, engine.StartMeta{
 			TriggerType: workflow.TriggerScheduled, TriggerRef: at.UTC().Format(time.RFC3339), StartedBy: "schedule"})
 		var ferrs workflow.FieldErrors
@@ -267,7 +260,7 @@ func (s *Scheduler) claim(ctx context.Context, workflowID string, at, now time.T
 		if err != nil {
 			return err
 		}
-		return tx.Model(fire).UpdateColumn("execution_id", id).Error
+		return tx.Triggers().SetFireExecution(ctx, workflowID, fire.ScheduledFor, id)
 	})
 	return id, err
 }

@@ -100,19 +100,14 @@ func (b *schedBundle) publish(t *testing.T, id, cron, catchUp string, publishedA
 		TriggerType: workflow.TriggerScheduled, CreatedAt: publishedAt, UpdatedAt: publishedAt}
 	v := store.WorkflowVersion{WorkflowID: id, Version: 1, Definition: def, Status: store.VersionPublished,
 		CreatedAt: publishedAt, PublishedAt: &publishedAt}
-	if err := b.db.Gorm.Create(&wf).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := b.db.Gorm.Create(&v).Error; err != nil {
-		t.Fatal(err)
-	}
+	storetest.Insert(t, b.db, &wf)
+	storetest.Insert(t, b.db, &v)
 }
 
 // runs are the schedule times of a workflow's runs, oldest first.
 func (b *schedBundle) runs(t *testing.T, workflowID string) []string {
 	t.Helper()
-	var refs []string
-	err := b.db.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", workflowID).Order("trigger_ref").Pluck("trigger_ref", &refs).Error
+	refs, err := b.db.Executions().TriggerRefs(context.Background(), workflowID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +168,7 @@ func TestScheduleCatchUpAfterAnOutage(t *testing.T) {
 					b.publish(t, once, sc.cron, CatchUpOnce, published)
 					b.publish(t, skip, sc.cron, CatchUpSkip, published)
 					t.Cleanup(func() {
-						_ = db.Gorm.Model(&store.Workflow{}).Where("id IN ?", []string{once, skip}).Update("enabled", false).Error
+						_ = db.Workflows().SetEnabledOf(context.Background(), []string{once, skip}, false)
 					})
 					s := b.scheduler(interval, grace)
 
@@ -299,8 +294,8 @@ func TestTwoSchedulersCatchUpOnce(t *testing.T) {
 		a, c := b.scheduler(time.Second, 0), b.scheduler(time.Second, 0)
 		b.clock.Set(down.Add(72 * time.Hour))
 		ctx := context.Background()
-		var wfs []store.Workflow
-		if err := db.Gorm.Order("id").Find(&wfs).Error; err != nil {
+		wfs, err := db.Triggers().WorkflowsTriggeredBy(ctx, workflow.TriggerScheduled)
+		if err != nil {
 			t.Fatal(err)
 		}
 		for _, wf := range wfs {
