@@ -187,8 +187,13 @@ func fromJSON(raw any, t reflect.Type) (reflect.Value, bool) {
 		b, ok := raw.(bool)
 		return reflect.ValueOf(b), ok
 	case t.Kind() == reflect.Float64:
-		f, ok := raw.(float64)
-		return reflect.ValueOf(f), ok
+		switch n := raw.(type) {
+		case float64:
+			return reflect.ValueOf(n), true
+		case int: // a configuration built in Go rather than decoded
+			return reflect.ValueOf(float64(n)), true
+		}
+		return zero, false
 	case t.Kind() == reflect.Map:
 		if raw == nil {
 			return zero, true
@@ -202,13 +207,15 @@ func fromJSON(raw any, t reflect.Type) (reflect.Value, bool) {
 		if raw == nil {
 			return zero, true
 		}
-		items, ok := raw.([]any)
-		if !ok {
+		// []any as decoded, or a typed list ([]string) of a configuration built in Go.
+		items := reflect.ValueOf(raw)
+		if items.Kind() != reflect.Slice {
 			return zero, false
 		}
-		out := reflect.MakeSlice(t, 0, len(items))
+		out := reflect.MakeSlice(t, 0, items.Len())
 		clean := true
-		for _, it := range items {
+		for i := range items.Len() {
+			it := items.Index(i).Interface()
 			var elem reflect.Value
 			var fits bool
 			if reflect.PointerTo(t.Elem()).Implements(objectType) {
