@@ -274,3 +274,7 @@ func toJSON(v reflect.Value) any {
 	}
 	return v.Interface()
 }
+
+// ConfigValue is the value of a typed object's known key as its JSON holds it (nil when the key is not
+// written): a *FormField's options, a *CallAPIParams' headers.
+func ConfigValue(o object, key string) any { return encodeObject(o)[key] }
