@@ -42,7 +42,8 @@ const (
 )
 
 // LayoutGraph lays a definition out: each step in the layer of its longest path from the first step
-// (back edges of loops ignored), steps in a layer ordered by where their parents are.
+// (back edges of loops ignored), steps in a layer ordered by where their parents are. The arrows are the
+// plan's (workflow.Outline, so an old version that no longer compiles is still drawn).
 func LayoutGraph(def *workflow.Definition, states map[string]string) Graph {
 	index := map[string]int{}
 	for i, s := range def.Steps {
@@ -52,18 +53,15 @@ func LayoutGraph(def *workflow.Definition, states map[string]string) Graph {
 		from, to, label string
 	}
 	var edges []edge
-	for _, s := range def.Steps {
-		add := func(ids []string, label string) {
-			for _, id := range ids {
-				if _, ok := index[id]; ok {
-					edges = append(edges, edge{s.ID, id, label})
-				}
-			}
+	for _, e := range workflow.Outline(def).Edges() {
+		label := ""
+		switch e.Kind {
+		case workflow.EdgeTrue:
+			label = "yes"
+		case workflow.EdgeFalse:
+			label = "no"
 		}
-		add(stringList(s.Configuration["parallelSteps"]), "")
-		add(stringList(s.Configuration["trueSteps"]), "yes")
-		add(stringList(s.Configuration["falseSteps"]), "no")
-		add(s.NextSteps, "")
+		edges = append(edges, edge{e.From, e.To, label})
 	}
 	back := backEdges(def, edges2map(edges, func(e edge) (string, string) { return e.from, e.to }))
 
@@ -208,17 +206,6 @@ func topoOrder(def *workflow.Definition, next map[string][]string, back map[stri
 		}
 	}
 	slices.Reverse(out)
-	return out
-}
-
-func stringList(v any) []string {
-	items, _ := v.([]any)
-	out := make([]string, 0, len(items))
-	for _, it := range items {
-		if s, ok := it.(string); ok {
-			out = append(out, s)
-		}
-	}
 	return out
 }
 

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,7 +70,8 @@ func checkCallAPI(params map[string]any, _ workflow.CheckEnv) []workflow.Problem
 	add := func(path, format string, args ...any) {
 		ps = append(ps, workflow.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	if s, ok := params["url"].(string); ok && s != "" {
+	p := workflow.DecodeCallAPIParams(params)
+	if s := p.URL; s != "" {
 		if i := strings.Index(s, "{{"); i < 0 {
 			if _, err := netguard.ParseURL(strings.TrimSpace(s)); err != nil {
 				add("url", "%v", err)
@@ -78,21 +80,19 @@ func checkCallAPI(params map[string]any, _ workflow.CheckEnv) []workflow.Problem
 			add("url", "the URL %q uses %s; Pantryflow calls only http and https URLs", s, scheme)
 		}
 	}
-	if v, ok := params["timeout"]; ok && !apiTemplated(v) {
-		if _, err := apiTimeout(v); err != nil {
+	if p.Has("timeout") && !apiTemplated(p.Timeout) {
+		if _, err := apiTimeout(p.Timeout); err != nil {
 			add("timeout", "%v", err)
 		}
 	}
-	if v, ok := params["expectedStatus"]; ok && !apiTemplated(v) {
-		if _, err := apiExpected(v); err != nil {
+	if p.Has("expectedStatus") && !apiTemplated(p.ExpectedStatus) {
+		if _, err := apiExpected(p.ExpectedStatus); err != nil {
 			add("expectedStatus", "%v", err)
 		}
 	}
-	if h, ok := params["headers"].(map[string]any); ok {
-		for _, name := range apiKeys(h) {
-			if err := apiCheckHeader(name, h[name]); err != nil {
-				add("headers."+name, "%v", err)
-			}
+	for _, name := range apiKeys(p.Headers) {
+		if err := apiCheckHeader(name, p.Headers[name]); err != nil {
+			add("headers."+name, "%v", err)
 		}
 	}
 	return ps
@@ -187,14 +187,15 @@ type apiCall struct {
 }
 
 func newAPICall(params map[string]any) (apiCall, error) {
-	c := apiCall{method: strings.ToUpper(text(params, "method")), headers: http.Header{}}
+	p := workflow.DecodeCallAPIParams(params)
+	c := apiCall{method: strings.ToUpper(apiText(p, "method", p.Method)), headers: http.Header{}}
 	if c.method == "" {
 		c.method = http.MethodGet
 	}
 	if !slices.Contains(apiMethods, c.method) {
 		return c, fmt.Errorf("method %q is not GET, POST, PUT, PATCH or DELETE", c.method)
 	}
-	raw := text(params, "url")
+	raw := apiText(p, "url", p.URL)
 	if raw == "" {
 		return c, errors.New("url is empty (the variable it comes from has no value)")
 	}
@@ -203,32 +204,38 @@ func newAPICall(params map[string]any) (apiCall, error) {
 		return c, err
 	}
 	c.url = u
-	switch h := params["headers"].(type) {
-	case nil:
-	case map[string]any:
-		for _, name := range apiKeys(h) {
-			if err := apiCheckHeader(name, h[name]); err != nil {
-				return c, err
-			}
-			if v := text(h, name); v != "" {
-				c.headers.Set(name, v)
-			}
-		}
-	default:
+	if h, bad := p.Misfit("headers"); bad {
 		return c, fmt.Errorf("headers must be an object of names and values, not %s", apiKind(h))
 	}
-	if v := params["body"]; v != nil && v != "" {
+	for _, name := range apiKeys(p.Headers) {
+		if err := apiCheckHeader(name, p.Headers[name]); err != nil {
+			return c, err
+		}
+		if v := text(p.Headers, name); v != "" {
+			c.headers.Set(name, v)
+		}
+	}
+	if v := p.Body; v != nil && v != "" {
 		if c.body, err = json.Marshal(v); err != nil {
 			return c, fmt.Errorf("body cannot be sent as JSON: %w", err)
 		}
 	}
-	if c.timeout, err = apiTimeout(params["timeout"]); err != nil {
+	if c.timeout, err = apiTimeout(p.Timeout); err != nil {
 		return c, err
 	}
-	if c.expected, err = apiExpected(params["expectedStatus"]); err != nil {
+	if c.expected, err = apiExpected(p.ExpectedStatus); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// apiText is a rendered text parameter as the action reads it: trimmed, and a template that gave a number or
+// true/false as its text.
+func apiText(p *workflow.CallAPIParams, key, v string) string {
+	if raw, bad := p.Misfit(key); bad {
+		return text(map[string]any{key: raw}, key)
+	}
+	return strings.TrimSpace(v)
 }
 
 func (c apiCall) request(ctx context.Context, idempotencyKey string) (*http.Request, error) {
@@ -412,6 +419,11 @@ func apiExpected(v any) ([]int, error) {
 		return nil, nil
 	case []any:
 		items = t
+	case []float64, []int, []string: // a list of a definition built in Go, not decoded from JSON
+		rv := reflect.ValueOf(t)
+		for i := range rv.Len() {
+			items = append(items, rv.Index(i).Interface())
+		}
 	case string:
 		if strings.TrimSpace(t) == "" {
 			return nil, nil

@@ -513,3 +513,36 @@ func TestCallAPICheckAtSaveTime(t *testing.T) {
 		}
 	}
 }
+
+// Both readers of call_api's parameters, the check when a workflow is saved and the run, read them through
+// workflow.CallAPIParams: a list of codes is a list whatever its Go type, and a value of the wrong type is
+// reported as it was written.
+func TestCallAPIReadsTypedParameters(t *testing.T) {
+	t.Parallel()
+	srv := newAPIServer(t, answer(201, "text/plain", "made"))
+	spec := callAPI(t, "127.0.0.1").Spec()
+	for _, codes := range []any{[]any{201.0}, []float64{201}, []int{201}, []string{"201"}, "201"} {
+		params := map[string]any{"url": srv.URL + "/x", "method": "POST", "expectedStatus": codes}
+		if ps := spec.Check(params, nil); len(ps) != 0 {
+			t.Errorf("expectedStatus %#v: the check says %v", codes, ps)
+		}
+		res, err := callAPI(t, "127.0.0.1").Run(context.Background(), apiInput(params))
+		if err != nil {
+			t.Fatalf("expectedStatus %#v: %v", codes, err)
+		}
+		if out := res.Output.(map[string]any); out["status"] != 201.0 {
+			t.Fatalf("expectedStatus %#v: status %v", codes, out["status"])
+		}
+	}
+	// A template that rendered a number where the method goes: the run reads it as text, as before.
+	_, err := callAPI(t, "127.0.0.1").Run(context.Background(), apiInput(map[string]any{"url": srv.URL + "/x", "method": 7.0}))
+	wantAPIError(t, err, workflow.ClassValidation, true, `call_api: method "7" is not GET, POST, PUT, PATCH or DELETE`)
+	// A literal of the wrong type is left to the kind check; the action's own check says nothing about it.
+	if ps := spec.Check(map[string]any{"url": 5.0, "headers": "{{ vars.h }}", "timeout": "{{ vars.t }}"}, nil); len(ps) != 0 {
+		t.Errorf("the check says %v", ps)
+	}
+	if ps := spec.Check(map[string]any{"url": "https://api.example.com", "timeout": 600.0, "headers": map[string]any{"Host": "x"}}, nil); len(ps) != 2 ||
+		ps[0].Path != "timeout" || ps[1].Path != "headers.Host" {
+		t.Errorf("the check says %v, want the timeout and the Host header", ps)
+	}
+}

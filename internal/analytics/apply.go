@@ -36,16 +36,15 @@ func Apply(def *workflow.Definition, fix *Fix) (*workflow.Definition, error) {
 		s.ErrorHandling = &workflow.ErrorHandling{OnError: workflow.OnErrorRetry, RetryCount: fix.RetryCount,
 			RetryDelay: fix.RetryDelay, Backoff: fix.Backoff}
 	case RuleTimeout:
-		s, _ := out.StepByID(fix.Steps[0])
-		params, _ := s.Configuration["parameters"].(map[string]any)
-		if params == nil {
-			params = map[string]any{}
-			s.Configuration["parameters"] = params
-		}
-		params["timeout"] = fix.Timeout
+		err = setTimeout(out, fix)
 	case RuleDueDate:
 		s, _ := out.StepByID(fix.Steps[0])
-		s.Configuration["dueDate"] = fix.DueDate
+		cfg, ok := s.Config().(*workflow.HumanTaskConfig)
+		if !ok {
+			return nil, fmt.Errorf("apply %s: step %q is not a human task", fix.Kind, s.ID)
+		}
+		cfg.DueDate = fix.DueDate
+		s.SetConfig(cfg)
 	default:
 		return nil, fmt.Errorf("apply: unknown change %q", fix.Kind)
 	}
@@ -54,6 +53,25 @@ func Apply(def *workflow.Definition, fix *Fix) (*workflow.Definition, error) {
 	}
 	// A round trip through JSON gives the configuration maps the shapes a decoded definition has.
 	return clone(out)
+}
+
+// setTimeout sets a call_api step's timeout parameter.
+func setTimeout(def *workflow.Definition, fix *Fix) error {
+	s, _ := def.StepByID(fix.Steps[0])
+	cfg, ok := s.Config().(*workflow.ActionConfig)
+	if !ok {
+		return fmt.Errorf("apply %s: step %q is not an action", fix.Kind, s.ID)
+	}
+	if cfg.Parameters == nil {
+		cfg.Parameters = workflow.NewParams(cfg.Action)
+	}
+	p, ok := cfg.Parameters.(*workflow.CallAPIParams)
+	if !ok {
+		return fmt.Errorf("apply %s: step %q runs %s, which has no timeout", fix.Kind, s.ID, cfg.Action)
+	}
+	p.Timeout = fix.Timeout
+	s.SetConfig(cfg)
+	return nil
 }
 
 func clone(def *workflow.Definition) (*workflow.Definition, error) {
@@ -81,17 +99,15 @@ func parallelize(def *workflow.Definition, group []string, id string) error {
 	first, _ := def.StepByID(group[0])
 	last, _ := def.StepByID(group[len(group)-1])
 	names := make([]string, len(group))
-	branches := make([]any, len(group))
 	for i, g := range group {
 		s, _ := def.StepByID(g)
 		names[i] = s.Name
-		branches[i] = g
 	}
 	p := workflow.Step{
 		ID: id, Name: "Run " + joinPlain(names) + " in parallel", Type: workflow.StepParallel,
-		Configuration: map[string]any{"parallelSteps": branches},
-		NextSteps:     slices.Clone(last.NextSteps),
+		NextSteps: slices.Clone(last.NextSteps),
 	}
+	p.SetConfig(&workflow.ParallelConfig{ParallelSteps: slices.Clone(group)})
 	if first.Position != nil {
 		// Left of the first branch, where the designer draws a step before the ones it leads to.
 		p.Position = &workflow.Position{X: first.Position.X - 200, Y: first.Position.Y}
@@ -114,13 +130,16 @@ func parallelize(def *workflow.Definition, group []string, id string) error {
 			continue
 		}
 		s.NextSteps = redirect(s.NextSteps)
-		for _, key := range []string{"trueSteps", "falseSteps", "parallelSteps"} {
-			if list, ok := s.Configuration[key].([]any); ok {
-				for j, v := range list {
-					if v == group[0] {
-						list[j] = id
-					}
-				}
+		switch cfg := s.Config().(type) {
+		case *workflow.ConditionConfig:
+			if slices.Contains(cfg.TrueSteps, group[0]) || slices.Contains(cfg.FalseSteps, group[0]) {
+				cfg.TrueSteps, cfg.FalseSteps = redirect(cfg.TrueSteps), redirect(cfg.FalseSteps)
+				s.SetConfig(cfg)
+			}
+		case *workflow.ParallelConfig:
+			if slices.Contains(cfg.ParallelSteps, group[0]) {
+				cfg.ParallelSteps = redirect(cfg.ParallelSteps)
+				s.SetConfig(cfg)
 			}
 		}
 	}

@@ -88,12 +88,13 @@ func specByName(specs []workflow.ActionSpec, name string) (workflow.ActionSpec, 
 }
 
 func parseActionForm(cfg map[string]any, form url.Values, specs []workflow.ActionSpec, errs FormErrors) {
-	before, _ := cfg["action"].(string)
+	before := actionConfig(cfg).Action
 	if form.Has("action") {
 		setText(cfg, "action", form)
 	}
-	name, _ := cfg["action"].(string)
-	params, _ := cfg["parameters"].(map[string]any)
+	typed := actionConfig(cfg)
+	name := typed.Action
+	params := workflow.ParamsMap(typed.Parameters)
 	if params == nil {
 		params = map[string]any{}
 	}
@@ -130,6 +131,10 @@ func parseActionForm(cfg map[string]any, form url.Values, specs []workflow.Actio
 		params[p.Name] = v
 	}
 	cfg["parameters"] = params
+}
+
+func actionConfig(cfg map[string]any) *workflow.ActionConfig {
+	return workflow.DecodeConfig(workflow.StepAction, cfg).(*workflow.ActionConfig)
 }
 
 // paramValue reads one parameter's text by its kind.
@@ -198,16 +203,16 @@ func parseFormFields(cfg map[string]any, form url.Values) {
 	if n < 0 && !strings.HasSuffix(op, "_field") && !strings.Contains(op, ":") {
 		return // the builder was not in the form
 	}
-	baseFields, _ := cfg["formFields"].([]any)
+	baseFields := formFieldRows(workflow.DecodeConfig(workflow.StepHumanTask, cfg).(*workflow.HumanTaskConfig))
 	fields := make([]any, 0, n+1)
 	for i := range max(n, 0) {
-		var old map[string]any
+		var old *workflow.FormField
 		if i < len(baseFields) {
-			old, _ = baseFields[i].(map[string]any)
+			old = baseFields[i]
 		}
 		p := fmt.Sprintf("field.%d.", i)
 		f := map[string]any{"name": strings.TrimSpace(form.Get(p + "name")), "type": form.Get(p + "type")}
-		if required := isChecked(form.Get(p + "required")); required || old == nil || old["required"] != nil {
+		if required := isChecked(form.Get(p + "required")); required || old == nil || said(old, "required") {
 			f["required"] = required // a field that never said stays silent (not required)
 		}
 		if f["type"] == "" {
@@ -218,7 +223,7 @@ func parseFormFields(cfg map[string]any, form url.Values) {
 		}
 		help := strings.TrimSpace(form.Get(p + "help"))
 		if !form.Has(p+"help") && old != nil {
-			help, _ = old["help"].(string)
+			help = old.Help
 		}
 		if help != "" {
 			f["help"] = help
@@ -228,8 +233,8 @@ func parseFormFields(cfg map[string]any, form url.Values) {
 				if opts := splitOptions(form.Get(p + "options")); len(opts) > 0 {
 					f["options"] = opts
 				}
-			} else if old != nil && old["options"] != nil {
-				f["options"] = old["options"]
+			} else if old != nil && said(old, "options") {
+				f["options"] = workflow.ConfigValue(old, "options")
 			}
 		}
 		fields = append(fields, f)
@@ -371,50 +376,54 @@ func parseErrorHandling(base *workflow.ErrorHandling, form url.Values, errs Form
 func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values {
 	v := url.Values{}
 	v.Set("name", step.Name)
-	cfg := step.Configuration
-	switch step.Type {
-	case workflow.StepAction:
-		name, _ := cfg["action"].(string)
-		v.Set("action", name)
-		params, _ := cfg["parameters"].(map[string]any)
-		if spec, ok := specByName(specs, name); ok {
+	switch cfg := step.Config().(type) {
+	case *workflow.ActionConfig:
+		v.Set("action", cfg.Action)
+		params := workflow.ParamsMap(cfg.Parameters)
+		if spec, ok := specByName(specs, cfg.Action); ok {
 			for _, p := range spec.Params {
 				v.Set("param."+p.Name, paramText(p, params[p.Name]))
 			}
 		}
-	case workflow.StepCondition:
-		v.Set("condition", textOf(cfg["condition"]))
-	case workflow.StepHumanTask:
-		for _, key := range []string{"assignee", "title", "description", "dueDate"} {
-			v.Set(key, textOf(cfg[key]))
-		}
-		fields, _ := cfg["formFields"].([]any)
-		for i, raw := range fields {
-			f, _ := raw.(map[string]any)
+	case *workflow.ConditionConfig:
+		v.Set("condition", typedText(cfg, "condition", cfg.Condition))
+	case *workflow.HumanTaskConfig:
+		v.Set("assignee", typedText(cfg, "assignee", cfg.Assignee))
+		v.Set("title", typedText(cfg, "title", cfg.Title))
+		v.Set("description", typedText(cfg, "description", cfg.Description))
+		v.Set("dueDate", typedText(cfg, "dueDate", cfg.DueDate))
+		for i, f := range formFieldRows(cfg) {
+			if f == nil {
+				f = &workflow.FormField{}
+			}
 			p := fmt.Sprintf("field.%d.", i)
-			v.Set(p+"name", textOf(f["name"]))
-			v.Set(p+"label", textOf(f["label"]))
-			v.Set(p+"type", textOf(f["type"]))
-			v.Set(p+"help", textOf(f["help"]))
-			if b, _ := f["required"].(bool); b {
+			v.Set(p+"name", typedText(f, "name", f.Name))
+			v.Set(p+"label", typedText(f, "label", f.Label))
+			v.Set(p+"type", typedText(f, "type", f.Type))
+			v.Set(p+"help", typedText(f, "help", f.Help))
+			if f.Required {
 				v.Set(p+"required", "on")
 			}
-			if f["type"] == workflow.FieldSelect {
-				opts, _ := f["options"].([]any)
-				parts := make([]string, 0, len(opts))
-				for _, o := range opts {
-					parts = append(parts, textOf(o))
+			if f.Type == workflow.FieldSelect {
+				opts := f.Options
+				if raw, bad := f.Misfit("options"); bad {
+					opts = nil
+					if list, ok := raw.([]any); ok {
+						for _, o := range list {
+							opts = append(opts, textOf(o))
+						}
+					}
 				}
-				v.Set(p+"options", strings.Join(parts, ", "))
+				v.Set(p+"options", strings.Join(opts, ", "))
 			}
 		}
-	case workflow.StepDelay:
-		if until, ok := cfg["until"].(string); ok && until != "" {
+	case *workflow.DelayConfig:
+		if until := cfg.Until; until != "" {
 			v.Set("delayMode", "until")
 			v.Set("until", until)
 		} else {
 			v.Set("delayMode", "duration")
-			d, h, m := splitDuration(cfg["duration"])
+			d, h, m := splitDuration(cfg.Duration)
 			v.Set("days", d)
 			v.Set("hours", h)
 			v.Set("minutes", m)
@@ -433,10 +442,49 @@ func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values 
 	return v
 }
 
+// said reports whether a form field has the key with a value other than null.
+func said(f *workflow.FormField, key string) bool {
+	raw, bad := f.Misfit(key)
+	return f.Has(key) && !(bad && raw == nil)
+}
+
+// formFieldRows are a human task's form fields as the builder's rows: one for each item of the list as
+// written, nil for an item that is not a field.
+func formFieldRows(cfg *workflow.HumanTaskConfig) []*workflow.FormField {
+	raw, bad := cfg.Misfit("formFields")
+	list, isList := raw.([]any)
+	if !bad || !isList {
+		rows := make([]*workflow.FormField, len(cfg.FormFields))
+		for i := range cfg.FormFields {
+			rows[i] = &cfg.FormFields[i]
+		}
+		return rows
+	}
+	rows := make([]*workflow.FormField, 0, len(list))
+	next := 0
+	for _, it := range list {
+		if _, ok := it.(map[string]any); ok && next < len(cfg.FormFields) {
+			rows = append(rows, &cfg.FormFields[next])
+			next++
+		} else {
+			rows = append(rows, nil)
+		}
+	}
+	return rows
+}
+
+// typedText is a text setting as the panel shows it: the text, or what was written instead of text (a number,
+// JSON) so that the panel shows it and validation can point at it.
+func typedText(o interface{ Misfit(string) (any, bool) }, key, v string) string {
+	if raw, bad := o.Misfit(key); bad {
+		return textOf(raw)
+	}
+	return v
+}
+
 // splitDuration writes seconds as whole days and hours and the minutes left (fractional when seconds are).
-func splitDuration(raw any) (days, hours, minutes string) {
-	secs, ok := raw.(float64)
-	if !ok || secs <= 0 {
+func splitDuration(secs float64) (days, hours, minutes string) {
+	if secs <= 0 {
 		return "", "", ""
 	}
 	d := math.Floor(secs / 86400)

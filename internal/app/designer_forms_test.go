@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -433,5 +434,30 @@ func TestVariableSuggestions(t *testing.T) {
 	}
 	if strings.Contains(got, "{{callDate.") {
 		t.Errorf("a plain variable got fields: %s", got)
+	}
+}
+
+// The panel reads the typed configuration: lists built in Go ([]string, []map[string]any) show like decoded
+// ones, and a value of the wrong type is shown as it was written, for validation to point at.
+func TestStepFormValuesReadTheTypedConfiguration(t *testing.T) {
+	t.Parallel()
+	step := workflow.Step{ID: "review", Name: "Review", Type: workflow.StepHumanTask, Configuration: map[string]any{
+		"assignee": "rep@example.com", "title": 42.0,
+		"formFields": []map[string]any{{"name": "outcome", "type": "select", "options": []string{"won", "lost"}, "required": true}},
+	}}
+	v := app.StepFormValues(step, nil)
+	for field, want := range map[string]string{"assignee": "rep@example.com", "title": "42", "field.0.name": "outcome",
+		"field.0.options": "won, lost", "field.0.required": "on"} {
+		if got := v.Get(field); got != want {
+			t.Errorf("%s = %q, want %q", field, got, want)
+		}
+	}
+	back, errs := app.ParseStepForm(step, v, nil)
+	if len(errs) != 0 {
+		t.Fatalf("errors %v", errs)
+	}
+	cfg := back.Config().(*workflow.HumanTaskConfig)
+	if len(cfg.FormFields) != 1 || !slices.Equal(cfg.FormFields[0].Options, []string{"won", "lost"}) || !cfg.FormFields[0].Required {
+		t.Fatalf("form fields read back as %#v", cfg.FormFields)
 	}
 }

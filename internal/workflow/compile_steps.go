@@ -42,33 +42,35 @@ func (c *compiler) steps() {
 
 func (c *compiler) step(i int, s *Step) *PlanStep {
 	path := fmt.Sprintf("steps[%d]", i)
-	ps := &PlanStep{ID: s.ID, Name: s.Name, Type: s.Type, Index: i, Next: s.NextSteps}
+	ps := &PlanStep{ID: s.ID, Name: s.Name, Type: s.Type, Index: i, Next: s.NextSteps, Config: s.Config()}
 	if strings.TrimSpace(s.Name) == "" {
 		c.problems.add(path+".name", s.ID, "step %q needs a name", s.ID)
 	}
-	cfg := config{m: s.Configuration, path: path + ".configuration", stepID: s.ID, problems: &c.problems}
-	switch s.Type {
-	case StepAction:
-		ps.Action = c.action(s, cfg)
-	case StepCondition:
-		ps.Condition = c.condition(s, cfg)
+	f := fields{r: ps.Config.typedRest(), path: path + ".configuration", stepID: s.ID, problems: &c.problems}
+	switch cfg := ps.Config.(type) {
+	case *ActionConfig:
+		ps.Action = c.action(s, cfg, f)
+	case *ConditionConfig:
+		ps.Condition = c.condition(s, cfg, f)
 		if len(s.NextSteps) > 0 {
 			c.problems.add(path+".nextSteps", s.ID, "condition %q must not have nextSteps: put the following steps in trueSteps and falseSteps", s.ID)
 		}
-	case StepParallel:
-		ps.Parallel = cfg.stepList("parallelSteps")
+	case *ParallelConfig:
+		ps.Parallel = f.stepList("parallelSteps", cfg.ParallelSteps)
 		if len(ps.Parallel) == 0 {
-			c.problems.add(cfg.p("parallelSteps"), s.ID, "parallel step %q needs at least one step in parallelSteps", s.ID)
+			c.problems.add(f.p("parallelSteps"), s.ID, "parallel step %q needs at least one step in parallelSteps", s.ID)
 		}
-		cfg.only("parallelSteps")
-	case StepHumanTask:
-		ps.Human = c.humanTask(s, cfg)
-	case StepDelay:
-		ps.Delay = c.delay(s, cfg)
-	case "":
-		c.problems.add(path+".type", s.ID, "step %q has no type; use action, condition, parallel, human_task or delay", s.ID)
+		f.only(cfg)
+	case *HumanTaskConfig:
+		ps.Human = c.humanTask(s, cfg, f)
+	case *DelayConfig:
+		ps.Delay = c.delay(s, cfg, f)
 	default:
-		c.problems.add(path+".type", s.ID, "step %q has unknown type %q; use action, condition, parallel, human_task or delay", s.ID, s.Type)
+		if s.Type == "" {
+			c.problems.add(path+".type", s.ID, "step %q has no type; use action, condition, parallel, human_task or delay", s.ID)
+		} else {
+			c.problems.add(path+".type", s.ID, "step %q has unknown type %q; use action, condition, parallel, human_task or delay", s.ID, s.Type)
+		}
 	}
 	c.errorHandling(path, s, ps)
 	return ps
@@ -108,34 +110,33 @@ func (c *compiler) errorHandling(path string, s *Step, ps *PlanStep) {
 	ps.Backoff = eh.Backoff
 }
 
-func (c *compiler) action(s *Step, cfg config) *ActionPlan {
-	name := cfg.requiredString("action", "the action to run, one of "+strings.Join(c.env.ActionNames(), ", "))
-	cfg.only("action", "parameters")
+func (c *compiler) action(s *Step, cfg *ActionConfig, f fields) *ActionPlan {
+	name := f.requiredString("action", cfg.Action, "the action to run, one of "+strings.Join(c.env.ActionNames(), ", "))
+	f.only(cfg)
 	if name == "" {
 		return nil
 	}
 	spec, ok := c.env.Action(name)
 	if !ok {
-		c.problems.add(cfg.p("action"), s.ID, "unknown action %q; use one of %s", name, strings.Join(c.env.ActionNames(), ", "))
+		c.problems.add(f.p("action"), s.ID, "unknown action %q; use one of %s", name, strings.Join(c.env.ActionNames(), ", "))
 		return nil
 	}
-	params := map[string]any{}
-	if raw, ok := s.Configuration["parameters"]; ok && raw != nil {
-		m, isMap := raw.(map[string]any)
-		if !isMap {
-			c.problems.add(cfg.p("parameters"), s.ID, "parameters must be an object, not %s", jsonKind(raw))
-			return nil
-		}
-		params = m
+	if raw, bad := cfg.Misfit("parameters"); bad {
+		c.problems.add(f.p("parameters"), s.ID, "parameters must be an object, not %s", jsonKind(raw))
+		return nil
 	}
-	ppath := cfg.p("parameters")
+	params := ParamsMap(cfg.Parameters)
+	if params == nil {
+		params = map[string]any{}
+	}
+	ppath := f.p("parameters")
 	c.checkParams(s.ID, ppath, spec, params)
 	value, verrs := c.env.CompileValue(params, c.declared)
 	for _, ve := range verrs {
 		e := ve.ExprError
 		c.problems.addExpr(ppath+"."+ve.Path, s.ID, fmt.Sprintf("step %q, parameter %s", s.ID, ve.Path), &e)
 	}
-	ap := &ActionPlan{Name: name, Params: value}
+	ap := &ActionPlan{Name: name, Params: value, Parameters: cfg.Parameters}
 	if value != nil {
 		c.checkStepRefs(ppath, s.ID, value.StepRefs())
 		ap.Secrets = c.checkSecretRefs(s.ID, ppath, spec, value.SecretRefs())
@@ -281,169 +282,179 @@ func (c *compiler) checkStepRefs(path, stepID string, refs []string) {
 	}
 }
 
-func (c *compiler) condition(s *Step, cfg config) *ConditionPlan {
+func (c *compiler) condition(s *Step, cfg *ConditionConfig, f fields) *ConditionPlan {
 	cp := &ConditionPlan{
-		Source:     cfg.requiredString("condition", `an expression such as nextAction == "schedule_demo"`),
-		TrueSteps:  cfg.stepList("trueSteps"),
-		FalseSteps: cfg.stepList("falseSteps"),
+		Source:     f.requiredString("condition", cfg.Condition, `an expression such as nextAction == "schedule_demo"`),
+		TrueSteps:  f.stepList("trueSteps", cfg.TrueSteps),
+		FalseSteps: f.stepList("falseSteps", cfg.FalseSteps),
 	}
-	cfg.only("condition", "trueSteps", "falseSteps")
+	f.only(cfg)
 	if cp.Source == "" {
 		return cp
 	}
 	expr, err := c.env.CompileExpression(cp.Source, c.declared, true)
 	if err != nil {
-		c.problems.addExpr(cfg.p("condition"), s.ID, fmt.Sprintf("the condition of step %q", s.ID), err)
+		c.problems.addExpr(f.p("condition"), s.ID, fmt.Sprintf("the condition of step %q", s.ID), err)
 		return cp
 	}
-	c.checkStepRefs(cfg.p("condition"), s.ID, expr.StepRefs())
-	c.noSecrets(cfg.p("condition"), s.ID, expr.SecretRefs())
+	c.checkStepRefs(f.p("condition"), s.ID, expr.StepRefs())
+	c.noSecrets(f.p("condition"), s.ID, expr.SecretRefs())
 	cp.Expr = expr
 	return cp
 }
 
-func (c *compiler) humanTask(s *Step, cfg config) *HumanPlan {
+func (c *compiler) humanTask(s *Step, cfg *HumanTaskConfig, f fields) *HumanPlan {
 	hp := &HumanPlan{}
-	compile := func(key string, required bool, what string) Value {
+	compile := func(key, v string, required bool, what string) Value {
 		var src string
 		if required {
-			src = cfg.requiredString(key, what)
+			src = f.requiredString(key, v, what)
 		} else {
-			src = cfg.optionalString(key)
+			src = f.optionalString(key, v)
 		}
 		if src == "" {
 			return nil
 		}
-		v, errs := c.env.CompileValue(src, c.declared)
+		val, errs := c.env.CompileValue(src, c.declared)
 		for _, ve := range errs {
 			e := ve.ExprError
-			c.problems.addExpr(cfg.p(key), s.ID, fmt.Sprintf("step %q, %s", s.ID, key), &e)
+			c.problems.addExpr(f.p(key), s.ID, fmt.Sprintf("step %q, %s", s.ID, key), &e)
 		}
-		if v != nil {
-			c.checkStepRefs(cfg.p(key), s.ID, v.StepRefs())
-			for _, names := range v.SecretRefs() {
-				c.noSecrets(cfg.p(key), s.ID, names)
+		if val != nil {
+			c.checkStepRefs(f.p(key), s.ID, val.StepRefs())
+			for _, names := range val.SecretRefs() {
+				c.noSecrets(f.p(key), s.ID, names)
 			}
 		}
-		return v
+		return val
 	}
-	hp.Assignee = compile("assignee", true, "who does the task (an email address or {{lead.assignedTo}})")
-	if a, _ := s.Configuration["assignee"].(string); a != "" && !strings.Contains(a, "{{") {
+	hp.Assignee = compile("assignee", cfg.Assignee, true, "who does the task (an email address or {{lead.assignedTo}})")
+	if a := cfg.Assignee; a != "" && !strings.Contains(a, "{{") {
 		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != a {
-			c.problems.add(cfg.p("assignee"), s.ID, "the assignee %q is not an email address", a)
+			c.problems.add(f.p("assignee"), s.ID, "the assignee %q is not an email address", a)
 		}
 	}
-	hp.Title = compile("title", true, "what the task is called in the inbox")
-	hp.Description = compile("description", false, "")
-	hp.DueDate = compile("dueDate", false, "")
-	if due := cfg.optionalString("dueDate"); due != "" && !strings.Contains(due, "{{") {
+	hp.Title = compile("title", cfg.Title, true, "what the task is called in the inbox")
+	hp.Description = compile("description", cfg.Description, false, "")
+	hp.DueDate = compile("dueDate", cfg.DueDate, false, "")
+	if due := f.optionalString("dueDate", cfg.DueDate); due != "" && !strings.Contains(due, "{{") {
 		if err := c.env.ParseDate(due); err != nil {
-			c.problems.add(cfg.p("dueDate"), s.ID, "%v", err)
+			c.problems.add(f.p("dueDate"), s.ID, "%v", err)
 		}
 	}
-	hp.FormFields = c.formFields(s, cfg)
-	cfg.only("assignee", "title", "description", "dueDate", "formFields")
+	hp.FormFields = c.formFields(s, cfg, f)
+	f.only(cfg)
 	return hp
 }
 
-func (c *compiler) formFields(s *Step, cfg config) []FormField {
-	raw, ok := s.Configuration["formFields"]
-	if !ok || raw == nil {
-		return nil
+func (c *compiler) formFields(s *Step, cfg *HumanTaskConfig, f fields) []FormField {
+	if _, bad := cfg.Misfit("formFields"); !bad && cfg.FormFields == nil {
+		return nil // absent or null
 	}
-	items, ok := raw.([]any)
-	if !ok {
-		c.problems.add(cfg.p("formFields"), s.ID, "formFields must be a list of fields, not %s", jsonKind(raw))
-		return nil
+	// items are the list as written when some of it is not a field; the typed list holds the fields in order.
+	raw, bad := cfg.Misfit("formFields")
+	items := make([]any, len(cfg.FormFields))
+	if bad {
+		list, isList := raw.([]any)
+		if !isList {
+			if raw != nil {
+				c.problems.add(f.p("formFields"), s.ID, "formFields must be a list of fields, not %s", jsonKind(raw))
+			}
+			return nil
+		}
+		items = list
 	}
 	if len(items) > maxFormFields {
-		c.problems.add(cfg.p("formFields"), s.ID, "the form has %d fields; the limit is %d", len(items), maxFormFields)
+		c.problems.add(f.p("formFields"), s.ID, "the form has %d fields; the limit is %d", len(items), maxFormFields)
 	}
-	fields := make([]FormField, 0, len(items))
+	out := make([]FormField, 0, len(items))
 	seen := map[string]bool{}
+	next := 0
 	for i, it := range items {
-		fc := config{path: fmt.Sprintf("%s[%d]", cfg.p("formFields"), i), stepID: s.ID, problems: &c.problems}
-		m, ok := it.(map[string]any)
-		if !ok {
-			c.problems.add(fc.path, s.ID, "a form field must be an object with name and type, not %s", jsonKind(it))
-			continue
-		}
-		fc.m = m
-		f := FormField{
-			Name:  fc.requiredString("name", "the variable the value is stored in"),
-			Type:  fc.requiredString("type", "one of "+strings.Join(fieldTypes, ", ")),
-			Label: fc.optionalString("label"),
-			Help:  fc.optionalString("help"),
-		}
-		if r, ok := m["required"]; ok {
-			b, isBool := r.(bool)
-			if !isBool {
-				c.problems.add(fc.p("required"), s.ID, "required must be true or false")
+		path := fmt.Sprintf("%s[%d]", f.p("formFields"), i)
+		if bad {
+			if _, ok := it.(map[string]any); !ok {
+				c.problems.add(path, s.ID, "a form field must be an object with name and type, not %s", jsonKind(it))
+				continue
 			}
-			f.Required = b
 		}
-		if f.Name != "" {
+		typed := cfg.FormFields[next]
+		next++
+		ff := fields{r: &typed.Rest, path: path, stepID: s.ID, problems: f.problems}
+		fd := FormField{
+			Name:  ff.requiredString("name", typed.Name, "the variable the value is stored in"),
+			Type:  ff.requiredString("type", typed.Type, "one of "+strings.Join(fieldTypes, ", ")),
+			Label: ff.optionalString("label", typed.Label),
+			Help:  ff.optionalString("help", typed.Help),
+		}
+		if typed.Has("required") {
+			if _, bad := typed.Misfit("required"); bad {
+				c.problems.add(ff.p("required"), s.ID, "required must be true or false")
+			}
+			fd.Required = typed.Required
+		}
+		if fd.Name != "" {
 			switch {
-			case !identifierRE.MatchString(f.Name):
-				c.problems.add(fc.p("name"), s.ID, "field name %q may only hold letters, digits and _", f.Name)
-			case seen[f.Name]:
-				c.problems.add(fc.p("name"), s.ID, "the form has two fields named %q", f.Name)
-			case !c.isDeclared(f.Name):
-				c.problems.add(fc.p("name"), s.ID, "field %q stores its value in variable %q, which is not declared; add it to the variables", f.Name, f.Name)
+			case !identifierRE.MatchString(fd.Name):
+				c.problems.add(ff.p("name"), s.ID, "field name %q may only hold letters, digits and _", fd.Name)
+			case seen[fd.Name]:
+				c.problems.add(ff.p("name"), s.ID, "the form has two fields named %q", fd.Name)
+			case !c.isDeclared(fd.Name):
+				c.problems.add(ff.p("name"), s.ID, "field %q stores its value in variable %q, which is not declared; add it to the variables", fd.Name, fd.Name)
 			}
-			seen[f.Name] = true
+			seen[fd.Name] = true
 		}
-		if f.Type != "" && !slices.Contains(fieldTypes, f.Type) {
-			c.problems.add(fc.p("type"), s.ID, "field %q has unknown type %q; use one of %s", f.Name, f.Type, strings.Join(fieldTypes, ", "))
+		if fd.Type != "" && !slices.Contains(fieldTypes, fd.Type) {
+			c.problems.add(ff.p("type"), s.ID, "field %q has unknown type %q; use one of %s", fd.Name, fd.Type, strings.Join(fieldTypes, ", "))
 		}
-		opts := fc.stringList("options", "choices", "a choice")
-		if f.Type == FieldSelect {
+		opts := ff.stringList("options", "choices", "a choice", typed.Options)
+		if fd.Type == FieldSelect {
 			if len(opts) == 0 {
-				c.problems.add(fc.p("options"), s.ID, "select field %q needs options to choose from", f.Name)
+				c.problems.add(ff.p("options"), s.ID, "select field %q needs options to choose from", fd.Name)
 			}
 			if len(opts) > maxSelectItems {
-				c.problems.add(fc.p("options"), s.ID, "select field %q has %d options; the limit is %d", f.Name, len(opts), maxSelectItems)
+				c.problems.add(ff.p("options"), s.ID, "select field %q has %d options; the limit is %d", fd.Name, len(opts), maxSelectItems)
 			}
 			for j, o := range opts {
 				if slices.Index(opts, o) != j {
-					c.problems.add(fc.p("options"), s.ID, "select field %q lists option %q twice", f.Name, o)
+					c.problems.add(ff.p("options"), s.ID, "select field %q lists option %q twice", fd.Name, o)
 				}
 			}
 		} else if len(opts) > 0 {
-			c.problems.add(fc.p("options"), s.ID, "only select fields have options; field %q is %s", f.Name, f.Type)
+			c.problems.add(ff.p("options"), s.ID, "only select fields have options; field %q is %s", fd.Name, fd.Type)
 		}
-		f.Options = opts
-		fc.only("name", "label", "type", "required", "options", "help")
-		fields = append(fields, f)
+		fd.Options = opts
+		ff.only(&typed)
+		out = append(out, fd)
 	}
-	return fields
+	return out
 }
 
-func (c *compiler) delay(s *Step, cfg config) *DelayPlan {
+func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 	dp := &DelayPlan{}
-	secs, hasDuration := cfg.number("duration")
-	until := cfg.optionalString("until")
-	cfg.only("duration", "until")
+	secs, hasDuration := f.number("duration", cfg.Duration)
+	until := f.optionalString("until", cfg.Until)
+	f.only(cfg)
 	switch {
 	case hasDuration && until != "":
-		c.problems.add(cfg.path, s.ID, "delay %q has both duration and until; keep one", s.ID)
+		c.problems.add(f.path, s.ID, "delay %q has both duration and until; keep one", s.ID)
 	case hasDuration:
 		if secs <= 0 || secs > MaxDelay {
-			c.problems.add(cfg.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", s.ID, secs, MaxDelay)
+			c.problems.add(f.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", s.ID, secs, MaxDelay)
 		}
 		dp.Duration = time.Duration(secs * float64(time.Second))
 	case until != "":
 		expr, err := c.env.CompileExpression(until, c.declared, false)
 		if err != nil {
-			c.problems.addExpr(cfg.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
+			c.problems.addExpr(f.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
 		} else {
-			c.checkStepRefs(cfg.p("until"), s.ID, expr.StepRefs())
-			c.noSecrets(cfg.p("until"), s.ID, expr.SecretRefs())
+			c.checkStepRefs(f.p("until"), s.ID, expr.StepRefs())
+			c.noSecrets(f.p("until"), s.ID, expr.SecretRefs())
 		}
 		dp.Until = expr
 	default:
-		if raw, present := s.Configuration["duration"]; !present || raw == nil {
-			c.problems.add(cfg.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", s.ID)
+		if raw, bad := cfg.Misfit("duration"); !cfg.Has("duration") || (bad && raw == nil) {
+			c.problems.add(f.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", s.ID)
 		}
 	}
 	return dp

@@ -51,8 +51,9 @@ type Trigger struct {
 	Configuration map[string]any `json:"configuration"`
 }
 
-// Step is the seed's WorkflowStep. Configuration stays a generic map so a definition round-trips unchanged;
-// Compile turns it into the typed form the engine runs.
+// Step is the seed's WorkflowStep. Configuration is the JSON object as written, so a definition is stored and
+// sent exactly as it came; Config reads it into the typed form of the step's kind (ActionConfig,
+// ConditionConfig, …), which is what Compile checks and the Plan carries, and SetConfig writes one back.
 type Step struct {
 	ID            string         `json:"id"`
 	Name          string         `json:"name"`
@@ -107,6 +108,8 @@ type FormField struct {
 	Required bool     `json:"required"`
 	Options  []string `json:"options,omitempty"`
 	Help     string   `json:"help,omitempty"`
+	// Rest keeps what a field in a definition carries beyond these, so that it round-trips unchanged.
+	Rest
 }
 
 // Form field types.

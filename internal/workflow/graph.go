@@ -172,3 +172,68 @@ func (c *compiler) stronglyConnected() [][]string {
 	}
 	return out
 }
+
+// Edge kinds: what makes a step lead to another.
+const (
+	EdgeParallel = "parallel" // a branch of a parallel step
+	EdgeTrue     = "true"     // a condition's trueSteps
+	EdgeFalse    = "false"    // a condition's falseSteps
+	EdgeNext     = "next"     // nextSteps
+)
+
+// Edge is an arrow of the workflow's graph.
+type Edge struct {
+	From, To string
+	Kind     string
+}
+
+// Edges lists the plan's arrows in definition order: for each step its parallel branches, its condition's
+// true and false steps, then its nextSteps; only arrows to steps the plan has, each as often as it is listed.
+func (p *Plan) Edges() []Edge {
+	var out []Edge
+	for i, s := range p.Def.Steps {
+		ps := p.Steps[s.ID]
+		if ps == nil || ps.Index != i {
+			continue
+		}
+		add := func(ids []string, kind string) {
+			for _, id := range ids {
+				if p.Steps[id] != nil {
+					out = append(out, Edge{From: ps.ID, To: id, Kind: kind})
+				}
+			}
+		}
+		add(ps.Parallel, EdgeParallel)
+		if ps.Condition != nil {
+			add(ps.Condition.TrueSteps, EdgeTrue)
+			add(ps.Condition.FalseSteps, EdgeFalse)
+		}
+		add(ps.Next, EdgeNext)
+	}
+	return out
+}
+
+// Outline is the shape of a definition that need not compile (a draft, or an old version naming a secret or
+// template that has since gone): every step with its typed configuration and the steps it leads to, nothing
+// compiled and nothing checked. Pages draw it; the engine runs only what Compile returns.
+func Outline(def *Definition) *Plan {
+	p := &Plan{Def: def, Steps: map[string]*PlanStep{}}
+	for i := range def.Steps {
+		s := &def.Steps[i]
+		if s.ID == "" || p.Steps[s.ID] != nil {
+			continue
+		}
+		ps := &PlanStep{ID: s.ID, Name: s.Name, Type: s.Type, Index: i, Next: s.NextSteps, Config: s.Config()}
+		switch cfg := ps.Config.(type) {
+		case *ConditionConfig:
+			ps.Condition = &ConditionPlan{Source: cfg.Condition, TrueSteps: cfg.TrueSteps, FalseSteps: cfg.FalseSteps}
+		case *ParallelConfig:
+			ps.Parallel = cfg.ParallelSteps
+		}
+		p.Steps[s.ID] = ps
+	}
+	if len(def.Steps) > 0 {
+		p.Entry = def.Steps[0].ID
+	}
+	return p
+}

@@ -117,6 +117,9 @@ type PlanStep struct {
 	Index int
 	Next  []string
 
+	// Config is the step's configuration in its typed form, decoded once from the definition.
+	Config StepConfig
+
 	Action    *ActionPlan
 	Condition *ConditionPlan
 	Parallel  []string
@@ -133,6 +136,8 @@ type PlanStep struct {
 type ActionPlan struct {
 	Name   string
 	Params Value
+	// Parameters are the parameters as written, typed by the action.
+	Parameters ActionParams
 	// Secrets are the secrets the parameters read; the engine gives the step these and no others.
 	Secrets []string
 }
