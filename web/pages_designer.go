@@ -148,11 +148,23 @@ func versionParam(c echo.Context, name string, fallback int) (int, error) {
 	return n, nil
 }
 
-// panelRequest is what every panel request carries: the form and the definition in it.
+// panelSeqHeader is the header on which a panel's answer says which request it answers: the request's
+// seq, the number designer.js gives each panel request, so the script shows only the answer to the newest
+// one and drops a late one (docs/DESIGNER.md, "The side panel protocol").
+const panelSeqHeader = "Pantryflow-Panel-Seq"
+
+// panelRequest is what every panel request carries: the form and the definition in it. It echoes the
+// request's seq on the answer, for every panel route and also when the request fails, when seq is a
+// positive number of at most nine digits (anything else is not repeated).
 func panelRequest(c echo.Context) (url.Values, *workflow.Definition, error) {
 	form, err := c.FormParams()
 	if err != nil {
 		return nil, nil, &app.Error{Kind: app.ErrInvalid, Message: "the panel's form could not be read"}
+	}
+	if seq := form.Get("seq"); len(seq) <= 9 {
+		if n, err := strconv.Atoi(seq); err == nil && n > 0 {
+			c.Response().Header().Set(panelSeqHeader, strconv.Itoa(n))
+		}
 	}
 	def, err := workflow.Decode([]byte(form.Get("definition")))
 	if err != nil {

@@ -161,8 +161,9 @@ func (b *browser) selectStep(stepID string) {
 
 func panelField(name string) string { return fmt.Sprintf(`#panel [name=%q]`, name) }
 
-// settle waits until the panel has no request in flight and has not been swapped for half a second (a
-// select posts twice: on input, 300 ms later, and on change).
+// settle waits until the panel has no request in flight and has not been swapped for half a second. Only
+// the answer to the newest panel request is swapped in, and the field that sent that request is on the page
+// (marked htmx-request) while it is away, so no answer changes the panel after settle returns.
 func (b *browser) settle() {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -178,7 +179,8 @@ func (b *browser) settle() {
 	b.t.Fatal("the panel never settled")
 }
 
-// typeInto replaces the text of a panel field by typing it, as a person does.
+// typeInto replaces the text of a panel field by typing it and leaving the field with Tab, as a person does:
+// a panel posts a text field when it changes, that is when it is left.
 func (b *browser) typeInto(name, text string) {
 	b.t.Helper()
 	b.settle()
@@ -186,7 +188,7 @@ func (b *browser) typeInto(name, text string) {
 	// Focus the field and select its text (typing replaces it), then type: key events go to the focused
 	// element, so a panel swapped in meanwhile cannot leave the test holding a stale node.
 	evalJS[bool](b, fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.focus(); el.select(); return true; })()`, panelField(name)))
-	b.run(chromedp.KeyEvent(text))
+	b.run(chromedp.KeyEvent(text), chromedp.KeyEvent("\t"))
 }
 
 // choose picks a select's option (or sets a field) and fires change, as picking with the mouse does.
@@ -203,25 +205,20 @@ func (b *browser) choose(name, value string) {
 	})()`, panelField(name), value))
 }
 
-// check ticks a checkbox of the panel by clicking it.
+// check ticks or clears a checkbox of the panel with one click, as a person does, and waits until the
+// panel, settled, shows it so.
 func (b *browser) check(name string, on bool) {
 	b.t.Helper()
 	sel := panelField(name)
 	b.settle()
 	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
-	// A panel swapped in by an answer that was already on its way can land in the same moment as the click;
-	// then the box shows unticked after the panel settles and, as a person would, the test ticks it again.
-	for try := 0; try < 3; try++ {
-		if evalJS[bool](b, fmt.Sprintf(`document.querySelector(%q).checked`, sel)) == on {
-			return
-		}
-		b.run(chromedp.Click(chromedp.CSS(sel)))
-		b.settle()
-		b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	checked := fmt.Sprintf(`document.querySelector(%q).checked === %v`, sel, on)
+	if evalJS[bool](b, checked) {
+		return
 	}
-	if evalJS[bool](b, fmt.Sprintf(`document.querySelector(%q).checked`, sel)) != on {
-		b.t.Fatalf("the checkbox %s does not stay %v after three clicks", name, on)
-	}
+	b.run(chromedp.Click(chromedp.CSS(sel)))
+	b.settle()
+	b.waitJS(checked, fmt.Sprintf("the checkbox %s %v after one click", name, on))
 }
 
 // clickOp presses one of the panel's builder buttons (op=add_field, op=add_var…).

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,15 +294,15 @@ func TestDesignerStepPanels(t *testing.T) {
 				t.Errorf("panel of %s: nothing matches %s", tc.step, sel)
 			}
 		}
-		// Every input is labelled, and posts the panel as you type.
+		// Every input is labelled, and posts the panel when it changes (not on every keystroke).
 		doc.Find("#panel-form input:not([type=hidden]), #panel-form select, #panel-form textarea").Each(func(_ int, s *goquery.Selection) {
 			id := s.AttrOr("id", "")
 			if id == "" || doc.Find(`label[for="`+id+`"]`).Length() == 0 {
 				t.Errorf("panel of %s: %s %s has no label", tc.step, goquery.NodeName(s), s.AttrOr("name", ""))
 			}
 			if s.AttrOr("hx-post", "") != "/designer/panel" || s.AttrOr("hx-target", "") != "#panel" || s.AttrOr("hx-include", "") != "#panel form" ||
-				!strings.Contains(s.AttrOr("hx-trigger", ""), "delay:300ms") {
-				t.Errorf("panel of %s: %s does not post the panel as you type", tc.step, s.AttrOr("name", ""))
+				s.AttrOr("hx-trigger", "") != "change" {
+				t.Errorf("panel of %s: %s does not post the panel when it changes (hx-trigger %q)", tc.step, s.AttrOr("name", ""), s.AttrOr("hx-trigger", ""))
 			}
 		})
 		var step workflow.Step
@@ -361,7 +362,7 @@ func TestDesignerPanelEdits(t *testing.T) {
 	}
 	// While someone types in the condition, the answer keeps their textarea (hx-preserve) and the other text
 	// fields the server left as they were sent (name, retries, retry delay), so keys pressed while the request
-	// was away are not lost; a new request replaces the one in flight.
+	// was away are not lost; a field's new request replaces its own one in flight.
 	form := with(panelForm(doc), "condition", fixed+" && true", "retryDelay", "5", "onError", "retry", "retryCount", "2")
 	status, doc := m.do("POST", "/designer/panel", strings.NewReader(form.Encode()), map[string]string{
 		"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true", "X-CSRF-Token": m.csrf, "HX-Trigger": "pf-condition"})
@@ -371,8 +372,8 @@ func TestDesignerPanelEdits(t *testing.T) {
 		t.Fatalf("typing in the condition: %d, kept %v", status, kept)
 	}
 	doc.Find("#panel-form [hx-post]").Each(func(_ int, s *goquery.Selection) {
-		if s.AttrOr("hx-sync", "") != "closest form:replace" && goquery.NodeName(s) != "form" {
-			t.Errorf("%s %s does not replace the request in flight", goquery.NodeName(s), s.AttrOr("name", ""))
+		if s.AttrOr("hx-sync", "") != "this:replace" && goquery.NodeName(s) != "form" {
+			t.Errorf("%s %s does not replace its own request in flight", goquery.NodeName(s), s.AttrOr("name", ""))
 		}
 	})
 	// The server rewrites a JSON parameter it read (indented): that textarea is not kept, unless typed in.
@@ -530,6 +531,59 @@ func TestDesignerTriggerAndVariablesPanels(t *testing.T) {
 	}
 	if got := doc.Find(`input[name="var.1.name"]`).Parent().Find(".field-error").Text(); !strings.Contains(got, "reserved word") {
 		t.Fatalf("reserved name: %q", got)
+	}
+}
+
+// Every panel answer says which request it answers: the request's seq comes back as Pantryflow-Panel-Seq,
+// on each panel route and also when the request fails; a seq that is not a small positive number does not.
+func TestDesignerPanelAnswersCarryTheirSeq(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	m := h.session("manager@example.com")
+	m.get("/workflows")
+	base := string(readFile(t, examples("lead_nurture_sequence.json")))
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", h.http.URL+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("X-CSRF-Token", m.csrf)
+		res, err := m.http.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		_, _ = io.Copy(io.Discard, res.Body)
+		return res.StatusCode, res.Header.Get("Pantryflow-Panel-Seq")
+	}
+	for i, c := range []struct {
+		path   string
+		form   url.Values
+		status int
+	}{
+		{"/designer/panel", url.Values{"definition": {base}, "step": {"welcome_email"}}, http.StatusOK},
+		{"/designer/trigger", url.Values{"definition": {base}}, http.StatusOK},
+		{"/designer/variables", url.Values{"definition": {base}}, http.StatusOK},
+		{"/workflows/no_such_workflow/designer/webhook/rotate", url.Values{"definition": {base}}, http.StatusNotFound},
+		{"/designer/variables", url.Values{"definition": {"{not json"}}, http.StatusBadRequest},
+	} {
+		seq := strconv.Itoa(i + 7)
+		status, got := post(c.path, with(c.form, "seq", seq))
+		if status != c.status || got != seq {
+			t.Errorf("POST %s with seq %s: %d with seq %q, want %d with %q", c.path, seq, status, got, c.status, seq)
+		}
+	}
+	for _, bad := range []string{"", "0", "-3", "seven", "1234567890", "3 4"} {
+		form := url.Values{"definition": {base}}
+		if bad != "" {
+			form.Set("seq", bad)
+		}
+		if status, got := post("/designer/variables", form); status != http.StatusOK || got != "" {
+			t.Errorf("seq %q: %d, echoed as %q", bad, status, got)
+		}
 	}
 }
 

@@ -605,14 +605,22 @@
   //
   // panelWant is the panel the person asked for last: {kind: step|trigger|variables|local, stepId}. An answer
   // for another panel (a field of the old panel posts on change when the person clicks another step) is not
-  // shown, but the edit it carries is still applied to its step (or trigger, or variables). Among the answers
-  // for the wanted panel only the one to the request sent last is shown: leaving a field posts on change as
-  // a button is clicked, and the button's answer, sent last, must win whichever arrives first.
+  // shown, but the edit it carries is still applied to its step (or trigger, or variables).
+  //
+  // Every panel request carries seq, a number one higher than the last request's; the server echoes it on the
+  // answer (the header Pantryflow-Panel-Seq). Requests of different fields are in flight together (hx-sync
+  // "this:replace": only a field's own newer request replaces its older one), so their answers can arrive in
+  // any order. Each request sends the whole form, so the newest one carries every edit made before it: only
+  // its answer is shown, and an older answer for the wanted panel is dropped, whichever arrives first (a
+  // late answer must not undo a box ticked after its request left). #panel[data-late] counts dropped answers.
   let panelWant = { kind: 'local', stepId: null };
-  let panelSeqSent = 0;
+  let panelSeqSent = 0; // the seq of the last panel request sent
+  let panelSeqWanted = 0; // the seq of the last request sent for the wanted panel
+  const panelSeqHeader = 'Pantryflow-Panel-Seq';
   let panelResult = null;
   // What the person typed after the panel's request left: the answer re-renders the field with the value the
-  // request carried, so those keystrokes are put back (and sent again) instead of being lost.
+  // request carried (unless the server marked it hx-preserve and htmx kept the element), so those keystrokes
+  // are put back (and sent again) instead of being lost.
   let keepTyping = null;
   const inPanel = (target) => target && (target === panel || panel.contains(target));
 
@@ -661,7 +669,11 @@
     try { step = d.parameters ? d.parameters.step : null; } catch (err) { step = null; }
     const kind = panelKind(d.path || '');
     d.panelWanted = !kind || wanted(kind, step);
-    if (d.panelWanted) d.panelSeq = ++panelSeqSent;
+    if (kind && d.parameters) {
+      d.panelSeq = ++panelSeqSent;
+      d.parameters.seq = String(d.panelSeq);
+      if (d.panelWanted) panelSeqWanted = d.panelSeq;
+    }
     // The panel's own requests carry the canvas's current definition, so the server checks the step
     // against the graph as it is now, not as it was when the panel opened.
     if (!d.elt || !panel.contains(d.elt) || !d.parameters) return;
@@ -684,8 +696,14 @@
       if (d.xhr && d.xhr.status === 200) applyResults(resultsOf(d.serverResponse), { background: true });
       return;
     }
-    if (rc.panelSeq && rc.panelSeq < panelSeqSent) {
+    // The answer says which request it answers; one that failed before the panel read its form (the CSRF
+    // check) does not, and counts as the answer to the request it came back on.
+    let seq = 0;
+    try { seq = Number(d.xhr && d.xhr.getResponseHeader(panelSeqHeader)) || 0; } catch (err) { seq = 0; }
+    if (!seq) seq = rc.panelSeq || 0;
+    if (kind && seq !== panelSeqWanted) {
       d.shouldSwap = false; // a newer request for this panel is on its way, with this one's edits in it
+      panel.dataset.late = String((Number(panel.dataset.late) || 0) + 1);
       return;
     }
     const a = document.activeElement;
@@ -717,7 +735,8 @@
         el.value = typing.value;
         el.focus();
         try { if (typing.start !== null) el.setSelectionRange(typing.start, typing.end); } catch (err) { /* number inputs */ }
-        el.dispatchEvent(new Event('input', { bubbles: true }));
+        // Send it again now: the field was given its text by the script, so leaving it fires no change.
+        el.dispatchEvent(new Event('change', { bubbles: true }));
       }
     }
     const found = {};
