@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -26,14 +24,14 @@ type sink struct {
 	fail error
 }
 
-func (k *sink) PublishTx(ctx context.Context, tx *gorm.DB, ev *store.Event) error {
+func (k *sink) PublishTx(ctx context.Context, tx *store.Tx, ev *store.Event) error {
 	k.mu.Lock()
 	fail := k.fail
 	k.mu.Unlock()
 	if fail != nil {
 		return fail
 	}
-	return tx.WithContext(ctx).Create(ev).Error
+	return store.Insert{Row: ev}.Apply(ctx, tx)
 }
 
 func (k *sink) setFail(err error) {
@@ -64,7 +62,7 @@ func setup(t *testing.T, db *store.DB) *bundle {
 		{Email: "manager@example.com", Name: "Manager", Role: "manager", CreatedAt: t0, UpdatedAt: t0},
 		{Email: "gone@example.com", Name: "Gone", Role: "rep", DisabledAt: &disabled, CreatedAt: t0, UpdatedAt: t0},
 	} {
-		if err := db.Gorm.Create(u).Error; err != nil {
+		if err := db.Users().CreateUser(context.Background(), u); err != nil {
 			t.Fatalf("create user %s: %v", u.Email, err)
 		}
 		b.users[u.Email] = u.ID
@@ -88,8 +86,8 @@ type event struct {
 // events reads every recorded event, oldest first.
 func (b *bundle) events(t *testing.T) []event {
 	t.Helper()
-	var rows []store.Event
-	if err := b.db.Gorm.Order("id").Find(&rows).Error; err != nil {
+	rows, err := b.db.CRM().AllEvents(context.Background())
+	if err != nil {
 		t.Fatalf("read events: %v", err)
 	}
 	out := make([]event, 0, len(rows))
@@ -115,8 +113,8 @@ func (b *bundle) types(t *testing.T, skip int) []string {
 
 func (b *bundle) count(t *testing.T, table string) int64 {
 	t.Helper()
-	var n int64
-	if err := b.db.Gorm.Table(table).Count(&n).Error; err != nil {
+	n, err := b.db.CRM().CountTable(context.Background(), table)
+	if err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n

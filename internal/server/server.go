@@ -88,7 +88,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	expr := expression.New(clk, expression.Limits{Timeout: cfg.ExprTimeout})
 	dispatcher := &triggers.Dispatcher{DB: db, Clock: clk, Log: log}
-	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
+	crmService := &crm.Service{DB: db, Clock: clk, Events: crmEvents{dispatcher}, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
 	enqueueTx := func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }
 	// call_api never reaches Pantryflow itself: the port of PANTRYFLOW_ADDR now, and the port Serve really
@@ -116,7 +116,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	outbox := &mailer.Mailer{DB: db, Config: smtpCfg, From: cfg.MailFrom, Clock: clk, Log: log, EnqueueTx: enqueueTx}
 	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID, Records: crmService, HTTP: httpClient,
-		EnqueueTx: enqueueTx}
+		EnqueueTx: func(ctx context.Context, tx *store.Tx, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx.Gorm(), args) }}
 	list := actions.Builtin(adeps)
 	if opts.ExtraActions != nil {
 		list = append(list, opts.ExtraActions(adeps)...)
@@ -215,4 +215,12 @@ func (s *Server) Close(ctx context.Context) error {
 	defer cancel()
 	err := s.Engine.Stop(stopCtx)
 	return errors.Join(err, s.DB.Close())
+}
+
+// crmEvents hands the CRM's events to the dispatcher, whose PublishTx still takes the GORM transaction.
+// Transitional, until internal/triggers takes a *store.Tx.
+type crmEvents struct{ d *triggers.Dispatcher }
+
+func (c crmEvents) PublishTx(ctx context.Context, tx *store.Tx, ev *store.Event) error {
+	return c.d.PublishTx(ctx, tx.Gorm(), ev)
 }
