@@ -116,7 +116,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	outbox := &mailer.Mailer{DB: db, Config: smtpCfg, From: cfg.MailFrom, Clock: clk, Log: log, EnqueueTx: enqueueTx}
 	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID, Records: crmService, HTTP: httpClient,
-		EnqueueTx: func(ctx context.Context, tx *store.Tx, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx.Gorm(), args) }}
+		EnqueueTx: func(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+			return eng.EnqueueTx(ctx, tx.Gorm(), args)
+		}}
 	list := actions.Builtin(adeps)
 	if opts.ExtraActions != nil {
 		list = append(list, opts.ExtraActions(adeps)...)
