@@ -112,8 +112,7 @@ type recordWrite struct {
 }
 
 // Apply implements store.Effect.
-func (w recordWrite) Apply(ctx context.Context, stx *store.Tx) error {
-	tx := stx.Gorm()
+func (w recordWrite) Apply(ctx context.Context, tx *store.Tx) error {
 	var err error
 	if w.update {
 		_, err = w.records.UpdateTx(ctx, tx, w.entity, w.id, w.data, w.by)

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -30,7 +28,7 @@ type fakeRecords struct {
 type recordCall struct {
 	op, entity, id, by string
 	data               map[string]any
-	tx                 *gorm.DB
+	tx                 *store.Tx
 }
 
 func newFakeRecords() *fakeRecords {
@@ -77,7 +75,7 @@ func (f *fakeRecords) check(entity, id string, data map[string]any) error {
 	return nil
 }
 
-func (f *fakeRecords) write(op string, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+func (f *fakeRecords) write(op string, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.writeErr != nil {
@@ -102,11 +100,11 @@ func (f *fakeRecords) write(op string, tx *gorm.DB, entity, id string, data map[
 	return rec, nil
 }
 
-func (f *fakeRecords) CreateTx(_ context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+func (f *fakeRecords) CreateTx(_ context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error) {
 	return f.write("create", tx, entity, id, data, by)
 }
 
-func (f *fakeRecords) UpdateTx(_ context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+func (f *fakeRecords) UpdateTx(_ context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error) {
 	return f.write("update", tx, entity, id, data, by)
 }
 
@@ -169,11 +167,11 @@ func TestRecordActionsWriteInTheStepsTransaction(t *testing.T) {
 			if len(res.Effects) != 1 {
 				t.Fatalf("Run gave %d effects, want 1", len(res.Effects))
 			}
-			tx := store.WrapTx(&gorm.DB{}, "") // stands for the step's transaction
+			tx := &store.Tx{} // stands for the step's transaction
 			if err := res.Effects[0].Apply(context.Background(), tx); err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
-			tt.wantWrite.tx = tx.Gorm()
+			tt.wantWrite.tx = tx
 			if len(records.writes) != 1 || !reflect.DeepEqual(records.writes[0], tt.wantWrite) {
 				t.Fatalf("writes = %+v, want %+v in the step's transaction", records.writes, tt.wantWrite)
 			}
@@ -261,7 +259,7 @@ func TestRecordEffectErrors(t *testing.T) {
 				t.Fatalf("Run = %d effects, %v", len(res.Effects), err)
 			}
 			tt.change(records)
-			err = res.Effects[0].Apply(context.Background(), store.WrapTx(&gorm.DB{}, ""))
+			err = res.Effects[0].Apply(context.Background(), &store.Tx{})
 			if err == nil || err.Error() != tt.msg || workflow.IsPermanent(err) != tt.permanent {
 				t.Fatalf("Apply = %v (permanent %t), want %q (permanent %t)", err, workflow.IsPermanent(err), tt.msg, tt.permanent)
 			}

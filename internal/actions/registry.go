@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -66,7 +65,7 @@ type Deps struct {
 	HTTP *http.Client
 	// EnqueueTx inserts a River job in the step's transaction, so the job exists exactly when the step's
 	// writes do (send_email's delivery job).
-	EnqueueTx func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+	EnqueueTx func(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 }
 
 // RecordStore is the CRM as actions see it. Writes happen inside the step's transaction and record the
@@ -78,9 +77,9 @@ type RecordStore interface {
 	// bad data fails before its transaction, with a message naming the field.
 	Check(ctx context.Context, entity, id string, data map[string]any) error
 	// CreateTx creates a record with the given id and returns it as an event payload.
-	CreateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
+	CreateTx(ctx context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error)
 	// UpdateTx changes the fields in data of an existing record and returns it as an event payload.
-	UpdateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error)
+	UpdateTx(ctx context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error)
 	// Lookup reads a record as it is now, as an event payload.
 	Lookup(ctx context.Context, entity, id string) (map[string]any, error)
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/kitchenpantry/pantryflow/internal/mailer"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -92,23 +90,19 @@ func (a SendEmail) Run(ctx context.Context, in Input) (Result, error) {
 // commits, and a step that runs again (same idempotency key) neither adds a mail nor a second job.
 type QueueMail struct {
 	Mail    *store.Mail
-	enqueue func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+	enqueue func(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 }
 
 // Apply implements store.Effect.
-func (e QueueMail) Apply(ctx context.Context, stx *store.Tx) error {
-	tx := stx.Gorm()
+func (e QueueMail) Apply(ctx context.Context, tx *store.Tx) error {
 	if e.enqueue == nil {
 		return fmt.Errorf("send_email: mail %s: no job queue to deliver it (actions.Deps.EnqueueTx is not set)", e.Mail.ID)
 	}
-	res := tx.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "idempotency_key"}},
-		DoNothing: true,
-	}).Create(e.Mail)
-	if res.Error != nil {
-		return fmt.Errorf("send_email: queue mail %s: %w", e.Mail.ID, res.Error)
+	queued, err := tx.Outbox().QueueMail(ctx, e.Mail)
+	if err != nil {
+		return fmt.Errorf("send_email: queue mail %s: %w", e.Mail.ID, err)
 	}
-	if res.RowsAffected == 0 {
+	if !queued {
 		return nil // queued by an earlier run of this step activation, with its job
 	}
 	if err := e.enqueue(ctx, tx, mailer.DeliverArgs{MailID: e.Mail.ID}); err != nil {

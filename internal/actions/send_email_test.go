@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
@@ -28,23 +28,23 @@ type enqueued struct {
 	calls []string // "mailID (mail visible: true)"
 }
 
-func (e *enqueued) enqueueTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
+func (e *enqueued) enqueueTx(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
 	a, ok := args.(mailer.DeliverArgs)
 	if !ok {
 		return fmt.Errorf("enqueued %T, want mailer.DeliverArgs", args)
 	}
-	var n int64
-	if err := tx.WithContext(ctx).Model(&store.Mail{}).Where("id = ?", a.MailID).Count(&n).Error; err != nil {
+	_, err := tx.Outbox().ReadMail(ctx, a.MailID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls = append(e.calls, fmt.Sprintf("%s (mail visible: %t)", a.MailID, n == 1))
+	e.calls = append(e.calls, fmt.Sprintf("%s (mail visible: %t)", a.MailID, err == nil))
 	return nil
 }
 
 // sendEmail runs send_email on db with the given EnqueueTx; NewID counts id-1, id-2, ….
-func sendEmail(t *testing.T, db *store.DB, enqueue func(context.Context, *gorm.DB, river.JobArgs) error) actions.Action {
+func sendEmail(t *testing.T, db *store.DB, enqueue func(context.Context, *store.Tx, river.JobArgs) error) actions.Action {
 	t.Helper()
 	n := 0
 	var mu sync.Mutex
@@ -97,10 +97,11 @@ func runStep(t *testing.T, db *store.DB, a actions.Action, in actions.Input, fai
 
 func mails(t *testing.T, db *store.DB) []store.Mail {
 	t.Helper()
-	var ms []store.Mail
-	if err := db.Gorm.Order("id").Find(&ms).Error; err != nil {
+	ms, _, err := db.Outbox().ListMails(context.Background(), store.MailFilter{Limit: -1})
+	if err != nil {
 		t.Fatal(err)
 	}
+	slices.SortFunc(ms, func(a, b store.Mail) int { return strings.Compare(a.ID, b.ID) })
 	return ms
 }
 
@@ -140,21 +141,19 @@ func TestSendEmailJobCommitsWithTheStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := sendEmail(t, db, func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := client.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
+		a := sendEmail(t, db, func(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+			_, err := client.InsertTx(ctx, store.SQLTx(tx), args, nil)
 			return err
 		})
 		jobs := func() (n int64, maxAttempts int) {
-			var rows []struct {
-				MaxAttempts int
-			}
-			if err := db.Gorm.Raw("SELECT max_attempts FROM river_job WHERE kind = ?", "deliver_mail").Scan(&rows).Error; err != nil {
+			res, err := client.JobList(context.Background(), river.NewJobListParams().Kinds("deliver_mail"))
+			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range rows {
-				maxAttempts = r.MaxAttempts
+			for _, j := range res.Jobs {
+				maxAttempts = j.MaxAttempts
 			}
-			return int64(len(rows)), maxAttempts
+			return int64(len(res.Jobs)), maxAttempts
 		}
 
 		runStep(t, db, a, welcome, true)
@@ -219,8 +218,8 @@ func TestSendEmailDeliveredOverSMTP(t *testing.T) {
 			defer stop()
 			_ = client.Stop(ctx)
 		})
-		a := sendEmail(t, db, func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-			_, err := client.InsertTx(ctx, store.GormSQLTx(tx), args, nil)
+		a := sendEmail(t, db, func(ctx context.Context, tx *store.Tx, args river.JobArgs) error {
+			_, err := client.InsertTx(ctx, store.SQLTx(tx), args, nil)
 			return err
 		})
 		runStep(t, db, a, welcome, false)

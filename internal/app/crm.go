@@ -5,10 +5,9 @@ import (
 	"errors"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // RecordFilter narrows a list of CRM records: Fields by field name (status or stage, assignedTo as an
@@ -30,7 +29,7 @@ func (a *App) CreateRecord(ctx context.Context, actor *Actor, e crm.Entity, data
 		return nil, err
 	}
 	var rec crm.Record
-	err := a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+	err := a.createTx(ctx, func(tx *store.Tx) (any, error) {
 		var err error
 		rec, err = a.CRM.CreateTx(ctx, tx, string(e), a.CRM.NewID(), scopeOf(actor).ownNew(data), actor.Email)
 		return rec, err

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -39,20 +37,20 @@ func (a *App) FormChoices(ctx context.Context, actor *Actor, e crm.Entity) (*For
 		return nil, err
 	}
 	var out *FormChoices
-	err := a.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
+	err := a.DB.Snapshot(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = formChoices(tx, scopeOf(actor), e)
+		out, err = formChoices(ctx, tx, scopeOf(actor), e)
 		return err
 	})
 	return out, err
 }
 
 // formChoices offers everyone who can sign in, and the companies and contacts the actor may see.
-func formChoices(tx *gorm.DB, scope readScope, e crm.Entity) (*FormChoices, error) {
+func formChoices(ctx context.Context, tx *store.Tx, scope readScope, e crm.Entity) (*FormChoices, error) {
 	out := &FormChoices{}
-	var users []store.User
-	if err := tx.Select("email", "name").Where("disabled_at IS NULL").Order("name, email").Limit(maxChoices).Find(&users).Error; err != nil {
-		return nil, fmt.Errorf("list people: %w", err)
+	users, err := tx.Users().People(ctx, maxChoices)
+	if err != nil {
+		return nil, err
 	}
 	for _, u := range users {
 		label := u.Email
@@ -61,18 +59,17 @@ func formChoices(tx *gorm.DB, scope readScope, e crm.Entity) (*FormChoices, erro
 		}
 		out.People = append(out.People, Choice{Value: u.Email, Label: label})
 	}
-	var companies []store.Company
-	if err := scope.crmRows(tx.Select("id", "name"), "assigned_to_id").Order("name, id").Limit(maxChoices).Find(&companies).Error; err != nil {
-		return nil, fmt.Errorf("list companies: %w", err)
+	companies, err := tx.CRM().CompanyChoices(ctx, scope.rows(), maxChoices)
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range companies {
 		out.Companies = append(out.Companies, Choice{Value: c.ID, Label: c.Name})
 	}
 	if e == crm.Opportunity {
-		var contacts []store.Contact
-		q := scope.crmRows(tx.Select("id", "first_name", "last_name", "email"), "assigned_to_id")
-		if err := q.Order("first_name, last_name, id").Limit(maxChoices).Find(&contacts).Error; err != nil {
-			return nil, fmt.Errorf("list contacts: %w", err)
+		contacts, err := tx.CRM().ContactChoices(ctx, scope.rows(), maxChoices)
+		if err != nil {
+			return nil, err
 		}
 		for _, c := range contacts {
 			label := strings.TrimSpace(c.FirstName + " " + c.LastName)
@@ -115,21 +112,19 @@ func (a *App) SaveRecord(ctx context.Context, actor *Actor, e crm.Entity, id str
 	}
 	data = maps.Clone(data) // companyId is set below; the caller's map stays as it was
 	var rec crm.Record
-	err := a.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		var existing store.Company
-		err := scope.crmRows(tx.Select("id"), "assigned_to_id").Where("LOWER(name) = ?", strings.ToLower(newCompany)).
-			Order("created_at, id").Take(&existing).Error
+	err := a.DB.Tx(ctx, func(tx *store.Tx) error {
+		existing, err := tx.CRM().CompanyNamed(ctx, scope.rows(), newCompany)
 		switch {
 		case err == nil:
 			data["companyId"] = existing.ID
-		case errors.Is(err, gorm.ErrRecordNotFound):
+		case errors.Is(err, store.ErrNotFound):
 			c, err := svc.CreateTx(ctx, tx, string(crm.Company), a.CRM.NewID(), company, actor.Email)
 			if err != nil {
 				return err
 			}
 			data["companyId"] = c["id"]
 		default:
-			return fmt.Errorf("find company %q: %w", newCompany, err)
+			return err
 		}
 		if id == "" {
 			rec, err = svc.CreateTx(ctx, tx, string(e), a.CRM.NewID(), scope.ownNew(data), actor.Email)
@@ -207,22 +202,19 @@ func (a *App) RecordActivity(ctx context.Context, actor *Actor, e crm.Entity, id
 
 func (a *App) recordActivity(ctx context.Context, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
 	var out *RecordActivity
-	err := a.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
+	err := a.DB.Snapshot(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = recordActivityTx(tx, scope, e, id)
+		out, err = recordActivityTx(ctx, tx, scope, e, id)
 		return err
 	})
 	return out, err
 }
 
-func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
+func recordActivityTx(ctx context.Context, tx *store.Tx, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {
 	out := &RecordActivity{}
-	var events []store.Event
-	err := tx.Select("id", "type", "created_by", "created_at", "dispatched_at").
-		Where("entity = ? AND entity_id = ?", string(e), id).
-		Order("created_at DESC, id DESC").Limit(recentActivity).Find(&events).Error
+	events, err := tx.CRM().RecordEvents(ctx, string(e), id, recentActivity)
 	if err != nil {
-		return nil, fmt.Errorf("list events of %s %s: %w", e, id, err)
+		return nil, err
 	}
 	for i, ev := range events {
 		if i == 0 {
@@ -232,17 +224,9 @@ func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*R
 		out.Events = append(out.Events, RecordEvent{Type: ev.Type, By: ev.CreatedBy, At: ev.CreatedAt})
 	}
 
-	var deliveries []struct {
-		store.EventDelivery
-		EventType string
-	}
-	err = tx.Table("event_deliveries AS d").
-		Select("d.event_id, d.workflow_id, d.execution_id, d.status, d.reason, d.created_at, ev.type AS event_type").
-		Joins("JOIN events ev ON ev.id = d.event_id").
-		Where("ev.entity = ? AND ev.entity_id = ?", string(e), id).
-		Order("d.created_at DESC, d.event_id DESC, d.workflow_id").Limit(recentActivity).Scan(&deliveries).Error
+	deliveries, err := tx.CRM().RecordDeliveries(ctx, string(e), id, recentActivity)
 	if err != nil {
-		return nil, fmt.Errorf("list workflows started by %s %s: %w", e, id, err)
+		return nil, err
 	}
 	var execIDs []string
 	for _, d := range deliveries {
@@ -250,11 +234,9 @@ func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*R
 			execIDs = append(execIDs, *d.ExecutionID)
 		}
 	}
-	runs := map[string]*store.Execution{}
+	runs := map[string]*store.ExecutionListRow{}
 	if len(execIDs) > 0 {
-		var rows []store.Execution
-		q := tx.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until")
-		err := scope.executions(q, "executions").Where("id IN ?", execIDs).Find(&rows).Error
+		rows, err := tx.Executions().ExecutionsByID(ctx, scope.rows(), execIDs)
 		if err != nil {
 			return nil, fmt.Errorf("load runs started by %s %s: %w", e, id, err)
 		}
@@ -262,13 +244,9 @@ func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*R
 			runs[rows[i].ID] = &rows[i]
 		}
 	}
-	names := map[string]string{}
-	var wfs []store.Workflow
-	if err := tx.Select("id", "name").Find(&wfs).Error; err != nil {
-		return nil, fmt.Errorf("list workflow names: %w", err)
-	}
-	for _, w := range wfs {
-		names[w.ID] = w.Name
+	names, err := tx.Workflows().Names(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for _, d := range deliveries {
 		r := RecordRun{Event: d.EventType, WorkflowID: d.WorkflowID, WorkflowName: names[d.WorkflowID],
@@ -294,7 +272,7 @@ func recordActivityTx(tx *gorm.DB, scope readScope, e crm.Entity, id string) (*R
 			summaries = append(summaries, *r.Execution)
 		}
 	}
-	if err := hideInSummaries(tx, scope, summaries); err != nil {
+	if err := hideInSummaries(ctx, tx.Tasks(), scope, summaries); err != nil {
 		return nil, err
 	}
 	n := 0

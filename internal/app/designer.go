@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/kitchenpantry/pantryflow/internal/crm"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -29,8 +28,8 @@ func (a *App) DesignerCatalog(ctx context.Context) (*Catalog, error) {
 	if c.Templates, err = a.DB.EmailTemplateNames(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.DB.Gorm.WithContext(ctx).Model(&store.User{}).Where("disabled_at IS NULL").Order("email").Pluck("email", &c.People).Error; err != nil {
-		return nil, fmt.Errorf("list people: %w", err)
+	if c.People, err = a.DB.Users().EnabledEmails(ctx); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -73,7 +71,7 @@ func (a *App) StartExecution(ctx context.Context, actor *Actor, workflowID strin
 		return "", err
 	}
 	var id string
-	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+	err = a.createTx(ctx, func(tx *store.Tx) (any, error) {
 		id, err = a.StartTx(ctx, tx, plan, vars, meta)
 		return Started{ExecutionID: id}, err
 	})
@@ -99,7 +97,7 @@ func (a *App) StartTest(ctx context.Context, actor *Actor, workflowID string, ve
 		return "", err
 	}
 	var id string
-	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.Tx(ctx, func(tx *store.Tx) error {
 		id, err = a.StartTx(ctx, tx, plan, vars, engine.StartMeta{TriggerType: workflow.TriggerManual, StartedBy: actor.Email, Test: true})
 		return err
 	})
@@ -108,8 +106,8 @@ func (a *App) StartTest(ctx context.Context, actor *Actor, workflowID string, ve
 
 // StartTx starts an execution of plan inside tx; triggers use it to start runs in the transaction that
 // claims their event, fire or delivery.
-func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, vars map[string]any, meta engine.StartMeta) (string, error) {
-	id, err := a.Engine.StartTx(ctx, store.WrapTx(tx, a.DB.Dialect), plan, vars, meta)
+func (a *App) StartTx(ctx context.Context, tx *store.Tx, plan *workflow.Plan, vars map[string]any, meta engine.StartMeta) (string, error) {
+	id, err := a.Engine.StartTx(ctx, tx, plan, vars, meta)
 	var ferrs workflow.FieldErrors
 	if errors.As(err, &ferrs) {
 		return "", fieldsError("the variables do not fit the workflow; nothing was started", ferrs)
@@ -121,73 +119,42 @@ func (a *App) StartTx(ctx context.Context, tx *gorm.DB, plan *workflow.Plan, var
 // not found, and in one they may read, other people's answers are hidden (hidden_answers.go).
 func (a *App) GetExecution(ctx context.Context, actor *Actor, id string) (*ExecutionView, error) {
 	var v *ExecutionView
-	err := a.DB.GormSnapshot(ctx, func(db *gorm.DB) error {
+	err := a.DB.Snapshot(ctx, func(tx *store.Tx) error {
 		var err error
-		v, err = a.executionView(ctx, db, scopeOf(actor), id)
+		v, err = a.executionView(ctx, tx, scopeOf(actor), id)
 		return err
 	})
 	return v, err
 }
 
-func (a *App) executionView(ctx context.Context, db *gorm.DB, scope readScope, id string) (*ExecutionView, error) {
-	var row store.Execution
-	err := scope.executions(db.Where("id = ?", id), "executions").Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+func (a *App) executionView(ctx context.Context, tx *store.Tx, scope readScope, id string) (*ExecutionView, error) {
+	var st engine.State
+	d, err := tx.Executions().Detail(ctx, scope.rows(), id, &st)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no execution %q", id)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load execution %s: %w", id, err)
+		return nil, err
 	}
 	v := &ExecutionView{
-		ExecutionSummary: summaryOf(&row, ""), FailedStep: row.FailedStep,
-		Trigger: TriggerInfo{Type: row.TriggerType, Ref: row.TriggerRef, StartedBy: row.StartedBy},
-	}
-	var st engine.State
-	for _, part := range []struct {
-		col store.JSON
-		v   any
-	}{{row.Variables, &v.Variables}, {row.Outputs, &v.StepOutputs}, {row.State, &st}} {
-		if err := part.col.Decode(part.v); err != nil {
-			return nil, fmt.Errorf("execution %s: %w", id, err)
-		}
+		ExecutionSummary: summaryOf(&d.ExecutionListRow, d.WorkflowName), FailedStep: d.FailedStep,
+		Trigger:   TriggerInfo{Type: d.TriggerType, Ref: d.TriggerRef, StartedBy: d.StartedBy},
+		Variables: d.Variables, StepOutputs: d.Outputs, ExecutionLog: d.Log,
 	}
 	v.Branches = st.Branches
 	if v.Branches == nil {
 		v.Branches = []engine.Branch{}
 	}
-	var logRows []store.LogRow
-	if err := db.Where("execution_id = ?", id).Order("id").Find(&logRows).Error; err != nil {
-		return nil, fmt.Errorf("load log of execution %s: %w", id, err)
-	}
-	v.ExecutionLog = make([]workflow.LogEntry, 0, len(logRows))
-	for _, lr := range logRows {
-		le := workflow.LogEntry{Timestamp: lr.Timestamp, StepID: lr.StepID, StepName: lr.StepName,
-			Action: workflow.LogAction(lr.Action), Message: lr.Message, DurationMs: lr.DurationMs, Reason: lr.Reason}
-		if len(lr.Data) > 0 {
-			if err := lr.Data.Decode(&le.Data); err != nil {
-				return nil, err
-			}
-		}
-		v.ExecutionLog = append(v.ExecutionLog, le)
-	}
-	var wf store.Workflow
-	if err := db.Select("name").Where("id = ?", row.WorkflowID).Take(&wf).Error; err == nil {
-		v.WorkflowName = wf.Name
-	}
-	var tasks []store.HumanTask
-	if err := db.Where("execution_id = ?", id).Order("created_at").Find(&tasks).Error; err != nil {
-		return nil, fmt.Errorf("load tasks of execution %s: %w", id, err)
-	}
 	now := a.Clock.Now()
-	v.Tasks = make([]TaskView, 0, len(tasks))
-	for i := range tasks {
-		tv, err := taskView(&tasks[i], now)
+	v.Tasks = make([]TaskView, 0, len(d.Tasks))
+	for i := range d.Tasks {
+		tv, err := taskView(&d.Tasks[i], now)
 		if err != nil {
 			return nil, err
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}
-	if err := hideOthersAnswers(scope, tasks, v); err != nil {
+	if err := hideOthersAnswers(scope, d.Tasks, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -197,38 +164,16 @@ func (a *App) executionView(ctx context.Context, db *gorm.DB, scope readScope, i
 func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilter) ([]ExecutionSummary, int64, error) {
 	page := f.Page.Normalize()
 	scope := scopeOf(actor)
-	q := scope.executions(a.DB.Gorm.WithContext(ctx).Model(&store.Execution{}), "executions")
-	if f.WorkflowID != "" {
-		q = q.Where("workflow_id = ?", f.WorkflowID)
+	if f.Status != "" && !validStatus(f.Status) {
+		return nil, 0, &ValidationError{Message: "unknown status", Details: []Detail{{Path: "status",
+			Message: fmt.Sprintf("%q is not a status; use running, paused, completed, failed or cancelled", f.Status)}}}
 	}
-	if f.Status != "" {
-		if !validStatus(f.Status) {
-			return nil, 0, &ValidationError{Message: "unknown status", Details: []Detail{{Path: "status",
-				Message: fmt.Sprintf("%q is not a status; use running, paused, completed, failed or cancelled", f.Status)}}}
-		}
-		q = q.Where("status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("started_at >= ?", f.Since)
-	}
-	if !f.Until.IsZero() {
-		q = q.Where("started_at < ?", f.Until)
-	}
-	var total int64
-	count := q
-	if f.CountUpTo > 0 {
-		count = a.DB.Gorm.WithContext(ctx).Table("(?) AS upto", q.Session(&gorm.Session{}).Select("1").Limit(int(f.CountUpTo)))
-	}
-	if err := count.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count executions: %w", err)
-	}
-	var rows []store.Execution
-	err := q.Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until", "test").
-		Order("started_at DESC, id DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error
+	rows, total, err := a.DB.Executions().ListExecutions(ctx, scope.rows(), store.ExecutionFilter{WorkflowID: f.WorkflowID,
+		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo})
 	if err != nil {
-		return nil, 0, fmt.Errorf("list executions: %w", err)
+		return nil, 0, err
 	}
-	names, err := a.workflowNames(ctx)
+	names, err := a.DB.Workflows().Names(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -236,13 +181,13 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 	for i := range rows {
 		out = append(out, summaryOf(&rows[i], names[rows[i].WorkflowID]))
 	}
-	if err := hideInSummaries(a.DB.Gorm.WithContext(ctx), scope, out); err != nil {
+	if err := hideInSummaries(ctx, a.DB.Tasks(), scope, out); err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
 }
 
-func summaryOf(r *store.Execution, workflowName string) ExecutionSummary {
+func summaryOf(r *store.ExecutionListRow, workflowName string) ExecutionSummary {
 	return ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: workflowName,
 		WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil, Test: r.Test}
@@ -255,18 +200,6 @@ func validStatus(s string) bool {
 		}
 	}
 	return false
-}
-
-func (a *App) workflowNames(ctx context.Context) (map[string]string, error) {
-	var rows []store.Workflow
-	if err := a.DB.Gorm.WithContext(ctx).Select("id", "name").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list workflow names: %w", err)
-	}
-	names := make(map[string]string, len(rows))
-	for _, r := range rows {
-		names[r.ID] = r.Name
-	}
-	return names, nil
 }
 
 // CancelExecution stops a running or paused execution.

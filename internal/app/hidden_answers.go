@@ -1,12 +1,11 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -191,7 +190,7 @@ func forEachText(v any, fn func(string)) {
 }
 
 // hideInSummaries hides, in runs listed for a rep, the errors that repeat someone else's answer.
-func hideInSummaries(db *gorm.DB, s readScope, items []ExecutionSummary) error {
+func hideInSummaries(ctx context.Context, tasks store.Tasks, s readScope, items []ExecutionSummary) error {
 	if s.all {
 		return nil
 	}
@@ -204,11 +203,9 @@ func hideInSummaries(db *gorm.DB, s readScope, items []ExecutionSummary) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var rows []store.HumanTask
-	err := db.Select("id", "execution_id", "step_id", "assignee", "assignee_id", "status", "values", "completed_by").
-		Where("execution_id IN ? AND status = ?", ids, workflow.TaskCompleted).Order("created_at").Find(&rows).Error
+	rows, err := tasks.CompletedTasksOf(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("load the answers of %d runs: %w", len(ids), err)
+		return err
 	}
 	byRun := map[string][]store.HumanTask{}
 	for _, r := range rows {

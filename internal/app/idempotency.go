@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -83,9 +81,9 @@ func (a *App) Answered(ctx context.Context, k Idempotency) (Answer, bool, error)
 
 // createTx runs fn, which creates something and returns the answer to it, in one transaction that also
 // claims the request's Idempotency-Key (when it has one) before fn and records fn's answer with it.
-func (a *App) createTx(ctx context.Context, fn func(tx *gorm.DB) (answer any, err error)) error {
+func (a *App) createTx(ctx context.Context, fn func(tx *store.Tx) (answer any, err error)) error {
 	k, ok := idempotencyOf(ctx)
-	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	return a.DB.Tx(ctx, func(tx *store.Tx) error {
 		if !ok {
 			_, err := fn(tx)
 			return err
@@ -96,7 +94,7 @@ func (a *App) createTx(ctx context.Context, fn func(tx *gorm.DB) (answer any, er
 
 // claimEffects are the writes that claim the request's key in a transaction the engine runs (a task's
 // completion): answer reads, in that transaction, what the request is answered.
-func (a *App) claimEffects(ctx context.Context, answer func(tx *gorm.DB) (any, error)) []store.Effect {
+func (a *App) claimEffects(ctx context.Context, answer func(tx *store.Tx) (any, error)) []store.Effect {
 	k, ok := idempotencyOf(ctx)
 	if !ok {
 		return nil
@@ -107,18 +105,17 @@ func (a *App) claimEffects(ctx context.Context, answer func(tx *gorm.DB) (any, e
 type keyClaim struct {
 	a      *App
 	key    Idempotency
-	answer func(tx *gorm.DB) (any, error)
+	answer func(tx *store.Tx) (any, error)
 }
 
-func (c keyClaim) Apply(ctx context.Context, stx *store.Tx) error {
-	tx := stx.Gorm()
+func (c keyClaim) Apply(ctx context.Context, tx *store.Tx) error {
 	return c.a.claimTx(ctx, tx, c.key, c.answer)
 }
 
 // claimTx claims k in tx, runs fn and records its answer. On PostgreSQL a claim of the same key in another
 // transaction still running makes this one wait for it; if that one commits, this one is ErrKeyInUse and
 // rolls back, and the caller answers what the other request was answered.
-func (a *App) claimTx(ctx context.Context, tx *gorm.DB, k Idempotency, fn func(tx *gorm.DB) (any, error)) error {
+func (a *App) claimTx(ctx context.Context, tx *store.Tx, k Idempotency, fn func(tx *store.Tx) (any, error)) error {
 	now := a.Clock.Now()
 	err := store.ClaimKeyTx(ctx, tx, &store.IdempotencyKey{Scope: k.Scope, RequestKey: k.Key, Fingerprint: k.Fingerprint,
 		Status: k.Status, CreatedAt: now}, now.Add(-KeepKeys))

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
@@ -21,7 +19,7 @@ func TestKeySweepersForgetOldKeys(t *testing.T) {
 		t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 		clk := clock.NewFake(t0.Add(48*time.Hour + time.Second))
 		for key, at := range map[string]time.Time{"old": t0, "young": t0.Add(time.Hour)} {
-			err := db.GormTx(ctx, func(tx *gorm.DB) error {
+			err := db.Tx(ctx, func(tx *store.Tx) error {
 				return store.ClaimKeyTx(ctx, tx, &store.IdempotencyKey{Scope: "user:1", RequestKey: key, Fingerprint: "f", Status: 201, CreatedAt: at}, t0.Add(-KeepKeys))
 			})
 			if err != nil {
@@ -32,8 +30,8 @@ func TestKeySweepersForgetOldKeys(t *testing.T) {
 		a.Start(ctx)
 		b.Start(ctx)
 		keys := func() []string {
-			var out []string
-			if err := db.Gorm.Model(&store.IdempotencyKey{}).Order("request_key").Pluck("request_key", &out).Error; err != nil {
+			out, err := db.IdempotencyKeys(ctx, "user:1")
+			if err != nil {
 				t.Fatal(err)
 			}
 			return out

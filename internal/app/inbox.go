@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -52,7 +49,6 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	page := f.Page.Normalize()
 	manager := actor.Role.AtLeast(auth.RoleManager)
 	scope := scopeOf(actor)
-	db := a.DB.Gorm.WithContext(ctx)
 	var assigneeID *int64
 	switch {
 	case !manager || f.Whose == "" || f.Whose == "mine":
@@ -69,37 +65,28 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 		assigneeID = &u.ID
 	}
 	now := a.Clock.Now()
-	due := func(q *gorm.DB) (*gorm.DB, error) {
-		switch f.Due {
-		case "":
-			return q, nil
-		case "overdue":
-			return q.Where("due_at < ?", now), nil
-		case "today":
-			return q.Where("due_at < ?", now.Truncate(24*time.Hour).Add(24*time.Hour)), nil
-		case "week":
-			return q.Where("due_at < ?", now.Add(7*24*time.Hour)), nil
-		}
+	var dueBefore *time.Time
+	switch f.Due {
+	case "":
+	case "overdue":
+		dueBefore = &now
+	case "today":
+		t := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+		dueBefore = &t
+	case "week":
+		t := now.Add(7 * 24 * time.Hour)
+		dueBefore = &t
+	default:
 		return nil, &ValidationError{Message: "unknown due filter", Details: []Detail{{Path: "due", Message: "use overdue, today or week"}}}
 	}
 	out := &Inbox{}
-	order := "due_at IS NULL, due_at, created_at"
 	if f.Kind != "todos" {
-		q := scope.tasks(db.Model(&store.HumanTask{}).Where("status = ?", workflow.TaskOpen))
-		if assigneeID != nil {
-			q = q.Where("assignee_id = ?", *assigneeID)
-		}
-		q, err := due(q)
+		rows, total, err := a.DB.Tasks().ListTasks(ctx, scope.rows(), store.TaskQuery{Status: string(workflow.TaskOpen),
+			AssigneeID: assigneeID, DueBefore: dueBefore, Order: store.TaskOrderInbox, Limit: page.Limit, Offset: page.Offset})
 		if err != nil {
 			return nil, err
 		}
-		if err := q.Count(&out.TasksTotal).Error; err != nil {
-			return nil, fmt.Errorf("count tasks: %w", err)
-		}
-		var rows []store.HumanTask
-		if err := q.Order(order).Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
+		out.TasksTotal = total
 		for i := range rows {
 			v, err := taskView(&rows[i], now)
 			if err != nil {
@@ -109,21 +96,12 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 		}
 	}
 	if f.Kind != "tasks" {
-		q := scope.crmRows(db.Model(&store.CRMTask{}).Where("status = ?", "open"), "assignee_id")
-		if assigneeID != nil {
-			q = q.Where("assignee_id = ?", *assigneeID)
-		}
-		q, err := due(q)
+		rows, total, err := a.DB.Tasks().OpenTodos(ctx, scope.rows(), store.TodoQuery{AssigneeID: assigneeID,
+			DueBefore: dueBefore, Limit: page.Limit, Offset: page.Offset})
 		if err != nil {
 			return nil, err
 		}
-		if err := q.Count(&out.TodosTotal).Error; err != nil {
-			return nil, fmt.Errorf("count to-dos: %w", err)
-		}
-		var rows []store.CRMTask
-		if err := q.Order(order).Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("list to-dos: %w", err)
-		}
+		out.TodosTotal = total
 		emails, err := a.userEmails(ctx, rows)
 		if err != nil {
 			return nil, err
@@ -141,9 +119,11 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 		}
 	}
 	if manager {
-		if err := db.Model(&store.User{}).Where("disabled_at IS NULL").Order("email").Pluck("email", &out.People).Error; err != nil {
-			return nil, fmt.Errorf("list people: %w", err)
+		people, err := a.DB.Users().EnabledEmails(ctx)
+		if err != nil {
+			return nil, err
 		}
+		out.People = people
 	}
 	return out, nil
 }
@@ -155,18 +135,7 @@ func (a *App) userEmails(ctx context.Context, rows []store.CRMTask) (map[int64]s
 			ids = append(ids, *r.AssigneeID)
 		}
 	}
-	out := map[int64]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var users []store.User
-	if err := a.DB.Gorm.WithContext(ctx).Select("id", "email").Where("id IN ?", ids).Find(&users).Error; err != nil {
-		return nil, fmt.Errorf("load assignees: %w", err)
-	}
-	for _, u := range users {
-		out[u.ID] = u.Email
-	}
-	return out, nil
+	return a.DB.Users().EmailsByID(ctx, ids)
 }
 
 // ReassignTask gives an open workflow task to someone else (managers).
@@ -183,22 +152,13 @@ func (a *App) ReassignTask(ctx context.Context, actor *Actor, taskID, email stri
 	}
 	// The new assignee becomes a holder in the same transaction; the one before stays a holder, so they can
 	// still read the run they worked in.
-	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&store.HumanTask{}).Where("id = ? AND status = ?", taskID, workflow.TaskOpen).
-			UpdateColumns(map[string]any{"assignee": u.Email, "assignee_id": u.ID, "updated_at": a.Clock.Now()})
-		if res.Error != nil {
-			return fmt.Errorf("reassign task %s: %w", taskID, res.Error)
+	return a.DB.Tx(ctx, func(tx *store.Tx) error {
+		reassigned, err := tx.Tasks().Reassign(ctx, taskID, u.ID, u.Email, a.Clock.Now())
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !reassigned {
 			return fail(ErrConflict, "the task is no longer open, so it cannot be reassigned")
-		}
-		var task store.HumanTask
-		if err := tx.Select("id", "execution_id").Where("id = ?", taskID).Take(&task).Error; err != nil {
-			return fmt.Errorf("reassign task %s: %w", taskID, err)
-		}
-		holder := &store.TaskHolder{TaskID: task.ID, ExecutionID: task.ExecutionID, UserID: u.ID}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(holder).Error; err != nil {
-			return fmt.Errorf("record %s as holder of task %s: %w", u.Email, taskID, err)
 		}
 		return nil
 	})

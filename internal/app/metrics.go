@@ -26,13 +26,12 @@ func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version
 	if err != nil {
 		return nil, timeframeError(err)
 	}
-	db := a.DB.Gorm.WithContext(ctx)
-	wf, err := findWorkflow(db, id)
+	wf, err := findWorkflow(ctx, a.DB.Workflows(), id)
 	if err != nil {
 		return nil, err
 	}
 	if version != 0 {
-		if _, err := findVersion(db, id, version); err != nil {
+		if _, err := findVersion(ctx, a.DB.Workflows(), id, version); err != nil {
 			return nil, err
 		}
 	}
@@ -69,11 +68,9 @@ func (a *App) stepInfos(ctx context.Context, wf *store.Workflow, version int, ag
 		}
 		slices.SortFunc(versions[1:], func(x, y int) int { return cmp.Compare(y, x) })
 	}
-	var rows []store.WorkflowVersion
-	err := a.DB.Gorm.WithContext(ctx).Select("version", "definition").
-		Where("workflow_id = ? AND version IN ?", wf.ID, versions).Find(&rows).Error
+	rows, err := a.DB.Workflows().VersionDefinitions(ctx, wf.ID, versions)
 	if err != nil {
-		return nil, fmt.Errorf("load the versions of %s: %w", wf.ID, err)
+		return nil, err
 	}
 	defs := map[int]*workflow.Definition{}
 	for _, r := range rows {
@@ -144,9 +141,9 @@ func (a *App) ManagerOverview(ctx context.Context, timeframe string) (*Overview,
 	}
 	now := a.Clock.Now()
 	from, to := tf.Window(now)
-	var wfs []store.Workflow
-	if err := a.DB.Gorm.WithContext(ctx).Order("name, id").Find(&wfs).Error; err != nil {
-		return nil, fmt.Errorf("list workflows: %w", err)
+	wfs, err := a.DB.Workflows().ListWorkflows(ctx, -1, 0)
+	if err != nil {
+		return nil, err
 	}
 	agg, err := rollup.Load(ctx, a.DB, rollup.Query{From: from, To: to, Days: true})
 	if err != nil {
@@ -202,15 +199,9 @@ func (a *App) ManagerOverview(ctx context.Context, timeframe string) (*Overview,
 	for e := range repTasks {
 		emails = append(emails, e)
 	}
-	names := map[string]string{}
-	if len(emails) > 0 {
-		var users []store.User
-		if err := a.DB.Gorm.WithContext(ctx).Select("email", "name").Where("email IN ?", emails).Find(&users).Error; err != nil {
-			return nil, fmt.Errorf("name the assignees: %w", err)
-		}
-		for _, u := range users {
-			names[u.Email] = u.Name
-		}
+	names, err := a.DB.Users().NamesByEmail(ctx, emails)
+	if err != nil {
+		return nil, err
 	}
 	for e, c := range repTasks {
 		out.Reps = append(out.Reps, RepTasks{Assignee: e, Name: names[e], OpenTasks: c.open, OverdueTasks: c.overdue})

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -62,20 +61,10 @@ func (a *App) ListOutbox(ctx context.Context, actor *Actor, f OutboxFilter) ([]M
 		return nil, 0, err
 	}
 	page := f.Page.Normalize()
-	q := a.DB.Gorm.WithContext(ctx).Model(&store.Mail{})
-	if f.ExecutionID != "" {
-		q = q.Where("execution_id = ?", f.ExecutionID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count mails: %w", err)
-	}
-	var rows []store.Mail
-	if err := q.Order("created_at DESC, id DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list mails: %w", err)
+	rows, total, err := a.DB.Outbox().ListMails(ctx, store.MailFilter{ExecutionID: f.ExecutionID, Status: f.Status,
+		Limit: page.Limit, Offset: page.Offset})
+	if err != nil {
+		return nil, 0, err
 	}
 	// The attempts of the mails that need them: every mail's for the page, the flagged ones' for the time
 	// their interrupted attempt started.
@@ -102,18 +91,7 @@ func (a *App) ListOutbox(ctx context.Context, actor *Actor, f OutboxFilter) ([]M
 
 // mailAttempts loads the attempts of the given mails, oldest first.
 func (a *App) mailAttempts(ctx context.Context, ids []string) (map[string][]store.MailAttempt, error) {
-	out := map[string][]store.MailAttempt{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []store.MailAttempt
-	if err := a.DB.Gorm.WithContext(ctx).Where("mail_id IN ?", ids).Order("mail_id, number").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load mail attempts: %w", err)
-	}
-	for _, r := range rows {
-		out[r.MailID] = append(out[r.MailID], r)
-	}
-	return out, nil
+	return a.DB.Outbox().AttemptsOf(ctx, ids)
 }
 
 // mailView is a mail and its attempts as the outbox shows them.

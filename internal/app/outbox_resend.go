@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/mailer"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -21,19 +19,18 @@ func (a *App) GetMail(ctx context.Context, actor *Actor, id string) (*MailView, 
 	if err := requireManager(actor, "see the outbox"); err != nil {
 		return nil, err
 	}
-	var m store.Mail
-	err := a.DB.Gorm.WithContext(ctx).Where("id = ?", id).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	m, err := a.DB.Outbox().ReadMail(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: "there is no such mail in the outbox"}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load mail %s: %w", id, err)
+		return nil, err
 	}
 	attempts, err := a.mailAttempts(ctx, []string{m.ID})
 	if err != nil {
 		return nil, err
 	}
-	v := mailView(m, attempts[m.ID])
+	v := mailView(*m, attempts[m.ID])
 	return &v, nil
 }
 
@@ -63,17 +60,5 @@ func (a *App) OutboxCounts(ctx context.Context, actor *Actor) (map[string]int64,
 	if err := requireManager(actor, "see the outbox"); err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		Status string
-		N      int64
-	}
-	err := a.DB.Gorm.WithContext(ctx).Model(&store.Mail{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("count mails: %w", err)
-	}
-	out := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out, nil
+	return a.DB.Outbox().CountByStatus(ctx)
 }

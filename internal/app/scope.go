@@ -5,8 +5,6 @@ import (
 	"maps"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -38,18 +36,11 @@ func scopeOf(actor *Actor) readScope {
 	return readScope{user: actor.ID, email: actor.Email}
 }
 
-// executions narrows a query of table (executions, or its alias in the query) to the runs in scope.
-func (s readScope) executions(q *gorm.DB, table string) *gorm.DB {
-	switch {
-	case s.all:
-		return q
-	case s.user == 0 || s.email == "":
-		return q.Where("1 = 0")
-	}
-	// One list of ids (a rep's few runs) rather than an OR, so a database reads them by index instead of
-	// filtering every run.
-	return q.Where(table+".id IN (SELECT id FROM executions WHERE started_by = ? UNION ALL "+
-		"SELECT execution_id FROM task_holders WHERE user_id = ?)", s.email, s.user)
+// rows is the scope as the repositories apply it to runs, tasks and CRM rows (store.ReadScope): a rep's
+// runs are the ones they started or hold or held a task in, their tasks the ones assigned to them now, their
+// CRM rows the ones assigned to them.
+func (s readScope) rows() store.ReadScope {
+	return store.ReadScope{All: s.all, UserID: s.user, Email: s.email}
 }
 
 // crm is the CRM as the actor sees it: a rep finds only the records assigned to them.
@@ -58,24 +49,6 @@ func (s readScope) crm(svc *crm.Service) *crm.Service {
 		return svc
 	}
 	return svc.OwnedBy(s.user)
-}
-
-// tasks narrows a query of human_tasks to the tasks whose form and answers the actor may see: a rep's are
-// the tasks assigned to them now.
-func (s readScope) tasks(q *gorm.DB) *gorm.DB {
-	if s.all {
-		return q
-	}
-	return q.Where("assignee_id = ?", s.user)
-}
-
-// crmRows narrows a query of a CRM table, whose owner is in column, for the reads the CRM service does not
-// do itself (the choices of a form, a company found by its name).
-func (s readScope) crmRows(q *gorm.DB, column string) *gorm.DB {
-	if s.all {
-		return q
-	}
-	return q.Where(column+" = ?", s.user)
 }
 
 // ownNew gives a rep's new CRM record without an owner to the rep; data is not changed.

@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/secrets"
@@ -80,9 +78,9 @@ func secretInfo(s *store.Secret) SecretInfo {
 
 // secretUses maps each secret to the published versions whose steps read it.
 func (a *App) secretUses(ctx context.Context) (map[string][]WorkflowRef, error) {
-	var wfs []store.Workflow
-	if err := a.DB.Gorm.WithContext(ctx).Where("active_version IS NOT NULL").Order("name").Find(&wfs).Error; err != nil {
-		return nil, fmt.Errorf("list published workflows: %w", err)
+	wfs, err := a.DB.Workflows().PublishedWorkflows(ctx)
+	if err != nil {
+		return nil, err
 	}
 	uses := map[string][]WorkflowRef{}
 	for _, wf := range wfs {
@@ -144,9 +142,9 @@ func (a *App) CreateSecret(ctx context.Context, actor *Actor, in SecretInput) (S
 		return SecretInfo{}, err
 	}
 	var s *store.Secret
-	err := a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+	err := a.createTx(ctx, func(tx *store.Tx) (any, error) {
 		var err error
-		if s, err = a.Secrets.CreateTx(ctx, store.WrapTx(tx, a.DB.Dialect), in.Name, in.Value, actor.Email, a.Clock.Now()); err != nil {
+		if s, err = a.Secrets.CreateTx(ctx, tx, in.Name, in.Value, actor.Email, a.Clock.Now()); err != nil {
 			return nil, err
 		}
 		return secretInfo(s), nil

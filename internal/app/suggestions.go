@@ -31,7 +31,7 @@ func (a *App) Suggestions(ctx context.Context, id string) (*SuggestionList, erro
 }
 
 func (a *App) suggestions(ctx context.Context, id string) (*SuggestionList, *workflow.Definition, error) {
-	wf, err := findWorkflow(a.DB.Gorm.WithContext(ctx), id)
+	wf, err := findWorkflow(ctx, a.DB.Workflows(), id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -47,35 +45,26 @@ type TaskFilter struct {
 // ListTasks lists human tasks, soonest due first. A rep only ever sees their own.
 func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]TaskView, int64, error) {
 	page := f.Page.Normalize()
-	q := a.DB.Gorm.WithContext(ctx).Model(&store.HumanTask{})
+	q := store.TaskQuery{ExecutionID: f.ExecutionID, Order: store.TaskOrderDue, Limit: page.Limit, Offset: page.Offset}
 	switch f.Status {
 	case "", "open":
-		q = q.Where("status = ?", workflow.TaskOpen)
+		q.Status = string(workflow.TaskOpen)
 	case "completed", "cancelled":
-		q = q.Where("status = ?", f.Status)
+		q.Status = f.Status
 	case "all":
 	default:
 		return nil, 0, &ValidationError{Message: "unknown task status", Details: []Detail{{Path: "status",
 			Message: fmt.Sprintf("%q is not a task status; use open, completed, cancelled or all", f.Status)}}}
 	}
-	if f.ExecutionID != "" {
-		q = q.Where("execution_id = ?", f.ExecutionID)
-	}
-	q = scopeOf(actor).tasks(q)
 	switch {
 	case f.Assignee == "me" && actor != nil:
-		q = q.Where("assignee_id = ?", actor.ID)
+		q.AssigneeID = &actor.ID
 	case f.Assignee != "" && f.Assignee != "me":
-		q = q.Where("assignee = ?", f.Assignee)
+		q.Assignee = f.Assignee
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count tasks: %w", err)
-	}
-	var rows []store.HumanTask
-	order := "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, created_at"
-	if err := q.Order(order).Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list tasks: %w", err)
+	rows, total, err := a.DB.Tasks().ListTasks(ctx, scopeOf(actor).rows(), q)
+	if err != nil {
+		return nil, 0, err
 	}
 	now := a.Clock.Now()
 	out := make([]TaskView, 0, len(rows))
@@ -106,15 +95,14 @@ func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
 // GetTask returns one task; a rep may only see their own, and someone else's is not found for them (as if it
 // did not exist, so task ids cannot be probed).
 func (a *App) GetTask(ctx context.Context, actor *Actor, id string) (*TaskView, error) {
-	var row store.HumanTask
-	err := scopeOf(actor).tasks(a.DB.Gorm.WithContext(ctx).Where("id = ?", id)).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	row, err := a.DB.Tasks().Task(ctx, scopeOf(actor).rows(), id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: "there is no such task"}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load task %s: %w", id, err)
+		return nil, err
 	}
-	v, err := taskView(&row, a.Clock.Now())
+	v, err := taskView(row, a.Clock.Now())
 	return &v, err
 }
 
@@ -129,12 +117,12 @@ func (a *App) CompleteTask(ctx context.Context, actor *Actor, id string, values 
 	}
 	// With an Idempotency-Key, the commit that completes the task claims the key and records the task as
 	// the request is answered.
-	err = a.Engine.CompleteTask(ctx, id, values, actor.Email, a.claimEffects(ctx, func(tx *gorm.DB) (any, error) {
-		var row store.HumanTask
-		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
-			return nil, fmt.Errorf("load task %s: %w", id, err)
+	err = a.Engine.CompleteTask(ctx, id, values, actor.Email, a.claimEffects(ctx, func(tx *store.Tx) (any, error) {
+		row, err := tx.Tasks().Task(ctx, store.ReadScope{All: true}, id)
+		if err != nil {
+			return nil, err
 		}
-		return taskView(&row, a.Clock.Now())
+		return taskView(row, a.Clock.Now())
 	})...)
 	var ferrs workflow.FieldErrors
 	switch {

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -43,9 +40,9 @@ func (a *App) PostEvent(ctx context.Context, actor *Actor, event string, data ma
 		return nil, err
 	}
 	out := &PostedEvent{ExecutionIDs: []string{}}
-	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
+	err = a.createTx(ctx, func(tx *store.Tx) (any, error) {
 		ev := &store.Event{Type: event, Source: triggers.SourceAPI, CreatedBy: actor.Email, Payload: payload}
-		ids, err := a.Triggers.PostTx(ctx, store.WrapTx(tx, a.DB.Dialect), ev)
+		ids, err := a.Triggers.PostTx(ctx, tx, ev)
 		if err != nil {
 			return nil, err
 		}
@@ -91,9 +88,9 @@ func (a *App) webhook(ctx context.Context, actor *Actor, id string, rotate bool)
 		return nil, fail(ErrConflict, fmt.Sprintf("workflow %q is started by a %s trigger, not a webhook", def.Name, def.Trigger.Type))
 	}
 	var hook *store.Webhook
-	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		if hook, err = a.ensureWebhook(tx, id, rotate); err != nil {
+		if hook, err = a.ensureWebhook(ctx, tx, id, rotate); err != nil {
 			return err
 		}
 		return nil
@@ -110,26 +107,23 @@ func (a *App) webhook(ctx context.Context, actor *Actor, id string, rotate bool)
 }
 
 // ensureWebhook returns the workflow's webhook, creating it (or, with rotate, replacing its secrets).
-func (a *App) ensureWebhook(tx *gorm.DB, workflowID string, rotate bool) (*store.Webhook, error) {
-	var hook store.Webhook
-	err := tx.Where("workflow_id = ?", workflowID).Take(&hook).Error
+func (a *App) ensureWebhook(ctx context.Context, tx *store.Tx, workflowID string, rotate bool) (*store.Webhook, error) {
+	hooks := tx.Triggers()
+	hook, err := hooks.WebhookOf(ctx, workflowID)
 	now := a.Clock.Now()
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		hook = store.Webhook{WorkflowID: workflowID, Token: auth.RandomSecret(24), SigningSecret: "whsec_" + auth.RandomSecret(32), CreatedAt: now}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&hook).Error; err != nil {
-			return nil, fmt.Errorf("create the webhook of %s: %w", workflowID, err)
-		}
-		return &hook, tx.Where("workflow_id = ?", workflowID).Take(&hook).Error
+	case errors.Is(err, store.ErrNotFound):
+		return hooks.CreateWebhook(ctx, &store.Webhook{WorkflowID: workflowID, Token: auth.RandomSecret(24),
+			SigningSecret: "whsec_" + auth.RandomSecret(32), CreatedAt: now})
 	case err != nil:
 		return nil, fmt.Errorf("load the webhook of %s: %w", workflowID, err)
 	case rotate:
 		hook.Token, hook.SigningSecret, hook.RotatedAt = auth.RandomSecret(24), "whsec_"+auth.RandomSecret(32), &now
-		if err := tx.Save(&hook).Error; err != nil {
-			return nil, fmt.Errorf("rotate the webhook of %s: %w", workflowID, err)
+		if err := hooks.SaveWebhook(ctx, hook); err != nil {
+			return nil, err
 		}
 	}
-	return &hook, nil
+	return hook, nil
 }
 
 // WebhookRequest is a delivery to a webhook address.
@@ -143,9 +137,8 @@ type WebhookRequest struct {
 // ReceiveWebhook checks a delivery and starts its workflow with the JSON body's fields as variables. The
 // run is committed before this returns.
 func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, error) {
-	var hook store.Webhook
-	err := a.DB.Gorm.WithContext(ctx).Where("token = ?", req.Token).Take(&hook).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	hook, err := a.DB.Triggers().WebhookByToken(ctx, req.Token)
+	if errors.Is(err, store.ErrNotFound) {
 		return "", &Error{Kind: ErrNotFound, Message: "there is no webhook at this address (it may have been rotated)"}
 	}
 	if err != nil {
@@ -184,17 +177,17 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 		return "", err
 	}
 	var id string
-	err = a.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err = a.DB.Tx(ctx, func(tx *store.Tx) error {
 		// The rows are kept (they go only with their workflow), which more than covers the five minutes
 		// a signature is valid for.
 		deliveries := make([]*store.WebhookDelivery, 0, len(keys))
 		for _, key := range keys {
 			d := &store.WebhookDelivery{WorkflowID: hook.WorkflowID, DeliveryID: key, ReceivedAt: a.Clock.Now()}
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(d)
-			if res.Error != nil {
-				return fmt.Errorf("record delivery: %w", res.Error)
+			claimed, err := tx.Triggers().ClaimWebhookDelivery(ctx, d)
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected == 0 {
+			if !claimed {
 				if key != req.DeliveryID {
 					return fail(ErrConflict, fmt.Sprintf("this request was received before: its v1 signature is an earlier delivery's, so delivery %q started nothing. Sign deliveries with v2 (t=...,v2=...), which covers the delivery id", req.DeliveryID))
 				}
@@ -209,8 +202,8 @@ func (a *App) ReceiveWebhook(ctx context.Context, req WebhookRequest) (string, e
 			return err
 		}
 		for _, d := range deliveries {
-			if err := tx.Model(d).UpdateColumn("execution_id", id).Error; err != nil {
-				return fmt.Errorf("record delivery: %w", err)
+			if err := tx.Triggers().SetWebhookDeliveryExecution(ctx, d, id); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -250,11 +243,9 @@ func (a *App) markWebhooks(ctx context.Context, items []WorkflowSummary) error {
 	for id := range index {
 		ids = append(ids, id)
 	}
-	var rows []store.WorkflowVersion
-	err := a.DB.Gorm.WithContext(ctx).Select("workflow_id", "version", "definition").
-		Where("workflow_id IN ? AND status = ?", ids, store.VersionPublished).Find(&rows).Error
+	rows, err := a.DB.Workflows().PublishedDefinitions(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("read the webhook settings of the workflows: %w", err)
+		return err
 	}
 	for _, r := range rows {
 		i, ok := index[r.WorkflowID]

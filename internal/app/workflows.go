@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -115,20 +113,20 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 	}
 	now := a.Clock.Now()
 	saved := Saved{ID: id, Version: 1, Warnings: warningsOf(plan)}
-	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
-		var n int64
-		if err := tx.Model(&store.Workflow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	err = a.createTx(ctx, func(tx *store.Tx) (any, error) {
+		exists, err := tx.Workflows().Exists(ctx, id)
+		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
+		if exists {
 			return nil, fail(ErrConflict, fmt.Sprintf("a workflow with the id %q exists already; send a new version with PUT /api/workflows/%s, or choose another id", id, id))
 		}
 		wf := &store.Workflow{ID: id, Name: def.Name, Description: def.Description, Enabled: true, LatestVersion: 0,
 			TriggerType: def.Trigger.Type, CreatedBy: actor.Email, CreatedAt: now, UpdatedAt: now}
-		if err := tx.Create(wf).Error; err != nil {
-			return nil, fmt.Errorf("create workflow %s: %w", id, err)
+		if err := tx.Workflows().CreateWorkflow(ctx, wf); err != nil {
+			return nil, err
 		}
-		return saved, a.addVersion(tx, actor, wf, def, publish, now)
+		return saved, a.addVersion(ctx, tx, actor, wf, def, publish, now)
 	})
 	if err != nil {
 		return Saved{}, err
@@ -150,12 +148,12 @@ func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workf
 		return Saved{}, err
 	}
 	var saved Saved
-	err = a.createTx(ctx, func(tx *gorm.DB) (any, error) {
-		wf, err := findWorkflow(tx, id)
+	err = a.createTx(ctx, func(tx *store.Tx) (any, error) {
+		wf, err := findWorkflow(ctx, tx.Workflows(), id)
 		if err != nil {
 			return nil, err
 		}
-		if err := a.addVersion(tx, actor, wf, def, false, a.Clock.Now()); err != nil {
+		if err := a.addVersion(ctx, tx, actor, wf, def, false, a.Clock.Now()); err != nil {
 			return nil, err
 		}
 		saved = Saved{ID: id, Version: wf.LatestVersion, Warnings: warningsOf(plan)}
@@ -164,21 +162,17 @@ func (a *App) SaveDraft(ctx context.Context, actor *Actor, id string, def *workf
 	return saved, err
 }
 
-func findWorkflow(tx *gorm.DB, id string) (*store.Workflow, error) {
-	var wf store.Workflow
-	err := tx.Where("id = ?", id).Take(&wf).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+func findWorkflow(ctx context.Context, r store.Workflows, id string) (*store.Workflow, error) {
+	wf, err := r.Workflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no workflow %q", id)}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load workflow %s: %w", id, err)
-	}
-	return &wf, nil
+	return wf, err
 }
 
 // addVersion stores def as the workflow's next version. The stored definition carries its id, version and
 // metadata, so an export is complete.
-func (a *App) addVersion(tx *gorm.DB, actor *Actor, wf *store.Workflow, def *workflow.Definition, publish bool, now time.Time) error {
+func (a *App) addVersion(ctx context.Context, tx *store.Tx, actor *Actor, wf *store.Workflow, def *workflow.Definition, publish bool, now time.Time) error {
 	version := wf.LatestVersion + 1
 	stored := *def
 	stored.ID, stored.Version = wf.ID, version
@@ -195,20 +189,16 @@ func (a *App) addVersion(tx *gorm.DB, actor *Actor, wf *store.Workflow, def *wor
 	}
 	row := &store.WorkflowVersion{WorkflowID: wf.ID, Version: version, Definition: body, Status: store.VersionDraft,
 		CreatedBy: actor.Email, CreatedAt: now}
-	if err := tx.Create(row).Error; err != nil {
-		return fmt.Errorf("save workflow %s version %d: %w", wf.ID, version, err)
+	added, err := tx.Workflows().AddVersion(ctx, row, wf.LatestVersion, now)
+	if err != nil {
+		return err
 	}
-	res := tx.Model(&store.Workflow{}).Where("id = ? AND latest_version = ?", wf.ID, wf.LatestVersion).
-		UpdateColumns(map[string]any{"latest_version": version, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("save workflow %s: %w", wf.ID, res.Error)
-	}
-	if res.RowsAffected == 0 {
+	if !added {
 		return fail(ErrConflict, "someone else saved this workflow at the same moment; reload it and save again")
 	}
 	wf.LatestVersion = version
 	if publish {
-		return a.publish(tx, wf, version, &stored, now)
+		return a.publish(ctx, tx, wf, version, &stored, now)
 	}
 	return nil
 }
@@ -218,12 +208,12 @@ func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int)
 	if err := requireManager(actor, "publish workflows"); err != nil {
 		return err
 	}
-	return a.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		wf, err := findWorkflow(tx, id)
+	return a.DB.Tx(ctx, func(tx *store.Tx) error {
+		wf, err := findWorkflow(ctx, tx.Workflows(), id)
 		if err != nil {
 			return err
 		}
-		row, err := findVersion(tx, id, version)
+		row, err := findVersion(ctx, tx.Workflows(), id, version)
 		if err != nil {
 			return err
 		}
@@ -231,53 +221,35 @@ func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int)
 		if err != nil {
 			return fmt.Errorf("workflow %s version %d: %w", id, version, err)
 		}
-		return a.publish(tx, wf, version, def, a.Clock.Now())
+		return a.publish(ctx, tx, wf, version, def, a.Clock.Now())
 	})
 }
 
-func (a *App) publish(tx *gorm.DB, wf *store.Workflow, version int, def *workflow.Definition, now time.Time) error {
-	err := tx.Model(&store.WorkflowVersion{}).Where("workflow_id = ? AND status = ? AND version <> ?", wf.ID, store.VersionPublished, version).
-		UpdateColumn("status", store.VersionArchived).Error
-	if err != nil {
-		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
-	}
-	err = tx.Model(&store.WorkflowVersion{}).Where("workflow_id = ? AND version = ?", wf.ID, version).
-		UpdateColumns(map[string]any{"status": store.VersionPublished, "published_at": now}).Error
-	if err != nil {
-		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
+func (a *App) publish(ctx context.Context, tx *store.Tx, wf *store.Workflow, version int, def *workflow.Definition, now time.Time) error {
+	if err := tx.Workflows().PublishVersion(ctx, wf.ID, version, now); err != nil {
+		return err
 	}
 	if def.Trigger.Type == workflow.TriggerWebhook {
-		if _, err := a.ensureWebhook(tx, wf.ID, false); err != nil {
+		if _, err := a.ensureWebhook(ctx, tx, wf.ID, false); err != nil {
 			return err
 		}
 	}
 	event, _ := def.Trigger.Configuration["event"].(string)
-	err = tx.Model(&store.Workflow{}).Where("id = ?", wf.ID).UpdateColumns(map[string]any{
-		"active_version": version, "name": def.Name, "description": def.Description,
-		"trigger_type": def.Trigger.Type, "trigger_event": event, "updated_at": now,
-	}).Error
-	if err != nil {
-		return fmt.Errorf("publish %s v%d: %w", wf.ID, version, err)
-	}
-	return nil
+	return tx.Workflows().Activate(ctx, wf.ID, store.Activation{Version: version, Name: def.Name,
+		Description: def.Description, TriggerType: def.Trigger.Type, TriggerEvent: event, At: now})
 }
 
-func findVersion(tx *gorm.DB, id string, version int) (*store.WorkflowVersion, error) {
-	var row store.WorkflowVersion
-	err := tx.Where("workflow_id = ? AND version = ?", id, version).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+func findVersion(ctx context.Context, r store.Workflows, id string, version int) (*store.WorkflowVersion, error) {
+	row, err := r.Version(ctx, id, version)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: ErrNotFound, Message: fmt.Sprintf("workflow %q has no version %d", id, version)}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load workflow %s version %d: %w", id, version, err)
-	}
-	return &row, nil
+	return row, err
 }
 
 // GetDefinition returns a version's definition: the given one, else the active one, else the latest draft.
 func (a *App) GetDefinition(ctx context.Context, id string, version int) (*workflow.Definition, error) {
-	db := a.DB.Gorm.WithContext(ctx)
-	wf, err := findWorkflow(db, id)
+	wf, err := findWorkflow(ctx, a.DB.Workflows(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +259,7 @@ func (a *App) GetDefinition(ctx context.Context, id string, version int) (*workf
 			version = *wf.ActiveVersion
 		}
 	}
-	row, err := findVersion(db, id, version)
+	row, err := findVersion(ctx, a.DB.Workflows(), id, version)
 	if err != nil {
 		return nil, err
 	}
@@ -303,14 +275,13 @@ func (a *App) GetDefinition(ctx context.Context, id string, version int) (*workf
 // ListWorkflows lists workflows by name.
 func (a *App) ListWorkflows(ctx context.Context, page Page) ([]WorkflowSummary, int64, error) {
 	page = page.Normalize()
-	db := a.DB.Gorm.WithContext(ctx).Model(&store.Workflow{})
-	var total int64
-	if err := db.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count workflows: %w", err)
+	total, err := a.DB.Workflows().CountWorkflows(ctx)
+	if err != nil {
+		return nil, 0, err
 	}
-	var rows []store.Workflow
-	if err := db.Order("name, id").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("list workflows: %w", err)
+	rows, err := a.DB.Workflows().ListWorkflows(ctx, page.Limit, page.Offset)
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]WorkflowSummary, 0, len(rows))
 	for _, w := range rows {
@@ -326,14 +297,12 @@ func (a *App) ListWorkflows(ctx context.Context, page Page) ([]WorkflowSummary, 
 
 // ListVersions lists a workflow's versions, newest first.
 func (a *App) ListVersions(ctx context.Context, id string) ([]VersionSummary, error) {
-	db := a.DB.Gorm.WithContext(ctx)
-	if _, err := findWorkflow(db, id); err != nil {
+	if _, err := findWorkflow(ctx, a.DB.Workflows(), id); err != nil {
 		return nil, err
 	}
-	var rows []store.WorkflowVersion
-	if err := db.Select("version", "status", "created_by", "created_at", "published_at").
-		Where("workflow_id = ?", id).Order("version DESC").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list versions of %s: %w", id, err)
+	rows, err := a.DB.Workflows().Versions(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]VersionSummary, 0, len(rows))
 	for _, r := range rows {
@@ -347,12 +316,11 @@ func (a *App) SetEnabled(ctx context.Context, actor *Actor, id string, enabled b
 	if err := requireManager(actor, "enable or disable workflows"); err != nil {
 		return err
 	}
-	res := a.DB.Gorm.WithContext(ctx).Model(&store.Workflow{}).Where("id = ?", id).
-		UpdateColumns(map[string]any{"enabled": enabled, "updated_at": a.Clock.Now()})
-	if res.Error != nil {
-		return fmt.Errorf("enable workflow %s: %w", id, res.Error)
+	found, err := a.DB.Workflows().SetEnabled(ctx, id, enabled, a.Clock.Now())
+	if err != nil {
+		return err
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no workflow %q", id)}
 	}
 	return nil
@@ -360,7 +328,7 @@ func (a *App) SetEnabled(ctx context.Context, actor *Actor, id string, enabled b
 
 // activePlan is the plan new executions of a workflow run on.
 func (a *App) activePlan(ctx context.Context, id string) (*workflow.Plan, error) {
-	wf, err := findWorkflow(a.DB.Gorm.WithContext(ctx), id)
+	wf, err := findWorkflow(ctx, a.DB.Workflows(), id)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -124,23 +123,19 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, role Role,
 	}
 	now := s.Clock.Now()
 	u := &store.User{Email: email, Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	err = s.DB.Gorm.WithContext(ctx).Create(u).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	err = s.DB.Users().CreateUser(ctx, u)
+	if errors.Is(err, store.ErrExists) {
 		return nil, fmt.Errorf("a user with the email %s exists already", email)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create user %s: %w", email, err)
+		return nil, err
 	}
 	return u, nil
 }
 
 // CountUsers counts users.
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {
-	var n int64
-	if err := s.DB.Gorm.WithContext(ctx).Model(&store.User{}).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return n, nil
+	return s.DB.Users().CountUsers(ctx)
 }
 
 // Bootstrap creates the first admin when there is no user yet. Without a password it generates one and
@@ -202,7 +197,7 @@ func (s *Service) CreateToken(ctx context.Context, email, name string) (string, 
 	}
 	token := TokenPrefix + RandomSecret(32)
 	row := &store.APIToken{UserID: u.ID, Name: name, TokenHash: HashToken(token), Prefix: token[:10], CreatedAt: s.Clock.Now()}
-	if err := s.DB.Gorm.WithContext(ctx).Create(row).Error; err != nil {
+	if err := s.DB.Users().CreateToken(ctx, row); err != nil {
 		return "", fmt.Errorf("create token for %s: %w", email, err)
 	}
 	return token, nil
@@ -213,17 +208,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, ErrBadToken
 	}
-	var row store.APIToken
-	err := s.DB.Gorm.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	users := s.DB.Users()
+	row, err := users.ActiveToken(ctx, HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrBadToken
 	}
 	if err != nil {
 		return nil, fmt.Errorf("check token: %w", err)
 	}
-	var u store.User
-	err = s.DB.Gorm.WithContext(ctx).Where("id = ? AND disabled_at IS NULL", row.UserID).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	u, err := users.EnabledUser(ctx, row.UserID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrBadToken
 	}
 	if err != nil {
@@ -231,7 +225,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	now := s.Clock.Now()
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
-		s.DB.Gorm.WithContext(ctx).Model(&store.APIToken{}).Where("id = ?", row.ID).UpdateColumn("last_used_at", now)
+		_ = users.TouchToken(ctx, row.ID, now) // a lost touch costs only the last-used time's precision
 	}
-	return principal(&u), nil
+	return principal(u), nil
 }

@@ -109,8 +109,8 @@ func TestCreateUser(t *testing.T) {
 			if u.ID == 0 || u.Email != tt.wantEmail || u.Role != string(tt.role) || u.Name != "Jane" || !u.CreatedAt.Equal(t0) {
 				t.Fatalf("CreateUser = %+v, want %s (%s) created at %v", u, tt.wantEmail, tt.role, t0)
 			}
-			var stored store.User
-			if err := b.db.Gorm.Take(&stored, u.ID).Error; err != nil {
+			stored, err := b.db.Users().User(b.ctx, u.ID)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if stored.PasswordHash == tt.password || bcrypt.CompareHashAndPassword([]byte(stored.PasswordHash), []byte(tt.password)) != nil {
@@ -140,7 +140,7 @@ func TestCheckPassword(t *testing.T) {
 	b := setup(t, storetest.SQLite(t))
 	jane := b.user(t, "jane@example.com", auth.RoleManager)
 	gone := b.user(t, "gone@example.com", auth.RoleAdmin)
-	if err := b.db.Gorm.Model(gone).Update("disabled_at", t0).Error; err != nil {
+	if err := b.db.Users().Disable(b.ctx, gone.ID, t0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -188,15 +188,18 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("CreateToken = %q, want pf_ and 43 random characters", token)
 		}
 
-		var rows []store.APIToken
-		if err := b.db.Gorm.Find(&rows).Error; err != nil {
+		rows, err := b.db.Users().ListTokens(b.ctx, store.TokenFilter{})
+		if err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256([]byte(token))
 		if len(rows) != 1 {
 			t.Fatalf("api_tokens has %d rows, want 1", len(rows))
 		}
-		row := rows[0]
+		row, err := b.db.Users().TokenWithHash(b.ctx, hex.EncodeToString(sum[:]))
+		if err != nil || row.ID != rows[0].ID {
+			t.Fatalf("the stored token is not found by the SHA-256 of the token: %v", err)
+		}
 		if row.TokenHash != hex.EncodeToString(sum[:]) || row.TokenHash != auth.HashToken(token) {
 			t.Fatalf("stored hash %q is not the SHA-256 of the token", row.TokenHash)
 		}
@@ -218,8 +221,8 @@ func TestTokens(t *testing.T) {
 		if *p != want {
 			t.Fatalf("Authenticate = %+v, want %+v", *p, want)
 		}
-		var after store.APIToken
-		if err := b.db.Gorm.Take(&after, row.ID).Error; err != nil {
+		after, err := b.db.Users().TokenWithHash(b.ctx, row.TokenHash)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if after.LastUsedAt == nil || !after.LastUsedAt.Equal(used) {
@@ -245,13 +248,16 @@ func TestTokenOfARevokedTokenOrDisabledUser(t *testing.T) {
 		disable func(t *testing.T, b *bundle, userID int64, token string)
 	}{
 		{"revoked token", func(t *testing.T, b *bundle, _ int64, token string) {
-			err := b.db.Gorm.Model(&store.APIToken{}).Where("token_hash = ?", auth.HashToken(token)).Update("revoked_at", t0).Error
+			row, err := b.db.Users().TokenWithHash(b.ctx, auth.HashToken(token))
+			if err == nil {
+				err = b.db.Users().RevokeToken(b.ctx, row.ID, 0, t0)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"disabled user", func(t *testing.T, b *bundle, userID int64, _ string) {
-			if err := b.db.Gorm.Model(&store.User{}).Where("id = ?", userID).Update("disabled_at", t0).Error; err != nil {
+			if err := b.db.Users().Disable(b.ctx, userID, t0); err != nil {
 				t.Fatal(err)
 			}
 		}},

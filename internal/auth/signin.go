@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
@@ -74,30 +72,19 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (*Prin
 	email = strings.ToLower(strings.TrimSpace(email))
 	now := s.Clock.Now()
 	attempt := &store.LoginAttempt{Email: email, IP: ip, Succeeded: false, CreatedAt: now}
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		// SQLite has one connection, so its transactions run one at a time already. On PostgreSQL the
-		// account's lock is taken before the address's (two key spaces, 1 and 2), always in this order, so
-		// two sign-ins cannot wait for each other.
-		if s.DB.Dialect == store.Postgres {
-			for _, lock := range []struct {
-				space int
-				key   string
-			}{{1, email}, {2, ip}} {
-				if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lock.space, lock.key).Error; err != nil {
-					return fmt.Errorf("lock sign-in attempts: %w", err)
-				}
-			}
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
+		users := tx.Users()
+		// One account's and one address's sign-ins take turns (store.Users.LockSignIns).
+		if err := users.LockSignIns(ctx, email, ip); err != nil {
+			return err
 		}
-		if throttled, err := throttle(tx, email, ip, now); err != nil || throttled != nil {
+		if throttled, err := throttle(ctx, users, email, ip, now); err != nil || throttled != nil {
 			if throttled != nil {
 				return throttled
 			}
 			return err
 		}
-		if err := tx.Create(attempt).Error; err != nil {
-			return fmt.Errorf("record sign-in attempt: %w", err)
-		}
-		return nil
+		return users.RecordSignIn(ctx, attempt)
 	})
 	if err != nil {
 		return nil, err
@@ -106,19 +93,17 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (*Prin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Gorm.WithContext(ctx).Model(attempt).UpdateColumn("succeeded", true).Error; err != nil {
-		return nil, fmt.Errorf("record sign-in attempt: %w", err)
+	if err := s.DB.Users().SignInSucceeded(ctx, attempt); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
 // throttle applies the three limits to an attempt at now, or returns nil when it may go ahead.
-func throttle(tx *gorm.DB, email, ip string, now time.Time) (*ThrottledError, error) {
-	attempts := func() *gorm.DB { return tx.Model(&store.LoginAttempt{}) }
-	var lastSuccess []time.Time
-	if err := attempts().Where("email = ? AND ip = ? AND succeeded", email, ip).Order("created_at DESC").Limit(1).
-		Pluck("created_at", &lastSuccess).Error; err != nil {
-		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+func throttle(ctx context.Context, users store.Users, email, ip string, now time.Time) (*ThrottledError, error) {
+	lastSuccess, signedIn, err := users.LastSignIn(ctx, email, ip)
+	if err != nil {
+		return nil, err
 	}
 	var worst *ThrottledError
 	consider := func(until time.Time, scope ThrottleScope) {
@@ -128,36 +113,30 @@ func throttle(tx *gorm.DB, email, ip string, now time.Time) (*ThrottledError, er
 	}
 
 	since := now.Add(-PairMemory)
-	if len(lastSuccess) > 0 && lastSuccess[0].After(since) {
-		since = lastSuccess[0]
+	if signedIn && lastSuccess.After(since) {
+		since = lastSuccess
 	}
-	var pair []time.Time
-	if err := attempts().Where("email = ? AND ip = ? AND NOT succeeded AND created_at > ?", email, ip, since).
-		Order("created_at").Pluck("created_at", &pair).Error; err != nil {
-		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+	pair, err := users.FailedSignIns(ctx, email, ip, since)
+	if err != nil {
+		return nil, err
 	}
 	if n := len(pair); n >= FreeFailuresPerPair {
 		consider(pair[n-1].Add(PairDelay(n)), ThrottledPair)
 	}
 
 	window := now.Add(-ThrottleWindow)
-	var fromIP []time.Time
-	if err := attempts().Where("ip = ? AND NOT succeeded AND created_at > ?", ip, window).
-		Order("created_at").Pluck("created_at", &fromIP).Error; err != nil {
-		return nil, fmt.Errorf("check sign-in attempts: %w", err)
+	fromIP, err := users.FailedSignIns(ctx, "", ip, window)
+	if err != nil {
+		return nil, err
 	}
 	if n := len(fromIP); n >= MaxFailuresPerIP {
 		consider(fromIP[n-MaxFailuresPerIP].Add(ThrottleWindow), ThrottledAddress)
 	}
 
-	if len(lastSuccess) == 0 {
-		var fromNew []time.Time
-		err := tx.Table("login_attempts AS a").
-			Where("a.email = ? AND NOT a.succeeded AND a.created_at > ?", email, window).
-			Where("NOT EXISTS (SELECT 1 FROM login_attempts s WHERE s.email = a.email AND s.ip = a.ip AND s.succeeded)").
-			Order("a.created_at").Pluck("a.created_at", &fromNew).Error
+	if !signedIn {
+		fromNew, err := users.FailedSignInsFromNewAddresses(ctx, email, window)
 		if err != nil {
-			return nil, fmt.Errorf("check sign-in attempts: %w", err)
+			return nil, err
 		}
 		if n := len(fromNew); n >= MaxNewAddressFailures {
 			consider(fromNew[n-MaxNewAddressFailures].Add(ThrottleWindow), ThrottledNewAddress)
@@ -172,9 +151,8 @@ var ErrSessionEnded = errors.New("the session has ended; sign in again")
 // SessionUser finds the user of a browser session, which must still be current: the user enabled and the
 // session's epoch the user's.
 func (s *Service) SessionUser(ctx context.Context, id int64, epoch int) (*Principal, error) {
-	var u store.User
-	err := s.DB.Gorm.WithContext(ctx).Where("id = ? AND disabled_at IS NULL", id).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	u, err := s.DB.Users().EnabledUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionEnded
 	}
 	if err != nil {
@@ -183,15 +161,10 @@ func (s *Service) SessionUser(ctx context.Context, id int64, epoch int) (*Princi
 	if u.SessionEpoch != epoch {
 		return nil, ErrSessionEnded
 	}
-	return principal(&u), nil
+	return principal(u), nil
 }
 
 // SignOutEverywhere ends every session of a user.
 func (s *Service) SignOutEverywhere(ctx context.Context, userID int64) error {
-	err := s.DB.Gorm.WithContext(ctx).Model(&store.User{}).Where("id = ?", userID).
-		UpdateColumn("session_epoch", gorm.Expr("session_epoch + 1")).Error
-	if err != nil {
-		return fmt.Errorf("sign out user %d everywhere: %w", userID, err)
-	}
-	return nil
+	return s.DB.Users().SignOutEverywhere(ctx, userID)
 }

@@ -10,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
@@ -111,9 +109,9 @@ type NewUser struct {
 
 // ListUsers lists every user, enabled or not, by email.
 func (s *Service) ListUsers(ctx context.Context) ([]UserInfo, error) {
-	var rows []store.User
-	if err := s.DB.Gorm.WithContext(ctx).Order("email").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+	rows, err := s.DB.Users().ListUsers(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]UserInfo, len(rows))
 	for i := range rows {
@@ -124,23 +122,22 @@ func (s *Service) ListUsers(ctx context.Context) ([]UserInfo, error) {
 
 // GetUser finds a user by id, enabled or not.
 func (s *Service) GetUser(ctx context.Context, id int64) (*UserInfo, error) {
-	u, err := loadUser(s.DB.Gorm.WithContext(ctx), id)
+	u, err := loadUser(ctx, s.DB.Users(), id)
 	if err != nil {
 		return nil, err
 	}
 	return userInfo(u), nil
 }
 
-func loadUser(db *gorm.DB, id int64) (*store.User, error) {
-	var u store.User
-	err := db.Where("id = ?", id).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+func loadUser(ctx context.Context, users store.Users, id int64) (*store.User, error) {
+	u, err := users.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUserNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load user %d: %w", id, err)
 	}
-	return &u, nil
+	return u, nil
 }
 
 // AddUser adds a user, checking every field first so the form can show each problem next to its field. When
@@ -190,14 +187,11 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (*UserInfo, string, e
 
 // userByEmailAnyState finds a user by normalised email, disabled ones included; nil when there is none.
 func (s *Service) userByEmailAnyState(ctx context.Context, email string) (*store.User, error) {
-	var rows []store.User
-	if err := s.DB.Gorm.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("look up user %s: %w", email, err)
-	}
-	if len(rows) == 0 {
+	u, err := s.DB.Users().UserWithEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
-	return &rows[0], nil
+	return u, err
 }
 
 func checkName(name string) string {
@@ -231,14 +225,13 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role Role, name stri
 		return nil, &InvalidError{Problems: problems}
 	}
 	var out *UserInfo
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		u, err := s.guardAdmins(tx, id, role != RoleAdmin, "made a "+string(role))
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
+		u, err := s.guardAdmins(ctx, tx.Users(), id, role != RoleAdmin, "made a "+string(role))
 		if err != nil {
 			return err
 		}
 		u.Role, u.Name, u.UpdatedAt = string(role), name, s.Clock.Now()
-		if err := tx.Model(&store.User{}).Where("id = ?", id).
-			Updates(map[string]any{"role": u.Role, "name": u.Name, "updated_at": u.UpdatedAt}).Error; err != nil {
+		if err := tx.Users().SetProfile(ctx, id, u.Role, u.Name, u.UpdatedAt); err != nil {
 			return fmt.Errorf("update user %s: %w", u.Email, err)
 		}
 		out = userInfo(u)
@@ -250,14 +243,12 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role Role, name stri
 // guardAdmins loads a user inside tx. When losing is true (the change takes their admin rights or disables
 // them) and they are the last enabled admin, it refuses. The enabled admins are locked first (PostgreSQL), so
 // two admins demoting each other at the same moment cannot both succeed; SQLite runs one writer at a time.
-func (s *Service) guardAdmins(tx *gorm.DB, id int64, losing bool, change string) (*store.User, error) {
-	var admins []int64
-	err := tx.Model(&store.User{}).Clauses(clause.Locking{Strength: "UPDATE"}).
-		Where("role = ? AND disabled_at IS NULL", string(RoleAdmin)).Order("id").Pluck("id", &admins).Error
+func (s *Service) guardAdmins(ctx context.Context, users store.Users, id int64, losing bool, change string) (*store.User, error) {
+	admins, err := users.LockEnabledAdmins(ctx, string(RoleAdmin))
 	if err != nil {
-		return nil, fmt.Errorf("count admins: %w", err)
+		return nil, err
 	}
-	u, err := loadUser(tx, id)
+	u, err := loadUser(ctx, users, id)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +262,8 @@ func (s *Service) guardAdmins(tx *gorm.DB, id int64, losing bool, change string)
 // their API tokens stop working while they are disabled. The last enabled admin cannot be disabled.
 func (s *Service) DisableUser(ctx context.Context, id int64) (*UserInfo, error) {
 	var out *UserInfo
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		u, err := s.guardAdmins(tx, id, true, "disabled")
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
+		u, err := s.guardAdmins(ctx, tx.Users(), id, true, "disabled")
 		if err != nil {
 			return err
 		}
@@ -281,9 +272,7 @@ func (s *Service) DisableUser(ctx context.Context, id int64) (*UserInfo, error) 
 			return nil
 		}
 		now := s.Clock.Now()
-		err = tx.Model(&store.User{}).Where("id = ?", id).UpdateColumns(map[string]any{"disabled_at": now, "updated_at": now,
-			"session_epoch": gorm.Expr("session_epoch + 1")}).Error
-		if err != nil {
+		if err := tx.Users().Disable(ctx, id, now); err != nil {
 			return fmt.Errorf("disable user %s: %w", u.Email, err)
 		}
 		u.DisabledAt = &now
@@ -295,8 +284,8 @@ func (s *Service) DisableUser(ctx context.Context, id int64) (*UserInfo, error) 
 
 // EnableUser lets a disabled user sign in again; sessions they had before stay ended.
 func (s *Service) EnableUser(ctx context.Context, id int64) (*UserInfo, error) {
-	db := s.DB.Gorm.WithContext(ctx)
-	u, err := loadUser(db, id)
+	users := s.DB.Users()
+	u, err := loadUser(ctx, users, id)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +293,7 @@ func (s *Service) EnableUser(ctx context.Context, id int64) (*UserInfo, error) {
 		return userInfo(u), nil
 	}
 	now := s.Clock.Now()
-	if err := db.Model(&store.User{}).Where("id = ?", id).UpdateColumns(map[string]any{"disabled_at": nil, "updated_at": now}).Error; err != nil {
+	if err := users.Enable(ctx, id, now); err != nil {
 		return nil, fmt.Errorf("enable user %s: %w", u.Email, err)
 	}
 	u.DisabledAt = nil
@@ -325,18 +314,16 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 	if err != nil {
 		return "", err
 	}
-	err = s.DB.GormTx(ctx, func(tx *gorm.DB) error {
-		u, err := loadUser(tx, id)
+	err = s.DB.Tx(ctx, func(tx *store.Tx) error {
+		users := tx.Users()
+		u, err := loadUser(ctx, users, id)
 		if err != nil {
 			return err
 		}
-		if err := setPassword(tx, u.ID, hash, s.Clock.Now()); err != nil {
+		if err := users.SetPassword(ctx, u.ID, hash, s.Clock.Now()); err != nil {
 			return fmt.Errorf("reset the password of %s: %w", u.Email, err)
 		}
-		if err := tx.Where("email = ? AND NOT succeeded", u.Email).Delete(&store.LoginAttempt{}).Error; err != nil {
-			return fmt.Errorf("forget failed sign-ins of %s: %w", u.Email, err)
-		}
-		return nil
+		return users.ForgetFailedSignIns(ctx, u.Email)
 	})
 	if err != nil {
 		return "", err
@@ -344,17 +331,11 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 	return generated, nil
 }
 
-// setPassword stores a new hash and ends every session of the user.
-func setPassword(tx *gorm.DB, id int64, hash string, now time.Time) error {
-	return tx.Model(&store.User{}).Where("id = ?", id).UpdateColumns(map[string]any{"password_hash": hash, "updated_at": now,
-		"session_epoch": gorm.Expr("session_epoch + 1")}).Error
-}
-
 // ChangeOwnPassword lets a signed-in user choose a new password, given their current one. Their other
 // sessions end; the returned principal carries the new session epoch, so the caller can keep this one.
 func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, next string) (*Principal, error) {
-	db := s.DB.Gorm.WithContext(ctx)
-	u, err := loadUser(db, id)
+	users := s.DB.Users()
+	u, err := loadUser(ctx, users, id)
 	if err != nil {
 		return nil, err
 	}
@@ -377,10 +358,10 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, next
 	if err != nil {
 		return nil, err
 	}
-	if err := setPassword(db, id, hash, s.Clock.Now()); err != nil {
+	if err := users.SetPassword(ctx, id, hash, s.Clock.Now()); err != nil {
 		return nil, fmt.Errorf("change the password of %s: %w", u.Email, err)
 	}
-	if u, err = loadUser(db, id); err != nil {
+	if u, err = loadUser(ctx, users, id); err != nil {
 		return nil, err
 	}
 	return principal(u), nil
@@ -388,23 +369,22 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, next
 
 // ListTokens lists a user's API tokens, newest first, revoked ones included.
 func (s *Service) ListTokens(ctx context.Context, userID int64) ([]TokenInfo, error) {
-	return s.listTokens(ctx, "api_tokens.user_id = ?", userID)
+	return s.listTokens(ctx, store.TokenFilter{UserID: userID})
 }
 
 // ListAllTokens lists every user's API tokens with their owner, newest first.
 func (s *Service) ListAllTokens(ctx context.Context) ([]TokenInfo, error) {
-	return s.listTokens(ctx, "1 = 1")
+	return s.listTokens(ctx, store.TokenFilter{})
 }
 
-func (s *Service) listTokens(ctx context.Context, where string, args ...any) ([]TokenInfo, error) {
-	var out []TokenInfo
-	err := s.DB.Gorm.WithContext(ctx).Table("api_tokens").
-		Select("api_tokens.id, api_tokens.user_id, users.email AS owner, api_tokens.name, api_tokens.prefix, "+
-			"api_tokens.created_at, api_tokens.last_used_at, api_tokens.revoked_at").
-		Joins("JOIN users ON users.id = api_tokens.user_id").
-		Where(where, args...).Order("api_tokens.created_at DESC, api_tokens.id DESC").Scan(&out).Error
+func (s *Service) listTokens(ctx context.Context, f store.TokenFilter) ([]TokenInfo, error) {
+	rows, err := s.DB.Users().ListTokens(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("list API tokens: %w", err)
+		return nil, err
+	}
+	out := make([]TokenInfo, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, TokenInfo(r))
 	}
 	return out, nil
 }
@@ -418,7 +398,7 @@ func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (st
 	case utf8.RuneCountInString(name) > MaxTokenName:
 		return "", nil, invalid("name", fmt.Sprintf("the name is too long: use at most %d characters", MaxTokenName))
 	}
-	u, err := loadUser(s.DB.Gorm.WithContext(ctx), userID)
+	u, err := loadUser(ctx, s.DB.Users(), userID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -429,8 +409,8 @@ func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (st
 	if err != nil {
 		return "", nil, err
 	}
-	var row store.APIToken
-	if err := s.DB.Gorm.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Take(&row).Error; err != nil {
+	row, err := s.DB.Users().TokenWithHash(ctx, HashToken(token))
+	if err != nil {
 		return "", nil, fmt.Errorf("read the new token back: %w", err)
 	}
 	return token, &TokenInfo{ID: row.ID, UserID: u.ID, Owner: u.Email, Name: row.Name, Prefix: row.Prefix, CreatedAt: row.CreatedAt}, nil
@@ -439,16 +419,14 @@ func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (st
 // RevokeToken ends an API token for good. Anyone may revoke their own tokens; an admin may revoke anyone's.
 // Another user's token is "not found" to a non-admin, so token ids tell nothing. Revoking twice is harmless.
 func (s *Service) RevokeToken(ctx context.Context, by *Principal, tokenID int64) (*TokenInfo, error) {
-	update := s.DB.Gorm.WithContext(ctx).Model(&store.APIToken{}).Where("id = ? AND revoked_at IS NULL", tokenID)
-	where, args := "api_tokens.id = ?", []any{tokenID}
+	f := store.TokenFilter{ID: tokenID}
 	if by.Role != RoleAdmin {
-		update = update.Where("user_id = ?", by.ID)
-		where, args = where+" AND api_tokens.user_id = ?", append(args, by.ID)
+		f.UserID = by.ID
 	}
-	if err := update.UpdateColumn("revoked_at", s.Clock.Now()).Error; err != nil {
-		return nil, fmt.Errorf("revoke API token %d: %w", tokenID, err)
+	if err := s.DB.Users().RevokeToken(ctx, tokenID, f.UserID, s.Clock.Now()); err != nil {
+		return nil, err
 	}
-	rows, err := s.listTokens(ctx, where, args...)
+	rows, err := s.listTokens(ctx, f)
 	if err != nil {
 		return nil, err
 	}

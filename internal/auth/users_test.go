@@ -30,8 +30,8 @@ func problems(t *testing.T, err error) []string {
 
 func (b *bundle) epoch(t *testing.T, id int64) int {
 	t.Helper()
-	var u store.User
-	if err := b.db.Gorm.Take(&u, id).Error; err != nil {
+	u, err := b.db.Users().User(b.ctx, id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return u.SessionEpoch
@@ -152,8 +152,8 @@ func TestUpdateUser(t *testing.T) {
 		if u.Role != auth.RoleManager || u.Name != "Rita Rep" {
 			t.Fatalf("UpdateUser = %+v", u)
 		}
-		var stored store.User
-		if err := b.db.Gorm.Take(&stored, rep.ID).Error; err != nil {
+		stored, err := b.db.Users().User(b.ctx, rep.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if stored.Role != "manager" || stored.Name != "Rita Rep" || !stored.UpdatedAt.Equal(t0.Add(time.Minute)) {
@@ -219,8 +219,14 @@ func TestLastAdminGuardHoldsUnderConcurrency(t *testing.T) {
 			}
 			wg.Wait()
 			var admins int64
-			if err := b.db.Gorm.Model(&store.User{}).Where("role = 'admin' AND disabled_at IS NULL").Count(&admins).Error; err != nil {
+			users, err := b.db.Users().ListUsers(b.ctx)
+			if err != nil {
 				t.Fatal(err)
+			}
+			for _, u := range users {
+				if u.Role == "admin" && u.DisabledAt == nil {
+					admins++
+				}
 			}
 			var last *auth.LastAdminError
 			refused := 0
@@ -235,8 +241,14 @@ func TestLastAdminGuardHoldsUnderConcurrency(t *testing.T) {
 				t.Fatalf("round %d: %d enabled admins left, %d refusals (%v); want 1 and 1", round, admins, refused, errs)
 			}
 			// Leave no admin behind for the next round.
-			if err := b.db.Gorm.Model(&store.User{}).Where("id IN ?", []int64{a.ID, c.ID}).Update("role", "rep").Error; err != nil {
-				t.Fatal(err)
+			for _, id := range []int64{a.ID, c.ID} {
+				u, err := b.db.Users().User(b.ctx, id)
+				if err == nil {
+					err = b.db.Users().SetProfile(b.ctx, id, "rep", u.Name, u.UpdatedAt)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	})

@@ -6,20 +6,19 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // op is one piece of work: where it reads and writes (a transaction, or the database for reads and checks),
 // who asks for it and when.
 type op struct {
-	s   *Service
-	ctx context.Context
-	db  *gorm.DB
-	by  string // the actor: a user's email, or "workflow <id>"
-	now time.Time
+	s     *Service
+	ctx   context.Context
+	tx    *store.Tx // nil for reads and checks outside a transaction
+	rows  store.CRMRecords
+	users store.Users
+	by    string // the actor: a user's email, or "workflow <id>"
+	now   time.Time
 	// owner, when set, narrows every read to the records assigned to this user (Service.OwnedBy).
 	owner *int64
 }
@@ -53,9 +52,9 @@ type spec[M any] struct {
 	plural string
 	table  string
 	fields []field[M]
-	status string   // the field whose change also writes <entity>_<new value>; "" for none
-	search []string // SQL expressions ?q= looks in
-	order  string   // list order
+	status string     // the field whose change also writes <entity>_<new value>; "" for none
+	search [][]string // what ?q= looks in: columns, each group read joined by a space (first and last name)
+	order  store.CRMOrder
 	id     func(*M) *string
 	stamps func(*M) (created, updated *time.Time)
 	label  func(*M) string // the record as people know it: "Acme Diner", "Jane Doe"
@@ -86,16 +85,16 @@ func (sp *spec[M]) field(name string) *field[M] {
 
 // ownerCondition narrows a query to the records of the op's owner, when it has one: the entity's user
 // field (assignedTo) must be them, so unassigned records are left out too.
-func (sp *spec[M]) ownerCondition(o *op) (condition, bool) {
+func (sp *spec[M]) ownerCondition(o *op) (store.CRMCond, bool) {
 	if o.owner == nil {
-		return condition{}, false
+		return store.CRMCond{}, false
 	}
 	for i := range sp.fields {
 		if f := &sp.fields[i]; f.kind == kindUser && f.name == fieldAssignedTo {
-			return condition{f.column + " = ?", []any{*o.owner}}, true
+			return store.CRMCond{Column: f.column, Value: *o.owner}, true
 		}
 	}
-	return condition{"1 = 0", nil}, true // an entity nobody owns: a rep sees none of it
+	return store.CRMCond{None: true}, true // an entity nobody owns: a rep sees none of it
 }
 
 // target is the entity a reference field of m points at.
@@ -112,16 +111,12 @@ func (sp *spec[M]) target(m *M, f *field[M]) Entity {
 // load reads one record; lock takes a row lock on PostgreSQL (SQLite has one writer anyway), so two changes
 // of one record see each other's result and a status change is reported once.
 func (sp *spec[M]) load(o *op, id string, lock bool) (*M, error) {
-	q := o.db.WithContext(o.ctx)
-	if lock && o.s.DB != nil && o.s.DB.Dialect == store.Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	var conds []store.CRMCond
 	if c, ok := sp.ownerCondition(o); ok {
-		q = q.Where(c.sql, c.args...)
+		conds = append(conds, c)
 	}
-	m := new(M)
-	err := q.Where("id = ?", id).Take(m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	m, err := store.TakeCRM[M](o.ctx, o.rows, id, conds, lock)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &NotFoundError{Entity: sp.entity, ID: id}
 	}
 	if err != nil {
@@ -141,7 +136,7 @@ func (sp *spec[M]) create(o *op, id string, data map[string]any) (Record, error)
 	if sp.onStatus != nil {
 		sp.onStatus(m, o.now)
 	}
-	if err := o.db.WithContext(o.ctx).Create(m).Error; err != nil {
+	if err := store.CreateCRM(o.ctx, o.rows, m); err != nil {
 		return nil, fmt.Errorf("create %s %s: %w", sp.entity, id, err)
 	}
 	rec, err := sp.record(o, m)
@@ -179,7 +174,7 @@ func (sp *spec[M]) update(o *op, id string, data map[string]any) (Record, error)
 	*updated = o.now
 	cols["updated_at"] = o.now
 	// UpdateColumns: the injected clock sets updated_at, not GORM's.
-	if err := o.db.WithContext(o.ctx).Model(new(M)).Where("id = ?", id).UpdateColumns(cols).Error; err != nil {
+	if err := store.UpdateCRM[M](o.ctx, o.rows, id, cols); err != nil {
 		return nil, fmt.Errorf("update %s %s: %w", sp.entity, id, err)
 	}
 	rec, err := sp.record(o, m)
@@ -210,7 +205,7 @@ func (sp *spec[M]) remove(o *op, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.db.WithContext(o.ctx).Where("id = ?", id).Delete(new(M)).Error; err != nil {
+	if err := store.DeleteCRM[M](o.ctx, o.rows, id); err != nil {
 		return fmt.Errorf("delete %s %s: %w", sp.entity, id, err)
 	}
 	return o.s.publish(o, string(sp.entity)+"_deleted", sp.entity, id, rec)
@@ -225,8 +220,8 @@ func (sp *spec[M]) checkUnused(o *op, m *M, id string) error {
 			if f.kind != kindRef || f.ref != sp.entity {
 				continue
 			}
-			var n int64
-			if err := o.db.WithContext(o.ctx).Table(in.table).Where(f.column+" = ?", id).Count(&n).Error; err != nil {
+			n, err := o.rows.CountReferences(o.ctx, in.table, f.column, id)
+			if err != nil {
 				return fmt.Errorf("count the %s of %s %s: %w", in.plural, sp.entity, id, err)
 			}
 			switch {

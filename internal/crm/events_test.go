@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 func TestChangesWriteTheirEvents(t *testing.T) {
@@ -143,15 +142,15 @@ func TestRolledBackChangesPublishNothing(t *testing.T) {
 
 		// A step whose transaction rolls back after the CRM wrote (the engine's commit failing later on).
 		boom := errors.New("the step's commit failed")
-		err := b.db.GormTx(ctx, func(tx *gorm.DB) error {
+		err := b.db.Tx(ctx, func(tx *store.Tx) error {
 			if _, err := b.svc.CreateTx(ctx, tx, "lead", "lead-2", map[string]any{"firstName": "Sam", "lastName": "Lee"}, "workflow w"); err != nil {
 				return err
 			}
 			if _, err := b.svc.UpdateTx(ctx, tx, "lead", id, map[string]any{"status": "qualified"}, "workflow w"); err != nil {
 				return err
 			}
-			var n int64
-			if err := tx.Table("events").Count(&n).Error; err != nil || n != int64(len(before))+3 {
+			n, err := tx.CRM().CountTable(ctx, "events")
+			if err != nil || n != int64(len(before))+3 {
 				return fmt.Errorf("inside the transaction there are %d events (%v), want 3 more", n, err)
 			}
 			return boom

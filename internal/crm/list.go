@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"gorm.io/gorm"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // Filter narrows a list. Fields maps a field's name to the value it must have: a status or stage, a
@@ -23,35 +23,26 @@ const (
 	MaxLimit     = 1000
 )
 
-// condition is one WHERE clause of a list.
-type condition struct {
-	sql  string
-	args []any
-}
-
 func (sp *spec[M]) list(o *op, f Filter) ([]Record, int64, error) {
 	conds, err := sp.conditions(o, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	query := func() *gorm.DB {
-		q := o.db.WithContext(o.ctx).Model(new(M))
-		for _, c := range conds {
-			q = q.Where(c.sql, c.args...)
-		}
-		return q
+	q := store.CRMQuery{Conds: conds, Order: sp.order}
+	if text := strings.TrimSpace(f.Q); text != "" {
+		q.Text, q.In = text, sp.search
 	}
-	var total int64
-	if err := query().Count(&total).Error; err != nil {
+	total, err := store.CountCRM[M](o.ctx, o.rows, q)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", sp.plural, err)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	limit = min(limit, MaxLimit)
-	var rows []*M
-	if err := query().Order(sp.order).Limit(limit).Offset(max(f.Offset, 0)).Find(&rows).Error; err != nil {
+	q.Limit, q.Offset = min(limit, MaxLimit), max(f.Offset, 0)
+	rows, err := store.ListCRM[M](o.ctx, o.rows, q)
+	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", sp.plural, err)
 	}
 	recs, err := sp.records(o, rows)
@@ -61,10 +52,11 @@ func (sp *spec[M]) list(o *op, f Filter) ([]Record, int64, error) {
 	return recs, total, nil
 }
 
-// conditions turns a filter into WHERE clauses, reporting every filter that is wrong at once.
-func (sp *spec[M]) conditions(o *op, f Filter) ([]condition, error) {
+// conditions turns a filter's fields into conditions, reporting every filter that is wrong at once (the
+// text search is the list's).
+func (sp *spec[M]) conditions(o *op, f Filter) ([]store.CRMCond, error) {
 	var ps problems
-	var conds []condition
+	var conds []store.CRMCond
 	names := make([]string, 0, len(f.Fields))
 	for name := range f.Fields {
 		names = append(names, name)
@@ -87,9 +79,9 @@ func (sp *spec[M]) conditions(o *op, f Filter) ([]condition, error) {
 				ps.add(0, name, msg)
 				continue
 			}
-			conds = append(conds, condition{fd.column + " = ?", []any{v}})
+			conds = append(conds, store.CRMCond{Column: fd.column, Value: v})
 		case fd.kind == kindUser && strings.EqualFold(value, "none"):
-			conds = append(conds, condition{fd.column + " IS NULL", nil})
+			conds = append(conds, store.CRMCond{Column: fd.column, Null: true})
 		case fd.kind == kindUser:
 			users, err := usersByEmail(o, map[string]bool{strings.ToLower(value): true})
 			if err != nil {
@@ -100,20 +92,10 @@ func (sp *spec[M]) conditions(o *op, f Filter) ([]condition, error) {
 				ps.add(0, name, fmt.Sprintf("%q is not a Pantryflow user; use a user's email, or none for unassigned %s", value, sp.plural))
 				continue
 			}
-			conds = append(conds, condition{fd.column + " = ?", []any{u.ID}})
+			conds = append(conds, store.CRMCond{Column: fd.column, Value: u.ID})
 		default:
-			conds = append(conds, condition{fd.column + " = ?", []any{value}})
+			conds = append(conds, store.CRMCond{Column: fd.column, Value: value})
 		}
-	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		pattern := "%" + escapeLike(strings.ToLower(q)) + "%"
-		parts := make([]string, len(sp.search))
-		args := make([]any, len(sp.search))
-		for i, expr := range sp.search {
-			parts[i] = "LOWER(" + expr + `) LIKE ? ESCAPE '\'`
-			args[i] = pattern
-		}
-		conds = append(conds, condition{"(" + strings.Join(parts, " OR ") + ")", args})
 	}
 	if c, ok := sp.ownerCondition(o); ok {
 		conds = append(conds, c)
@@ -138,8 +120,3 @@ func (sp *spec[M]) filters() []string {
 }
 
 func filterable(k kind) bool { return k == kindEnum || k == kindRef || k == kindUser }
-
-// escapeLike makes text match itself in LIKE.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}

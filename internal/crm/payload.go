@@ -8,8 +8,8 @@ import (
 )
 
 func (sp *spec[M]) summaries(o *op, ids []string) (map[string]Record, error) {
-	var rows []*M
-	if err := o.db.WithContext(o.ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	rows, err := store.CRMByID[M](o.ctx, o.rows, ids)
+	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", sp.plural, err)
 	}
 	out := make(map[string]Record, len(rows))
@@ -109,15 +109,7 @@ func userEmails(o *op, ids []int64) (map[int64]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var rows []store.User
-	if err := o.db.WithContext(o.ctx).Select("id", "email").Where("id IN ?", uniq(ids)).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("look up users: %w", err)
-	}
-	out := make(map[int64]string, len(rows))
-	for _, u := range rows {
-		out[u.ID] = u.Email
-	}
-	return out, nil
+	return o.users.EmailsByID(o.ctx, uniq(ids))
 }
 
 func uniq[T comparable](list []T) []T {

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 )
 
@@ -193,7 +191,7 @@ func TestListQueriesDoNotGrowWithThePage(t *testing.T) {
 	each(t, func(t *testing.T, b *bundle) {
 		ctx := context.Background()
 		var queries atomic.Int64
-		if err := b.db.Gorm.Callback().Query().Before("gorm:query").Register("count_queries", func(*gorm.DB) { queries.Add(1) }); err != nil {
+		if err := b.db.OnQuery("count_queries", func() { queries.Add(1) }); err != nil {
 			t.Fatal(err)
 		}
 		listed := func() int64 {

@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -62,8 +60,15 @@ func (s *Service) Entities() []string {
 	return out
 }
 
-func (s *Service) op(ctx context.Context, db *gorm.DB, by string) *op {
-	return &op{s: s, ctx: ctx, db: db, by: by, owner: s.owner, now: s.Clock.Now().UTC().Truncate(time.Microsecond)}
+// op is work in tx, or with tx nil reads and checks on the database outside any transaction.
+func (s *Service) op(ctx context.Context, tx *store.Tx, by string) *op {
+	o := &op{s: s, ctx: ctx, tx: tx, by: by, owner: s.owner, now: s.Clock.Now().UTC().Truncate(time.Microsecond)}
+	if tx != nil {
+		o.rows, o.users = tx.CRM(), tx.Users()
+	} else {
+		o.rows, o.users = s.DB.CRM(), s.DB.Users()
+	}
+	return o
 }
 
 func entityKind(e Entity) (entityOps, error) {
@@ -79,7 +84,7 @@ func entityKind(e Entity) (entityOps, error) {
 // Every problem with the data comes back at once in a *ValidationError, and then nothing is written.
 func (s *Service) Create(ctx context.Context, by string, e Entity, data map[string]any) (Record, error) {
 	var rec Record
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		rec, err = s.createTx(ctx, tx, e, s.NewID(), data, by)
 		return err
@@ -91,7 +96,7 @@ func (s *Service) Create(ctx context.Context, by string, e Entity, data map[stri
 // <entity>_<new value>. An update that changes nothing writes nothing and records nothing.
 func (s *Service) Update(ctx context.Context, by string, e Entity, id string, data map[string]any) (Record, error) {
 	var rec Record
-	err := s.DB.GormTx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *store.Tx) error {
 		var err error
 		rec, err = s.updateTx(ctx, tx, e, id, data, by)
 		return err
@@ -106,7 +111,7 @@ func (s *Service) Delete(ctx context.Context, by string, e Entity, id string) er
 	if err != nil {
 		return err
 	}
-	return s.DB.GormTx(ctx, func(tx *gorm.DB) error { return k.remove(s.op(ctx, tx, by), id) })
+	return s.DB.Tx(ctx, func(tx *store.Tx) error { return k.remove(s.op(ctx, tx, by), id) })
 }
 
 // Get reads one record (*NotFoundError when there is none).
@@ -116,7 +121,7 @@ func (s *Service) Get(ctx context.Context, e Entity, id string) (Record, error) 
 		return nil, err
 	}
 	var rec Record
-	err = s.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Snapshot(ctx, func(tx *store.Tx) error {
 		rec, err = k.get(s.op(ctx, tx, ""), id)
 		return err
 	})
@@ -131,14 +136,14 @@ func (s *Service) List(ctx context.Context, e Entity, f Filter) ([]Record, int64
 	}
 	var recs []Record
 	var total int64
-	err = s.DB.GormSnapshot(ctx, func(tx *gorm.DB) error {
+	err = s.DB.Snapshot(ctx, func(tx *store.Tx) error {
 		recs, total, err = k.list(s.op(ctx, tx, ""), f)
 		return err
 	})
 	return recs, total, err
 }
 
-func (s *Service) createTx(ctx context.Context, tx *gorm.DB, e Entity, id string, data map[string]any, by string) (Record, error) {
+func (s *Service) createTx(ctx context.Context, tx *store.Tx, e Entity, id string, data map[string]any, by string) (Record, error) {
 	k, err := entityKind(e)
 	if err != nil {
 		return nil, err
@@ -146,7 +151,7 @@ func (s *Service) createTx(ctx context.Context, tx *gorm.DB, e Entity, id string
 	return k.create(s.op(ctx, tx, by), id, data)
 }
 
-func (s *Service) updateTx(ctx context.Context, tx *gorm.DB, e Entity, id string, data map[string]any, by string) (Record, error) {
+func (s *Service) updateTx(ctx context.Context, tx *store.Tx, e Entity, id string, data map[string]any, by string) (Record, error) {
 	k, err := entityKind(e)
 	if err != nil {
 		return nil, err
@@ -162,7 +167,7 @@ func (s *Service) publish(o *op, typ string, e Entity, id string, rec Record) er
 	}
 	ev := &store.Event{ID: s.NewID(), Type: typ, Entity: string(e), EntityID: id, Payload: payload,
 		Source: Source, CreatedBy: o.by, CreatedAt: o.now}
-	if err := s.Events.PublishTx(o.ctx, store.WrapTx(o.db, s.DB.Dialect), ev); err != nil {
+	if err := s.Events.PublishTx(o.ctx, o.tx, ev); err != nil {
 		return fmt.Errorf("publish %s for %s %s: %w", typ, e, id, err)
 	}
 	return nil
@@ -177,17 +182,17 @@ func (s *Service) Check(ctx context.Context, entity, id string, data map[string]
 	if err != nil {
 		return forStep(err)
 	}
-	return forStep(k.check(s.op(ctx, s.DB.Gorm, ""), id, data))
+	return forStep(k.check(s.op(ctx, nil, ""), id, data))
 }
 
 // CreateTx creates a record with the given id inside tx (the step's transaction) and returns its payload.
-func (s *Service) CreateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error) {
 	rec, err := s.createTx(ctx, tx, Entity(entity), id, data, by)
 	return rec, forStep(err)
 }
 
 // UpdateTx changes a record inside tx (the step's transaction) and returns its payload.
-func (s *Service) UpdateTx(ctx context.Context, tx *gorm.DB, entity, id string, data map[string]any, by string) (map[string]any, error) {
+func (s *Service) UpdateTx(ctx context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error) {
 	rec, err := s.updateTx(ctx, tx, Entity(entity), id, data, by)
 	return rec, forStep(err)
 }

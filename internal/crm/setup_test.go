@@ -62,7 +62,7 @@ func setup(t *testing.T, db *store.DB) *bundle {
 		{Email: "manager@example.com", Name: "Manager", Role: "manager", CreatedAt: t0, UpdatedAt: t0},
 		{Email: "gone@example.com", Name: "Gone", Role: "rep", DisabledAt: &disabled, CreatedAt: t0, UpdatedAt: t0},
 	} {
-		if err := db.Gorm.Create(u).Error; err != nil {
+		if err := db.Users().CreateUser(context.Background(), u); err != nil {
 			t.Fatalf("create user %s: %v", u.Email, err)
 		}
 		b.users[u.Email] = u.ID
@@ -86,8 +86,8 @@ type event struct {
 // events reads every recorded event, oldest first.
 func (b *bundle) events(t *testing.T) []event {
 	t.Helper()
-	var rows []store.Event
-	if err := b.db.Gorm.Order("id").Find(&rows).Error; err != nil {
+	rows, err := b.db.CRM().AllEvents(context.Background())
+	if err != nil {
 		t.Fatalf("read events: %v", err)
 	}
 	out := make([]event, 0, len(rows))
@@ -113,8 +113,8 @@ func (b *bundle) types(t *testing.T, skip int) []string {
 
 func (b *bundle) count(t *testing.T, table string) int64 {
 	t.Helper()
-	var n int64
-	if err := b.db.Gorm.Table(table).Count(&n).Error; err != nil {
+	n, err := b.db.CRM().CountTable(context.Background(), table)
+	if err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n

@@ -193,9 +193,9 @@ func usersByEmail(o *op, emails map[string]bool) (map[string]store.User, error) 
 	for e := range emails {
 		list = append(list, e)
 	}
-	var rows []store.User
-	if err := o.db.WithContext(o.ctx).Select("id", "email", "disabled_at").Where("email IN ?", list).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("look up users: %w", err)
+	rows, err := o.users.ByEmails(o.ctx, list)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string]store.User, len(rows))
 	for _, u := range rows {

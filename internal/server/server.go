@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/analytics/rollup"
@@ -91,10 +90,6 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	crmService := &crm.Service{DB: db, Clock: clk, Events: dispatcher, NewID: engine.NewID}
 	var eng *engine.Engine // set below; actions enqueue jobs through it only while running
 	enqueueTx := func(ctx context.Context, tx *store.Tx, args river.JobArgs) error { return eng.EnqueueTx(ctx, tx, args) }
-	// Transitional, until actions.Deps.EnqueueTx takes a *store.Tx (internal/actions is being converted).
-	actionsEnqueueTx := func(ctx context.Context, tx *gorm.DB, args river.JobArgs) error {
-		return eng.EnqueueTx(ctx, store.WrapTx(tx, db.Dialect), args)
-	}
 	// call_api never reaches Pantryflow itself: the port of PANTRYFLOW_ADDR now, and the port Serve really
 	// listens on once it does (PANTRYFLOW_ADDR may say :0).
 	self := netguard.NewSelf()
@@ -120,7 +115,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	outbox := &mailer.Mailer{DB: db, Config: smtpCfg, From: cfg.MailFrom, Clock: clk, Log: log, EnqueueTx: enqueueTx}
 	adeps := actions.Deps{Directory: db, Expr: expr, NewID: engine.NewID, Records: crmService, HTTP: httpClient,
-		EnqueueTx: actionsEnqueueTx}
+		EnqueueTx: enqueueTx}
 	list := actions.Builtin(adeps)
 	if opts.ExtraActions != nil {
 		list = append(list, opts.ExtraActions(adeps)...)

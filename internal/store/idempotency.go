@@ -17,8 +17,8 @@ var ErrKeyTaken = errors.New("the idempotency key is taken")
 // if tx rolls back, the key is free again. A key claimed before forgetBefore is forgotten first. A key
 // held by a committed transaction is ErrKeyTaken; on PostgreSQL a claim of the same key in a transaction
 // still running is waited for (the unique key makes the second insert wait for the first to end).
-func ClaimKeyTx(ctx context.Context, tx *gorm.DB, k *IdempotencyKey, forgetBefore time.Time) error {
-	db := tx.WithContext(ctx)
+func ClaimKeyTx(ctx context.Context, tx *Tx, k *IdempotencyKey, forgetBefore time.Time) error {
+	db := tx.g.WithContext(ctx)
 	err := db.Where("scope = ? AND request_key = ? AND created_at < ?", k.Scope, k.RequestKey, forgetBefore).
 		Delete(&IdempotencyKey{}).Error
 	if err != nil {
@@ -36,8 +36,8 @@ func ClaimKeyTx(ctx context.Context, tx *gorm.DB, k *IdempotencyKey, forgetBefor
 }
 
 // AnswerKeyTx records, in the transaction that claimed the key, the answer its request gets.
-func AnswerKeyTx(ctx context.Context, tx *gorm.DB, scope, key, answer string) error {
-	res := tx.WithContext(ctx).Model(&IdempotencyKey{}).Where("scope = ? AND request_key = ?", scope, key).
+func AnswerKeyTx(ctx context.Context, tx *Tx, scope, key, answer string) error {
+	res := tx.g.WithContext(ctx).Model(&IdempotencyKey{}).Where("scope = ? AND request_key = ?", scope, key).
 		UpdateColumn("answer", answer)
 	if res.Error != nil {
 		return fmt.Errorf("record the answer of an idempotency key: %w", res.Error)
@@ -69,4 +69,14 @@ func (db *DB) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int6
 		return 0, fmt.Errorf("forget old idempotency keys: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// IdempotencyKeys lists the keys of a scope that are remembered, in order.
+func (db *DB) IdempotencyKeys(ctx context.Context, scope string) ([]string, error) {
+	var out []string
+	if err := db.Gorm.WithContext(ctx).Model(&IdempotencyKey{}).Where("scope = ?", scope).Order("request_key").
+		Pluck("request_key", &out).Error; err != nil {
+		return nil, fmt.Errorf("list idempotency keys: %w", err)
+	}
+	return out, nil
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 )
@@ -20,9 +18,9 @@ func TestAnIdempotencyKeyIsClaimedByItsTransaction(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		since := t0.Add(-48 * time.Hour)
-		claim := func(scope string, at time.Time, fn func(tx *gorm.DB) error) error {
+		claim := func(scope string, at time.Time, fn func(tx *store.Tx) error) error {
 			t.Helper()
-			return db.GormTx(ctx, func(tx *gorm.DB) error {
+			return db.Tx(ctx, func(tx *store.Tx) error {
 				k := &store.IdempotencyKey{Scope: scope, RequestKey: "k-1", Fingerprint: "f-" + scope, Status: 201, CreatedAt: at}
 				if err := store.ClaimKeyTx(ctx, tx, k, at.Add(-48*time.Hour)); err != nil {
 					return err
@@ -36,14 +34,14 @@ func TestAnIdempotencyKeyIsClaimedByItsTransaction(t *testing.T) {
 		}
 
 		boom := errors.New("the creation failed")
-		if err := claim("user:1", t0, func(*gorm.DB) error { return boom }); !errors.Is(err, boom) {
+		if err := claim("user:1", t0, func(*store.Tx) error { return boom }); !errors.Is(err, boom) {
 			t.Fatalf("a failing creation: %v", err)
 		}
 		if _, err := lookup("user:1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("after a rollback the key is still claimed: %v", err)
 		}
 
-		answered := func(tx *gorm.DB) error { return store.AnswerKeyTx(ctx, tx, "user:1", "k-1", `{"id":"a"}`+"\n") }
+		answered := func(tx *store.Tx) error { return store.AnswerKeyTx(ctx, tx, "user:1", "k-1", `{"id":"a"}`+"\n") }
 		if err := claim("user:1", t0, answered); err != nil {
 			t.Fatalf("claiming a free key: %v", err)
 		}
@@ -54,12 +52,12 @@ func TestAnIdempotencyKeyIsClaimedByItsTransaction(t *testing.T) {
 		if err := claim("user:1", t0.Add(time.Hour), answered); !errors.Is(err, store.ErrKeyTaken) {
 			t.Fatalf("claiming a held key: %v, want ErrKeyTaken", err)
 		}
-		if err := claim("user:2", t0, func(*gorm.DB) error { return nil }); err != nil {
+		if err := claim("user:2", t0, func(*store.Tx) error { return nil }); err != nil {
 			t.Fatalf("another user's key of the same text: %v", err)
 		}
 
 		// 48 hours on, the key is forgotten by the next claim of it.
-		if err := claim("user:1", t0.Add(48*time.Hour+time.Second), func(*gorm.DB) error { return nil }); err != nil {
+		if err := claim("user:1", t0.Add(48*time.Hour+time.Second), func(*store.Tx) error { return nil }); err != nil {
 			t.Fatalf("claiming a key 48 hours after its first claim: %v", err)
 		}
 		n, err := db.ForgetIdempotencyKeys(ctx, t0.Add(time.Second))
