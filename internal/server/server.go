@@ -41,6 +41,10 @@ type Options struct {
 	ExtraActions func(actions.Deps) []actions.Action
 	// WebhookAddresses is how many webhook addresses the flood limiter follows at once (10,000).
 	WebhookAddresses int
+	// DB, when set, is the database to use instead of opening cfg.DatabaseURL: already migrated, and closed
+	// by its owner. Use-case tests give a database inside their rolled-back transaction
+	// (storetest.UseCase); nothing may Start such a server, whose River would work outside it.
+	DB *store.DB
 }
 
 // Server is a wired Pantryflow.
@@ -73,17 +77,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("PANTRYFLOW_TRUSTED_PROXIES: %w", err)
 	}
-	var db *store.DB
-	err = store.RetryStartup(ctx, log, "open the database", func(ctx context.Context) (err error) {
-		db, err = store.Open(ctx, cfg.DatabaseURL, log)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := store.RetryStartup(ctx, log, "migrate", func(ctx context.Context) error { return db.Migrate(ctx, log) }); err != nil {
-		_ = db.Close()
-		return nil, err
+	db := opts.DB
+	if db == nil {
+		if db, err = openAndMigrate(ctx, cfg.DatabaseURL, log); err != nil {
+			return nil, err
+		}
 	}
 	expr := expression.New(clk, expression.Limits{Timeout: cfg.ExprTimeout})
 	dispatcher := &triggers.Dispatcher{DB: db, Clock: clk, Log: log}
@@ -214,4 +212,21 @@ func (s *Server) Close(ctx context.Context) error {
 	defer cancel()
 	err := s.Engine.Stop(stopCtx)
 	return errors.Join(err, s.DB.Close())
+}
+
+// openAndMigrate opens the database at url and migrates it, each retried while the database is not there yet.
+func openAndMigrate(ctx context.Context, url string, log *slog.Logger) (*store.DB, error) {
+	var db *store.DB
+	err := store.RetryStartup(ctx, log, "open the database", func(ctx context.Context) (err error) {
+		db, err = store.Open(ctx, url, log)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.RetryStartup(ctx, log, "migrate", func(ctx context.Context) error { return db.Migrate(ctx, log) }); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
 }
