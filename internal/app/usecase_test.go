@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/config"
@@ -33,6 +35,7 @@ func useCases(t *testing.T, db *store.DB) *app.App {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.PasswordCost = bcrypt.MinCost
 	srv, err := server.Open(context.Background(), cfg, storetest.Quiet(), server.Options{DB: db})
 	if err != nil {
 		t.Fatalf("wire the app: %v", err)

@@ -65,15 +65,25 @@ const MinPasswordLength = 10
 type Service struct {
 	DB    *store.DB
 	Clock clock.Clock
+	// PasswordCost is bcrypt's cost for new password hashes: bcrypt.DefaultCost when 0
+	// (config.Config.PasswordCost). Tests lower it to bcrypt.MinCost, where thousands of sign-ins under the
+	// race detector would otherwise take minutes.
+	PasswordCost int
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
-// PasswordCost is bcrypt's cost for new password hashes. Tests lower it to bcrypt.MinCost (TestMain), where
-// thousands of sign-ins under the race detector would otherwise take minutes; nothing else changes it.
-var PasswordCost = bcrypt.DefaultCost
+func (s *Service) cost() int {
+	if s.PasswordCost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return s.PasswordCost
+}
 
-// HashPassword hashes a password with bcrypt.
-func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), PasswordCost)
+// hashPassword hashes a password with bcrypt at the service's cost.
+func (s *Service) hashPassword(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cost())
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -117,7 +127,7 @@ func (s *Service) CreateUser(ctx context.Context, email, name string, role Role,
 	if len(password) < MinPasswordLength {
 		return nil, fmt.Errorf("the password must have at least %d characters", MinPasswordLength)
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
@@ -159,18 +169,18 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 	return u, generated, nil
 }
 
-// dummyHash is compared against when the email is unknown.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not-a-real-password"), PasswordCost)
-	return h
-})
+// dummyHash is compared against when the email is unknown, so an unknown email takes as long as a known one.
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() { s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password"), s.cost()) })
+	return s.dummy
+}
 
 // CheckPassword signs a user in by email and password.
 func (s *Service) CheckPassword(ctx context.Context, email, password string) (*Principal, error) {
 	u, err := s.DB.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so response times do not tell which emails exist.
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return nil, ErrBadCredentials
 	}
 	if err != nil {

@@ -31,7 +31,7 @@ type bundle struct {
 func setup(t *testing.T, db *store.DB) *bundle {
 	t.Helper()
 	clk := clock.NewFake(t0)
-	return &bundle{ctx: context.Background(), db: db, clock: clk, svc: &auth.Service{DB: db, Clock: clk}}
+	return &bundle{ctx: context.Background(), db: db, clock: clk, svc: &auth.Service{DB: db, Clock: clk, PasswordCost: bcrypt.MinCost}}
 }
 
 func (b *bundle) user(t *testing.T, email string, role auth.Role) *store.User {

@@ -310,7 +310,7 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 	} else if msg := checkPassword(password); msg != "" {
 		return "", invalid("password", msg)
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return "", err
 	}
@@ -354,7 +354,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, id int64, current, next
 	if len(problems) > 0 {
 		return nil, &InvalidError{Problems: problems}
 	}
-	hash, err := HashPassword(next)
+	hash, err := s.hashPassword(next)
 	if err != nil {
 		return nil, err
 	}

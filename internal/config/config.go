@@ -43,6 +43,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs,
 	// comma-separated); with none, the connection's own address is the client's.
 	TrustedProxies string
+	// PasswordCost is bcrypt's cost for new password hashes; 0 means bcrypt's default (10). No variable sets
+	// it: only tests lower it, to bcrypt's minimum.
+	PasswordCost int
 }
 
 // setting describes one variable.

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kitchenpantry/pantryflow/internal/actions"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
@@ -141,6 +143,7 @@ func (h *harness) openServer() *server.Server {
 	h.t.Helper()
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
+	cfg.PasswordCost = bcrypt.MinCost // the tests sign in thousands of times; the hashes are bcrypt all the same
 	opts := server.Options{
 		Clock:            h.clock,
 		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},

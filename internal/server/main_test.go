@@ -6,20 +6,12 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/kitchenpantry/pantryflow/internal/auth"
 )
 
-// TestMain hashes passwords at bcrypt's lowest cost: the tests sign in thousands of times, and at the
-// production cost that takes minutes under the race detector. The hashes are bcrypt all the same.
-//
-// It also lets more of the parallel tests run at once than go test's default of one per core: these tests
+// TestMain lets more of the parallel tests run at once than go test's default of one per core: these tests
 // spend most of their time waiting on browsers, child processes, timers and the database, not on the CPU
 // (a whole `go test ./...` kept 2 cores 38 % busy). An explicit -parallel wins.
 func TestMain(m *testing.M) {
-	auth.PasswordCost = bcrypt.MinCost
 	flag.Parse()
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })

@@ -137,7 +137,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	dispatcher.Engine = eng
-	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk}, CRM: crmService,
+	a := &app.App{DB: db, Engine: eng, Auth: &auth.Service{DB: db, Clock: clk, PasswordCost: cfg.PasswordCost}, CRM: crmService,
 		Triggers: dispatcher, Clock: clk, Log: log, BaseURL: cfg.BaseURL, Mailer: outbox, Secrets: vault}
 	scheduler := &triggers.Scheduler{DB: db, Engine: eng, Clock: clk, Log: log, Interval: opts.ScheduleInterval}
 	secret := cfg.SessionSecret
