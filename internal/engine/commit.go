@@ -39,7 +39,15 @@ func (e *Engine) commitOne(ctx context.Context, c *commit) error {
 		return err
 	}
 	c.ex.row.Revision++
+	e.committed([]string{c.ex.row.ID})
 	return nil
+}
+
+// committed tells Config.OnCommit which executions a commit changed.
+func (e *Engine) committed(ids []string) {
+	if e.cfg.OnCommit != nil && len(ids) > 0 {
+		e.cfg.OnCommit(ids)
+	}
 }
 
 // writeBatch writes the transitions of several executions in one transaction (group commit), with as few

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,6 +193,50 @@ func TestCommitterSubmitsConcurrentTransitions(t *testing.T) {
 		}
 		if status, _, _ := b.status(t, late.row.ID); status != "completed" {
 			t.Fatalf("late execution is %s", status)
+		}
+	})
+}
+
+// OnCommit hears of every execution a commit changed, once per commit, alone or in a batch, and of none
+// whose commit lost its revision check.
+func TestOnCommitNamesTheCommittedExecutions(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setupCommit(t, db)
+		var mu sync.Mutex
+		heard := map[string]int{}
+		b.e.cfg.OnCommit = func(ids []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, id := range ids {
+				heard[id]++
+			}
+		}
+		cm := newCommitter(b.e, 2, 16)
+		const n = 20
+		errs := make(chan error, n)
+		want := map[string]int{}
+		for range n {
+			ex := b.started(t)
+			want[ex.row.ID] = 1
+			c := b.stepped(t, ex)
+			go func() { errs <- cm.submit(context.Background(), c) }()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		cm.stop()
+		stale := b.stepped(t, b.started(t))
+		stale.ex.row.Revision = 7
+		if err := b.e.commitOne(context.Background(), stale); !errors.Is(err, errConflict) {
+			t.Fatalf("a stale commit: %v, want a conflict", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !maps.Equal(heard, want) {
+			t.Fatalf("OnCommit heard %v, want each of the %d committed executions once", heard, n)
 		}
 	})
 }

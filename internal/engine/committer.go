@@ -130,10 +130,15 @@ func (cm *committer) flush(batch []*pending) {
 		}
 		return
 	}
+	var ids []string
 	for i, p := range batch {
 		if results[i] == nil {
 			p.c.ex.row.Revision++
+			ids = append(ids, p.c.ex.row.ID)
 		}
+	}
+	cm.e.committed(ids)
+	for i, p := range batch {
 		p.done <- results[i]
 	}
 }

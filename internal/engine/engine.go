@@ -45,6 +45,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// HeartbeatsOnly turns off taking over at once from a gone process on this machine (see instances.go).
 	HeartbeatsOnly bool
+	// OnCommit, when set, is called after every commit of transitions with the ids of the executions it
+	// changed, so a test can wait on commits instead of polling. It is called on the committing goroutine
+	// and must not block.
+	OnCommit func(executionIDs []string)
 }
 
 // WithDefaults fills in the defaults for a dialect.

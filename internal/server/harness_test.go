@@ -47,6 +47,32 @@ type harness struct {
 	tune func(*config.Config, *server.Options)
 	// logs, when set, receives the servers' logs at debug level.
 	logs *logBuffer
+	// commits hears of the engine's commits (engine.Config.OnCommit), so waits wake when something changed.
+	commits commitSignal
+}
+
+// commitSignal is a broadcast of the engine's commits: next gives a channel closed at the next commit.
+type commitSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (s *commitSignal) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+func (s *commitSignal) committed([]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
 }
 
 // logBuffer is a log the servers write to while a test reads it.
@@ -152,6 +178,9 @@ func (h *harness) openServer() *server.Server {
 	}
 	if h.tune != nil {
 		h.tune(&cfg, &opts)
+	}
+	if opts.Engine.OnCommit == nil {
+		opts.Engine.OnCommit = h.commits.committed
 	}
 	log := storetest.Quiet()
 	if h.logs != nil {
@@ -303,6 +332,9 @@ func (h *harness) waitFor(id, what string, cond func(execution) bool) execution 
 	h.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// Listen before looking, so a commit between the look and the wait still wakes the wait. What does not
+		// come from an engine commit (a start, a mail delivered) is seen by looking again every 50 ms.
+		committed := h.commits.next()
 		e := h.get(id)
 		if cond(e) {
 			return e
@@ -310,7 +342,10 @@ func (h *harness) waitFor(id, what string, cond func(execution) bool) execution 
 		if time.Now().After(deadline) {
 			h.t.Fatalf("execution %s never became %s; it is %s at %s (error %q), log:\n%s", id, what, e.Status, e.CurrentStep, e.Error, logText(e))
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-committed:
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 

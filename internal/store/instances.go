@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
 )
 
 // Instance is a running Pantryflow process, with its last heartbeat (database time).
@@ -100,7 +99,8 @@ func (db *DB) TakeOverDeadJobs(ctx context.Context, deadAfter time.Duration) ([]
 	}
 	secs := deadAfter.Seconds()
 	var taken []TakenJob
-	err := db.GormTx(ctx, func(tx *gorm.DB) error {
+	err := db.Tx(ctx, func(stx *Tx) error {
+		tx := stx.g
 		if err := tx.Exec("DELETE FROM engine_instances WHERE heartbeat_at < now() - make_interval(secs => ?)", secs).Error; err != nil {
 			return fmt.Errorf("remove dead instances: %w", err)
 		}
@@ -124,7 +124,8 @@ func (db *DB) TakeOverJobsOf(ctx context.Context, gone []string) ([]TakenJob, er
 		return nil, nil
 	}
 	var taken []TakenJob
-	err := db.GormTx(ctx, func(tx *gorm.DB) error {
+	err := db.Tx(ctx, func(stx *Tx) error {
+		tx := stx.g
 		if err := tx.Where("id IN ?", gone).Delete(&Instance{}).Error; err != nil {
 			return fmt.Errorf("remove instances that are gone: %w", err)
 		}
