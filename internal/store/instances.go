@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
 )
 
 // Instance is a running Pantryflow process, with its last heartbeat (database time).
