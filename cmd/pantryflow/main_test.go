@@ -201,9 +201,13 @@ func TestTokenCreate(t *testing.T) {
 	if err != nil || p.Email != "jane@example.com" || p.Role != auth.RoleManager {
 		t.Fatalf("Authenticate(printed token) = %+v, %v; want jane, manager", p, err)
 	}
-	var names []string
-	if err := db.Gorm.Model(&store.APIToken{}).Pluck("name", &names).Error; err != nil {
+	tokens, err := db.Users().ListTokens(context.Background(), store.TokenFilter{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	var names []string
+	for _, tk := range tokens {
+		names = append(names, tk.Name)
 	}
 	if !slices.Equal(names, []string{"zapier"}) {
 		t.Fatalf("stored token names = %v, want [zapier]", names)
@@ -257,8 +261,8 @@ func TestImportAndExport(t *testing.T) {
 		t.Fatalf("exported %s %q v%d, want lead_nurture_sequence %q v1", got.ID, got.Name, got.Version, want.Name)
 	}
 	db, _ := c.open()
-	var wf store.Workflow
-	if err := db.Gorm.Take(&wf, "id = ?", "lead_nurture_sequence").Error; err != nil {
+	wf, err := db.Workflows().Workflow(context.Background(), "lead_nurture_sequence")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if wf.ActiveVersion != nil || wf.LatestVersion != 1 {
@@ -302,8 +306,8 @@ func TestImportTemplate(t *testing.T) {
 		t.Fatalf("the template's steps %v\ndiffer from the example's %v", shapes(got), shapes(want))
 	}
 	db, _ := c.open()
-	var wf store.Workflow
-	if err := db.Gorm.Take(&wf, "id = ?", "opportunity_pipeline").Error; err != nil {
+	wf, err := db.Workflows().Workflow(context.Background(), "opportunity_pipeline")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if wf.ActiveVersion == nil || *wf.ActiveVersion != 1 {

@@ -20,19 +20,19 @@ func (h *harness) snapshot() string {
 	var b strings.Builder
 	for _, m := range []any{&store.Workflow{}, &store.WorkflowVersion{}, &store.Execution{}, &store.LogRow{},
 		&store.HumanTask{}, &store.Mail{}, &store.CRMTask{}} {
-		var n int64
-		if err := h.srv.DB.Gorm.Model(m).Count(&n).Error; err != nil {
+		n, err := h.srv.DB.CountRows(context.Background(), m)
+		if err != nil {
 			h.t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%T=%d ", m, n)
 	}
-	var defs []string
-	if err := h.srv.DB.Gorm.Model(&store.WorkflowVersion{}).Order("workflow_id, version").Pluck("definition", &defs).Error; err != nil {
+	defs, err := h.srv.DB.Workflows().AllDefinitions(context.Background())
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	b.WriteString(strings.Join(defs, "|"))
-	var wfs []store.Workflow
-	if err := h.srv.DB.Gorm.Order("id").Find(&wfs).Error; err != nil {
+	wfs, err := h.srv.DB.Workflows().ListWorkflows(context.Background(), -1, 0)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	enc, _ := json.Marshal(wfs)

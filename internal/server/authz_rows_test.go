@@ -13,7 +13,6 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -187,8 +186,7 @@ func (h *harness) waitRunsOf(workflowID string, n int) []string {
 	h.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var ids []string
-		err := h.srv.DB.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", workflowID).Order("started_at, id").Pluck("id", &ids).Error
+		ids, err := h.srv.DB.Executions().IDsOfWorkflow(context.Background(), workflowID)
 		if err != nil {
 			h.t.Fatal(err)
 		}

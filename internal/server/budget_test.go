@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -215,8 +216,8 @@ func TestTriggerFiltersHaveTheSameBudget(t *testing.T) {
 		if len(out.ExecutionIDs) != 1 || h.runsOf(greedy) != 0 || h.runsOf(fine) != 1 {
 			t.Fatalf("started %v; want only the workflow with the fine filter", out.ExecutionIDs)
 		}
-		var d store.EventDelivery
-		if err := h.srv.DB.Gorm.Where("workflow_id = ?", greedy).Take(&d).Error; err != nil {
+		d, err := h.srv.DB.Triggers().DeliveryOfWorkflow(context.Background(), greedy)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if d.Status != store.DeliveryFiltered || !strings.Contains(d.Reason, "more than 1,000,000 items") {

@@ -234,13 +234,7 @@ func TestCrashSafetyUnderRepeatedSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		var counts []struct {
-			ExecutionID string
-			StepID      string
-			N           int
-		}
-		err = db.Gorm.Model(&store.LogRow{}).Select("execution_id, step_id, COUNT(*) AS n").
-			Where("action = ?", "completed").Group("execution_id, step_id").Scan(&counts).Error
+		counts, err := db.Executions().StepLogCounts(context.Background(), "completed")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,8 +250,8 @@ func TestCrashSafetyUnderRepeatedSIGKILL(t *testing.T) {
 			model any
 			what  string
 		}{{&store.Mail{}, "mails"}, {&store.CRMTask{}, "CRM tasks"}, {&store.Execution{}, "executions"}} {
-			var n int64
-			if err := db.Gorm.Model(m.model).Count(&n).Error; err != nil {
+			n, err := db.CountRows(context.Background(), m.model)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if int(n) != len(runs) {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -61,8 +62,8 @@ func (h *harness) waitDispatched() {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var pending int64
-		if err := h.srv.DB.Gorm.Model(&store.Event{}).Where("dispatched_at IS NULL").Count(&pending).Error; err != nil {
+		pending, err := h.srv.DB.Triggers().PendingEvents(context.Background())
+		if err != nil {
 			h.t.Fatal(err)
 		}
 		if pending == 0 {
@@ -78,8 +79,8 @@ func (h *harness) waitDispatched() {
 // eventTypes lists the recorded events of a record, oldest first.
 func (h *harness) eventTypes(entityID string) []string {
 	h.t.Helper()
-	var types []string
-	if err := h.srv.DB.Gorm.Model(&store.Event{}).Where("entity_id = ?", entityID).Order("created_at, id").Pluck("type", &types).Error; err != nil {
+	types, err := h.srv.DB.CRM().EventTypesOf(context.Background(), entityID)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	return types
@@ -323,8 +324,8 @@ func TestEventFilterThatFailsStartsNothing(t *testing.T) {
 		if n := h.executionsOf(wf).Total; n != 0 {
 			t.Fatalf("a lead with score 10 started %d runs of a workflow filtered on lead.score > 50", n)
 		}
-		var delivery store.EventDelivery
-		if err := h.srv.DB.Gorm.Where("workflow_id = ?", wf).Take(&delivery).Error; err != nil || delivery.Status != store.DeliveryFiltered {
+		delivery, err := h.srv.DB.Triggers().DeliveryOfWorkflow(context.Background(), wf)
+		if err != nil || delivery.Status != store.DeliveryFiltered {
 			t.Fatalf("delivery = %+v, %v; want it recorded as filtered", delivery, err)
 		}
 		// The filter is not simply always false.
@@ -367,8 +368,8 @@ func TestWorkflowsCreateAndUpdateRecords(t *testing.T) {
 		if out["entity"] != "task" || out["id"] != tasks.Items[0]["id"] {
 			t.Fatalf("create_record output = %v, want the task's id", out)
 		}
-		var ev store.Event
-		if err := h.srv.DB.Gorm.Where("entity_id = ? AND type = ?", id, "lead_contacted").Take(&ev).Error; err != nil || ev.CreatedBy != "workflow "+wf {
+		ev, err := h.srv.DB.CRM().EventOf(context.Background(), id, "lead_contacted")
+		if err != nil || ev.CreatedBy != "workflow "+wf {
 			t.Fatalf("lead_contacted event = %+v, %v; want it made by the workflow", ev, err)
 		}
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -65,7 +66,11 @@ type histTask struct {
 
 func (h *harness) insertRuns(runs ...histRun) {
 	h.t.Helper()
-	db := h.srv.DB.Gorm
+	insert := func(row any) error {
+		return h.srv.DB.Tx(context.Background(), func(tx *store.Tx) error {
+			return store.Insert{Row: row}.Apply(context.Background(), tx)
+		})
+	}
 	for _, r := range runs {
 		id := engine.NewID()
 		ex := store.Execution{ID: id, WorkflowID: r.workflow, WorkflowVersion: 1, Status: r.status, StartedAt: r.start,
@@ -74,7 +79,7 @@ func (h *harness) insertRuns(runs ...histRun) {
 			done := r.start.Add(r.took)
 			ex.CompletedAt = &done
 		}
-		if err := db.Create(&ex).Error; err != nil {
+		if err := insert(&ex); err != nil {
 			h.t.Fatalf("insert execution: %v", err)
 		}
 		for i, e := range r.log {
@@ -84,7 +89,7 @@ func (h *harness) insertRuns(runs ...histRun) {
 				ms := e.ms
 				row.DurationMs = &ms
 			}
-			if err := db.Create(&row).Error; err != nil {
+			if err := insert(&row); err != nil {
 				h.t.Fatalf("insert log: %v", err)
 			}
 			if e.task == nil {
@@ -97,7 +102,7 @@ func (h *harness) insertRuns(runs ...histRun) {
 			if e.task.open {
 				ht.Status, ht.CompletedAt, ht.CompletedBy = "open", nil, ""
 			}
-			if err := db.Create(&ht).Error; err != nil {
+			if err := insert(&ht); err != nil {
 				h.t.Fatalf("insert task: %v", err)
 			}
 		}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"slices"
@@ -8,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -137,8 +137,8 @@ func TestLeadNurtureUnengagedLeadGetsAFollowUpTask(t *testing.T) {
 		if got := e.StepOutputs["check_engagement"].(map[string]any)["result"]; got != false {
 			t.Fatalf("check_engagement result = %v, want false", got)
 		}
-		var tasks []store.CRMTask
-		if err := h.srv.DB.Gorm.Where("execution_id = ?", id).Find(&tasks).Error; err != nil {
+		tasks, err := h.srv.DB.CRM().TasksOfExecution(context.Background(), id)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(tasks) != 1 || tasks[0].Title != "Follow up with unengaged lead" || tasks[0].Priority != "medium" {
@@ -167,9 +167,13 @@ func TestOpportunityPipelineAllThreeRoutes(t *testing.T) {
 				"keyFindings": "Needs a walk-in freezer", "nextAction": nextAction}}, nil)
 		}
 		crmTasks := func(id string) []string {
-			var titles []string
-			if err := h.srv.DB.Gorm.Model(&store.CRMTask{}).Where("execution_id = ?", id).Order("title").Pluck("title", &titles).Error; err != nil {
+			tasks, err := h.srv.DB.CRM().TasksOfExecution(context.Background(), id)
+			if err != nil {
 				t.Fatal(err)
+			}
+			var titles []string
+			for _, tk := range tasks {
+				titles = append(titles, tk.Title)
 			}
 			return titles
 		}

@@ -60,12 +60,13 @@ func (h *harness) keyed(token, method, path string, body any, keys ...string) re
 // count counts the rows of model that match where (args after it).
 func (h *harness) count(model any, where ...any) int64 {
 	h.t.Helper()
-	q := h.srv.DB.Gorm.Model(model)
+	var cond string
+	var args []any
 	if len(where) > 0 {
-		q = q.Where(where[0], where[1:]...)
+		cond, args = where[0].(string), where[1:]
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
+	n, err := h.srv.DB.CountWhere(context.Background(), model, cond, args...)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	return n

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"slices"
@@ -30,7 +31,7 @@ func (h *harness) putMail(to, status string, minute int) string {
 	case store.MailNotSent:
 		m.LastError = mailer.NotConfiguredError
 	}
-	if err := h.srv.DB.Gorm.Create(&m).Error; err != nil {
+	if err := h.srv.DB.Outbox().InsertMail(context.Background(), &m); err != nil {
 		h.t.Fatal(err)
 	}
 	return m.ID

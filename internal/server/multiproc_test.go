@@ -54,12 +54,12 @@ func TestTwoProcessesFireAScheduleOncePerTick(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var fires []store.ScheduleFire
-	if err := db.Gorm.Order("scheduled_for").Find(&fires).Error; err != nil {
+	fires, err := db.Triggers().AllFires(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	var runs int64
-	if err := db.Gorm.Model(&store.Execution{}).Count(&runs).Error; err != nil {
+	runs, err := db.CountRows(context.Background(), &store.Execution{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fires) < 5 || int(runs) != len(fires) {

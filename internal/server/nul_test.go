@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -137,8 +138,8 @@ func TestNULCharactersAreRefusedByNameOnEveryDatabase(t *testing.T) {
 
 func countRows(t *testing.T, h *harness, model any) int64 {
 	t.Helper()
-	var n int64
-	if err := h.srv.DB.Gorm.Model(model).Count(&n).Error; err != nil {
+	n, err := h.srv.DB.CountRows(context.Background(), model)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -14,7 +14,6 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/config"
 	"github.com/kitchenpantry/pantryflow/internal/server"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 const testSecretKey = "a test key that is at least thirty-two characters long"
@@ -164,22 +163,22 @@ func noSecretInAnyAnswer(t *testing.T, h *harness, ids map[string]string, values
 func databaseText(t *testing.T, h *harness) string {
 	t.Helper()
 	var b strings.Builder
-	var runs []store.Execution
-	if err := h.srv.DB.Gorm.Find(&runs).Error; err != nil {
+	runs, err := h.srv.DB.Executions().All(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range runs {
 		b.WriteString(string(r.Variables) + string(r.Outputs) + string(r.State) + r.Error)
 	}
-	var logRows []store.LogRow
-	if err := h.srv.DB.Gorm.Find(&logRows).Error; err != nil {
+	logRows, err := h.srv.DB.Executions().AllLogs(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range logRows {
 		b.WriteString(l.Message + string(l.Data))
 	}
-	var jobs []string
-	if err := h.srv.DB.Gorm.Table("river_job").Pluck("CAST(args AS TEXT)", &jobs).Error; err != nil {
+	jobs, err := h.srv.DB.JobArgs(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	b.WriteString(strings.Join(jobs, " "))

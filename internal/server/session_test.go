@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/config"
 	"github.com/kitchenpantry/pantryflow/internal/server"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // pageClient is a browser without JavaScript: it keeps cookies, signs in through the form and reads pages.
@@ -196,8 +196,8 @@ func (h *harness) from(addr string) *pageClient {
 // attemptAddresses are the addresses sign-in attempts were recorded with.
 func (h *harness) attemptAddresses() map[string]int {
 	h.t.Helper()
-	var ips []string
-	if err := h.srv.DB.Gorm.Model(&store.LoginAttempt{}).Pluck("ip", &ips).Error; err != nil {
+	ips, err := h.srv.DB.Users().SignInAddresses(context.Background())
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	out := map[string]int{}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,10 +49,11 @@ func TestQualifiedLeadGetsTheWelcomeMailOverSMTP(t *testing.T) {
 		if len(msgs[0].To) != 1 || msgs[0].To[0] != "jane@acme.example" {
 			t.Fatalf("mail to %v", msgs[0].To)
 		}
-		var sent store.Mail
+		sent := &store.Mail{}
 		deadline = time.Now().Add(10 * time.Second)
 		for sent.Status != store.MailSent {
-			if err := h.srv.DB.Gorm.Where("to_address = ?", "jane@acme.example").Take(&sent).Error; err != nil {
+			var err error
+			if sent, err = h.srv.DB.Outbox().MailTo(context.Background(), "jane@acme.example"); err != nil {
 				t.Fatal(err)
 			}
 			if time.Now().After(deadline) {

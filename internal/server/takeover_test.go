@@ -206,8 +206,8 @@ func TestLiveInstancesTakeOverTheWorkOfOneKilledForGood(t *testing.T) {
 	defer db.Close()
 	deadline := killed.Add(60 * time.Second)
 	for {
-		var done int64
-		if err := db.Gorm.Model(&store.Execution{}).Where("status = ?", "completed").Count(&done).Error; err != nil {
+		done, err := db.Executions().CountByStatus(context.Background(), "completed")
+		if err != nil {
 			t.Fatal(err)
 		}
 		if int(done) == len(runs) && len(sink.Messages()) >= len(runs) {
@@ -222,12 +222,8 @@ func TestLiveInstancesTakeOverTheWorkOfOneKilledForGood(t *testing.T) {
 	b.stop()
 	c.stop()
 
-	var counts []struct {
-		ExecutionID, StepID string
-		N                   int
-	}
-	if err := db.Gorm.Model(&store.LogRow{}).Select("execution_id, step_id, COUNT(*) AS n").Where("action = ?", "completed").
-		Group("execution_id, step_id").Scan(&counts).Error; err != nil {
+	counts, err := db.Executions().StepLogCounts(context.Background(), "completed")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(counts) != perKind*3 {

@@ -53,9 +53,8 @@ func TestTestRunsRecordInsteadOfActing(t *testing.T) {
 	if mail := e.StepOutputs["mail"].(map[string]any)["mail"].(map[string]any); mail["subject"] != "Your Kitchen Pantry proposal" {
 		t.Fatalf("recorded mail %v", mail)
 	}
-	var mails, todos int64
-	h.srv.DB.Gorm.Model(&store.Mail{}).Count(&mails)
-	h.srv.DB.Gorm.Model(&store.CRMTask{}).Count(&todos)
+	mails, _ := h.srv.DB.CountRows(context.Background(), &store.Mail{})
+	todos, _ := h.srv.DB.CountRows(context.Background(), &store.CRMTask{})
 	if mails != 0 || todos != 0 || calls.Load() != 0 {
 		t.Fatalf("a test run sent %d mails, created %d CRM tasks, made %d HTTP calls", mails, todos, calls.Load())
 	}

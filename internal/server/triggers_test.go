@@ -29,8 +29,8 @@ func withTrigger(d map[string]any, typ string, cfg map[string]any) map[string]an
 // runsOf counts the executions of a workflow.
 func (h *harness) runsOf(workflowID string) int {
 	h.t.Helper()
-	var n int64
-	if err := h.srv.DB.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", workflowID).Count(&n).Error; err != nil {
+	n, err := h.srv.DB.Executions().CountOfWorkflow(context.Background(), workflowID)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	return int(n)
@@ -80,8 +80,8 @@ func TestScheduledTriggerFiresOncePerTickAcrossInstances(t *testing.T) {
 			wg.Wait()
 			h.waitRuns(wf, tick)
 		}
-		var fires []store.ScheduleFire
-		if err := h.srv.DB.Gorm.Where("workflow_id = ?", wf).Order("scheduled_for").Find(&fires).Error; err != nil {
+		fires, err := h.srv.DB.Triggers().Fires(context.Background(), wf)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(fires) != 6 {
@@ -112,9 +112,13 @@ func TestScheduleCatchUpAfterDowntime(t *testing.T) {
 		}
 		h.waitRuns(once, 1)
 		h.waitRuns(skip, 0)
-		var ref string
-		if err := h.srv.DB.Gorm.Model(&store.Execution{}).Where("workflow_id = ?", once).Pluck("trigger_ref", &ref).Error; err != nil {
+		refs, err := h.srv.DB.Executions().TriggerRefs(context.Background(), once)
+		if err != nil {
 			t.Fatal(err)
+		}
+		var ref string
+		if len(refs) > 0 {
+			ref = refs[0]
 		}
 		if ref != t0.Add(10*time.Minute).Format(time.RFC3339) {
 			t.Fatalf("the catch-up run is for %s, want the latest missed fire %s", ref, t0.Add(10*time.Minute).Format(time.RFC3339))
@@ -496,8 +500,8 @@ func TestPostedEventsStartEachWorkflowOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.waitRuns(signed, n+1)
-		var deliveries int64
-		if err := h.srv.DB.Gorm.Model(&store.EventDelivery{}).Where("workflow_id = ? AND status = ?", signed, store.DeliveryStarted).Count(&deliveries).Error; err != nil {
+		deliveries, err := h.srv.DB.Triggers().CountDeliveries(context.Background(), signed, store.DeliveryStarted)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if deliveries != n+1 {
