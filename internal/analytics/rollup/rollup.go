@@ -37,9 +37,8 @@ import (
 
 // Aggregator keeps the rollups up to date: a background loop between Start and Stop, or Flush from tests.
 type Aggregator struct {
-	db    *store.DB
-	log   *slog.Logger
-	clock clock.Clock
+	db  *store.DB
+	log *slog.Logger
 	// Interval between passes of the loop (2s); Batch is the most log rows one transaction folds in
 	// (20,000 on PostgreSQL; 5,000 on SQLite, whose single connection the engine waits for meanwhile).
 	Interval time.Duration
@@ -54,7 +53,7 @@ type Aggregator struct {
 
 // New returns an aggregator for db.
 func New(db *store.DB, clk clock.Clock, log *slog.Logger) *Aggregator {
-	return &Aggregator{db: db, log: log, clock: clk, Interval: 2 * time.Second, Batch: db.Rollups().FoldBatch(),
+	return &Aggregator{db: db, log: log, Interval: 2 * time.Second, Batch: db.Rollups().FoldBatch(),
 		watermark: &store.LogWatermark{Name: logWatermark, Clock: clk, Log: log}}
 }
 
