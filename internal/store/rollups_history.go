@@ -223,7 +223,7 @@ func (h History) AppendLog(ctx context.Context, rows ...LogRow) error {
 // revision.
 func (h History) SetEnd(ctx context.Context, executionID, status string, completedAt *time.Time) error {
 	res := h.q(ctx).Model(&Execution{}).Where("id = ?", executionID).
-		Updates(map[string]any{"status": status, "completed_at": completedAt})
+		UpdateColumns(map[string]any{"status": status, "completed_at": completedAt})
 	if res.Error != nil {
 		return fmt.Errorf("end execution %s: %w", executionID, res.Error)
 	}
