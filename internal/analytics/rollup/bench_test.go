@@ -2,21 +2,14 @@ package rollup_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -131,38 +124,19 @@ func buildFixture(b *testing.B, dialect string, f *benchFixture) error {
 		dbURL = "sqlite://" + filepath.Join(dir, "bench.db")
 	default:
 		base := os.Getenv(storetest.EnvURL)
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return err
-		}
-		defer admin.Close()
-		name := "pfbench_kept"
-		if keepDir() == "" {
-			rnd := make([]byte, 6)
-			_, _ = rand.Read(rnd)
-			name = "pfbench_" + hex.EncodeToString(rnd)
-			dropAfter = append(dropAfter, func() {
-				if a, err := sql.Open("pgx", base); err == nil {
-					_, _ = a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-					_ = a.Close()
-				}
-			})
-		}
-		var exists bool
-		if err := admin.QueryRow("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		if keepDir() != "" {
+			var err error
+			if dbURL, err = store.KeptDatabase(ctx, base, "pfbench_kept"); err != nil {
 				return err
 			}
+			break
 		}
-		u, err := url.Parse(base)
+		u, drop, err := store.Scratch(ctx, base, "pfbench", false)
 		if err != nil {
 			return err
 		}
-		u.Path = "/" + name
-		dbURL = u.String()
+		dropAfter = append(dropAfter, drop)
+		dbURL = u
 	}
 	cfg := config.Defaults()
 	cfg.DatabaseURL = dbURL
@@ -172,8 +146,8 @@ func buildFixture(b *testing.B, dialect string, f *benchFixture) error {
 	}
 	f.srv = srv
 	if keepDir() != "" {
-		var id string
-		if err := srv.DB.SQL.QueryRowContext(ctx, "SELECT COALESCE(MAX(workflow_id), '') FROM executions").Scan(&id); err != nil {
+		id, err := srv.DB.History().NewestWorkflow(ctx)
+		if err != nil {
 			return err
 		}
 		if id != "" {
@@ -199,12 +173,7 @@ func buildFixture(b *testing.B, dialect string, f *benchFixture) error {
 
 	n := benchSize()
 	started := time.Now()
-	var rows int
-	if dialect == "sqlite" {
-		rows, err = loadSQLite(ctx, srv.DB, wf, n)
-	} else {
-		rows, err = loadPostgres(ctx, srv.DB, wf, n)
-	}
+	rows, err := load(ctx, srv.DB, wf, n)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -217,12 +186,8 @@ func buildFixture(b *testing.B, dialect string, f *benchFixture) error {
 	aggregated := time.Since(started)
 	// Write everything out now, so the timed calls do not share the disk with the load's writes (with them,
 	// the first calls on the other database took seconds).
-	checkpoint := "CHECKPOINT"
-	if dialect == "sqlite" {
-		checkpoint = "PRAGMA wal_checkpoint(TRUNCATE)"
-	}
-	if _, err := srv.DB.SQL.ExecContext(ctx, checkpoint); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	if err := srv.DB.History().Checkpoint(ctx); err != nil {
+		return err
 	}
 	report(b, "%s: generated %d executions and %d log rows in %s; aggregated them in %s",
 		dialect, n, rows, loaded.Round(time.Second), aggregated.Round(time.Second))
@@ -337,155 +302,40 @@ func generate(i, n int) genRun {
 	return r
 }
 
-func taskRow(wf string, r genRun) []any {
-	status, by := "open", ""
-	if r.task.done != nil {
-		status, by = "completed", "rep@example.com"
+// historyRun is generated execution i of n as the store writes it.
+func historyRun(wf string, i, n int) store.HistoryRun {
+	r := generate(i, n)
+	out := store.HistoryRun{Execution: store.Execution{ID: r.id, WorkflowID: wf, WorkflowVersion: r.version, Status: r.status,
+		StartedAt: r.start, CompletedAt: r.done, UpdatedAt: r.start, Variables: store.JSON("{}"), Outputs: store.JSON("{}"),
+		State: store.JSON("{}"), Revision: 1}}
+	for _, e := range r.log {
+		row := store.LogRow{ExecutionID: r.id, Timestamp: e.at, StepID: e.step, StepName: e.step, Action: e.action,
+			Message: e.message, Reason: e.reason}
+		if e.ms >= 0 {
+			ms := e.ms
+			row.DurationMs = &ms
+		}
+		if e.data != nil {
+			row.Data = store.JSON(*e.data)
+		}
+		out.Log = append(out.Log, row)
 	}
-	return []any{r.id + "-review", r.id, wf, "review", int64(1), "rep@example.com", "Review", "[]", status, by,
-		r.task.done, r.task.start, r.task.start}
+	if r.task != nil {
+		status, by := "open", ""
+		if r.task.done != nil {
+			status, by = "completed", "rep@example.com"
+		}
+		out.Tasks = []store.HumanTask{{ID: r.id + "-review", ExecutionID: r.id, WorkflowID: wf, StepID: "review", Activation: 1,
+			Assignee: "rep@example.com", Title: "Review", FormFields: store.JSON("[]"), Status: status, CompletedBy: by,
+			CompletedAt: r.task.done, CreatedAt: r.task.start, UpdatedAt: r.task.start}}
+	}
+	return out
 }
 
-var taskCols = []string{"id", "execution_id", "workflow_id", "step_id", "activation", "assignee", "title", "form_fields",
-	"status", "completed_by", "completed_at", "created_at", "updated_at"}
-
-var execCols = []string{"id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "updated_at",
-	"variables", "outputs", "state", "revision"}
-
-var logCols = []string{"execution_id", "timestamp", "step_id", "step_name", "action", "message", "data", "duration_ms", "reason"}
-
-func execRow(wf string, r genRun) []any {
-	return []any{r.id, wf, r.version, r.status, r.start, r.done, r.start, "{}", "{}", "{}", int64(1)}
-}
-
-func logRow(r genRun, e genEntry) []any {
-	var ms any
-	if e.ms >= 0 {
-		ms = e.ms
-	}
-	var data any
-	if e.data != nil {
-		data = *e.data
-	}
-	return []any{r.id, e.at, e.step, e.step, e.action, e.message, data, ms, e.reason}
-}
-
-func loadPostgres(ctx context.Context, db *store.DB, wf string, n int) (int, error) {
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Release()
-	copyAll := func(table string, cols []string, rows func(emit func([]any))) error {
-		ch := make(chan []any, 4096)
-		go func() {
-			rows(func(r []any) { ch <- r })
-			close(ch)
-		}()
-		_, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
-			r, ok := <-ch
-			if !ok {
-				return nil, nil
-			}
-			return r, nil
-		}))
-		for range ch { // drain the producer if COPY stopped early
-		}
-		return err
-	}
-	if err := copyAll("executions", execCols, func(emit func([]any)) {
-		for i := range n {
-			emit(execRow(wf, generate(i, n)))
-		}
-	}); err != nil {
-		return 0, fmt.Errorf("copy executions: %w", err)
-	}
-	rows := 0
-	if err := copyAll("execution_log", logCols, func(emit func([]any)) {
-		for i := range n {
-			r := generate(i, n)
-			for _, e := range r.log {
-				emit(logRow(r, e))
-				rows++
-			}
-		}
-	}); err != nil {
-		return 0, fmt.Errorf("copy the log: %w", err)
-	}
-	if err := copyAll("human_tasks", taskCols, func(emit func([]any)) {
-		for i := range n {
-			if r := generate(i, n); r.task != nil {
-				emit(taskRow(wf, r))
-			}
-		}
-	}); err != nil {
-		return 0, fmt.Errorf("copy tasks: %w", err)
-	}
-	// What autovacuum does on a live system: statistics, and the BRIN summaries of the new pages.
-	if _, err := conn.Exec(ctx, "VACUUM ANALYZE executions, execution_log, human_tasks"); err != nil {
-		return 0, err
-	}
-	return rows, nil
-}
-
-func loadSQLite(ctx context.Context, db *store.DB, wf string, n int) (int, error) {
-	const perTx = 5000 // executions per transaction
-	rows := 0
-	insert := func(tx *sql.Tx, table string, cols []string, vals [][]any) error {
-		per := 900 / len(cols)
-		for start := 0; start < len(vals); start += per {
-			part := vals[start:min(start+per, len(vals))]
-			var b strings.Builder
-			b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-			args := make([]any, 0, len(part)*len(cols))
-			for i, v := range part {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
-				args = append(args, v...)
-			}
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-				return fmt.Errorf("insert into %s: %w", table, err)
-			}
-		}
-		return nil
-	}
-	for lo := 0; lo < n; lo += perTx {
-		var execs, logs, tasks [][]any
-		for i := lo; i < min(lo+perTx, n); i++ {
-			r := generate(i, n)
-			execs = append(execs, execRow(wf, r))
-			for _, e := range r.log {
-				logs = append(logs, logRow(r, e))
-			}
-			if r.task != nil {
-				tasks = append(tasks, taskRow(wf, r))
-			}
-		}
-		tx, err := db.SQL.BeginTx(ctx, nil)
-		if err != nil {
-			return 0, err
-		}
-		for _, part := range []struct {
-			table string
-			cols  []string
-			vals  [][]any
-		}{{"executions", execCols, execs}, {"execution_log", logCols, logs}, {"human_tasks", taskCols, tasks}} {
-			if err := insert(tx, part.table, part.cols, part.vals); err != nil {
-				_ = tx.Rollback()
-				return 0, err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return 0, err
-		}
-		rows += len(logs)
-	}
-	if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
-		return 0, err
-	}
-	return rows, nil
+// load bulk-loads the n generated executions of workflow wf (see store.History.Load) and says how many log
+// rows it wrote.
+func load(ctx context.Context, db *store.DB, wf string, n int) (int, error) {
+	return db.History().Load(ctx, n, func(i int) store.HistoryRun { return historyRun(wf, i, n) })
 }
 
 func benchDialects(b *testing.B, fn func(b *testing.B, f *benchFixture)) {

@@ -1,11 +1,13 @@
 package rollup_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
 	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -114,13 +116,12 @@ func (b *bundle) waitTask(execution string) string {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		var id string
-		err := b.srv.DB.Gorm.WithContext(b.ctx).Raw("SELECT id FROM human_tasks WHERE execution_id = ? AND status = 'open'", execution).Scan(&id).Error
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		if id != "" {
+		id, err := b.srv.DB.History().OpenTaskOf(b.ctx, execution)
+		if err == nil {
 			return id
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			b.t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -134,9 +135,8 @@ func (b *bundle) waitCompleted(wf string, n int64) {
 	deadline := time.Now().Add(20 * time.Second)
 	var got int64
 	for time.Now().Before(deadline) {
-		err := b.srv.DB.Gorm.WithContext(b.ctx).Raw("SELECT COUNT(*) FROM executions WHERE workflow_id = ? AND status = 'completed' AND NOT test", wf).
-			Scan(&got).Error
-		if err != nil {
+		var err error
+		if got, err = b.srv.DB.History().CompletedRuns(b.ctx, wf); err != nil {
 			b.t.Fatal(err)
 		}
 		if got == n {

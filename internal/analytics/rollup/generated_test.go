@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
-	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // expected is what the metrics of a generated history must be, counted straight from the generator's runs
@@ -127,12 +126,7 @@ func TestMetricsOfAGeneratedHistory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.srv.DB.Dialect == store.SQLite {
-			_, err = loadSQLite(b.ctx, b.srv.DB, wf, n)
-		} else {
-			_, err = loadPostgres(b.ctx, b.srv.DB, wf, n)
-		}
-		if err != nil {
+		if _, err := load(b.ctx, b.srv.DB, wf, n); err != nil {
 			t.Fatal(err)
 		}
 		b.srv.Analytics.Batch = 997 // batches that end in the middle of executions

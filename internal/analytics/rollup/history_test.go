@@ -124,20 +124,16 @@ func f(step string, ms int64, reason string) entry {
 // insert writes runs, their log rows and human tasks.
 func (b *bundle) insert(runs ...run) {
 	b.t.Helper()
-	db := b.srv.DB.Gorm.WithContext(b.ctx)
 	for _, r := range runs {
 		if r.version == 0 {
 			r.version = 1
 		}
-		ex := store.Execution{ID: r.id, WorkflowID: r.workflow, WorkflowVersion: r.version, Status: r.status,
-			StartedAt: r.start, UpdatedAt: r.start, Variables: store.JSON("{}"), Outputs: store.JSON("{}"),
-			State: store.JSON("{}"), Test: r.test, Revision: 1}
+		h := store.HistoryRun{Execution: store.Execution{ID: r.id, WorkflowID: r.workflow, WorkflowVersion: r.version,
+			Status: r.status, StartedAt: r.start, UpdatedAt: r.start, Variables: store.JSON("{}"), Outputs: store.JSON("{}"),
+			State: store.JSON("{}"), Test: r.test, Revision: 1}}
 		if r.status == "completed" || r.status == "failed" || r.status == "cancelled" {
 			done := r.start.Add(r.took)
-			ex.CompletedAt = &done
-		}
-		if err := db.Create(&ex).Error; err != nil {
-			b.t.Fatalf("insert execution %s: %v", r.id, err)
+			h.Execution.CompletedAt = &done
 		}
 		for i, e := range r.log {
 			at := r.start.Add(time.Duration(i+1) * time.Second)
@@ -150,9 +146,7 @@ func (b *bundle) insert(runs ...run) {
 			if e.result != nil {
 				row.Data = store.JSON(fmt.Sprintf(`{"next":[],"result":%t}`, *e.result))
 			}
-			if err := db.Create(&row).Error; err != nil {
-				b.t.Fatalf("insert log of %s: %v", r.id, err)
-			}
+			h.Log = append(h.Log, row)
 			if e.task == nil {
 				continue
 			}
@@ -166,9 +160,10 @@ func (b *bundle) insert(runs ...run) {
 				due := r.start.Add(*e.task.due)
 				ht.DueAt = &due
 			}
-			if err := db.Create(&ht).Error; err != nil {
-				b.t.Fatalf("insert task of %s: %v", r.id, err)
-			}
+			h.Tasks = append(h.Tasks, ht)
+		}
+		if err := b.srv.DB.History().Insert(b.ctx, h); err != nil {
+			b.t.Fatal(err)
 		}
 	}
 }

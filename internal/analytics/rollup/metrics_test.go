@@ -1,13 +1,14 @@
 package rollup_test
 
 import (
-	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
 	"github.com/kitchenpantry/pantryflow/internal/analytics/rollup"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 const knownDef = `{
@@ -308,13 +309,15 @@ func TestRollupsFollowStatusChanges(t *testing.T) {
 		knownHistory(b, wf)
 		b.flush()
 		// e9 (paused on its review, 5 hours ago) completes now, 7 s after it started; its rows are new log rows.
-		db := b.srv.DB.Gorm.WithContext(b.ctx)
+		history := b.srv.DB.History()
 		done := now.Add(-5*time.Hour + 7*time.Second)
-		if err := db.Exec("UPDATE executions SET status = 'completed', completed_at = ? WHERE id = 'e9'", done).Error; err != nil {
+		if err := history.SetEnd(b.ctx, "e9", "completed", &done); err != nil {
 			t.Fatal(err)
 		}
 		b.insert(run{id: "e12", workflow: wf, status: "running", start: now.Add(-3 * time.Hour), log: []entry{c("fetch", 100)}})
-		if err := db.Exec("INSERT INTO execution_log (execution_id, timestamp, step_id, step_name, action, message, duration_ms, reason) VALUES ('e9', ?, 'review', 'review', 'completed', '', 3600000, '')", done).Error; err != nil {
+		hour := int64(3600000)
+		if err := history.AppendLog(b.ctx, store.LogRow{ExecutionID: "e9", Timestamp: done, StepID: "review", StepName: "review",
+			Action: "completed", DurationMs: &hour}); err != nil {
 			t.Fatal(err)
 		}
 		b.flush()
@@ -333,23 +336,18 @@ func TestRollupsFollowStatusChanges(t *testing.T) {
 		for _, span := range []int{1, 24} {
 			stored := map[string]int64{}
 			var cells int
-			rows, err := b.srv.DB.SQL.QueryContext(b.ctx, fmt.Sprintf("SELECT status, runs FROM analytics_run_hours WHERE span = %d", span))
+			rows, err := b.srv.DB.Rollups().RunCellsIn(b.ctx, store.CellRange{Span: span, From: math.MinInt64, To: math.MaxInt64})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for rows.Next() {
-				var s string
-				var n int64
-				if err := rows.Scan(&s, &n); err != nil {
-					t.Fatal(err)
-				}
+			for _, row := range rows {
+				s, n := row.Status, row.Runs
 				stored[s] += n
 				cells++
 				if n == 0 {
 					t.Errorf("span %d: an empty %s cell was kept", span, s)
 				}
 			}
-			rows.Close()
 			if !reflect.DeepEqual(stored, wantStored) {
 				t.Errorf("run rollups of span %d by status = %v, want %v", span, stored, wantStored)
 			}

@@ -2,13 +2,9 @@ package rollup
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
-	"slices"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -66,15 +62,15 @@ func spans(first, last int64, days bool) []span {
 // fresh this way.
 func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, error) {
 	agg := analytics.NewAggregates()
-	from, to := utc(q.From), utc(q.To)
-	err := db.GormSnapshot(ctx, func(tx *gorm.DB) error {
-		stx := store.GormSQLTx(tx)
+	from, to := q.From.UTC(), q.To.UTC()
+	err := db.Snapshot(ctx, func(tx *store.Tx) error {
+		r := tx.Rollups()
 		if q.Raw {
 			lo := from
 			if lo.IsZero() {
 				lo = time.Unix(0, 0).UTC()
 			}
-			return raw(ctx, db.Dialect, stx, q, agg, lo, to, true)
+			return raw(ctx, r, q, agg, lo, to, true)
 		}
 		first := int64(math.MinInt64) // the first whole hour
 		if !from.IsZero() {
@@ -89,26 +85,26 @@ func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, er
 			if lo.IsZero() {
 				lo = analytics.HourStart(last)
 			}
-			return raw(ctx, db.Dialect, stx, q, agg, lo, to, true)
+			return raw(ctx, r, q, agg, lo, to, true)
 		}
 		for _, s := range spans(first, last, q.Days) {
-			if err := readRuns(ctx, db.Dialect, stx, q, agg, s); err != nil {
+			if err := readRuns(ctx, r, q, agg, s); err != nil {
 				return err
 			}
 		}
 		if q.Steps {
 			for _, s := range spans(first, last, q.Days && !q.StepHours) {
-				if err := readSteps(ctx, db.Dialect, stx, q, agg, s); err != nil {
+				if err := readSteps(ctx, r, q, agg, s); err != nil {
 					return err
 				}
 			}
 		}
 		if !from.IsZero() && from.Before(analytics.HourStart(first)) {
-			if err := raw(ctx, db.Dialect, stx, q, agg, from, analytics.HourStart(first), false); err != nil {
+			if err := raw(ctx, r, q, agg, from, analytics.HourStart(first), false); err != nil {
 				return err
 			}
 		}
-		return raw(ctx, db.Dialect, stx, q, agg, analytics.HourStart(last), to, true)
+		return raw(ctx, r, q, agg, analytics.HourStart(last), to, true)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load metrics: %w", err)
@@ -116,65 +112,38 @@ func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, er
 	return agg, nil
 }
 
-// filter writes the workflow, version, span and hour conditions of a rollup read, in the order of the
-// tables' keys (workflow_id, span, hour, …).
-func filter(d store.Dialect, q Query, s span) (string, []any) {
-	b := newQuery(d)
-	where := " WHERE "
-	if q.Workflow != "" {
-		where += "workflow_id = " + b.arg(q.Workflow) + " AND "
-	}
-	where += "span = " + b.arg(s.span) + " AND hour >= " + b.arg(s.lo) + " AND hour < " + b.arg(s.hi)
-	if q.Version != 0 {
-		where += " AND workflow_version = " + b.arg(q.Version)
-	}
-	return where, b.args
+// cells is the range of rollup cells of a span that q selects.
+func cells(q Query, s span) store.CellRange {
+	return store.CellRange{WorkflowID: q.Workflow, WorkflowVersion: q.Version, Span: s.span, From: s.lo, To: s.hi}
 }
 
-func readRuns(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, sp span) error {
-	where, args := filter(d, q, sp)
-	rows, err := tx.QueryContext(ctx, "SELECT workflow_id, hour, workflow_version, status, runs, duration_hist FROM analytics_run_hours"+where, args...)
+func readRuns(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, sp span) error {
+	rows, err := r.RunCellsIn(ctx, cells(q, sp))
 	if err != nil {
-		return fmt.Errorf("read run rollups: %w", err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k analytics.RunKey
-		var runs int64
-		var hist []byte
-		if err := rows.Scan(&k.Workflow, &k.Hour, &k.Version, &k.Status, &runs, &hist); err != nil {
-			return fmt.Errorf("read run rollups: %w", err)
-		}
-		h, err := analytics.DecodeHistogram(hist)
+	for _, row := range rows {
+		k, cell, err := runCell(row)
 		if err != nil {
-			return fmt.Errorf("run rollup %v: %w", k, err)
+			return err
 		}
 		c := agg.Run(k)
-		c.Runs += runs
-		c.Durations.Merge(h)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read run rollups: %w", err)
+		c.Runs += cell.Runs
+		c.Durations.Merge(cell.Durations)
 	}
 	return nil
 }
 
-func readSteps(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, sp span) error {
-	where, args := filter(d, q, sp)
-	rows, err := tx.QueryContext(ctx, "SELECT "+stepColumns+" FROM analytics_step_hours"+where, args...)
-	if err != nil {
-		return fmt.Errorf("read step rollups: %w", err)
-	}
-	defer rows.Close()
+func readSteps(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, sp span) error {
 	sums := map[analytics.StepKey]*analytics.HistogramSum{}
-	for rows.Next() {
-		k, c, err := scanStep(rows)
+	err := r.StepCellsIn(ctx, cells(q, sp), func(row store.AnalyticsStepHour) error {
+		k, c, err := stepCell(row)
 		if err != nil {
 			return err
 		}
 		if q.StepHours {
 			agg.Step(k).Merge(c)
-			continue
+			return nil
 		}
 		// One cell per version and step: add the hours' histograms up at the end.
 		k.Hour = 0
@@ -186,9 +155,10 @@ func readSteps(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *a
 		s.Add(c.Durations)
 		c.Durations = analytics.Histogram{}
 		agg.Step(k).Merge(c)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read step rollups: %w", err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for k, s := range sums {
 		agg.Steps[k].Durations.Merge(s.Histogram())
@@ -198,24 +168,12 @@ func readSteps(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *a
 
 // raw aggregates the executions started in [from, to) (or [from, to] when inclusive) from the executions
 // table and the log, the way the aggregator would.
-func raw(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analytics.Aggregates, from, to time.Time, inclusive bool) error {
-	b := newQuery(d)
-	where := " WHERE e.started_at >= " + b.arg(utc(from))
-	if inclusive {
-		where += " AND e.started_at <= " + b.arg(utc(to))
-	} else {
-		where += " AND e.started_at < " + b.arg(utc(to))
-	}
-	where += " AND NOT e.test"
-	if q.Workflow != "" {
-		where += " AND e.workflow_id = " + b.arg(q.Workflow)
-	}
-	if q.Version != 0 {
-		where += " AND e.workflow_version = " + b.arg(q.Version)
-	}
+func raw(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, from, to time.Time, inclusive bool) error {
 	executions := map[string]analytics.Execution{}
-	var ids []any
-	err := scanExecutions(ctx, tx, executionSelect+where, b.args, func(e analytics.Execution) {
+	var ids []string
+	err := r.ExecutionsStarted(ctx, store.StartedRange{WorkflowID: q.Workflow, WorkflowVersion: q.Version, From: from, To: to,
+		Inclusive: inclusive}, func(row store.RollupExecution) {
+		e := execution(row)
 		if k, dur, hasDur, ok := e.Counted(); ok {
 			agg.AddRun(k, dur, hasDur, 1)
 			executions[e.ID] = e
@@ -229,18 +187,13 @@ func raw(ctx context.Context, d store.Dialect, tx *sql.Tx, q Query, agg *analyti
 	if !q.StepHours {
 		steps = analytics.NewAggregates()
 	}
-	// The log rows of those executions, by execution id: the log's key leads with it, so each execution costs
-	// one index range, whatever the planner would guess from a join (see logSelect).
-	for part := range slices.Chunk(ids, 500) {
-		b := newQuery(d)
-		err := scanLog(ctx, tx, logSelect(d)+" WHERE l.execution_id IN "+b.tuple(part...), b.args,
-			func(id string, e analytics.LogEntry) {
-				ofExecution(&e, executions[id])
-				steps.AddLog(e)
-			})
-		if err != nil {
-			return err
-		}
+	err = r.LogOf(ctx, ids, func(row store.RollupLogEntry) {
+		e := logEntry(row)
+		ofExecution(&e, executions[row.ExecutionID])
+		steps.AddLog(e)
+	})
+	if err != nil {
+		return err
 	}
 	if q.StepHours {
 		return nil
@@ -263,33 +216,15 @@ type OpenTask struct {
 }
 
 // OpenTasks counts the open human tasks (of one workflow, or all when workflow is empty), test runs aside.
-// Both conditions match partial indexes (human_tasks_open_idx, executions_test_idx): the count reads only
-// those two small indexes, never a task's or an execution's row.
 func OpenTasks(ctx context.Context, db *store.DB, workflow string, now time.Time) ([]OpenTask, error) {
-	b := newQuery(db.Dialect)
-	text := `SELECT ht.workflow_id, ht.step_id, ht.assignee, COUNT(*),
-		SUM(CASE WHEN ht.due_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN ht.due_at < ` + b.arg(utc(now)) + ` THEN 1 ELSE 0 END)
-	FROM human_tasks ht
-	WHERE ht.status = 'open' AND ht.execution_id NOT IN (SELECT e.id FROM executions e WHERE e.test)`
-	if workflow != "" {
-		text += " AND ht.workflow_id = " + b.arg(workflow)
-	}
-	text += " GROUP BY ht.workflow_id, ht.step_id, ht.assignee"
-	rows, err := db.SQL.QueryContext(ctx, text, b.args...)
+	counts, err := db.Rollups().OpenTaskCounts(ctx, workflow, now)
 	if err != nil {
-		return nil, fmt.Errorf("count open tasks: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var out []OpenTask
-	for rows.Next() {
-		var t OpenTask
-		if err := rows.Scan(&t.Workflow, &t.Step, &t.Assignee, &t.Open, &t.WithDue, &t.Overdue); err != nil {
-			return nil, fmt.Errorf("count open tasks: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count open tasks: %w", err)
+	for _, c := range counts {
+		out = append(out, OpenTask{Workflow: c.WorkflowID, Step: c.StepID, Assignee: c.Assignee, Open: c.Open,
+			WithDue: c.WithDue, Overdue: c.Overdue})
 	}
 	return out, nil
 }

@@ -12,18 +12,9 @@
 // as the cells, so no range is read twice, even across crashes or two instances (the watermark row is
 // locked, and on PostgreSQL the pass runs in REPEATABLE READ, so a concurrent pass fails instead of counting
 // twice). What needs care is a row that commits after a row with a higher id: reading up to the highest
-// visible id could skip it forever. So the bound is chosen where that cannot happen:
-//
-//   - SQLite has one writer at a time, and AUTOINCREMENT ids are handed out inside the writing transaction:
-//     every row below the highest committed id is committed. The bound is simply that id.
-//   - On PostgreSQL an id comes from a sequence when the row is inserted, and the row shows when its
-//     transaction commits, possibly much later. The aggregator reads the sequence (A, every id handed out so
-//     far) and then the server's clock (T). Any transaction holding an id ≤ A started before T. Once no
-//     transaction of this database that started at or before T is still open (pg_stat_activity's
-//     xact_start), every row with an id ≤ A has committed or rolled back, and the pass, whose snapshot is
-//     taken after that check, sees all committed ones. A becomes the bound. This needs no time limit on
-//     transactions: a long one only delays the rollups, never corrupts them. (It assumes the sequence hands
-//     out ids one at a time, the default CACHE 1, and that only this application's role writes the log.)
+// visible id could skip it forever. So the bound is chosen where that cannot happen — on SQLite the highest
+// committed id, on PostgreSQL an id every transaction that could hold a lower one has ended since — and
+// store.Rollups.FoldLog, which runs the pass's transaction, says how.
 //
 // Run cells count executions by their current status, which changes. Each execution's counted state
 // (status, start hour, duration) is kept in analytics_executions; when a log row of an execution is folded
@@ -36,12 +27,9 @@ package rollup
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/store"
@@ -49,20 +37,15 @@ import (
 
 // Aggregator keeps the rollups up to date: a background loop between Start and Stop, or Flush from tests.
 type Aggregator struct {
-	db    *store.DB
-	log   *slog.Logger
-	clock clock.Clock
+	db  *store.DB
+	log *slog.Logger
 	// Interval between passes of the loop (2s); Batch is the most log rows one transaction folds in
 	// (20,000 on PostgreSQL; 5,000 on SQLite, whose single connection the engine waits for meanwhile).
 	Interval time.Duration
 	Batch    int
 
-	mu        sync.Mutex // one pass at a time
-	sequence  string     // PostgreSQL: the sequence behind execution_log.id
-	candidate int64      // PostgreSQL: ids up to this were handed out before candidateAt
-	candAt    time.Time
-	proven    bool // no transaction open at candAt is left: candidate is a safe bound
-	stuckLog  time.Time
+	mu        sync.Mutex          // one pass at a time
+	watermark *store.LogWatermark // how far the log is folded in, and what bounds the next pass
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -70,11 +53,8 @@ type Aggregator struct {
 
 // New returns an aggregator for db.
 func New(db *store.DB, clk clock.Clock, log *slog.Logger) *Aggregator {
-	a := &Aggregator{db: db, log: log, clock: clk, Interval: 2 * time.Second, Batch: 20000}
-	if db.Dialect == store.SQLite {
-		a.Batch = 5000
-	}
-	return a
+	return &Aggregator{db: db, log: log, Interval: 2 * time.Second, Batch: db.Rollups().FoldBatch(),
+		watermark: &store.LogWatermark{Name: logWatermark, Clock: clk, Log: log}}
 }
 
 // Start runs the aggregation loop until Stop.
@@ -146,11 +126,4 @@ func (a *Aggregator) Flush(ctx context.Context) error {
 			}
 		}
 	}
-}
-
-// serializationFailure is PostgreSQL's answer to a REPEATABLE READ transaction that lost a race: another
-// instance moved the watermark meanwhile. The pass counted nothing; the next one starts over.
-func serializationFailure(err error) bool {
-	var pg *pgconn.PgError
-	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
 }
