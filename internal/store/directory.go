@@ -12,7 +12,7 @@ import (
 // UserByEmail finds an enabled user by email address (case-insensitive).
 func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	err := db.Gorm.WithContext(ctx).Where("email = ? AND disabled_at IS NULL", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
+	err := db.gdb.WithContext(ctx).Where("email = ? AND disabled_at IS NULL", strings.ToLower(strings.TrimSpace(email))).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("user %q: %w", email, ErrNotFound)
 	}
@@ -25,7 +25,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 // EmailTemplate finds a mail template by name.
 func (db *DB) EmailTemplate(ctx context.Context, name string) (*EmailTemplate, error) {
 	var t EmailTemplate
-	err := db.Gorm.WithContext(ctx).Where("name = ?", name).Take(&t).Error
+	err := db.gdb.WithContext(ctx).Where("name = ?", name).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("email template %q: %w", name, ErrNotFound)
 	}
@@ -38,7 +38,7 @@ func (db *DB) EmailTemplate(ctx context.Context, name string) (*EmailTemplate, e
 // EmailTemplateNames lists the names of the stored mail templates.
 func (db *DB) EmailTemplateNames(ctx context.Context) ([]string, error) {
 	var names []string
-	if err := db.Gorm.WithContext(ctx).Model(&EmailTemplate{}).Order("name").Pluck("name", &names).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Model(&EmailTemplate{}).Order("name").Pluck("name", &names).Error; err != nil {
 		return nil, fmt.Errorf("list email templates: %w", err)
 	}
 	return names, nil

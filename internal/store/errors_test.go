@@ -106,18 +106,18 @@ func TestIsInfrastructureOnRealErrors(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 			t.Fatal(err)
 		}
-		dup := db.Gorm.Exec("INSERT INTO health_probes (id, checked_at) VALUES (1, CURRENT_TIMESTAMP), (1, CURRENT_TIMESTAMP)").Error
+		dup := store.GormOf(db).Exec("INSERT INTO health_probes (id, checked_at) VALUES (1, CURRENT_TIMESTAMP), (1, CURRENT_TIMESTAMP)").Error
 		if dup == nil || store.IsInfrastructure(dup) {
 			t.Errorf("a duplicate key: %v; want an error that is not the infrastructure's", dup)
 		}
-		if err := db.Gorm.Exec("SELECT * FROM no_such_table").Error; err == nil || store.IsInfrastructure(err) {
+		if err := store.GormOf(db).Exec("SELECT * FROM no_such_table").Error; err == nil || store.IsInfrastructure(err) {
 			t.Errorf("a missing table: %v; want an error that is not the infrastructure's", err)
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		db := storetest.Postgres(t)
-		conn, err := db.SQL.Conn(ctx)
+		conn, err := store.SQLOf(db).Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestIsInfrastructureOnRealErrors(t *testing.T) {
 		if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SQL.ExecContext(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		if _, err := store.SQLOf(db).ExecContext(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
 			t.Fatal(err)
 		}
 		// The server closes the connection once the backend has gone; the next statement on it fails.
@@ -144,7 +144,7 @@ func TestIsInfrastructureOnRealErrors(t *testing.T) {
 		if refused == nil || !store.IsInfrastructure(refused) {
 			t.Errorf("connecting where nothing listens: %v; want an infrastructure error", refused)
 		}
-		dup := db.Gorm.Exec("INSERT INTO health_probes (id, checked_at) VALUES (1, now()), (1, now())").Error
+		dup := store.GormOf(db).Exec("INSERT INTO health_probes (id, checked_at) VALUES (1, now()), (1, now())").Error
 		if dup == nil || store.IsInfrastructure(dup) {
 			t.Errorf("a duplicate key: %v; want an error that is not the infrastructure's", dup)
 		}

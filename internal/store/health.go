@@ -75,7 +75,7 @@ func (db *DB) CheckWrites(ctx context.Context) error {
 func (db *DB) probePostgres(ctx context.Context) error {
 	var err error
 	for range probeTries {
-		if _, err = db.SQL.ExecContext(ctx, probeSQL); err == nil {
+		if _, err = db.sqlDB.ExecContext(ctx, probeSQL); err == nil {
 			return nil
 		}
 		var connectErr *pgconn.ConnectError

@@ -51,7 +51,7 @@ func AnswerKeyTx(ctx context.Context, tx *Tx, scope, key, answer string) error {
 // IdempotencyKey reads a key claimed at or after since; ErrNotFound when there is none.
 func (db *DB) IdempotencyKey(ctx context.Context, scope, key string, since time.Time) (*IdempotencyKey, error) {
 	var k IdempotencyKey
-	err := db.Gorm.WithContext(ctx).Where("scope = ? AND request_key = ? AND created_at >= ?", scope, key, since).Take(&k).Error
+	err := db.gdb.WithContext(ctx).Where("scope = ? AND request_key = ? AND created_at >= ?", scope, key, since).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
@@ -64,7 +64,7 @@ func (db *DB) IdempotencyKey(ctx context.Context, scope, key string, since time.
 // ForgetIdempotencyKeys deletes the keys claimed before t and says how many. Every instance may run it at
 // the same time: a row is deleted once, and a key still in use is younger.
 func (db *DB) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
-	res := db.Gorm.WithContext(ctx).Where("created_at < ?", before).Delete(&IdempotencyKey{})
+	res := db.gdb.WithContext(ctx).Where("created_at < ?", before).Delete(&IdempotencyKey{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("forget old idempotency keys: %w", res.Error)
 	}
@@ -74,7 +74,7 @@ func (db *DB) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int6
 // IdempotencyKeys lists the keys of a scope that are remembered, in order.
 func (db *DB) IdempotencyKeys(ctx context.Context, scope string) ([]string, error) {
 	var out []string
-	if err := db.Gorm.WithContext(ctx).Model(&IdempotencyKey{}).Where("scope = ?", scope).Order("request_key").
+	if err := db.gdb.WithContext(ctx).Model(&IdempotencyKey{}).Where("scope = ?", scope).Order("request_key").
 		Pluck("request_key", &out).Error; err != nil {
 		return nil, fmt.Errorf("list idempotency keys: %w", err)
 	}

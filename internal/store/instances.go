@@ -35,7 +35,7 @@ func (db *DB) dbNow() string {
 
 // RegisterInstance records a starting instance; registering again (a retried start-up) only beats its heartbeat.
 func (db *DB) RegisterInstance(ctx context.Context, in Instance) error {
-	err := db.Gorm.WithContext(ctx).Exec("INSERT INTO engine_instances (id, host, pid, pid_space, started_at, heartbeat_at) VALUES (?, ?, ?, ?, "+
+	err := db.gdb.WithContext(ctx).Exec("INSERT INTO engine_instances (id, host, pid, pid_space, started_at, heartbeat_at) VALUES (?, ?, ?, ?, "+
 		db.dbNow()+", "+db.dbNow()+") ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at", in.ID, in.Host, in.PID, in.PIDSpace).Error
 	if err != nil {
 		return fmt.Errorf("register instance %s: %w", in.ID, err)
@@ -46,7 +46,7 @@ func (db *DB) RegisterInstance(ctx context.Context, in Instance) error {
 // Heartbeat says the instance is alive. It reports false when the instance had been declared dead (its
 // row was removed): it then registers again.
 func (db *DB) Heartbeat(ctx context.Context, in Instance) (bool, error) {
-	res := db.Gorm.WithContext(ctx).Exec("UPDATE engine_instances SET heartbeat_at = "+db.dbNow()+" WHERE id = ?", in.ID)
+	res := db.gdb.WithContext(ctx).Exec("UPDATE engine_instances SET heartbeat_at = "+db.dbNow()+" WHERE id = ?", in.ID)
 	if res.Error != nil {
 		return false, fmt.Errorf("heartbeat of instance %s: %w", in.ID, res.Error)
 	}
@@ -62,7 +62,7 @@ func (db *DB) InstancesIn(ctx context.Context, pidSpace string) ([]Instance, err
 	if pidSpace == "" {
 		return nil, nil
 	}
-	if err := db.Gorm.WithContext(ctx).Where("pid_space = ?", pidSpace).Find(&out).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Where("pid_space = ?", pidSpace).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list the instances beside this one: %w", err)
 	}
 	return out, nil
@@ -70,7 +70,7 @@ func (db *DB) InstancesIn(ctx context.Context, pidSpace string) ([]Instance, err
 
 // RemoveInstance forgets an instance that stops cleanly.
 func (db *DB) RemoveInstance(ctx context.Context, id string) error {
-	if err := db.Gorm.WithContext(ctx).Where("id = ?", id).Delete(&Instance{}).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Where("id = ?", id).Delete(&Instance{}).Error; err != nil {
 		return fmt.Errorf("remove instance %s: %w", id, err)
 	}
 	return nil
@@ -144,7 +144,7 @@ func (db *DB) TakeOverJobsOf(ctx context.Context, gone []string) ([]TakenJob, er
 // SQLite file, so at start-up a running job belongs to a process that died: it can run again at once.
 func (db *DB) RequeueRunningJobs(ctx context.Context) ([]TakenJob, error) {
 	var taken []TakenJob
-	err := db.Gorm.WithContext(ctx).Raw(`UPDATE river_job SET state = 'available' WHERE state = 'running'
+	err := db.gdb.WithContext(ctx).Raw(`UPDATE river_job SET state = 'available' WHERE state = 'running'
 		RETURNING id, kind, '' AS "from"`).Scan(&taken).Error
 	if err != nil {
 		return nil, fmt.Errorf("requeue the jobs of the previous process: %w", err)
@@ -155,7 +155,7 @@ func (db *DB) RequeueRunningJobs(ctx context.Context) ([]TakenJob, error) {
 // ForgetOtherInstances (SQLite) removes the rows of earlier processes: only one process opens the file, so
 // any other row is a process that died.
 func (db *DB) ForgetOtherInstances(ctx context.Context, id string) error {
-	if err := db.Gorm.WithContext(ctx).Where("id <> ?", id).Delete(&Instance{}).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Where("id <> ?", id).Delete(&Instance{}).Error; err != nil {
 		return fmt.Errorf("forget earlier processes: %w", err)
 	}
 	return nil

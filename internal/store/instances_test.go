@@ -18,7 +18,7 @@ func TestTakeOverDeadJobs(t *testing.T) {
 	ctx := context.Background()
 	exec := func(sql string, args ...any) {
 		t.Helper()
-		if err := db.Gorm.Exec(sql, args...).Error; err != nil {
+		if err := store.GormOf(db).Exec(sql, args...).Error; err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
@@ -29,7 +29,7 @@ func TestTakeOverDeadJobs(t *testing.T) {
 	job := func(by string, age string) int64 {
 		t.Helper()
 		var id int64
-		err := db.Gorm.Raw(`INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at, attempted_by)
+		err := store.GormOf(db).Raw(`INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at, attempted_by)
 			VALUES ('{}', 'deliver_mail', 10, 'running', 1, now() - CAST(? AS interval), ARRAY['earlier', ?]) RETURNING id`, age, by).Scan(&id).Error
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestTakeOverDeadJobs(t *testing.T) {
 		ID    int64
 		State string
 	}
-	db.Gorm.Raw("SELECT id, state FROM river_job ORDER BY id").Scan(&states)
+	store.GormOf(db).Raw("SELECT id, state FROM river_job ORDER BY id").Scan(&states)
 	want := map[int64]string{ofDead: "available", ofAlive: "running", ofGone: "available", justFetched: "running"}
 	for _, s := range states {
 		if want[s.ID] != s.State {
@@ -62,7 +62,7 @@ func TestTakeOverDeadJobs(t *testing.T) {
 		}
 	}
 	var left []string
-	db.Gorm.Model(&store.Instance{}).Order("id").Pluck("id", &left)
+	store.GormOf(db).Model(&store.Instance{}).Order("id").Pluck("id", &left)
 	if !slices.Equal(left, []string{"alive"}) {
 		t.Errorf("instances left: %v, want only the live one", left)
 	}
@@ -83,7 +83,7 @@ func TestRegisteringAnInstanceTwiceKeepsOneRow(t *testing.T) {
 			}
 		}
 		var n int64
-		if err := db.Gorm.Model(&store.Instance{}).Where("id = ?", "vm/1/ab").Count(&n).Error; err != nil {
+		if err := store.GormOf(db).Model(&store.Instance{}).Where("id = ?", "vm/1/ab").Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
 		if n != 1 {
@@ -106,7 +106,7 @@ func TestTakeOverJobsOfGoneInstances(t *testing.T) {
 	job := func(by string) int64 {
 		t.Helper()
 		var id int64
-		err := db.Gorm.Raw(`INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at, attempted_by)
+		err := store.GormOf(db).Raw(`INSERT INTO river_job (args, kind, max_attempts, state, attempt, attempted_at, attempted_by)
 			VALUES ('{}', 'advance', 10, 'running', 1, now(), ARRAY[?]) RETURNING id`, by).Scan(&id).Error
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +122,7 @@ func TestTakeOverJobsOfGoneInstances(t *testing.T) {
 		t.Fatalf("took %+v, want only job %d of gone", taken, ofGone)
 	}
 	var state string
-	if err := db.Gorm.Raw("SELECT state FROM river_job WHERE id = ?", ofAlive).Scan(&state).Error; err != nil || state != "running" {
+	if err := store.GormOf(db).Raw("SELECT state FROM river_job WHERE id = ?", ofAlive).Scan(&state).Error; err != nil || state != "running" {
 		t.Fatalf("the live instance's job is %q (%v), want running", state, err)
 	}
 	beside, err := db.InstancesIn(ctx, "boot pid:[1]")

@@ -32,7 +32,7 @@ func CompleteJobTx[T river.JobArgs](ctx context.Context, tx *Tx, job *river.Job[
 // CountJobs counts the River jobs in a state (completed, running, ...).
 func (db *DB) CountJobs(ctx context.Context, state string) (int64, error) {
 	var n int64
-	if err := db.Gorm.WithContext(ctx).Table("river_job").Where("state = ?", state).Count(&n).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Table("river_job").Where("state = ?", state).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count %s jobs: %w", state, err)
 	}
 	return n, nil
@@ -46,7 +46,7 @@ func (db *DB) RunningJobIDs(ctx context.Context, kind, key, value string) ([]int
 		arg = "json_extract(args, '$.' || ?)"
 	}
 	var ids []int64
-	err := db.Gorm.WithContext(ctx).Table("river_job").
+	err := db.gdb.WithContext(ctx).Table("river_job").
 		Where("state = 'running' AND kind = ? AND "+arg+" = ?", kind, key, value).
 		Order("id").Pluck("id", &ids).Error
 	if err != nil {
@@ -73,7 +73,7 @@ func (db *DB) PendingAdvanceJobs(ctx context.Context, kind string, executionIDs 
 		exec, branch = "json_extract(args, '$.executionId')", "json_extract(args, '$.branchId')"
 	}
 	var rows []JobKey
-	err := db.Gorm.WithContext(ctx).Table("river_job").
+	err := db.gdb.WithContext(ctx).Table("river_job").
 		Select(exec+" AS execution_id, "+branch+" AS branch_id").
 		Where("kind = ? AND state IN ('available', 'scheduled', 'running', 'retryable', 'pending') AND "+exec+" IN ?", kind, executionIDs).
 		Scan(&rows).Error

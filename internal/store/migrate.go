@@ -20,9 +20,9 @@ import (
 // completed inside the same transactions as GORM's writes.
 func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	if db.Dialect == Postgres {
-		return riverdatabasesql.NewWithPgxListener(db.SQL, db.Pool)
+		return riverdatabasesql.NewWithPgxListener(db.sqlDB, db.pool)
 	}
-	return riversqlite.New(db.SQL)
+	return riversqlite.New(db.sqlDB)
 }
 
 // Migrate applies our migrations (goose, from migrations/<dialect>) and River's (rivermigrate).
@@ -35,7 +35,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if db.Dialect == SQLite {
 		dialect = goose.DialectSQLite3
 	}
-	provider, err := goose.NewProvider(dialect, db.SQL, sub, goose.WithDisableGlobalRegistry(true))
+	provider, err := goose.NewProvider(dialect, db.sqlDB, sub, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}

@@ -18,7 +18,7 @@ type repo struct {
 
 func (r repo) q(ctx context.Context) *gorm.DB { return r.g.WithContext(ctx) }
 
-func (db *DB) repo() repo { return repo{g: db.Gorm, dialect: db.Dialect} }
+func (db *DB) repo() repo { return repo{g: db.gdb, dialect: db.Dialect} }
 func (tx *Tx) repo() repo { return repo{g: tx.g, dialect: tx.dialect} }
 
 // Workflows are the workflows, their versions and drafts.

@@ -23,7 +23,7 @@ type History struct {
 }
 
 // History is the made-up history of the rollups' tests and benchmarks.
-func (db *DB) History() History { return History{repo: db.repo(), pool: db.Pool} }
+func (db *DB) History() History { return History{repo: db.repo(), pool: db.pool} }
 
 // HistoryRun is one execution as it stands, with its log and its human tasks.
 type HistoryRun struct {

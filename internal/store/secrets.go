@@ -24,7 +24,7 @@ type Secret struct {
 // ListSecrets returns every secret, by name; the sealed values are not read.
 func (db *DB) ListSecrets(ctx context.Context) ([]Secret, error) {
 	var out []Secret
-	err := db.Gorm.WithContext(ctx).Omit("sealed").Order("name").Find(&out).Error
+	err := db.gdb.WithContext(ctx).Omit("sealed").Order("name").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list secrets: %w", err)
 	}
@@ -34,7 +34,7 @@ func (db *DB) ListSecrets(ctx context.Context) ([]Secret, error) {
 // SecretNames returns the names of every secret.
 func (db *DB) SecretNames(ctx context.Context) ([]string, error) {
 	var out []string
-	if err := db.Gorm.WithContext(ctx).Model(&Secret{}).Order("name").Pluck("name", &out).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Model(&Secret{}).Order("name").Pluck("name", &out).Error; err != nil {
 		return nil, fmt.Errorf("list secret names: %w", err)
 	}
 	return out, nil
@@ -43,7 +43,7 @@ func (db *DB) SecretNames(ctx context.Context) ([]string, error) {
 // SealedSecrets returns the named secrets that exist, with their sealed values.
 func (db *DB) SealedSecrets(ctx context.Context, names []string) ([]Secret, error) {
 	var out []Secret
-	if err := db.Gorm.WithContext(ctx).Where("name IN ?", names).Find(&out).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Where("name IN ?", names).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("read secrets: %w", err)
 	}
 	return out, nil
@@ -75,7 +75,7 @@ var ErrExists = errors.New("exists already")
 
 // RotateSecret replaces a secret's value and bumps its version; it returns the secret as it is now.
 func (db *DB) RotateSecret(ctx context.Context, name string, sealed []byte, keyID, by string, at time.Time) (*Secret, error) {
-	res := db.Gorm.WithContext(ctx).Model(&Secret{}).Where("name = ?", name).Updates(map[string]any{
+	res := db.gdb.WithContext(ctx).Model(&Secret{}).Where("name = ?", name).Updates(map[string]any{
 		"sealed": sealed, "key_id": keyID, "version": gorm.Expr("version + 1"), "updated_by": by, "updated_at": at})
 	if res.Error != nil {
 		return nil, fmt.Errorf("rotate secret %s: %w", name, res.Error)
@@ -84,7 +84,7 @@ func (db *DB) RotateSecret(ctx context.Context, name string, sealed []byte, keyI
 		return nil, ErrNotFound
 	}
 	var s Secret
-	if err := db.Gorm.WithContext(ctx).Omit("sealed").Where("name = ?", name).Take(&s).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Omit("sealed").Where("name = ?", name).Take(&s).Error; err != nil {
 		return nil, fmt.Errorf("rotate secret %s: %w", name, err)
 	}
 	return &s, nil
@@ -92,7 +92,7 @@ func (db *DB) RotateSecret(ctx context.Context, name string, sealed []byte, keyI
 
 // DeleteSecret removes a secret.
 func (db *DB) DeleteSecret(ctx context.Context, name string) error {
-	res := db.Gorm.WithContext(ctx).Where("name = ?", name).Delete(&Secret{})
+	res := db.gdb.WithContext(ctx).Where("name = ?", name).Delete(&Secret{})
 	if res.Error != nil {
 		return fmt.Errorf("delete secret %s: %w", name, res.Error)
 	}

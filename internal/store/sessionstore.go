@@ -22,7 +22,7 @@ type SessionStore struct {
 // NewSessionStore makes the session store of db, with cookies signed by hashKey and encrypted by encKey;
 // opts are the options of new sessions.
 func NewSessionStore(db *DB, hashKey, encKey []byte, opts sessions.Options) *SessionStore {
-	st := gormstore.NewOptions(db.Gorm, gormstore.Options{SkipCreateTable: true}, hashKey, encKey)
+	st := gormstore.NewOptions(db.gdb, gormstore.Options{SkipCreateTable: true}, hashKey, encKey)
 	own := opts
 	st.SessionOpts = &own
 	st.MaxAge(opts.MaxAge)

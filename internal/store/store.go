@@ -37,9 +37,9 @@ var ErrNotFound = errors.New("not found")
 
 // DB is an open database.
 type DB struct {
-	Gorm    *gorm.DB
-	SQL     *sql.DB
-	Pool    *pgxpool.Pool // PostgreSQL only: River's listener uses it
+	gdb     *gorm.DB
+	sqlDB   *sql.DB
+	pool    *pgxpool.Pool // PostgreSQL only: River's listener uses it
 	Dialect Dialect
 	// Path of the SQLite file; empty for PostgreSQL.
 	Path   string
@@ -104,7 +104,7 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
 	}
-	return &DB{Gorm: gdb, SQL: sqlDB, Pool: pool, Dialect: Postgres, unlock: func() {}}, nil
+	return &DB{gdb: gdb, sqlDB: sqlDB, pool: pool, Dialect: Postgres, unlock: func() {}}, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -136,7 +136,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		unlock()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	return &DB{Gorm: gdb, SQL: sqlDB, Dialect: SQLite, Path: path, unlock: unlock}, nil
+	return &DB{gdb: gdb, sqlDB: sqlDB, Dialect: SQLite, Path: path, unlock: unlock}, nil
 }
 
 // checkSQLitePath makes sure path can be a SQLite database before SQLite tries, because SQLite's own words
@@ -192,9 +192,9 @@ func (db *DB) Close() error {
 	if db.within {
 		return nil
 	}
-	err := db.SQL.Close()
-	if db.Pool != nil {
-		db.Pool.Close()
+	err := db.sqlDB.Close()
+	if db.pool != nil {
+		db.pool.Close()
 	}
 	if db.unlock != nil {
 		db.unlock()
@@ -203,7 +203,7 @@ func (db *DB) Close() error {
 }
 
 // Ping checks the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.sqlDB.PingContext(ctx) }
 
 func redact(rawURL string) string {
 	u, err := url.Parse(rawURL)

@@ -30,7 +30,7 @@ var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 // parseModel is the GORM schema of a model, as GORM reads and writes it on db.
 func parseModel(t *testing.T, db *store.DB, model any) *schema.Schema {
 	t.Helper()
-	s, err := schema.Parse(model, &sync.Map{}, db.Gorm.NamingStrategy)
+	s, err := schema.Parse(model, &sync.Map{}, store.GormOf(db).NamingStrategy)
 	if err != nil {
 		t.Fatalf("parse %T: %v", model, err)
 	}
@@ -41,7 +41,7 @@ func TestModelsMatchTheMigratedSchema(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		models := store.Models()
-		m := db.Gorm.Migrator()
+		m := store.GormOf(db).Migrator()
 		// Every table of ours has a model (River's and goose's are theirs).
 		tables, err := m.GetTables()
 		if err != nil {
@@ -95,7 +95,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		version := func() int64 {
 			t.Helper()
 			var v int64
-			if err := db.Gorm.Raw("SELECT MAX(version_id) FROM goose_db_version").Scan(&v).Error; err != nil {
+			if err := store.GormOf(db).Raw("SELECT MAX(version_id) FROM goose_db_version").Scan(&v).Error; err != nil {
 				t.Fatalf("read the goose version: %v", err)
 			}
 			return v
@@ -112,7 +112,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		}
 		before := version()
 		var applied int64
-		if err := db.Gorm.Raw("SELECT COUNT(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0").Scan(&applied).Error; err != nil {
+		if err := store.GormOf(db).Raw("SELECT COUNT(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0").Scan(&applied).Error; err != nil {
 			t.Fatalf("count the applied migrations: %v", err)
 		}
 		if before != last || applied != int64(len(files)) {
@@ -204,7 +204,7 @@ func TestInsertOnceAndInsert(t *testing.T) {
 			}
 		}
 		var rows []store.Mail
-		if err := db.Gorm.Where("idempotency_key = ?", "exec-1/welcome/1").Find(&rows).Error; err != nil {
+		if err := store.GormOf(db).Where("idempotency_key = ?", "exec-1/welcome/1").Find(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 1 || rows[0].ID != "mail-0" || rows[0].Subject != "first attempt" {
@@ -222,7 +222,7 @@ func TestInsertOnceAndInsert(t *testing.T) {
 			t.Fatalf("Insert of a duplicate primary key: %v, want a wrapped gorm.ErrDuplicatedKey", err)
 		}
 		var n int64
-		if err := db.Gorm.Model(&store.Mail{}).Count(&n).Error; err != nil {
+		if err := store.GormOf(db).Model(&store.Mail{}).Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
 		if n != 2 {
@@ -240,7 +240,7 @@ func TestUserByEmail(t *testing.T) {
 			{Email: "jane@example.com", Name: "Jane", Role: "rep", CreatedAt: t0, UpdatedAt: t0},
 			{Email: "gone@example.com", Name: "Gone", Role: "rep", DisabledAt: &disabled, CreatedAt: t0, UpdatedAt: t0},
 		}
-		if err := db.Gorm.Create(users).Error; err != nil {
+		if err := store.GormOf(db).Create(users).Error; err != nil {
 			t.Fatal(err)
 		}
 		tests := []struct {
@@ -431,14 +431,14 @@ func TestJSONColumn(t *testing.T) {
 			wf := &store.Workflow{ID: "wf", Name: "W", LatestVersion: 1, TriggerType: "manual", CreatedAt: t0, UpdatedAt: t0}
 			def := store.MustJSON(map[string]any{"name": "W", "steps": []any{}})
 			v := &store.WorkflowVersion{WorkflowID: "wf", Version: 1, Definition: def, Status: store.VersionDraft, CreatedAt: t0}
-			if err := db.Gorm.Create(wf).Error; err != nil {
+			if err := store.GormOf(db).Create(wf).Error; err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Gorm.Create(v).Error; err != nil {
+			if err := store.GormOf(db).Create(v).Error; err != nil {
 				t.Fatal(err)
 			}
 			var got store.WorkflowVersion
-			if err := db.Gorm.Where("workflow_id = ? AND version = ?", "wf", 1).Take(&got).Error; err != nil {
+			if err := store.GormOf(db).Where("workflow_id = ? AND version = ?", "wf", 1).Take(&got).Error; err != nil {
 				t.Fatal(err)
 			}
 			var decoded struct {

@@ -29,7 +29,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 		if db.Dialect == store.SQLite {
 			dialect = goose.DialectSQLite3
 		}
-		provider, err := goose.NewProvider(dialect, db.SQL, sub, goose.WithDisableGlobalRegistry(true))
+		provider, err := goose.NewProvider(dialect, store.SQLOf(db), sub, goose.WithDisableGlobalRegistry(true))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 		users := map[string]*store.User{}
 		for _, email := range []string{"ann@example.com", "bob@example.com", "max@example.com"} {
 			u := &store.User{Email: email, Role: "rep", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
-			if err := db.Gorm.Create(u).Error; err != nil {
+			if err := store.GormOf(db).Create(u).Error; err != nil {
 				t.Fatal(err)
 			}
 			users[email] = u
@@ -66,7 +66,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 				Title: "nobody", FormFields: store.MustJSON([]any{}), Status: "cancelled", CreatedAt: now, UpdatedAt: now},
 		)
 		for _, r := range rows {
-			if err := db.Gorm.Create(r).Error; err != nil {
+			if err := store.GormOf(db).Create(r).Error; err != nil {
 				t.Fatalf("create %T: %v", r, err)
 			}
 		}
@@ -75,7 +75,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 			t.Fatalf("migrate: %v", err)
 		}
 		var holders []store.TaskHolder
-		if err := db.Gorm.Order("task_id, user_id").Find(&holders).Error; err != nil {
+		if err := store.GormOf(db).Order("task_id, user_id").Find(&holders).Error; err != nil {
 			t.Fatal(err)
 		}
 		var got []string

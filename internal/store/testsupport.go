@@ -55,14 +55,14 @@ func (db *DB) Analyze(ctx context.Context) error {
 	if db.Dialect != Postgres {
 		return nil
 	}
-	_, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE")
+	_, err := db.sqlDB.ExecContext(ctx, "VACUUM ANALYZE")
 	return err
 }
 
 // CountRows counts the rows of a model's table (&store.Mail{}, &store.CRMTask{}, ...).
 func (db *DB) CountRows(ctx context.Context, model any) (int64, error) {
 	var n int64
-	if err := db.Gorm.WithContext(ctx).Model(model).Count(&n).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Model(model).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count %T: %w", model, err)
 	}
 	return n, nil
@@ -72,7 +72,7 @@ func (db *DB) CountRows(ctx context.Context, model any) (int64, error) {
 // terminated connection can hit. It returns how many templates there are, and the driver's error as it is.
 func (db *DB) ReadSlowly(ctx context.Context, d time.Duration) (int64, error) {
 	var n int64
-	err := db.Gorm.WithContext(ctx).Raw("SELECT count(*) FROM email_templates, pg_sleep(?)", d.Seconds()).Scan(&n).Error
+	err := db.gdb.WithContext(ctx).Raw("SELECT count(*) FROM email_templates, pg_sleep(?)", d.Seconds()).Scan(&n).Error
 	return n, err
 }
 

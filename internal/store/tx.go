@@ -22,7 +22,7 @@ func (tx *Tx) Dialect() Dialect { return tx.dialect }
 // Tx runs fn in a transaction: it commits when fn returns nil and rolls back otherwise. Called inside a
 // transaction of DB.Within, it runs in a savepoint of it.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+	return db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(&Tx{g: g, dialect: db.Dialect})
 	})
 }
@@ -30,7 +30,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 // Snapshot runs fn in a read-only transaction that sees one consistent state of the database, so a page
 // that reads an execution and then its log never shows half of a commit.
 func (db *DB) Snapshot(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+	return db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		return fn(&Tx{g: g, dialect: db.Dialect})
 	}, db.snapshotOptions())
 }
@@ -51,25 +51,3 @@ func SQLTx(tx *Tx) *sql.Tx {
 	}
 	return sqlTx
 }
-
-// ---- Transitional: the packages that still build GORM queries themselves use these while their queries
-// move into the repositories. They go when the last caller has moved (the import rule test then holds). ----
-
-// GormTx runs fn in a transaction on the GORM handle. Transitional.
-func (db *DB) GormTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(fn)
-}
-
-// GormSnapshot is Snapshot on the GORM handle. Transitional.
-func (db *DB) GormSnapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(fn, db.snapshotOptions())
-}
-
-// Gorm is the GORM handle of the transaction. Transitional.
-func (tx *Tx) Gorm() *gorm.DB { return tx.g }
-
-// WrapTx makes a Tx of a GORM transaction. Transitional.
-func WrapTx(g *gorm.DB, d Dialect) *Tx { return &Tx{g: g, dialect: d} }
-
-// GormSQLTx is SQLTx for a GORM transaction. Transitional.
-func GormSQLTx(g *gorm.DB) *sql.Tx { return SQLTx(&Tx{g: g}) }

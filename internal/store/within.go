@@ -11,10 +11,10 @@ import (
 // in parallel, and leave nothing behind. River's own connections (its workers, its notifier) are outside
 // the transaction: what is enqueued inside it is never worked.
 func (db *DB) Within(ctx context.Context) (*DB, func() error, error) {
-	g := db.Gorm.WithContext(ctx).Begin()
+	g := db.gdb.WithContext(ctx).Begin()
 	if g.Error != nil {
 		return nil, nil, fmt.Errorf("begin the enclosing transaction: %w", g.Error)
 	}
-	in := &DB{Gorm: g, SQL: db.SQL, Pool: db.Pool, Dialect: db.Dialect, Path: db.Path, within: true}
+	in := &DB{gdb: g, sqlDB: db.sqlDB, pool: db.pool, Dialect: db.Dialect, Path: db.Path, within: true}
 	return in, func() error { return g.Rollback().Error }, nil
 }

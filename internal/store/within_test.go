@@ -21,7 +21,7 @@ func TestWithinRollsEverythingBack(t *testing.T) {
 		count := func(on *store.DB, email string) int64 {
 			t.Helper()
 			var n int64
-			if err := on.Gorm.Model(&store.User{}).Where("email = ?", email).Count(&n).Error; err != nil {
+			if err := store.GormOf(on).Model(&store.User{}).Where("email = ?", email).Count(&n).Error; err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -82,10 +82,10 @@ func useCaseDatabase(t *testing.T, db *store.DB, i int) {
 		ctx := context.Background()
 		// Every use-case database is migrated (the default mail templates are there) and empty of users.
 		var templates, users int64
-		if err := db.Gorm.WithContext(ctx).Model(&store.EmailTemplate{}).Count(&templates).Error; err != nil {
+		if err := store.GormOf(db).WithContext(ctx).Model(&store.EmailTemplate{}).Count(&templates).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Gorm.WithContext(ctx).Model(&store.User{}).Count(&users).Error; err != nil {
+		if err := store.GormOf(db).WithContext(ctx).Model(&store.User{}).Count(&users).Error; err != nil {
 			t.Fatal(err)
 		}
 		if templates == 0 || users != 0 {

@@ -21,7 +21,7 @@ func must(t *testing.T, err error) {
 func create(t *testing.T, db *store.DB, rows ...any) {
 	t.Helper()
 	for _, r := range rows {
-		must(t, db.Gorm.Create(r).Error)
+		must(t, store.GormOf(db).Create(r).Error)
 	}
 }
 
@@ -192,7 +192,7 @@ var _ = exercise("triggers/webhooks", func(t *testing.T, db *store.DB) {
 	}
 	must(t, hooks.SetWebhookDeliveryExecution(ctx, d, "run-1"))
 	var rows []store.WebhookDelivery
-	must(t, db.Gorm.Order("delivery_id").Find(&rows).Error)
+	must(t, store.GormOf(db).Order("delivery_id").Find(&rows).Error)
 	if len(rows) != 2 || rows[0].ExecutionID == nil || *rows[0].ExecutionID != "run-1" || rows[1].ExecutionID != nil {
 		t.Fatalf("deliveries = %+v; want d-1 with its run, d-2 without", rows)
 	}
