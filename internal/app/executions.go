@@ -22,7 +22,7 @@ type ExecutionView struct {
 	FailedStep   string              `json:"failedStep,omitempty"`
 	Trigger      TriggerInfo         `json:"trigger"`
 	Tasks        []TaskView          `json:"tasks"`
-	Branches     []engine.Branch     `json:"branches"`
+	Branches     []BranchView        `json:"branches"`
 }
 
 // TriggerInfo says how an execution started.
@@ -141,10 +141,7 @@ func (a *App) executionView(ctx context.Context, tx *store.Tx, scope readScope, 
 		Trigger:   TriggerInfo{Type: d.TriggerType, Ref: d.TriggerRef, StartedBy: d.StartedBy},
 		Variables: d.Variables, StepOutputs: d.Outputs, ExecutionLog: d.Log,
 	}
-	v.Branches = st.Branches
-	if v.Branches == nil {
-		v.Branches = []engine.Branch{}
-	}
+	v.Branches = branchViews(st.Branches)
 	now := a.Clock.Now()
 	v.Tasks = make([]TaskView, 0, len(d.Tasks))
 	for i := range d.Tasks {
@@ -266,7 +263,7 @@ func StepStates(v *ExecutionView) map[string]string {
 		}
 	}
 	for _, b := range v.Branches {
-		switch b.State {
+		switch engine.BranchState(b.State) {
 		case engine.BranchReady:
 			states[b.Step] = "running"
 		case engine.BranchWaiting:
