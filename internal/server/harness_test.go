@@ -93,12 +93,13 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// eachDB runs fn on SQLite and, when configured, PostgreSQL.
+// eachDB runs fn on SQLite and, when configured, PostgreSQL: fresh databases already migrated (copies of a
+// migrated template), so the server's own migration at start finds nothing to do.
 func eachDB(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
 	for name, url := range map[string]func(*testing.T) string{
-		"sqlite":   func(t *testing.T) string { return storetest.SQLiteURL(t) },
-		"postgres": func(t *testing.T) string { return storetest.PostgresURL(t) },
+		"sqlite":   func(t *testing.T) string { return storetest.SQLiteMigratedURL(t) },
+		"postgres": func(t *testing.T) string { return storetest.PostgresMigratedURL(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

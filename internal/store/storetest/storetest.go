@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for creating test databases
@@ -36,16 +37,23 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	})
 }
 
-// SQLite opens a fresh, migrated SQLite database in a temporary folder.
+// SQLite opens a fresh, migrated SQLite database in a temporary folder (a copy of a template migrated once
+// per test binary).
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, "sqlite://"+filepath.Join(t.TempDir(), "pantryflow.db"))
+	return open(t, "sqlite://"+sqliteCopy(t))
 }
 
 // SQLiteURL is a database URL for a fresh SQLite file (not opened).
 func SQLiteURL(t testing.TB) string {
 	t.Helper()
 	return "sqlite://" + filepath.Join(t.TempDir(), "pantryflow.db")
+}
+
+// SQLiteMigratedURL is a database URL for a fresh, migrated SQLite file (not opened): a copy of the template.
+func SQLiteMigratedURL(t testing.TB) string {
+	t.Helper()
+	return "sqlite://" + sqliteCopy(t)
 }
 
 func open(t testing.TB, url string) *store.DB {
@@ -88,10 +96,35 @@ func PostgresURL(t testing.TB) string {
 	return url
 }
 
-// Postgres opens a fresh, migrated PostgreSQL database (see PostgresURL).
+// Postgres opens a fresh, migrated PostgreSQL database (see PostgresMigratedURL).
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, PostgresURL(t))
+	return open(t, PostgresMigratedURL(t))
+}
+
+var pgTemplate struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// PostgresMigratedURL creates a migrated database on the test server, dropped when the test ends: a copy of
+// the migrated template (store.MigratedTemplate), which takes a fraction of migrating a new database.
+func PostgresMigratedURL(t testing.TB) string {
+	t.Helper()
+	server := PostgresServer(t)
+	pgTemplate.once.Do(func() {
+		pgTemplate.name, pgTemplate.err = store.MigratedTemplate(context.Background(), server, Quiet())
+	})
+	if pgTemplate.err != nil {
+		t.Fatalf("the migrated template database: %v", pgTemplate.err)
+	}
+	url, drop, err := store.ScratchFrom(context.Background(), server, "test", pgTemplate.name)
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(drop)
+	return url
 }
 
 // URLs lists a fresh database URL per available dialect, by name: "sqlite" always, "postgres" when configured.

@@ -56,35 +56,51 @@ var template struct {
 	err  error
 }
 
-// sqliteCopy copies the migrated template into the test's folder.
-func sqliteCopy(t *testing.T) string {
+// sqliteCopy copies the migrated SQLite template into the test's folder. The template is kept in the
+// system's temporary folder under a name that carries the migrations' hash (store.MigrationsHash), made
+// once and reused by the next runs, like the PostgreSQL one.
+func sqliteCopy(t testing.TB) string {
 	t.Helper()
-	template.once.Do(func() {
-		dir, err := os.MkdirTemp("", "pantryflow-template-")
-		if err != nil {
-			template.err = err
-			return
-		}
-		template.path = filepath.Join(dir, "template.db")
-		ctx := context.Background()
-		db, err := store.Open(ctx, "sqlite://"+template.path, Quiet())
-		if err != nil {
-			template.err = err
-			return
-		}
-		template.err = db.Migrate(ctx, Quiet())
-		if cerr := db.Close(); template.err == nil {
-			template.err = cerr // closing checkpoints the WAL into the file, so the file alone is the database
-		}
-	})
+	template.once.Do(func() { template.path, template.err = sqliteTemplate() })
 	if template.err != nil {
-		t.Fatalf("migrate the SQLite template: %v", template.err)
+		t.Fatalf("the migrated SQLite template: %v", template.err)
 	}
 	dst := filepath.Join(t.TempDir(), "pantryflow.db")
 	if err := copyFile(template.path, dst); err != nil {
 		t.Fatalf("copy the SQLite template: %v", err)
 	}
 	return dst
+}
+
+func sqliteTemplate() (string, error) {
+	sum, err := store.MigrationsHash()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(os.TempDir(), "pantryflow-template-"+sum[:16]+".db")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	dir, err := os.MkdirTemp("", "pantryflow-template-build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	build := filepath.Join(dir, "template.db")
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite://"+build, Quiet())
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx, Quiet())
+	if cerr := db.Close(); err == nil {
+		err = cerr // closing checkpoints the WAL into the file, so the file alone is the database
+	}
+	if err != nil {
+		return "", err
+	}
+	// Another test binary may be making the same template: renaming is atomic, and either copy is complete.
+	return path, os.Rename(build, path)
 }
 
 func copyFile(from, to string) error {
@@ -111,8 +127,8 @@ var shared struct {
 	err  error
 }
 
-// Main runs the tests of a package that uses UseCase and then removes what UseCase made for the whole
-// binary (the shared PostgreSQL database, the SQLite template): call it from TestMain,
+// Main runs the tests of a package that uses UseCase and then drops the shared PostgreSQL database UseCase
+// made for the whole binary: call it from TestMain,
 // os.Exit(storetest.Main(m)).
 func Main(m *testing.M) int {
 	code := m.Run()
@@ -121,9 +137,6 @@ func Main(m *testing.M) int {
 	}
 	if shared.drop != nil {
 		shared.drop()
-	}
-	if template.path != "" {
-		_ = os.RemoveAll(filepath.Dir(template.path))
 	}
 	return code
 }
