@@ -1,10 +1,9 @@
-// Package web is Pantryflow's HTTP surface: the route table, thin handlers that bind a request, call one use
-// case and render, the middleware (authentication, role checks, body limits, security headers) and the
-// central error handler.
+// Package web is Pantryflow's HTTP surface: the one route table, assembled from the JSON API (web/api) and
+// the pages (web/ui), the middleware (authentication, role checks, CSRF, input checks, body limits, security
+// headers) and the central error handler, which answers JSON problems to the API and pages to browsers.
 package web
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"net"
@@ -17,6 +16,10 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/static"
+	"github.com/kitchenpantry/pantryflow/web/api"
+	"github.com/kitchenpantry/pantryflow/web/httpx"
+	"github.com/kitchenpantry/pantryflow/web/ui"
 )
 
 // MaxBody is the largest request body accepted.
@@ -24,11 +27,10 @@ const MaxBody = 1 << 20
 
 // Server serves the API and pages.
 type Server struct {
-	app      *app.App
-	log      *slog.Logger
-	echo     *echo.Echo
-	sessions sessionStore
-	hooks    *hookLimiter
+	log   *slog.Logger
+	echo  *echo.Echo
+	api   *api.Handlers
+	pages *ui.Handlers
 	// Ready reports whether the server can take work: the database takes writes.
 	Ready func(ctx context.Context) error
 }
@@ -50,18 +52,16 @@ type Options struct {
 }
 
 // Route is one entry of the route table: every route states who may use it.
-type Route struct {
-	Name    string
-	Method  string
-	Path    string
-	Role    auth.Role // the least role allowed; "" means anyone, signed in or not
-	Handler echo.HandlerFunc
-}
+type Route = httpx.Route
+
+// ErrorBody is every API error: a sentence for people, and the fields it is about.
+type ErrorBody = httpx.ErrorBody
 
 // New builds the server and its routes.
 func New(a *app.App, log *slog.Logger, opts Options) *Server {
-	s := &Server{app: a, log: log, Ready: a.DB.CheckWrites,
-		sessions: newSessionStore(a, opts.SessionSecret, opts.Secure), hooks: newHookLimiter(cmp.Or(opts.WebhookAddresses, hookMaxKeys))}
+	apiHandlers := api.New(a, log, api.Options{WebhookAddresses: opts.WebhookAddresses})
+	s := &Server{log: log, Ready: a.DB.CheckWrites, api: apiHandlers,
+		pages: ui.New(a, log, ui.Options{SessionSecret: opts.SessionSecret, Secure: opts.Secure, Publish: apiHandlers.PublishWorkflow})}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -69,24 +69,9 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders(opts.HSTS))
-	// Every form and htmx request of the pages carries the token; the API authenticates with bearer
-	// tokens, which a browser never sends on its own, so it needs none. The token counts in the header or
-	// in the form body, never in the query string (see csrfFromBody).
-	e.Use(csrfFromBody)
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return !isPagePath(c.Request().URL.Path) },
-		TokenLookup:    "header:" + csrfHeader,
-		CookieName:     "pantryflow_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   opts.Secure,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "this form has expired or did not come from Pantryflow; reload the page and try again")
-		},
-	}))
+	e.Use(ui.CSRF(opts.Secure))
 	for _, r := range s.Routes() {
-		handler := checkInput(s.idempotent(r, r.Handler))
+		handler := httpx.CheckInput(s.api.Idempotent(r, r.Handler))
 		if noStore(r) {
 			handler = noStoreAnswer(handler)
 		}
@@ -99,80 +84,48 @@ func New(a *app.App, log *slog.Logger, opts Options) *Server {
 	return s
 }
 
-// isPagePath tells the browser pages (sessions, CSRF, HTML errors) from the API, webhooks and files.
-func isPagePath(path string) bool {
-	for _, prefix := range []string{"/api/", "/hooks/", "/static/", "/healthz", "/readyz"} {
-		if strings.HasPrefix(path, prefix) {
-			return false
-		}
+// requireRole lets a request through only for a user whose role is at least min: signed in with a bearer
+// token for the API, with a session for the pages. It is the one place roles are checked for every route.
+func (s *Server) requireRole(min auth.Role, path string, next echo.HandlerFunc) echo.HandlerFunc {
+	if httpx.IsPagePath(path) {
+		return s.pages.RequireRole(min, next)
 	}
-	return true
+	return s.api.RequireRole(min, next)
 }
 
 // Handler is the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Routes is the route table.
+// Routes is the route table: the pages' and the API's sections, in the order the authorization matrix
+// walks them.
 func (s *Server) Routes() []Route {
-	rep, manager := auth.RoleRep, auth.RoleManager
-	routes := []Route{
-		{"home", http.MethodGet, "/", "", s.home},
-		{"login", http.MethodGet, "/login", "", s.loginPage},
-		{"login.post", http.MethodPost, "/login", "", s.login},
-		{"logout", http.MethodPost, "/logout", "", s.logout},
-		{"inbox", http.MethodGet, "/inbox", rep, s.inboxPage},
-		{"tasks.page", http.MethodGet, "/tasks/:id", rep, s.taskPage},
-		{"tasks.submit", http.MethodPost, "/tasks/:id", rep, s.submitTaskForm},
-		{"tasks.reassign", http.MethodPost, "/tasks/:id/reassign", manager, s.reassignTask},
-		{"workflows", http.MethodGet, "/workflows", manager, s.workflowsPage},
-		{"workflows.enabled", http.MethodPost, "/workflows/:id/enabled", manager, s.toggleWorkflow},
-		{"workflows.versions", http.MethodGet, "/workflows/:id/versions", manager, s.versionsPage},
-		{"workflows.publish", http.MethodPost, "/workflows/:id/publish", manager, s.publishVersion},
-		{"workflows.run.form", http.MethodGet, "/workflows/:id/run", manager, s.runForm},
-		{"workflows.run", http.MethodPost, "/workflows/:id/run", manager, s.runWorkflow},
-		{"executions", http.MethodGet, "/executions", manager, s.executionsPage},
-		{"executions.page", http.MethodGet, "/executions/:id", rep, s.executionPage},
-		{"executions.cancel", http.MethodPost, "/executions/:id/cancel", manager, s.executionAction("cancel")},
-		{"executions.wake", http.MethodPost, "/executions/:id/wake", manager, s.executionAction("wake")},
-		{"executions.retry", http.MethodPost, "/executions/:id/retry", manager, s.executionAction("retry")},
-		{"static", http.MethodGet, "/static/*", "", staticFiles()},
-		{"healthz", http.MethodGet, "/healthz", "", s.healthz},
-		{"readyz", http.MethodGet, "/readyz", "", s.readyz},
-
-		{"api.workflows.create", http.MethodPost, "/api/workflows", manager, s.createWorkflow},
-		{"api.workflows.list", http.MethodGet, "/api/workflows", rep, s.listWorkflows},
-		{"api.workflows.get", http.MethodGet, "/api/workflows/:id", rep, s.getWorkflow},
-		{"api.workflows.update", http.MethodPut, "/api/workflows/:id", manager, s.updateWorkflow},
-		{"api.workflows.publish", http.MethodPost, "/api/workflows/:id/publish", manager, s.publishWorkflow},
-		{"api.workflows.enabled", http.MethodPost, "/api/workflows/:id/enabled", manager, s.setWorkflowEnabled},
-		{"api.workflows.versions", http.MethodGet, "/api/workflows/:id/versions", rep, s.listVersions},
-		{"api.workflows.start", http.MethodPost, "/api/workflows/:id/executions", manager, s.startExecution},
-		{"api.templates.list", http.MethodGet, "/api/templates", rep, s.listTemplates},
-		{"api.templates.get", http.MethodGet, "/api/templates/:id", rep, s.getTemplate},
-		{"api.templates.import", http.MethodPost, "/api/templates/:id/import", manager, s.importTemplate},
-
-		{"api.executions.list", http.MethodGet, "/api/executions", rep, s.listExecutions},
-		{"api.executions.get", http.MethodGet, "/api/executions/:id", rep, s.getExecution},
-		{"api.executions.cancel", http.MethodPost, "/api/executions/:id/cancel", manager, s.cancelExecution},
-		{"api.executions.wake", http.MethodPost, "/api/executions/:id/wake", manager, s.wakeExecution},
-		{"api.executions.retry", http.MethodPost, "/api/executions/:id/retry", manager, s.retryExecution},
-
-		{"api.tasks.list", http.MethodGet, "/api/tasks", rep, s.listTasks},
-		{"api.tasks.get", http.MethodGet, "/api/tasks/:id", rep, s.getTask},
-		{"api.tasks.complete", http.MethodPost, "/api/tasks/:id/complete", rep, s.completeTask},
-
-		{"api.outbox.list", http.MethodGet, "/api/outbox", manager, s.listOutbox},
-		{"api.outbox.get", http.MethodGet, "/api/outbox/:id", manager, s.getMail},
+	var routes []Route
+	for _, section := range [][]Route{
+		s.pages.CoreRoutes(),
+		s.ownRoutes(),
+		s.api.CoreRoutes(),
+		s.api.CRMRoutes(),
+		s.pages.CRMRoutes(),
+		s.api.TriggerRoutes(),
+		s.pages.SettingsRoutes(),
+		s.api.SecretRoutes(),
+		s.pages.SecretRoutes(),
+		s.pages.DesignerRoutes(),
+		s.api.AnalyticsRoutes(),
+		s.pages.DashboardRoutes(),
+	} {
+		routes = append(routes, section...)
 	}
-	routes = append(routes, s.crmRoutes()...)
-	routes = append(routes, s.crmPageRoutes()...)
-	routes = append(routes, s.triggerRoutes()...)
-	routes = append(routes, s.settingsRoutes()...)
-	routes = append(routes, s.secretRoutes()...)
-	routes = append(routes, s.designerRoutes()...)
-	routes = append(routes, s.analyticsRoutes()...)
-	routes = append(routes, s.dashboardRoutes()...)
 	return routes
+}
+
+// ownRoutes are neither page nor API: the static files and the health checks.
+func (s *Server) ownRoutes() []Route {
+	return []Route{
+		httpx.GET("static", "/static/*", "", staticFiles()),
+		httpx.GET("healthz", "/healthz", "", s.healthz),
+		httpx.GET("readyz", "/readyz", "", s.readyz),
+	}
 }
 
 // hstsValue keeps browsers on https for a year, subdomains included, once they have seen it over https.
@@ -191,34 +144,6 @@ func securityHeaders(hsts bool) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
-	}
-}
-
-// csrfHeader and csrfField carry the CSRF token: htmx and the designer's scripts send the header, forms the
-// field.
-const (
-	csrfHeader = "X-CSRF-Token"
-	csrfField  = "_csrf"
-)
-
-// csrfFromBody hands the token of a url-encoded or multipart form body to the CSRF check as a header value.
-// Echo's own form lookup reads c.FormValue, which takes the query string as well, and a token in a URL
-// does not prove a form of ours was sent: URLs end up in logs, Referer headers and browser history, and a
-// link can carry one. A _csrf in the query string therefore counts for nothing.
-func csrfFromBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		default:
-			if isPagePath(r.URL.Path) && isFormBody(r) {
-				_ = r.ParseMultipartForm(32 << 20) // url-encoded too; a broken body simply has no token
-				for _, token := range r.PostForm[csrfField] {
-					r.Header.Add(csrfHeader, token)
-				}
-			}
-		}
-		return next(c)
 	}
 }
 
@@ -250,9 +175,33 @@ func (s *Server) healthz(c echo.Context) error {
 func (s *Server) readyz(c echo.Context) error {
 	if err := s.Ready(c.Request().Context()); err != nil {
 		s.log.Warn("not ready: the database does not take writes", "error", err)
-		c.Response().Header().Set(echo.HeaderRetryAfter, retryAfterSeconds)
+		c.Response().Header().Set(echo.HeaderRetryAfter, httpx.RetryAfterSeconds)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready",
 			"error": "the database does not take writes: " + app.WriteProblem(err)})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// staticFiles serves the embedded files; their URLs carry a checksum, so they may be cached for long.
+func staticFiles() echo.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS())))
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+// clientIP is how c.RealIP() finds the client (sign-in throttling counts by it): the connection's address,
+// or, from a configured proxy, the nearest address in X-Forwarded-For that is not a configured proxy.
+// Loopback and private addresses are trusted only when configured.
+func clientIP(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		trust = append(trust, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...)
 }

@@ -17,7 +17,9 @@ const module = "github.com/kitchenpantry/pantryflow/"
 
 // layers ranks every package of the module: a package may import only packages of a lower rank, so
 // dependencies point one way, cmd → server → web → app → {engine, triggers, crm, analytics, auth} →
-// {workflow, expression, actions, store}. A new package must be given its place here.
+// {workflow, expression, actions, store}. Inside web, the API (web/api) and the pages (web/ui) stand side by
+// side on what they share (web/httpx), and neither imports the other. A new package must be given its place
+// here.
 var layers = map[string]int{
 	"internal/clock": 0, "internal/netguard": 0, "internal/expression": 0, "internal/workflow": 0,
 	"migrations": 0, "static": 0, "examples": 0, "internal/mailer/mailertest": 0, "internal/arch": 0, "internal/words": 0,
@@ -28,10 +30,12 @@ var layers = map[string]int{
 	"internal/triggers": 5,
 	"internal/app":      6,
 	"views":             7,
-	"web":               8, "web/api": 8, "web/ui": 9,
-	"internal/server": 10,
-	"internal/bench":  11, "internal/chaos": 11,
-	"cmd/pantryflow": 12,
+	"web/httpx":         8,
+	"web/api":           9, "web/ui": 9,
+	"web":             10,
+	"internal/server": 11,
+	"internal/bench":  12, "internal/chaos": 12,
+	"cmd/pantryflow": 13,
 }
 
 // engineInsides are the packages nothing above internal/app may import: pages and the API see executions,

@@ -367,7 +367,7 @@ func TestWebhookV1SignaturesCannotBeReplayed(t *testing.T) {
 
 // A flooded webhook stays limited however many junk addresses are posted to: the limiter used to forget
 // every address once it followed 10,000. (Here it follows 200, so that five times as many junk requests
-// are quick; web's TestHookLimiterStillLimitsATokenAfter20000JunkRequests sends 20,000 at the real size.)
+// are quick; web/api's TestHookLimiterStillLimitsATokenAfter20000JunkRequests sends 20,000 at the real size.)
 func TestWebhookFloodStaysLimitedAfterJunkAddresses(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, url string) {

@@ -1,8 +1,0 @@
-package web
-
-// htmx request and response headers.
-const (
-	htmxRequest  = "HX-Request"
-	htmxRedirect = "HX-Redirect"
-	htmxTrigger  = "HX-Trigger"
-)

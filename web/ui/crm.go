@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/views"
+	"github.com/kitchenpantry/pantryflow/web/httpx"
+)
+
+// crmPage is a kind of CRM record that has pages: its list, its form and its page.
+type crmPage struct {
+	entity crm.Entity
+	path   string // under /crm/
+	title  string // the list's title
+	noun   string // one record, in a sentence's first word
+	status string // the field that is its status: status, stage
+}
+
+var crmPages = []crmPage{
+	{crm.Lead, "leads", "Leads", "Lead", "status"},
+	{crm.Opportunity, "opportunities", "Opportunities", "Opportunity", "stage"},
+}
+
+// CRMRoutes are the CRM's pages — leads and opportunities: list, new, page, save and the panel of runs
+// their changes started — and the outbox's page, where the mails the CRM's workflows send can be seen.
+func (s *Handlers) CRMRoutes() []httpx.Route {
+	rep, manager := auth.RoleRep, auth.RoleManager
+	var routes []httpx.Route
+	for _, p := range crmPages {
+		base, name := "/crm/"+p.path, "crm."+p.path
+		routes = append(routes,
+			httpx.GET(name, base, rep, s.recordsPage(p)),
+			httpx.GET(name+".new", base+"/new", rep, s.newRecordPage(p)),
+			httpx.POST(name+".create", base, rep, s.createRecordForm(p)),
+			httpx.GET(name+".page", base+"/:id", rep, s.recordPage(p)),
+			httpx.POST(name+".update", base+"/:id", rep, s.updateRecordForm(p)),
+			httpx.GET(name+".runs", base+"/:id/runs", rep, s.recordRuns(p)),
+		)
+	}
+	return append(routes,
+		httpx.GET("mail", "/mail", manager, s.mailPage),
+		httpx.POST("mail.resend", "/mail/:id/resend", manager, s.resendMail),
+	)
+}
+
+// recordsPage lists records; ?status= (?stage=), ?assignedTo= (me, none or an email) and ?q= narrow it.
+func (s *Handlers) recordsPage(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		win, err := httpx.Paging(c)
+		if err != nil {
+			return err
+		}
+		ctx, actor := c.Request().Context(), httpx.Principal(c)
+		v := views.RecordsView{Page: s.Frame(c, p.title, p.path), Entity: p.entity, Status: c.QueryParam(p.status),
+			AssignedTo: c.QueryParam("assignedTo"), Q: c.QueryParam("q"), Window: win.Normalize(), Query: url.Values{}}
+		v.Items, v.Total, err = s.app.ListRecords(ctx, actor, p.entity, app.RecordFilter{Q: v.Q, Page: v.Window,
+			Fields: map[string]string{p.status: v.Status, "assignedTo": v.AssignedTo}})
+		if err != nil {
+			return err
+		}
+		choices, err := s.app.FormChoices(ctx, actor, p.entity)
+		if err != nil {
+			return err
+		}
+		v.People = choices.People
+		for _, k := range []string{p.status, "assignedTo", "q", "limit"} {
+			if val := c.QueryParam(k); val != "" {
+				v.Query.Set(k, val)
+			}
+		}
+		return httpx.Render(c, http.StatusOK, views.RecordsPage(v))
+	}
+}
+
+func (s *Handlers) newRecordPage(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		choices, err := s.app.FormChoices(c.Request().Context(), httpx.Principal(c), p.entity)
+		if err != nil {
+			return err
+		}
+		// New records are the creator's, in dollars, at the first stage, unless they say otherwise.
+		values := map[string]string{"assignedTo": httpx.Principal(c).Email, "currency": "USD"}
+		return s.renderNewRecord(c, p, http.StatusOK, values, nil, choices)
+	}
+}
+
+func (s *Handlers) renderNewRecord(c echo.Context, p crmPage, status int, values, errs map[string]string, ch *app.FormChoices) error {
+	frame := s.Frame(c, "New "+string(p.entity), p.path)
+	return httpx.Render(c, status, views.NewRecordPage(views.RecordFormView{Page: frame, Entity: p.entity,
+		Form: views.NewRecordForm(p.entity, "", frame.CSRF, values, errs, ch)}))
+}
+
+// createRecordForm creates a record from its form; problems come back next to their fields, with what was
+// typed kept.
+func (s *Handlers) createRecordForm(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, actor := c.Request().Context(), httpx.Principal(c)
+		raw, err := formValues(c)
+		if err != nil {
+			return err
+		}
+		data := map[string]any{}
+		for _, name := range views.RecordFieldNames(p.entity, false) {
+			// Empty fields take the CRM's defaults, except the owner: "Nobody" is a choice.
+			if v := raw[name]; name != views.NewCompanyField && (v != "" || name == "assignedTo") {
+				data[name] = v
+			}
+		}
+		rec, err := s.app.SaveRecord(ctx, actor, p.entity, "", data, raw[views.NewCompanyField])
+		if errs, ok := recordProblems(err); ok {
+			choices, err := s.app.FormChoices(ctx, actor, p.entity)
+			if err != nil {
+				return err
+			}
+			return s.renderNewRecord(c, p, http.StatusUnprocessableEntity, raw, errs, choices)
+		}
+		if err != nil {
+			return err
+		}
+		s.flash(c, p.noun+" created.")
+		id, _ := rec["id"].(string)
+		return c.Redirect(http.StatusSeeOther, "/crm/"+p.path+"/"+id)
+	}
+}
+
+// recordProblems are a validation error's messages by field; ok is false for any other error.
+func recordProblems(err error) (map[string]string, bool) {
+	var verr *app.ValidationError
+	if !errors.As(err, &verr) {
+		return nil, false
+	}
+	errs := map[string]string{}
+	for _, d := range verr.Details {
+		if _, seen := errs[d.Path]; !seen {
+			errs[d.Path] = asSentence(d.Message)
+		}
+	}
+	return errs, true
+}
+
+// asSentence starts a message with a capital and ends it with a full stop, as the form shows it.
+func asSentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+func (s *Handlers) recordPage(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		data, err := s.app.RecordPage(c.Request().Context(), httpx.Principal(c), p.entity, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		return s.renderRecord(c, p, http.StatusOK, data, views.RecordValues(data.Record), nil)
+	}
+}
+
+func (s *Handlers) renderRecord(c echo.Context, p crmPage, status int, data *app.RecordPage, values, errs map[string]string) error {
+	id, _ := data.Record["id"].(string)
+	frame := s.Frame(c, recordTitle(data.Record), p.path)
+	now := s.app.Clock.Now()
+	return httpx.Render(c, status, views.RecordPage(views.RecordView{Page: frame, Entity: p.entity, ID: id,
+		Record: data.Record, Todos: data.Todos, People: data.Choices.People, Now: now,
+		Form: views.NewRecordForm(p.entity, id, frame.CSRF, values, errs, data.Choices),
+		Runs: views.RunsPanel{Entity: p.entity, ID: id, Activity: data.Activity, Now: now}}))
+}
+
+func recordTitle(rec crm.Record) string {
+	if name, _ := rec["name"].(string); name != "" {
+		return name
+	}
+	first, _ := rec["firstName"].(string)
+	last, _ := rec["lastName"].(string)
+	return strings.TrimSpace(first + " " + last)
+}
+
+// updateRecordForm saves the fields the form changed (only those: a field someone else changed meanwhile
+// and this form left alone keeps their value), then shows the page again, where the runs a status change
+// started appear.
+func (s *Handlers) updateRecordForm(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+		current, err := s.app.GetRecord(ctx, actor, p.entity, id)
+		if err != nil {
+			return err
+		}
+		raw, err := formValues(c)
+		if err != nil {
+			return err
+		}
+		was := views.RecordValues(current)
+		data := map[string]any{}
+		for _, name := range views.RecordFieldNames(p.entity, true) {
+			if v, given := raw[name]; given && name != views.NewCompanyField && !sameInput(v, was[name]) {
+				data[name] = v
+			}
+		}
+		newCompany := raw[views.NewCompanyField]
+		if len(data) == 0 && strings.TrimSpace(newCompany) == "" {
+			s.flash(c, "Nothing to save: no field was changed.")
+			return c.Redirect(http.StatusSeeOther, "/crm/"+p.path+"/"+id)
+		}
+		rec, err := s.app.SaveRecord(ctx, actor, p.entity, id, data, newCompany)
+		if errs, ok := recordProblems(err); ok {
+			page, err := s.app.RecordPage(ctx, actor, p.entity, id)
+			if err != nil {
+				return err
+			}
+			return s.renderRecord(c, p, http.StatusUnprocessableEntity, page, raw, errs)
+		}
+		if err != nil {
+			return err
+		}
+		status, _ := rec[p.status].(string)
+		s.flash(c, views.RecordFlash(p.entity, status, status != was[p.status]))
+		return c.Redirect(http.StatusSeeOther, "/crm/"+p.path+"/"+id)
+	}
+}
+
+// sameInput reports whether a submitted value is what the form showed: equal text, or the same moment to
+// the second (a browser may drop ":00" seconds from a time).
+func sameInput(submitted, shown string) bool {
+	submitted = strings.TrimSpace(submitted)
+	if submitted == shown {
+		return true
+	}
+	a, aerr := parseInputTime(submitted)
+	b, berr := parseInputTime(shown)
+	return aerr == nil && berr == nil && a.Truncate(time.Second).Equal(b.Truncate(time.Second))
+}
+
+func parseInputTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("not a time")
+}
+
+// recordRuns is the panel of runs a record's changes started, fetched again by htmx while it is live.
+func (s *Handlers) recordRuns(p crmPage) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		activity, err := s.app.RecordActivity(c.Request().Context(), httpx.Principal(c), p.entity, id)
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, http.StatusOK, views.RecordRuns(views.RunsPanel{Entity: p.entity, ID: id, Activity: activity,
+			Now: s.app.Clock.Now()}))
+	}
+}

@@ -1,0 +1,514 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
+	"github.com/kitchenpantry/pantryflow/static"
+	"github.com/kitchenpantry/pantryflow/views"
+	"github.com/kitchenpantry/pantryflow/web/httpx"
+)
+
+// DesignerRoutes are the designer's page, its panels and its JSON endpoints (docs/DESIGNER.md), the export,
+// restore and diff of versions, and the template gallery. All of them are for managers.
+func (s *Handlers) DesignerRoutes() []httpx.Route {
+	manager := auth.RoleManager
+	return []httpx.Route{
+		httpx.GET("designer.new", "/workflows/new", manager, s.newWorkflowPage),
+		httpx.GET("designer.page", "/workflows/:id/designer", manager, s.designerPage),
+		httpx.POST("designer.panel", "/designer/panel", manager, s.stepPanel),
+		httpx.POST("designer.trigger", "/designer/trigger", manager, s.triggerPanel),
+		httpx.POST("designer.variables", "/designer/variables", manager, s.variablesPanel),
+		httpx.POST("designer.webhook.rotate", "/workflows/:id/designer/webhook/rotate", manager, s.rotateWebhookPanel),
+		httpx.POST("designer.check", "/designer/check", manager, s.jsonErrors(s.designerCheck)),
+		httpx.POST("designer.save", "/workflows/designer/save", manager, s.jsonErrors(s.designerSave)),
+		httpx.POST("designer.publish", "/workflows/:id/designer/publish", manager, s.jsonErrors(s.publish)),
+		httpx.POST("designer.test", "/workflows/:id/designer/test", manager, s.jsonErrors(s.designerTest)),
+		httpx.GET("designer.runs", "/designer/runs/:executionId", manager, s.jsonErrors(s.designerRun)),
+		httpx.GET("workflows.export", "/workflows/:id/export", manager, s.exportWorkflow),
+		httpx.POST("workflows.restore", "/workflows/:id/versions/:v/restore", manager, s.restoreVersion),
+		httpx.GET("workflows.diff", "/workflows/:id/diff", manager, s.diffPage),
+	}
+}
+
+// jsonErrors answers a JSON endpoint's errors as JSON ({error, details}), as the API does, although the
+// designer's endpoints live among the pages (sessions, CSRF).
+func (s *Handlers) jsonErrors(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := h(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		code, body := httpx.ErrorResponse(err)
+		httpx.LogFailure(s.log, c, code, err)
+		return c.JSON(code, body)
+	}
+}
+
+// htmxTriggerID is the header in which htmx names the id of the element that sent the request.
+const htmxTriggerID = "HX-Trigger"
+
+// designerFrame is the layout of the designer: the canvas library and the designer's script, and the CSRF
+// token where the script's fetch() calls find it.
+func (s *Handlers) designerFrame(c echo.Context, title string) views.Page {
+	p := s.Frame(c, title, "workflows")
+	p.ExtraCSS = []string{static.URL("vendor/drawflow/drawflow.min.css")}
+	p.ExtraScripts = []string{static.URL("vendor/drawflow/drawflow.min.js"), static.URL("vendor/dagre/dagre.min.js"),
+		static.URL("js/designer.js")}
+	p.CSRFMeta = true
+	return p
+}
+
+// newWorkflowPage is the template gallery, or the designer on an empty workflow (?scratch=1) or a template
+// (?template=ID).
+func (s *Handlers) newWorkflowPage(c echo.Context) error {
+	templateID := c.QueryParam("template")
+	if templateID == "" && c.QueryParam("scratch") == "" {
+		list, err := app.Templates()
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, http.StatusOK, views.GalleryPage(views.GalleryView{Page: s.Frame(c, "New workflow", "workflows"), Templates: list}))
+	}
+	def, err := app.NewDefinition(templateID)
+	if err != nil {
+		return err
+	}
+	status := "A new workflow: nothing is saved until you press Save draft."
+	if templateID != "" {
+		status = "From the template “" + def.Name + "”: nothing is saved until you press Save draft."
+	}
+	return s.renderDesigner(c, "", 0, def, status)
+}
+
+func (s *Handlers) designerPage(c echo.Context) error {
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	version, err := versionParam(c, "version", w.LatestVersion)
+	if err != nil {
+		return err
+	}
+	def, err := s.app.GetDefinition(c.Request().Context(), w.ID, version)
+	if err != nil {
+		return err
+	}
+	status := fmt.Sprintf("Version %d", version)
+	switch {
+	case w.ActiveVersion != nil && *w.ActiveVersion == version:
+		status += ", the published one."
+	case w.ActiveVersion != nil:
+		status += fmt.Sprintf(", a draft; version %d is published.", *w.ActiveVersion)
+	default:
+		status += ", a draft; nothing is published yet."
+	}
+	if version < w.LatestVersion {
+		status += fmt.Sprintf(" Saving makes version %d.", w.LatestVersion+1)
+	}
+	return s.renderDesigner(c, w.ID, version, def, status)
+}
+
+func (s *Handlers) renderDesigner(c echo.Context, id string, version int, def *workflow.Definition, status string) error {
+	catalog, err := s.app.DesignerCatalog(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	title := "Designer: " + def.Name
+	return httpx.Render(c, http.StatusOK, views.DesignerPage(views.DesignerView{Page: s.designerFrame(c, title), WorkflowID: id,
+		Version: version, Definition: def, Catalog: catalog, Status: status}))
+}
+
+// versionParam reads a version number from the query; absent means fallback.
+func versionParam(c echo.Context, name string, fallback int) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return 0, httpx.BadQuery(name, name+" must be a version number such as 2")
+	}
+	return n, nil
+}
+
+// panelSeqHeader is the header on which a panel's answer says which request it answers: the request's
+// seq, the number designer.js gives each panel request, so the script shows only the answer to the newest
+// one and drops a late one (docs/DESIGNER.md, "The side panel protocol").
+const panelSeqHeader = "Pantryflow-Panel-Seq"
+
+// panelRequest is what every panel request carries: the form and the definition in it. It echoes the
+// request's seq on the answer, for every panel route and also when the request fails, when seq is a
+// positive number of at most nine digits (anything else is not repeated).
+func panelRequest(c echo.Context) (url.Values, *workflow.Definition, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, nil, &app.Error{Kind: app.ErrInvalid, Message: "the panel's form could not be read"}
+	}
+	if seq := form.Get("seq"); len(seq) <= 9 {
+		if n, err := strconv.Atoi(seq); err == nil && n > 0 {
+			c.Response().Header().Set(panelSeqHeader, strconv.Itoa(n))
+		}
+	}
+	def, err := workflow.Decode([]byte(form.Get("definition")))
+	if err != nil {
+		return nil, nil, &app.Error{Kind: app.ErrInvalid, Message: "the panel was sent a definition that cannot be read: " + err.Error()}
+	}
+	return form, def, nil
+}
+
+// stepPanel renders a step's panel; with apply=1 it first applies the panel's fields to the step.
+func (s *Handlers) stepPanel(c echo.Context) error {
+	ctx := c.Request().Context()
+	form, def, err := panelRequest(c)
+	if err != nil {
+		return err
+	}
+	catalog, err := s.app.DesignerCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	id := form.Get("step")
+	base, ok := def.StepByID(id)
+	if !ok {
+		return &app.Error{Kind: app.ErrNotFound, Message: fmt.Sprintf("the workflow has no step %q; select the step again", id)}
+	}
+	step, ferrs := *base, app.FormErrors{}
+	if form.Get("apply") == "1" {
+		step, ferrs = app.ParseStepForm(*base, form, catalog.Actions)
+		def = app.ApplyStep(def, step, form.Get("start") == "1")
+	}
+	notice, moveErr := "", ""
+	if where, ok := strings.CutPrefix(form.Get("op"), "move_secret:"); ok {
+		name := strings.TrimSpace(form.Get("move." + where))
+		moved, err := s.app.MoveCredential(ctx, httpx.Principal(c), step, where, name)
+		if msg, refused := refusal(err); refused {
+			moveErr = msg
+		} else if err != nil {
+			return err
+		} else {
+			step, def = moved, app.ApplyStep(def, moved, form.Get("start") == "1")
+			notice = "The credential is now the secret " + name + ", and the step uses {{ secrets." + name + " }}. Save the workflow to keep the change."
+		}
+	}
+	details, err := s.app.CheckDefinition(ctx, def)
+	if err != nil {
+		return err
+	}
+	v := views.NewStepPanel(def, step, catalog, details, ferrs, form)
+	v.Warnings, v.SecretsReady, v.Notice, v.MoveError = s.app.StepWarnings(step), s.app.SecretsReady(), notice, moveErr
+	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
+	return httpx.Render(c, http.StatusOK, views.StepPanel(v))
+}
+
+func (s *Handlers) triggerPanel(c echo.Context) error {
+	return s.renderTriggerPanel(c, false)
+}
+
+// rotateWebhookPanel gives the workflow a new webhook address and secret and shows the trigger panel again.
+func (s *Handlers) rotateWebhookPanel(c echo.Context) error {
+	return s.renderTriggerPanel(c, true)
+}
+
+func (s *Handlers) renderTriggerPanel(c echo.Context, rotate bool) error {
+	ctx, actor := c.Request().Context(), httpx.Principal(c)
+	form, def, err := panelRequest(c)
+	if err != nil {
+		return err
+	}
+	ferrs := app.FormErrors{}
+	if form.Get("apply") == "1" {
+		def.Trigger, ferrs = app.ParseTriggerForm(def.Trigger, form)
+	}
+	workflowID := form.Get("workflowId")
+	if workflowID == "" {
+		workflowID = def.ID
+	}
+	if rotate {
+		if workflowID = c.Param("id"); workflowID == "" {
+			return &app.Error{Kind: app.ErrInvalid, Message: "say which workflow's webhook to rotate"}
+		}
+		if _, err := s.app.RotateWebhook(ctx, actor, workflowID); err != nil {
+			return err
+		}
+	}
+	details, err := s.app.CheckDefinition(ctx, def)
+	if err != nil {
+		return err
+	}
+	var hook *app.WebhookInfo
+	note := ""
+	if def.Trigger.Type == workflow.TriggerWebhook {
+		hook, note, err = s.webhookOf(c, workflowID)
+		if err != nil {
+			return err
+		}
+	}
+	sched := s.schedulePreview(def.Trigger)
+	v := views.NewTriggerPanel(def, workflowID, details, ferrs, form, sched, hook, note)
+	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
+	return httpx.Render(c, http.StatusOK, views.TriggerPanel(v))
+}
+
+// webhookOf is a saved workflow's webhook address and secret, or why there is none yet.
+func (s *Handlers) webhookOf(c echo.Context, workflowID string) (*app.WebhookInfo, string, error) {
+	const unsaved = "Save the workflow to get its address and signing secret."
+	if workflowID == "" {
+		return nil, unsaved, nil
+	}
+	hook, err := s.app.Webhook(c.Request().Context(), httpx.Principal(c), workflowID)
+	var aerr *app.Error
+	switch {
+	case errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrNotFound):
+		return nil, unsaved, nil
+	case errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrConflict):
+		return nil, "The saved version is not started by a webhook yet: save the workflow to get its address and signing secret.", nil
+	case err != nil:
+		return nil, "", err
+	}
+	return hook, "", nil
+}
+
+// schedulePreview says a scheduled trigger's cron line in words and its next five fire times in its timezone.
+func (s *Handlers) schedulePreview(t workflow.Trigger) views.SchedulePreview {
+	if t.Type != workflow.TriggerScheduled {
+		return views.SchedulePreview{}
+	}
+	cron, _ := t.Configuration["cron"].(string)
+	tz, _ := t.Configuration["timezone"].(string)
+	if cron == "" {
+		return views.SchedulePreview{}
+	}
+	next, err := s.app.NextFires(cron, tz, 5)
+	if err != nil {
+		return views.SchedulePreview{Error: err.Error()}
+	}
+	p := views.SchedulePreview{Words: app.DescribeCron(cron)}
+	for _, at := range next {
+		p.Next = append(p.Next, at.Format("Mon 2 Jan 2006, 15:04 MST"))
+	}
+	if len(p.Next) == 0 {
+		p.Error = "the schedule never fires"
+	}
+	return p
+}
+
+func (s *Handlers) variablesPanel(c echo.Context) error {
+	ctx := c.Request().Context()
+	form, def, err := panelRequest(c)
+	if err != nil {
+		return err
+	}
+	ferrs := app.FormErrors{}
+	if form.Get("apply") == "1" {
+		def.Variables, ferrs = app.ParseVariablesForm(def.Variables, form)
+	}
+	details, err := s.app.CheckDefinition(ctx, def)
+	if err != nil {
+		return err
+	}
+	v := views.NewVariablesPanel(def, details, ferrs, form)
+	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
+	return httpx.Render(c, http.StatusOK, views.VariablesPanel(v))
+}
+
+// designerRequest is the body of check and save: {id, definition}.
+type designerRequest struct {
+	ID         string          `json:"id"`
+	Definition json.RawMessage `json:"definition"`
+}
+
+func (r designerRequest) definition() (*workflow.Definition, error) {
+	if len(r.Definition) == 0 || string(r.Definition) == "null" {
+		return nil, &app.ValidationError{Message: "send the workflow as definition", Details: []app.Detail{{Path: "definition", Message: "definition is missing"}}}
+	}
+	return workflow.Decode(r.Definition)
+}
+
+// designerCheck answers a definition's problems (none: an empty list); a definition that does not decode is
+// one problem.
+func (s *Handlers) designerCheck(c echo.Context) error {
+	var req designerRequest
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	problems := []app.Detail{}
+	def, err := req.definition()
+	var derr *workflow.DecodeError
+	switch {
+	case errors.As(err, &derr):
+		problems = append(problems, app.Detail{Path: derr.Path, Message: derr.Error()})
+	case err != nil:
+		return err
+	default:
+		details, err := s.app.CheckDefinition(c.Request().Context(), def)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, details...)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"problems": problems})
+}
+
+func (s *Handlers) designerSave(c echo.Context) error {
+	var req designerRequest
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	def, err := req.definition()
+	if err != nil {
+		return err
+	}
+	saved, err := s.app.DesignerSave(c.Request().Context(), httpx.Principal(c), req.ID, def)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, saved)
+}
+
+// designerTest starts a test run of a version (the latest when none is given).
+func (s *Handlers) designerTest(c echo.Context) error {
+	var req struct {
+		Version   int            `json:"version"`
+		Variables map[string]any `json:"variables"`
+	}
+	if err := httpx.BindJSON(c, &req, true); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if req.Version == 0 {
+		w, err := s.workflowSummary(c, id)
+		if err != nil {
+			return err
+		}
+		req.Version = w.LatestVersion
+	}
+	execID, err := s.app.StartTest(c.Request().Context(), httpx.Principal(c), id, req.Version, req.Variables)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"executionId": execID})
+}
+
+// runStatus is what the canvas lights its nodes from.
+type runStatus struct {
+	// Status is the execution's status, or "waiting" while it only waits for a delay (until WaitingUntil).
+	Status       string              `json:"status"`
+	States       map[string]string   `json:"states"`
+	WaitingUntil *time.Time          `json:"waitingUntil"`
+	Log          []workflow.LogEntry `json:"log"`
+}
+
+func (s *Handlers) designerRun(c echo.Context) error {
+	e, err := s.app.GetExecution(c.Request().Context(), httpx.Principal(c), c.Param("executionId"))
+	if err != nil {
+		return err
+	}
+	out := runStatus{Status: e.Status, States: app.StepStates(e), WaitingUntil: e.WaitingUntil, Log: e.ExecutionLog}
+	if e.Status == string(workflow.StatusRunning) && e.WaitingUntil != nil {
+		out.Status = "waiting"
+	}
+	if n := len(out.Log); n > 20 {
+		out.Log = out.Log[n-20:]
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// exportWorkflow sends a version's definition as a file (the latest version unless ?version= says).
+func (s *Handlers) exportWorkflow(c echo.Context) error {
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	version, err := versionParam(c, "version", w.LatestVersion)
+	if err != nil {
+		return err
+	}
+	body, err := s.app.ExportDefinition(c.Request().Context(), w.ID, version)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-v%d.json"`, w.ID, version))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+// restoreVersion saves an old version as the newest draft and opens it in the designer.
+func (s *Handlers) restoreVersion(c echo.Context) error {
+	id := c.Param("id")
+	from, err := strconv.Atoi(c.Param("v"))
+	if err != nil || from < 1 {
+		return &app.Error{Kind: app.ErrNotFound, Message: "there is no such version"}
+	}
+	saved, err := s.app.RestoreVersion(c.Request().Context(), httpx.Principal(c), id, from)
+	if err != nil {
+		return err
+	}
+	s.flash(c, fmt.Sprintf("Version %d is back as version %d, a draft: publish it to use it.", from, saved.Version))
+	to := fmt.Sprintf("/workflows/%s/designer?version=%d", url.PathEscape(id), saved.Version)
+	if httpx.IsHTMX(c) {
+		c.Response().Header().Set(httpx.HTMXRedirect, to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// diffPage compares two versions: ?from=A&to=B, by default the latest and the one before it.
+func (s *Handlers) diffPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	to, err := versionParam(c, "to", w.LatestVersion)
+	if err != nil {
+		return err
+	}
+	from, err := versionParam(c, "from", max(to-1, 1))
+	if err != nil {
+		return err
+	}
+	before, err := s.app.GetDefinition(ctx, w.ID, from)
+	if err != nil {
+		return err
+	}
+	after, err := s.app.GetDefinition(ctx, w.ID, to)
+	if err != nil {
+		return err
+	}
+	versions, err := s.app.ListVersions(ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	d := app.DiffDefinitions(before, after, from, to)
+	title := fmt.Sprintf("%s: v%d → v%d", w.Name, from, to)
+	return httpx.Render(c, http.StatusOK, views.DiffPage(views.NewDiffView(s.Frame(c, title, "workflows"), w, versions, d, before, after)))
+}
+
+// refusal is the message of an error a person can act on (a wrong name, a secret that exists), as
+// opposed to a failure of the server.
+func refusal(err error) (string, bool) {
+	var verr *app.ValidationError
+	var aerr *app.Error
+	switch {
+	case errors.As(err, &verr):
+		msg := verr.Message
+		for _, d := range verr.Details {
+			msg += ": " + d.Message
+		}
+		return msg, true
+	case errors.As(err, &aerr):
+		return aerr.Message, true
+	}
+	return "", false
+}
