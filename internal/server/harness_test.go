@@ -171,10 +171,13 @@ func (h *harness) openServer() *server.Server {
 	cfg := config.Defaults()
 	cfg.DatabaseURL = h.url
 	cfg.PasswordCost = bcrypt.MinCost // the tests sign in thousands of times; the hashes are bcrypt all the same
+	// The timer, the fetch poll and the schedule loop look every 50–100 ms: quick enough that a test's wait
+	// costs little, slow enough that a few dozen idle servers side by side do not keep two cores busy with
+	// polling (waits wake on the engine's commits, see waitFor).
 	opts := server.Options{
 		Clock:            h.clock,
-		Engine:           engine.Config{TimerInterval: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond},
-		ScheduleInterval: 20 * time.Millisecond,
+		Engine:           engine.Config{TimerInterval: 100 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond},
+		ScheduleInterval: 100 * time.Millisecond,
 		ExtraActions:     func(actions.Deps) []actions.Action { return []actions.Action{h.flaky, badRowAction{}} },
 	}
 	if h.tune != nil {
