@@ -2,14 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -29,32 +24,7 @@ func Scratch(ctx context.Context, serverURL, purpose string, keep bool) (dbURL s
 			}
 		}, nil
 	}
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("the PostgreSQL URL cannot be read: %w", err)
-	}
-	conn, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect to the PostgreSQL server at %s: %w", u.Host, err)
-	}
-	defer conn.Close(ctx)
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	name := fmt.Sprintf("pantryflow_%s_%d_%s", purpose, time.Now().UnixNano(), hex.EncodeToString(suffix))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		if keep {
-			return
-		}
-		c, err := pgx.Connect(context.Background(), serverURL)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = c.Close(context.Background())
-		}
-	}, nil
+	return createDatabase(ctx, serverURL, purpose, "", keep)
 }
 
 // TerminateConnections ends every other connection to the PostgreSQL database at dbURL, as an administrator's

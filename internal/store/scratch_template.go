@@ -73,6 +73,12 @@ func MigratedTemplate(ctx context.Context, serverURL string, log *slog.Logger) (
 
 // ScratchFrom is Scratch on PostgreSQL with the new database copied from template (see MigratedTemplate).
 func ScratchFrom(ctx context.Context, serverURL, purpose, template string) (dbURL string, drop func(), err error) {
+	return createDatabase(ctx, serverURL, purpose, template, false)
+}
+
+// createDatabase makes a database with a name of its own on the PostgreSQL server at serverURL, empty or a
+// copy of template, and returns its URL and the function that drops it (which does nothing when keep is set).
+func createDatabase(ctx context.Context, serverURL, purpose, template string, keep bool) (dbURL string, drop func(), err error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("the PostgreSQL URL cannot be read: %w", err)
@@ -85,20 +91,27 @@ func ScratchFrom(ctx context.Context, serverURL, purpose, template string) (dbUR
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	name := fmt.Sprintf("pantryflow_%s_%d_%s", purpose, time.Now().UnixNano(), hex.EncodeToString(suffix))
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
 	for try := 0; ; try++ {
-		_, err = conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
+		_, err = conn.Exec(ctx, create)
 		var pgErr *pgconn.PgError
 		// 55006: the template is being accessed, for a moment, by another CREATE DATABASE's check.
-		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "55006" || try == 50 {
+		if err == nil || template == "" || !errors.As(err, &pgErr) || pgErr.Code != "55006" || try == 50 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("create database %s from %s: %w", name, template, err)
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
 	}
 	u.Path = "/" + name
 	return u.String(), func() {
+		if keep {
+			return
+		}
 		c, err := pgx.Connect(context.Background(), serverURL)
 		if err == nil {
 			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
