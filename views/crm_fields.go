@@ -9,20 +9,14 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/forms"
 )
-
-// RecordField is one input of a CRM form: a generated field, or with Choices a select whose values differ
-// from their labels (a company's id, a person's email).
-type RecordField struct {
-	FormField
-	Choices []app.Choice
-}
 
 // RecordForm is a lead's or an opportunity's form with what was entered and what is wrong with it.
 type RecordForm struct {
 	Action  string
 	CSRF    string
-	Fields  []RecordField
+	Fields  []forms.Field
 	Summary string // the error above the form
 	Submit  string
 }
@@ -33,7 +27,8 @@ const NewCompanyField = "newCompany"
 // fieldSpec describes one input of a CRM form. Its name is the CRM field's name (except newCompany), so
 // the CRM's problems land next to their inputs.
 type fieldSpec struct {
-	name, label, typ, help string
+	name, label, help string
+	kind                   forms.Kind
 	required               bool
 	editOnly               bool                                // shown when editing, not when creating
 	options                []string                            // a select of these values
@@ -46,34 +41,34 @@ func contactChoices(c *app.FormChoices) []app.Choice { return c.Contacts }
 func peopleChoices(c *app.FormChoices) []app.Choice  { return c.People }
 
 var leadFields = []fieldSpec{
-	{name: "firstName", label: "First name", typ: "text", required: true},
-	{name: "lastName", label: "Last name", typ: "text", required: true},
-	{name: "email", label: "Email", typ: "email"},
-	{name: "phone", label: "Phone", typ: "text"},
-	{name: "title", label: "Job title", typ: "text", editOnly: true},
-	{name: "status", label: "Status", typ: "select", options: crm.LeadStatuses, editOnly: true,
+	{name: "firstName", label: "First name", kind: forms.Text, required: true},
+	{name: "lastName", label: "Last name", kind: forms.Text, required: true},
+	{name: "email", label: "Email", kind: forms.Email},
+	{name: "phone", label: "Phone", kind: forms.Text},
+	{name: "title", label: "Job title", kind: forms.Text, editOnly: true},
+	{name: "status", label: "Status", kind: forms.Select, options: crm.LeadStatuses, editOnly: true,
 		help: "Setting a lead to qualified starts the workflows that wait for qualified leads."},
-	{name: "companyId", label: "Company", typ: "select", choices: companyChoices, empty: "No company"},
-	{name: NewCompanyField, label: "…or a new company", typ: "text",
+	{name: "companyId", label: "Company", kind: forms.Select, choices: companyChoices, empty: "No company"},
+	{name: NewCompanyField, label: "…or a new company", kind: forms.Text,
 		help: "Type the name of a company that is not in the list; it is added when you save."},
-	{name: "source", label: "Source", typ: "text", help: "Where the lead came from: website, referral, trade show…"},
-	{name: "score", label: "Score", typ: "number", help: "0 to 100: how likely the lead is to buy."},
-	{name: "lastInteraction", label: "Last interaction (UTC)", typ: "datetime", editOnly: true},
-	{name: "assignedTo", label: "Assigned to", typ: "select", choices: peopleChoices, empty: "Nobody"},
-	{name: "notes", label: "Notes", typ: "textarea"},
+	{name: "source", label: "Source", kind: forms.Text, help: "Where the lead came from: website, referral, trade show…"},
+	{name: "score", label: "Score", kind: forms.Number, help: "0 to 100: how likely the lead is to buy."},
+	{name: "lastInteraction", label: "Last interaction (UTC)", kind: forms.DateTime, editOnly: true},
+	{name: "assignedTo", label: "Assigned to", kind: forms.Select, choices: peopleChoices, empty: "Nobody"},
+	{name: "notes", label: "Notes", kind: forms.Textarea},
 }
 
 var opportunityFields = []fieldSpec{
-	{name: "name", label: "Opportunity name", typ: "text", required: true, help: "What the deal is about, e.g. “Kitchen refit”."},
-	{name: "stage", label: "Stage", typ: "select", options: crm.OpportunityStages},
-	{name: "companyId", label: "Company", typ: "select", choices: companyChoices, empty: "No company"},
-	{name: NewCompanyField, label: "…or a new company", typ: "text",
+	{name: "name", label: "Opportunity name", kind: forms.Text, required: true, help: "What the deal is about, e.g. “Kitchen refit”."},
+	{name: "stage", label: "Stage", kind: forms.Select, options: crm.OpportunityStages},
+	{name: "companyId", label: "Company", kind: forms.Select, choices: companyChoices, empty: "No company"},
+	{name: NewCompanyField, label: "…or a new company", kind: forms.Text,
 		help: "Type the name of a company that is not in the list; it is added when you save."},
-	{name: "contactId", label: "Contact", typ: "select", choices: contactChoices, empty: "No contact"},
-	{name: "amount", label: "Amount", typ: "number"},
-	{name: "currency", label: "Currency", typ: "text", help: "Three letters, such as USD or EUR."},
-	{name: "closeDate", label: "Expected close date", typ: "date"},
-	{name: "assignedTo", label: "Assigned to", typ: "select", choices: peopleChoices, empty: "Nobody"},
+	{name: "contactId", label: "Contact", kind: forms.Select, choices: contactChoices, empty: "No contact"},
+	{name: "amount", label: "Amount", kind: forms.Number},
+	{name: "currency", label: "Currency", kind: forms.Text, help: "Three letters, such as USD or EUR."},
+	{name: "closeDate", label: "Expected close date", kind: forms.Date},
+	{name: "assignedTo", label: "Assigned to", kind: forms.Select, choices: peopleChoices, empty: "Nobody"},
 }
 
 func fieldSpecs(e crm.Entity) []fieldSpec {
@@ -109,18 +104,20 @@ func NewRecordForm(e crm.Entity, id, csrf string, values, errs map[string]string
 		if id == "" && s.editOnly {
 			continue
 		}
-		rf := RecordField{FormField: FormField{Name: s.name, Label: s.label, Type: s.typ, Required: s.required,
-			Help: s.help, Value: values[s.name], Error: errs[s.name]}}
+		fld := forms.Field{Name: s.name, Label: s.label, Kind: s.kind, Required: s.required, Help: s.help,
+			Value: values[s.name]}
+		if msg := errs[s.name]; msg != "" {
+			fld.Errors = []string{msg}
+		}
 		switch {
 		case s.choices != nil:
-			rf.Choices = append([]app.Choice{{Value: "", Label: s.empty}}, s.choices(ch)...)
-			rf.Choices = keepChoice(rf.Choices, rf.Value)
+			fld.Kind = forms.Select
+			fld.Choices = forms.KeepChoice(append([]forms.Choice{{Value: "", Label: s.empty}}, s.choices(ch)...), fld.Value)
 		case s.options != nil:
-			for _, o := range s.options {
-				rf.Choices = append(rf.Choices, app.Choice{Value: o, Label: o})
-			}
+			fld.Kind = forms.Select
+			fld.Choices = forms.ChoicesOf(s.options...)
 		}
-		f.Fields = append(f.Fields, rf)
+		f.Fields = append(f.Fields, fld)
 	}
 	if n := len(errs); n > 0 {
 		f.Summary = fmt.Sprintf("Please fix %s below; nothing was saved yet.", plural(n, "field"))
@@ -129,20 +126,6 @@ func NewRecordForm(e crm.Entity, id, csrf string, values, errs map[string]string
 		}
 	}
 	return f
-}
-
-// keepChoice adds the current value when the list does not hold it (a disabled user, a record beyond the
-// first thousand), so saving the form does not change it unasked.
-func keepChoice(choices []app.Choice, value string) []app.Choice {
-	if value == "" {
-		return choices
-	}
-	for _, c := range choices {
-		if c.Value == value {
-			return choices
-		}
-	}
-	return append(choices, app.Choice{Value: value, Label: value})
 }
 
 // RecordValues are a record's fields as its form shows them.

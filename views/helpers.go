@@ -35,17 +35,6 @@ func statusTitle(status int) string {
 	return http.StatusText(status)
 }
 
-// inputType is the HTML input type of a form field type.
-func inputType(fieldType string) string {
-	switch fieldType {
-	case "datetime":
-		return "datetime-local"
-	case "number", "email", "date":
-		return fieldType
-	}
-	return "text"
-}
-
 func valueOr(v any) any {
 	if v == nil || v == "" {
 		return "—"

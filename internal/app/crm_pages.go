@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/forms"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
@@ -19,10 +20,7 @@ import (
 const maxChoices = 1000
 
 // Choice is one option of a select: the value sent and the label shown.
-type Choice struct {
-	Value string
-	Label string
-}
+type Choice = forms.Choice
 
 // FormChoices are the options a CRM form offers.
 type FormChoices struct {
