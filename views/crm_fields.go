@@ -28,12 +28,12 @@ const NewCompanyField = "newCompany"
 // the CRM's problems land next to their inputs.
 type fieldSpec struct {
 	name, label, help string
-	kind                   forms.Kind
-	required               bool
-	editOnly               bool                                // shown when editing, not when creating
-	options                []string                            // a select of these values
-	choices                func(*app.FormChoices) []app.Choice // a select of these choices, after an empty one
-	empty                  string                              // the empty choice's label
+	kind              forms.Kind
+	required          bool
+	editOnly          bool                                // shown when editing, not when creating
+	options           []string                            // a select of these values
+	choices           func(*app.FormChoices) []app.Choice // a select of these choices, after an empty one
+	empty             string                              // the empty choice's label
 }
 
 func companyChoices(c *app.FormChoices) []app.Choice { return c.Companies }

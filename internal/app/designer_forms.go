@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -11,9 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/kitchenpantry/pantryflow/internal/forms"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -38,8 +36,8 @@ var VariableTypes = []string{"string", "number", "boolean", "object", "array", "
 func ParseStepForm(base workflow.Step, form url.Values, specs []workflow.ActionSpec) (workflow.Step, FormErrors) {
 	step := cloneStep(base)
 	errs := FormErrors{}
-	if form.Has("name") {
-		step.Name = strings.TrimSpace(form.Get("name"))
+	if form.Has(PanelName) {
+		step.Name = strings.TrimSpace(form.Get(PanelName))
 	}
 	if step.Configuration == nil {
 		step.Configuration = map[string]any{}
@@ -49,11 +47,12 @@ func ParseStepForm(base workflow.Step, form url.Values, specs []workflow.ActionS
 	case workflow.StepAction:
 		parseActionForm(cfg, form, specs, errs)
 	case workflow.StepCondition:
-		setText(cfg, "condition", form)
+		setText(cfg, "condition", PanelCondition, form)
 	case workflow.StepHumanTask:
-		for _, key := range []string{"assignee", "title", "description", "dueDate"} {
-			setText(cfg, key, form)
-		}
+		setText(cfg, "assignee", PanelAssignee, form)
+		setText(cfg, "title", PanelTitle, form)
+		setText(cfg, "description", PanelDescription, form)
+		setText(cfg, "dueDate", PanelDueDate, form)
 		parseFormFields(cfg, form)
 	case workflow.StepDelay:
 		parseDelayForm(cfg, form, errs)
@@ -62,13 +61,9 @@ func ParseStepForm(base workflow.Step, form url.Values, specs []workflow.ActionS
 	return step, errs
 }
 
-// setText sets cfg[key] to the form's text, or removes it when the text is empty; a key the form does not
-// carry is left alone.
-func setText(cfg map[string]any, key string, form url.Values) {
-	setTextAs(cfg, key, key, form)
-}
-
-func setTextAs(cfg map[string]any, key, field string, form url.Values) {
+// setText sets cfg[key] to the text of the form's field, or removes it when the text is empty; a field the
+// form does not carry leaves the key alone.
+func setText(cfg map[string]any, key, field string, form url.Values) {
 	if !form.Has(field) {
 		return
 	}
@@ -89,8 +84,8 @@ func specByName(specs []workflow.ActionSpec, name string) (workflow.ActionSpec, 
 
 func parseActionForm(cfg map[string]any, form url.Values, specs []workflow.ActionSpec, errs FormErrors) {
 	before := actionConfig(cfg).Action
-	if form.Has("action") {
-		setText(cfg, "action", form)
+	if form.Has(PanelAction) {
+		setText(cfg, "action", PanelAction, form)
 	}
 	typed := actionConfig(cfg)
 	name := typed.Action
@@ -114,7 +109,7 @@ func parseActionForm(cfg map[string]any, form url.Values, specs []workflow.Actio
 		}
 	}
 	for _, p := range spec.Params {
-		field := "param." + p.Name
+		field := ParamField(p.Name)
 		if !form.Has(field) {
 			continue
 		}
@@ -156,51 +151,19 @@ func jsonValue(name, text string) (any, string) {
 	if isWholeTemplate(text) {
 		return text, ""
 	}
-	var v any
-	if err := json.Unmarshal([]byte(text), &v); err != nil {
-		msg := fmt.Sprintf("%s is not valid JSON at position %d", name, jsonErrorPosition(text, err))
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			msg += ": " + strings.TrimPrefix(syntax.Error(), "json: ")
-		}
-		if r, _ := utf8.DecodeRuneInString(text); unicode.IsLetter(r) {
-			msg += `; put text in double quotes, like "` + clipText(text, 20) + `"`
-		}
-		return nil, msg
-	}
-	return v, ""
+	return forms.JSON(name, text)
 }
 
 func isWholeTemplate(s string) bool {
 	return strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") && strings.Count(s, "{{") == 1
 }
 
-// jsonErrorPosition is the 1-based character where JSON text goes wrong.
-func jsonErrorPosition(text string, err error) int {
-	offset := len(text)
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		offset = int(syntax.Offset)
-	}
-	offset = min(max(offset, 1), len(text))
-	return utf8.RuneCountInString(text[:offset])
-}
-
-func clipText(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
-var fieldKeyRE = regexp.MustCompile(`^field\.(\d+)\.(name|type)$`)
-
 // parseFormFields reads the form-field builder (field.<i>.name|label|type|required|options|help) and applies
 // its button (op=add_field|remove_field:<i>|up:<i>|down:<i>).
 func parseFormFields(cfg map[string]any, form url.Values) {
-	n := rowCount(form, fieldKeyRE)
-	op := form.Get("op")
-	if n < 0 && !strings.HasSuffix(op, "_field") && !strings.Contains(op, ":") {
+	n := FormFieldRows.Count(form)
+	op := form.Get(PanelOp)
+	if n < 0 && !FormFieldRows.IsOp(op) {
 		return // the builder was not in the form
 	}
 	baseFields := formFieldRows(workflow.DecodeConfig(workflow.StepHumanTask, cfg).(*workflow.HumanTaskConfig))
@@ -210,27 +173,27 @@ func parseFormFields(cfg map[string]any, form url.Values) {
 		if i < len(baseFields) {
 			old = baseFields[i]
 		}
-		p := fmt.Sprintf("field.%d.", i)
-		f := map[string]any{"name": strings.TrimSpace(form.Get(p + "name")), "type": form.Get(p + "type")}
-		if required := isChecked(form.Get(p + "required")); required || old == nil || said(old, "required") {
+		field := func(key string) string { return FormFieldRows.Name(i, key) }
+		f := map[string]any{"name": strings.TrimSpace(form.Get(field("name"))), "type": form.Get(field("type"))}
+		if required := forms.Checked(form.Get(field("required"))); required || old == nil || said(old, "required") {
 			f["required"] = required // a field that never said stays silent (not required)
 		}
 		if f["type"] == "" {
 			f["type"] = workflow.FieldText
 		}
-		if label := strings.TrimSpace(form.Get(p + "label")); label != "" {
+		if label := strings.TrimSpace(form.Get(field("label"))); label != "" {
 			f["label"] = label
 		}
-		help := strings.TrimSpace(form.Get(p + "help"))
-		if !form.Has(p+"help") && old != nil {
+		help := strings.TrimSpace(form.Get(field("help")))
+		if !form.Has(field("help")) && old != nil {
 			help = old.Help
 		}
 		if help != "" {
 			f["help"] = help
 		}
 		if f["type"] == workflow.FieldSelect {
-			if form.Has(p + "options") {
-				if opts := splitOptions(form.Get(p + "options")); len(opts) > 0 {
+			if form.Has(field("options")) {
+				if opts := splitOptions(form.Get(field("options"))); len(opts) > 0 {
 					f["options"] = opts
 				}
 			} else if old != nil && said(old, "options") {
@@ -239,75 +202,30 @@ func parseFormFields(cfg map[string]any, form url.Values) {
 		}
 		fields = append(fields, f)
 	}
-	fields = applyRowOp(fields, op, "field", func() any {
+	fields = forms.Apply(FormFieldRows, fields, op, func() any {
 		return map[string]any{"name": "", "type": workflow.FieldText, "required": false}
 	})
 	cfg["formFields"] = fields
 }
 
-// rowCount is the number of rows whose keys match re (its first group is the row index); -1 for none.
-func rowCount(form url.Values, re *regexp.Regexp) int {
-	n := -1
-	for k := range form {
-		if m := re.FindStringSubmatch(k); m != nil {
-			if i, err := strconv.Atoi(m[1]); err == nil && i < 1000 && i+1 > n {
-				n = i + 1
-			}
-		}
-	}
-	return n
-}
-
-// applyRowOp applies a builder button: add_<what>, remove_<what>:<i>, and moving a row up or down (up:<i>,
-// down:<i> for form fields; var_up:<i>, var_down:<i> for variables).
-func applyRowOp[T any](rows []T, op, what string, blank func() T) []T {
-	verb, arg, _ := strings.Cut(op, ":")
-	i, err := strconv.Atoi(arg)
-	valid := err == nil && i >= 0 && i < len(rows)
-	up, down := "up", "down"
-	if what == "var" {
-		up, down = "var_up", "var_down"
-	}
-	switch {
-	case verb == "add_"+what:
-		return append(rows, blank())
-	case verb == "remove_"+what && valid:
-		return slices.Delete(rows, i, i+1)
-	case verb == up && valid && i > 0:
-		rows[i-1], rows[i] = rows[i], rows[i-1]
-	case verb == down && valid && i < len(rows)-1:
-		rows[i], rows[i+1] = rows[i+1], rows[i]
-	}
-	return rows
-}
-
+// splitOptions reads a select's options, as the definition's JSON holds them.
 func splitOptions(s string) []any {
 	var out []any
-	for _, o := range strings.Split(s, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, o)
-		}
+	for _, o := range forms.List(s) {
+		out = append(out, o)
 	}
 	return out
 }
 
-func isChecked(v string) bool {
-	switch strings.ToLower(v) {
-	case "on", "true", "1", "yes":
-		return true
-	}
-	return false
-}
-
 // parseDelayForm reads delayMode (duration|until), days, hours, minutes and until.
 func parseDelayForm(cfg map[string]any, form url.Values, errs FormErrors) {
-	if !form.Has("delayMode") {
+	if !form.Has(PanelDelayMode) {
 		return
 	}
-	if form.Get("delayMode") == "until" {
+	if form.Get(PanelDelayMode) == DelayUntil {
 		delete(cfg, "duration")
-		setText(cfg, "until", form)
-		if !form.Has("until") {
+		setText(cfg, "until", PanelUntil, form)
+		if !form.Has(PanelUntil) {
 			delete(cfg, "until")
 		}
 		return
@@ -318,14 +236,14 @@ func parseDelayForm(cfg map[string]any, form url.Values, errs FormErrors) {
 	for _, u := range []struct {
 		field string
 		secs  float64
-	}{{"days", 86400}, {"hours", 3600}, {"minutes", 60}} {
+	}{{PanelDays, 86400}, {PanelHours, 3600}, {PanelMinutes, 60}} {
 		text := strings.TrimSpace(form.Get(u.field))
 		if text == "" {
 			continue
 		}
-		f, err := strconv.ParseFloat(text, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			errs[u.field] = fmt.Sprintf("%s must be a number, not %q", u.field, text)
+		f, msg := forms.Float(u.field, text)
+		if msg != "" {
+			errs[u.field] = msg
 			bad = true
 			continue
 		}
@@ -344,28 +262,28 @@ func parseDelayForm(cfg map[string]any, form url.Values, errs FormErrors) {
 // parseErrorHandling reads onError, retryCount, retryDelay (seconds) and backoff; all of them empty means no
 // error handling (fail the run).
 func parseErrorHandling(base *workflow.ErrorHandling, form url.Values, errs FormErrors) *workflow.ErrorHandling {
-	fields := []string{"onError", "retryCount", "retryDelay", "backoff"}
+	fields := errorHandlingFields
 	if !slices.ContainsFunc(fields, form.Has) {
 		return cloneErrorHandling(base)
 	}
 	if !slices.ContainsFunc(fields, func(f string) bool { return strings.TrimSpace(form.Get(f)) != "" }) {
 		return nil
 	}
-	eh := workflow.ErrorHandling{OnError: form.Get("onError"), Backoff: form.Get("backoff")}
+	eh := workflow.ErrorHandling{OnError: form.Get(PanelOnError), Backoff: form.Get(PanelBackoff)}
 	if base != nil { // a number that does not read keeps the one it had
 		eh.RetryCount, eh.RetryDelay = base.RetryCount, base.RetryDelay
 	}
-	if text := strings.TrimSpace(form.Get("retryCount")); text == "" {
+	if text := strings.TrimSpace(form.Get(PanelRetryCount)); text == "" {
 		eh.RetryCount = 0
-	} else if n, err := strconv.Atoi(text); err != nil {
-		errs["retryCount"] = fmt.Sprintf("retries must be a whole number, not %q", text)
+	} else if n, msg := forms.Int("retries", text); msg != "" {
+		errs[PanelRetryCount] = msg
 	} else {
 		eh.RetryCount = n
 	}
-	if text := strings.TrimSpace(form.Get("retryDelay")); text == "" {
+	if text := strings.TrimSpace(form.Get(PanelRetryDelay)); text == "" {
 		eh.RetryDelay = 0
-	} else if f, err := strconv.ParseFloat(text, 64); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		errs["retryDelay"] = fmt.Sprintf("the retry delay must be a number of seconds, not %q", text)
+	} else if f, msg := forms.Float("the retry delay", text); msg != "" {
+		errs[PanelRetryDelay] = fmt.Sprintf("the retry delay must be a number of seconds, not %q", text)
 	} else {
 		eh.RetryDelay = f
 	}
@@ -375,34 +293,34 @@ func parseErrorHandling(base *workflow.ErrorHandling, form url.Values, errs Form
 // StepFormValues are the panel's field values for a step: what ParseStepForm reads back into the same step.
 func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values {
 	v := url.Values{}
-	v.Set("name", step.Name)
+	v.Set(PanelName, step.Name)
 	switch cfg := step.Config().(type) {
 	case *workflow.ActionConfig:
-		v.Set("action", cfg.Action)
+		v.Set(PanelAction, cfg.Action)
 		params := workflow.ParamsMap(cfg.Parameters)
 		if spec, ok := specByName(specs, cfg.Action); ok {
 			for _, p := range spec.Params {
-				v.Set("param."+p.Name, paramText(p, params[p.Name]))
+				v.Set(ParamField(p.Name), paramText(p, params[p.Name]))
 			}
 		}
 	case *workflow.ConditionConfig:
-		v.Set("condition", typedText(cfg, "condition", cfg.Condition))
+		v.Set(PanelCondition, typedText(cfg, "condition", cfg.Condition))
 	case *workflow.HumanTaskConfig:
-		v.Set("assignee", typedText(cfg, "assignee", cfg.Assignee))
-		v.Set("title", typedText(cfg, "title", cfg.Title))
-		v.Set("description", typedText(cfg, "description", cfg.Description))
-		v.Set("dueDate", typedText(cfg, "dueDate", cfg.DueDate))
+		v.Set(PanelAssignee, typedText(cfg, "assignee", cfg.Assignee))
+		v.Set(PanelTitle, typedText(cfg, "title", cfg.Title))
+		v.Set(PanelDescription, typedText(cfg, "description", cfg.Description))
+		v.Set(PanelDueDate, typedText(cfg, "dueDate", cfg.DueDate))
 		for i, f := range formFieldRows(cfg) {
 			if f == nil {
 				f = &workflow.FormField{}
 			}
-			p := fmt.Sprintf("field.%d.", i)
-			v.Set(p+"name", typedText(f, "name", f.Name))
-			v.Set(p+"label", typedText(f, "label", f.Label))
-			v.Set(p+"type", typedText(f, "type", f.Type))
-			v.Set(p+"help", typedText(f, "help", f.Help))
+			field := func(key string) string { return FormFieldRows.Name(i, key) }
+			v.Set(field("name"), typedText(f, "name", f.Name))
+			v.Set(field("label"), typedText(f, "label", f.Label))
+			v.Set(field("type"), typedText(f, "type", f.Type))
+			v.Set(field("help"), typedText(f, "help", f.Help))
 			if f.Required {
-				v.Set(p+"required", "on")
+				v.Set(field("required"), "on")
 			}
 			if f.Type == workflow.FieldSelect {
 				opts := f.Options
@@ -414,28 +332,28 @@ func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values 
 						}
 					}
 				}
-				v.Set(p+"options", strings.Join(opts, ", "))
+				v.Set(field("options"), strings.Join(opts, ", "))
 			}
 		}
 	case *workflow.DelayConfig:
 		if until := cfg.Until; until != "" {
-			v.Set("delayMode", "until")
-			v.Set("until", until)
+			v.Set(PanelDelayMode, DelayUntil)
+			v.Set(PanelUntil, until)
 		} else {
-			v.Set("delayMode", "duration")
+			v.Set(PanelDelayMode, DelayForAWhile)
 			d, h, m := splitDuration(cfg.Duration)
-			v.Set("days", d)
-			v.Set("hours", h)
-			v.Set("minutes", m)
+			v.Set(PanelDays, d)
+			v.Set(PanelHours, h)
+			v.Set(PanelMinutes, m)
 		}
 	}
 	if eh := step.ErrorHandling; eh != nil {
-		v.Set("onError", eh.OnError)
-		v.Set("retryCount", strconv.Itoa(eh.RetryCount))
-		v.Set("retryDelay", formatNumber(eh.RetryDelay))
-		v.Set("backoff", eh.Backoff)
+		v.Set(PanelOnError, eh.OnError)
+		v.Set(PanelRetryCount, strconv.Itoa(eh.RetryCount))
+		v.Set(PanelRetryDelay, formatNumber(eh.RetryDelay))
+		v.Set(PanelBackoff, eh.Backoff)
 	} else {
-		for _, f := range []string{"onError", "retryCount", "retryDelay", "backoff"} {
+		for _, f := range errorHandlingFields {
 			v.Set(f, "")
 		}
 	}
@@ -560,8 +478,8 @@ func ApplyStep(def *workflow.Definition, step workflow.Step, start bool) *workfl
 func ParseTriggerForm(base workflow.Trigger, form url.Values) (workflow.Trigger, FormErrors) {
 	errs := FormErrors{}
 	t := workflow.Trigger{Type: base.Type, Configuration: cloneMap(base.Configuration)}
-	if form.Has("triggerType") {
-		t.Type = form.Get("triggerType")
+	if form.Has(PanelTriggerType) {
+		t.Type = form.Get(PanelTriggerType)
 	}
 	if t.Configuration == nil {
 		t.Configuration = map[string]any{}
@@ -573,11 +491,11 @@ func ParseTriggerForm(base workflow.Trigger, form url.Values) (workflow.Trigger,
 	cfg := t.Configuration
 	switch t.Type {
 	case workflow.TriggerScheduled:
-		setText(cfg, "cron", form)
-		setText(cfg, "timezone", form)
-		setText(cfg, "catchUp", form)
-		if form.Has("scheduleVariables") {
-			text := strings.TrimSpace(form.Get("scheduleVariables"))
+		setText(cfg, "cron", PanelCron, form)
+		setText(cfg, "timezone", PanelTimezone, form)
+		setText(cfg, "catchUp", PanelCatchUp, form)
+		if form.Has(PanelScheduleVariables) {
+			text := strings.TrimSpace(form.Get(PanelScheduleVariables))
 			if text == "" {
 				delete(cfg, "variables")
 				break
@@ -587,16 +505,16 @@ func ParseTriggerForm(base workflow.Trigger, form url.Values) (workflow.Trigger,
 				msg = `variables must be a JSON object of variable names and values, like {"region": "north"}`
 			}
 			if msg != "" {
-				errs["scheduleVariables"] = msg
+				errs[PanelScheduleVariables] = msg
 				break
 			}
 			cfg["variables"] = v
 		}
 	case workflow.TriggerEvent:
-		if form.Has("event") || form.Has("customEvent") {
-			event := strings.TrimSpace(form.Get("customEvent"))
+		if form.Has(PanelEvent) || form.Has(PanelCustomEvent) {
+			event := strings.TrimSpace(form.Get(PanelCustomEvent))
 			if event == "" {
-				event = strings.TrimSpace(form.Get("event"))
+				event = strings.TrimSpace(form.Get(PanelEvent))
 			}
 			if event != "" {
 				cfg["event"] = event
@@ -604,11 +522,11 @@ func ParseTriggerForm(base workflow.Trigger, form url.Values) (workflow.Trigger,
 				delete(cfg, "event")
 			}
 		}
-		setText(cfg, "filter", form)
+		setText(cfg, "filter", PanelFilter, form)
 	case workflow.TriggerWebhook:
-		if form.Has("apply") {
+		if form.Has(PanelApply) {
 			_, explicit := base.Configuration["requireSignature"]
-			switch signed := isChecked(form.Get("requireSignature")); {
+			switch signed := forms.Checked(form.Get(PanelRequireSignature)); {
 			case !signed:
 				cfg["requireSignature"] = false
 			case explicit:
@@ -624,56 +542,54 @@ func ParseTriggerForm(base workflow.Trigger, form url.Values) (workflow.Trigger,
 // TriggerFormValues are the trigger panel's values for a trigger.
 func TriggerFormValues(t workflow.Trigger) url.Values {
 	v := url.Values{}
-	v.Set("triggerType", t.Type)
+	v.Set(PanelTriggerType, t.Type)
 	cfg := t.Configuration
 	switch t.Type {
 	case workflow.TriggerScheduled:
-		v.Set("cron", textOf(cfg["cron"]))
-		v.Set("timezone", textOf(cfg["timezone"]))
-		v.Set("catchUp", textOf(cfg["catchUp"]))
+		v.Set(PanelCron, textOf(cfg["cron"]))
+		v.Set(PanelTimezone, textOf(cfg["timezone"]))
+		v.Set(PanelCatchUp, textOf(cfg["catchUp"]))
 		if vars, ok := cfg["variables"]; ok && vars != nil {
-			v.Set("scheduleVariables", jsonText(vars, true))
+			v.Set(PanelScheduleVariables, jsonText(vars, true))
 		} else {
-			v.Set("scheduleVariables", "")
+			v.Set(PanelScheduleVariables, "")
 		}
 	case workflow.TriggerEvent:
 		event := textOf(cfg["event"])
 		if slices.Contains(KnownEvents(), event) {
-			v.Set("event", event)
-			v.Set("customEvent", "")
+			v.Set(PanelEvent, event)
+			v.Set(PanelCustomEvent, "")
 		} else {
-			v.Set("event", "")
-			v.Set("customEvent", event)
+			v.Set(PanelEvent, "")
+			v.Set(PanelCustomEvent, event)
 		}
-		v.Set("filter", textOf(cfg["filter"]))
+		v.Set(PanelFilter, textOf(cfg["filter"]))
 	case workflow.TriggerWebhook:
 		if b, ok := cfg["requireSignature"].(bool); !ok || b {
-			v.Set("requireSignature", "on")
+			v.Set(PanelRequireSignature, "on")
 		}
 	}
 	return v
 }
-
-var varKeyRE = regexp.MustCompile(`^var\.(\d+)\.(name|type)$`)
 
 // ParseVariablesForm reads the variables panel (var.<i>.name|type|required|description|default and the
 // buttons op=add_var|remove_var:<i>|var_up:<i>|var_down:<i>). A string variable's default is its text; other
 // defaults are JSON.
 func ParseVariablesForm(base []workflow.Variable, form url.Values) ([]workflow.Variable, FormErrors) {
 	errs := FormErrors{}
-	n := rowCount(form, varKeyRE)
-	if n < 0 && !strings.Contains(form.Get("op"), "var") {
+	n := VariableRows.Count(form)
+	if n < 0 && !strings.Contains(form.Get(PanelOp), "var") {
 		return slices.Clone(base), errs
 	}
 	out := make([]workflow.Variable, 0, max(n, 0)+1)
 	for i := range max(n, 0) {
-		p := fmt.Sprintf("var.%d.", i)
-		v := workflow.Variable{Name: strings.TrimSpace(form.Get(p + "name")), Type: form.Get(p + "type"),
-			Required: isChecked(form.Get(p + "required")), Description: strings.TrimSpace(form.Get(p + "description"))}
+		field := func(key string) string { return VariableRows.Name(i, key) }
+		v := workflow.Variable{Name: strings.TrimSpace(form.Get(field("name"))), Type: form.Get(field("type")),
+			Required: forms.Checked(form.Get(field("required"))), Description: strings.TrimSpace(form.Get(field("description")))}
 		if v.Type == "" {
 			v.Type = "string"
 		}
-		text := strings.TrimSpace(form.Get(p + "default"))
+		text := strings.TrimSpace(form.Get(field("default")))
 		switch {
 		case text == "":
 		case v.Type == "string":
@@ -681,7 +597,7 @@ func ParseVariablesForm(base []workflow.Variable, form url.Values) ([]workflow.V
 		default:
 			d, msg := jsonValue("the default", text)
 			if msg != "" {
-				errs[p+"default"] = msg
+				errs[field("default")] = msg
 				if i < len(base) {
 					v.Default = base[i].Default
 				}
@@ -691,7 +607,7 @@ func ParseVariablesForm(base []workflow.Variable, form url.Values) ([]workflow.V
 		}
 		out = append(out, v)
 	}
-	out = applyRowOp(out, form.Get("op"), "var", func() workflow.Variable { return workflow.Variable{Type: "string"} })
+	out = forms.Apply(VariableRows, out, form.Get(PanelOp), func() workflow.Variable { return workflow.Variable{Type: "string"} })
 	return out, errs
 }
 
@@ -699,24 +615,24 @@ func ParseVariablesForm(base []workflow.Variable, form url.Values) ([]workflow.V
 func VariablesFormValues(vars []workflow.Variable) url.Values {
 	out := url.Values{}
 	for i, v := range vars {
-		p := fmt.Sprintf("var.%d.", i)
-		out.Set(p+"name", v.Name)
-		out.Set(p+"type", v.Type)
-		out.Set(p+"description", v.Description)
+		field := func(key string) string { return VariableRows.Name(i, key) }
+		out.Set(field("name"), v.Name)
+		out.Set(field("type"), v.Type)
+		out.Set(field("description"), v.Description)
 		if v.Required {
-			out.Set(p+"required", "on")
+			out.Set(field("required"), "on")
 		}
 		switch d := v.Default.(type) {
 		case nil:
-			out.Set(p+"default", "")
+			out.Set(field("default"), "")
 		case string:
 			if v.Type == "string" {
-				out.Set(p+"default", d)
+				out.Set(field("default"), d)
 			} else {
-				out.Set(p+"default", jsonText(d, false))
+				out.Set(field("default"), jsonText(d, false))
 			}
 		default:
-			out.Set(p+"default", jsonText(d, false))
+			out.Set(field("default"), jsonText(d, false))
 		}
 	}
 	return out
@@ -733,12 +649,12 @@ func ProblemField(path string) string {
 	case strings.HasPrefix(path, "trigger."):
 		rest := strings.TrimPrefix(path, "trigger.")
 		if rest == "type" {
-			return "triggerType"
+			return PanelTriggerType
 		}
 		key, _, _ := strings.Cut(strings.TrimPrefix(rest, "configuration."), ".")
 		switch key {
 		case "variables":
-			return "scheduleVariables"
+			return PanelScheduleVariables
 		case "cron", "timezone", "catchUp", "event", "filter", "requireSignature":
 			return key
 		}
@@ -749,7 +665,7 @@ func ProblemField(path string) string {
 			if key == "" {
 				key = "name"
 			}
-			return fmt.Sprintf("var.%d.%s", i, key)
+			return VariableRows.Name(i, key)
 		}
 	}
 	return ""
@@ -763,18 +679,19 @@ func stepProblemField(rest string) string {
 		if key == "" {
 			key = "name"
 		}
-		return "field." + m[1] + "." + key
+		i, _ := strconv.Atoi(m[1])
+		return FormFieldRows.Name(i, key)
 	}
 	if p, ok := strings.CutPrefix(rest, ".configuration.parameters."); ok {
 		end := strings.IndexAny(p, ".[")
 		if end < 0 {
 			end = len(p)
 		}
-		return "param." + p[:end]
+		return ParamField(p[:end])
 	}
 	switch rest {
 	case ".name":
-		return "name"
+		return PanelName
 	case ".configuration.action", ".configuration.condition", ".configuration.assignee", ".configuration.title",
 		".configuration.description", ".configuration.dueDate", ".configuration.duration", ".configuration.until":
 		return strings.TrimPrefix(rest, ".configuration.")

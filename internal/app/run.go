@@ -1,11 +1,9 @@
 package app
 
 import (
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/kitchenpantry/pantryflow/internal/forms"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -43,7 +41,7 @@ func RunValues(def *workflow.Definition, raw map[string]string) (map[string]any,
 		s := strings.TrimSpace(raw[v.Name])
 		label := workflow.FieldLabel(workflow.FormField{Name: v.Name})
 		if v.Type == "boolean" {
-			out[v.Name] = s == "on" || s == "true"
+			out[v.Name] = forms.Checked(s)
 			continue
 		}
 		if s == "" {
@@ -54,16 +52,16 @@ func RunValues(def *workflow.Definition, raw map[string]string) (map[string]any,
 		}
 		switch v.Type {
 		case "number":
-			n, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				errs = append(errs, workflow.FieldError{Field: v.Name, Message: fmt.Sprintf("%s must be a number, not %q", label, s)})
+			n, msg := forms.Float(label, s)
+			if msg != "" {
+				errs = append(errs, workflow.FieldError{Field: v.Name, Message: msg})
 				continue
 			}
 			out[v.Name] = n
 		case "object", "array":
-			var val any
-			if err := json.Unmarshal([]byte(s), &val); err != nil {
-				errs = append(errs, workflow.FieldError{Field: v.Name, Message: fmt.Sprintf("%s is not valid JSON: %v", label, err)})
+			val, msg := forms.JSON(label, s)
+			if msg != "" {
+				errs = append(errs, workflow.FieldError{Field: v.Name, Message: msg})
 				continue
 			}
 			out[v.Name] = val

@@ -127,6 +127,20 @@ func (r Rows) Count(form url.Values) int {
 	return n
 }
 
+// Row reads a field name of the builder: Row("field.3.required") is 3, "required".
+func (r Rows) Row(name string) (i int, key string, ok bool) {
+	rest, found := strings.CutPrefix(name, r.Prefix+".")
+	if !found {
+		return 0, "", false
+	}
+	index, key, found := strings.Cut(rest, ".")
+	i, err := strconv.Atoi(index)
+	if !found || err != nil || i < 0 || key == "" {
+		return 0, "", false
+	}
+	return i, key, true
+}
+
 // AddOp, RemoveOp, UpOp and DownOp are the values of the builder's buttons.
 func (r Rows) AddOp() string         { return "add_" + r.What }
 func (r Rows) RemoveOp(i int) string { return "remove_" + r.What + ":" + strconv.Itoa(i) }

@@ -808,8 +808,8 @@ func TestDesignerRoutesNeedManager(t *testing.T) {
 			}
 		}
 	}
-	if checked != 14 {
-		t.Fatalf("checked %d designer routes, want 14", checked)
+	if checked != 15 {
+		t.Fatalf("checked %d designer routes, want 15", checked)
 	}
 	admin := h.session("admin@example.com")
 	if status, _ := admin.get("/workflows/" + wf + "/designer"); status != http.StatusOK {

@@ -1215,127 +1215,83 @@
     if (run) run.panel = false;
   }
 
-  function field(labelText, input, help) {
-    const wrap = document.createElement('div');
-    wrap.className = 'field';
-    const label = document.createElement('label');
-    label.textContent = labelText;
-    label.htmlFor = input.id;
-    wrap.append(label, input);
-    if (help) {
-      const h = document.createElement('span');
-      h.className = 'help';
-      h.textContent = help;
-      wrap.append(h);
-    }
-    return wrap;
-  }
-
-  function testRunForm() {
+  // The Test run form is the server's (the variables of the saved version, drawn as the Run page draws
+  // them); a submission with problems comes back as the form with them marked, a good one as the run's id.
+  async function testRunForm() {
     flushSnapshot();
     deselect();
     panelKey = null;
     panelStepId = null;
-    const form = document.createElement('form');
-    form.className = 'test-run-form';
-    form.id = 'test-run-form';
-    const h = document.createElement('h2');
-    h.textContent = 'Test run';
-    const p = document.createElement('p');
-    p.className = 'muted small';
-    p.textContent = 'Runs the saved draft: mails and HTTP calls are recorded, not sent; tasks come to you; delays can be skipped.';
-    form.append(h, p);
-    const vars = meta.variables || [];
-    vars.forEach((v, i) => {
-      let input;
-      const id = 'test-var-' + i;
-      if (v.type === 'object' || v.type === 'array') {
-        input = document.createElement('textarea');
-        input.rows = 4;
-        input.placeholder = v.type === 'object' ? '{"email": "ada@example.com"}' : '[]';
-        input.value = v.default !== undefined ? JSON.stringify(v.default, null, 2) : '';
-      } else if (v.type === 'boolean') {
-        input = document.createElement('select');
-        for (const o of ['', 'true', 'false']) { const opt = document.createElement('option'); opt.value = o; opt.textContent = o || '(not set)'; input.append(opt); }
-        if (v.default !== undefined) input.value = String(v.default);
-      } else {
-        input = document.createElement('input');
-        input.type = v.type === 'number' ? 'number' : 'text';
-        if (v.type === 'number') input.step = 'any';
-        if (v.default !== undefined) input.value = String(v.default);
-      }
-      input.id = id;
-      input.name = v.name;
-      input.dataset.type = v.type || 'string';
-      if (v.required) input.required = true;
-      const help = (v.type === 'object' || v.type === 'array' ? 'JSON. ' : '') + (v.description || '');
-      form.append(field(v.name + (v.required ? ' *' : '') + ' (' + (v.type || 'string') + ')', input, help.trim()));
-    });
-    if (!vars.length) form.append(hint('This workflow declares no variables.'));
-    const err = document.createElement('p');
-    err.className = 'error test-run-error';
-    err.hidden = true;
-    const actions = document.createElement('div');
-    actions.className = 'actions';
-    const go = document.createElement('button');
-    go.type = 'submit';
-    go.id = 'test-run-start';
-    go.textContent = 'Start test run';
-    const cancel = document.createElement('button');
-    cancel.type = 'button';
-    cancel.className = 'secondary';
-    cancel.textContent = 'Cancel';
-    cancel.addEventListener('click', () => setPanel('hint', hint('Select a step to edit it.')));
-    actions.append(go, cancel);
-    form.append(err, actions);
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      const values = {};
-      for (const input of form.querySelectorAll('[data-type]')) {
-        const raw = input.value.trim();
-        if (raw === '') continue;
-        const t = input.dataset.type;
-        try {
-          if (t === 'object' || t === 'array') values[input.name] = JSON.parse(raw);
-          else if (t === 'number') values[input.name] = Number(raw);
-          else if (t === 'boolean') values[input.name] = raw === 'true';
-          else values[input.name] = raw;
-        } catch (x) {
-          err.textContent = input.name + ' is not valid JSON: ' + x.message;
-          err.hidden = false;
-          input.focus();
-          return;
-        }
-      }
-      err.hidden = true;
-      go.disabled = true;
-      const ok = await startTestRun(values, err);
-      go.disabled = false;
-      if (!ok) err.hidden = false;
-    });
-    setPanel('test-run', form);
-    const firstInput = form.querySelector('input, textarea, select');
-    if (firstInput) firstInput.focus();
+    if (isDirty() && !(await save())) {
+      setPanel('test-run', hint('Save the workflow first: ' + (statusEl ? statusEl.textContent : '')));
+      return;
+    }
+    const url = '/workflows/' + encodeURIComponent(root.dataset.workflowId) + '/designer/run-form?version=' + encodeURIComponent(root.dataset.version || '0');
+    let res;
+    try {
+      res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    } catch (err) {
+      setPanel('test-run', hint('The server did not answer; try again.'));
+      return;
+    }
+    if (!res.ok) {
+      setPanel('test-run', hint('The test run form did not load (' + res.status + ').'));
+      return;
+    }
+    showTestRunForm(await res.text());
   }
 
-  async function startTestRun(variables, errEl) {
-    if (isDirty() && !(await save())) { errEl.textContent = 'Save the workflow first: ' + (statusEl ? statusEl.textContent : ''); return false; }
-    const id = root.dataset.workflowId;
+  function showTestRunForm(html) {
+    const t = document.createElement('template');
+    t.innerHTML = html;
+    const form = t.content.querySelector('#test-run-form');
+    if (!form) { setPanel('test-run', hint('The test run form did not load.')); return; }
+    setPanel('test-run', form);
+    const err = form.querySelector('.test-run-error');
+    const go = form.querySelector('#test-run-start');
+    form.querySelector('#test-run-cancel').addEventListener('click', () => setPanel('hint', hint('Select a step to edit it.')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      go.disabled = true;
+      const ok = await submitTestRun(form, err);
+      go.disabled = false;
+      if (!ok && err.textContent) err.hidden = false;
+    });
+    const first = form.querySelector('[aria-invalid="true"]') || form.querySelector('input:not([type="hidden"]), textarea, select');
+    if (first) first.focus();
+  }
+
+  async function submitTestRun(form, errEl) {
+    if (isDirty()) {
+      // edited since the form opened: run what is on the canvas, saved as a new version
+      if (!(await save())) { errEl.textContent = 'Save the workflow first: ' + (statusEl ? statusEl.textContent : ''); return false; }
+    }
+    const action = new URL(form.action, location.href);
+    action.searchParams.set('version', root.dataset.version || '0');
     setStatus('Starting a test run…', 'busy');
     let res;
     try {
-      res = await request('POST', '/workflows/' + encodeURIComponent(id) + '/designer/test', { version: Number(root.dataset.version), variables });
+      res = await fetch(action.toString(), { method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' } });
     } catch (err) {
       errEl.textContent = 'The server did not answer';
       return false;
     }
-    if (!res.ok || !res.data.executionId) {
-      const details = (res.data.details || []).map((d) => d.message).join('; ');
-      errEl.textContent = (res.data.error || 'The test run did not start (' + res.status + ')') + (details ? ': ' + details : '');
+    const text = await res.text();
+    if ((res.headers.get('Content-Type') || '').startsWith('text/html')) {
+      setStatus('The test run did not start', 'error');
+      showTestRunForm(text); // the form again, its problems marked
+      return true;
+    }
+    let data = {};
+    try { data = JSON.parse(text) || {}; } catch (err) { data = {}; }
+    if (!res.ok || !data.executionId) {
+      const details = (data.details || []).map((d) => d.message).join('; ');
+      errEl.textContent = (data.error || 'The test run did not start (' + res.status + ')') + (details ? ': ' + details : '');
       setStatus('The test run did not start', 'error');
       return false;
     }
-    watchRun(res.data.executionId);
+    watchRun(data.executionId);
     return true;
   }
 

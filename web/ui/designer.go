@@ -34,6 +34,7 @@ func (s *Handlers) DesignerRoutes() []httpx.Route {
 		httpx.POST("designer.check", "/designer/check", manager, s.jsonErrors(s.designerCheck)),
 		httpx.POST("designer.save", "/workflows/designer/save", manager, s.jsonErrors(s.designerSave)),
 		httpx.POST("designer.publish", "/workflows/:id/designer/publish", manager, s.jsonErrors(s.publish)),
+		httpx.GET("designer.runform", "/workflows/:id/designer/run-form", manager, s.designerRunForm),
 		httpx.POST("designer.test", "/workflows/:id/designer/test", manager, s.jsonErrors(s.designerTest)),
 		httpx.GET("designer.runs", "/designer/runs/:executionId", manager, s.jsonErrors(s.designerRun)),
 		httpx.GET("workflows.export", "/workflows/:id/export", manager, s.exportWorkflow),
@@ -377,8 +378,53 @@ func (s *Handlers) designerSave(c echo.Context) error {
 	return c.JSON(http.StatusOK, saved)
 }
 
-// designerTest starts a test run of a version (the latest when none is given).
+// designerRunForm is the Test run form of a saved version (?version=N, the latest when none is given).
+func (s *Handlers) designerRunForm(c echo.Context) error {
+	version, _ := strconv.Atoi(c.QueryParam("version"))
+	def, err := s.app.GetDefinition(c.Request().Context(), c.Param("id"), version)
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, http.StatusOK, views.TestRunForm(testRunView(c, def, nil, nil)))
+}
+
+func testRunView(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) views.TestRunView {
+	csrf := csrfToken(c)
+	v := views.TestRunView{WorkflowID: def.ID, Version: def.Version, CSRF: csrf,
+		Fields: views.NewTaskForm("", csrf, app.RunFields(def), raw, ferrs).Fields}
+	if len(ferrs) > 0 {
+		v.Summary = "Please fix the answers marked below; nothing was started."
+	}
+	return v
+}
+
+// designerTest starts a test run of a version (the latest when none is given). The Test run form posts its
+// fields (version in the query) and gets itself back with the problems marked (422, HTML); a JSON body
+// ({version, variables}) gets JSON problems. Both get the new execution's id as JSON.
 func (s *Handlers) designerTest(c echo.Context) error {
+	ctx, id := c.Request().Context(), c.Param("id")
+	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		version, _ := strconv.Atoi(c.QueryParam("version"))
+		def, err := s.app.GetDefinition(ctx, id, version)
+		if err != nil {
+			return err
+		}
+		raw, err := formValues(c)
+		if err != nil {
+			return err
+		}
+		vars, ferrs := app.RunValues(def, raw)
+		if len(ferrs) == 0 {
+			execID, err := s.app.StartTest(ctx, httpx.Principal(c), id, def.Version, vars)
+			if ferrs, err = startProblems(err); err != nil {
+				return err
+			}
+			if len(ferrs) == 0 {
+				return c.JSON(http.StatusOK, map[string]string{"executionId": execID})
+			}
+		}
+		return httpx.Render(c, http.StatusUnprocessableEntity, views.TestRunForm(testRunView(c, def, raw, ferrs)))
+	}
 	var req struct {
 		Version   int            `json:"version"`
 		Variables map[string]any `json:"variables"`
@@ -386,7 +432,6 @@ func (s *Handlers) designerTest(c echo.Context) error {
 	if err := httpx.BindJSON(c, &req, true); err != nil {
 		return err
 	}
-	id := c.Param("id")
 	if req.Version == 0 {
 		w, err := s.workflowSummary(c, id)
 		if err != nil {
@@ -394,7 +439,7 @@ func (s *Handlers) designerTest(c echo.Context) error {
 		}
 		req.Version = w.LatestVersion
 	}
-	execID, err := s.app.StartTest(c.Request().Context(), httpx.Principal(c), id, req.Version, req.Variables)
+	execID, err := s.app.StartTest(ctx, httpx.Principal(c), id, req.Version, req.Variables)
 	if err != nil {
 		return err
 	}

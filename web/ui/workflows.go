@@ -88,6 +88,20 @@ func (s *Handlers) runForm(c echo.Context) error {
 		Fields: views.NewTaskForm("", frame.CSRF, app.RunFields(def), nil, nil).Fields}))
 }
 
+// startProblems are the problems of a run that did not start because its variables were wrong, by
+// variable; any other error is returned as it is.
+func startProblems(err error) (workflow.FieldErrors, error) {
+	var verr *app.ValidationError
+	if !errors.As(err, &verr) {
+		return nil, err
+	}
+	ferrs := workflow.FieldErrors{}
+	for _, d := range verr.Details {
+		ferrs = append(ferrs, workflow.FieldError{Field: d.Path, Message: d.Message})
+	}
+	return ferrs, nil
+}
+
 func (s *Handlers) runWorkflow(c echo.Context) error {
 	ctx, actor := c.Request().Context(), httpx.Principal(c)
 	w, err := s.workflowSummary(c, c.Param("id"))
@@ -106,12 +120,7 @@ func (s *Handlers) runWorkflow(c echo.Context) error {
 	var id string
 	if len(ferrs) == 0 {
 		id, err = s.app.StartManually(ctx, actor, w.ID, vars)
-		var verr *app.ValidationError
-		if errors.As(err, &verr) {
-			for _, d := range verr.Details {
-				ferrs = append(ferrs, workflow.FieldError{Field: d.Path, Message: d.Message})
-			}
-		} else if err != nil {
+		if ferrs, err = startProblems(err); err != nil {
 			return err
 		}
 	}
