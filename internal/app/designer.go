@@ -19,11 +19,52 @@ type Catalog struct {
 	Events    []string              `json:"events"`
 	Templates []string              `json:"templates"`
 	People    []string              `json:"people"`
+	// NewSteps are what the palette adds, by step type and, for actions, "action:" and the action's name.
+	NewSteps map[string]NewStep `json:"newSteps"`
+}
+
+// NewStep is a step as the palette adds it (the canvas gives it an id and its connections), with what its
+// box says.
+type NewStep struct {
+	Name          string         `json:"name"`
+	Type          string         `json:"type"`
+	Configuration map[string]any `json:"configuration"`
+	Summary       StepSummary    `json:"summary"`
+}
+
+// newSteps are the palette's steps: an action of each kind, and each other step type with its defaults (a
+// delay waits a day).
+func newSteps(specs []workflow.ActionSpec) map[string]NewStep {
+	steps := map[string]workflow.Step{
+		workflow.StepAction: {Name: "Action", Type: workflow.StepAction,
+			Configuration: map[string]any{"action": "", "parameters": map[string]any{}}},
+		workflow.StepCondition: {Name: "Condition", Type: workflow.StepCondition,
+			Configuration: map[string]any{"condition": "", "trueSteps": []string{}, "falseSteps": []string{}}},
+		workflow.StepParallel: {Name: "Parallel", Type: workflow.StepParallel,
+			Configuration: map[string]any{"parallelSteps": []string{}}},
+		workflow.StepHumanTask: {Name: "Human task", Type: workflow.StepHumanTask,
+			Configuration: map[string]any{"assignee": "", "title": "", "description": "", "formFields": []any{}}},
+		workflow.StepDelay: {Name: "Delay", Type: workflow.StepDelay, Configuration: map[string]any{"duration": 86400}},
+	}
+	for _, a := range specs {
+		name := a.Title
+		if name == "" {
+			name = a.Name
+		}
+		steps["action:"+a.Name] = workflow.Step{Name: name, Type: workflow.StepAction,
+			Configuration: map[string]any{"action": a.Name, "parameters": map[string]any{}}}
+	}
+	out := make(map[string]NewStep, len(steps))
+	for key, s := range steps {
+		out[key] = NewStep{Name: s.Name, Type: s.Type, Configuration: s.Configuration, Summary: SummarizeStep(s, specs)}
+	}
+	return out
 }
 
 // DesignerCatalog gathers the catalog.
 func (a *App) DesignerCatalog(ctx context.Context) (*Catalog, error) {
 	c := &Catalog{Actions: a.Engine.Environment(nil).Actions.Specs(), Events: KnownEvents()}
+	c.NewSteps = newSteps(c.Actions)
 	var err error
 	if c.Templates, err = a.DB.EmailTemplateNames(ctx); err != nil {
 		return nil, err

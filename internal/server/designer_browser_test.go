@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -577,6 +578,18 @@ func TestBrowserDesignerImportMarksSeedErrorsOnTheirSteps(t *testing.T) {
 			}
 			if got := len(b.stepIDs()); got != len(def.Steps) {
 				t.Fatalf("the canvas has %d steps, the file %d", got, len(def.Steps))
+			}
+			// The boxes say what the server's check says they do (app.SummarizeStep), not what the script reads.
+			boxes := evalJS[map[string]string](b, `Object.fromEntries([...document.querySelectorAll('#canvas .drawflow-node')].map(el => [el.dataset.stepId, el.querySelector('.node-kind').textContent + ' | ' + el.querySelector('.node-detail').textContent]))`)
+			catalog, err := h.srv.App.DesignerCatalog(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range def.Steps {
+				sum := app.SummarizeStep(s, catalog.Actions)
+				if want := sum.Kind + " | " + sum.Detail; boxes[s.ID] != want {
+					t.Errorf("the box of %s says %q, want %q", s.ID, boxes[s.ID], want)
+				}
 			}
 			marked := evalJS[map[string]string](b, `Object.fromEntries([...document.querySelectorAll('#canvas .drawflow-node.has-error')].map(el => [el.dataset.stepId, el.title]))`)
 			for step, words := range tc.want {

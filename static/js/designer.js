@@ -55,17 +55,6 @@
     return out || 'step';
   }
 
-  function humanDuration(secs) {
-    if (typeof secs !== 'number' || !(secs > 0)) return '';
-    const parts = [];
-    const d = Math.floor(secs / 86400); const h = Math.floor((secs % 86400) / 3600); const m = Math.floor((secs % 3600) / 60);
-    if (d) parts.push(d + (d === 1 ? ' day' : ' days'));
-    if (h) parts.push(h + (h === 1 ? ' hour' : ' hours'));
-    if (m) parts.push(m + (m === 1 ? ' minute' : ' minutes'));
-    if (!parts.length) parts.push(Math.round(secs) + ' seconds');
-    return parts.join(' ');
-  }
-
   const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
   // ---------- page elements ----------
@@ -77,7 +66,6 @@
   const nameInput = document.getElementById('wf-name');
   const descInput = document.getElementById('wf-description');
   const catalog = readJSON('catalog', { actions: [], events: [], templates: [], people: [] });
-  const actionTitles = new Map((catalog.actions || []).map((a) => [a.name, a.title || a.name]));
 
   function setStatus(text, kind) {
     if (!statusEl) return;
@@ -121,32 +109,37 @@
     return ['nextSteps'];
   }
 
-  function kindLabel(step) {
-    const type = TYPE_LABELS[step.type] || step.type || 'Step';
-    if (step.type === 'action') {
-      const a = step.configuration && step.configuration.action;
-      return a ? type + ' · ' + (actionTitles.get(a) || a) : type;
-    }
-    return type;
+  // What a box says besides the step's name is the server's (app.StepSummary, from the typed
+  // configuration): the page brings it for every step, each panel answer and check for what they touch,
+  // and the palette's catalog for a new step. It is kept by the step's type and configuration (its
+  // connections aside), so undo and redo find the words of what they bring back.
+  const summaries = new Map();
+
+  function canonical(v) {
+    if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+    if (v && typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}';
+    return JSON.stringify(v === undefined ? null : v);
   }
 
-  function detailOf(step) {
-    const c = step.configuration || {};
-    switch (step.type) {
-      case 'action': {
-        const p = c.parameters || {};
-        if (c.action === 'send_email') return [p.template, p.recipient].filter(Boolean).join(' → ');
-        if (c.action === 'create_task') return p.title || '';
-        if (c.action === 'set_variable') return p.name || '';
-        return p.title || p.url || '';
-      }
-      case 'condition': return c.condition || 'no condition yet';
-      case 'delay': return c.until ? 'until ' + c.until : humanDuration(c.duration);
-      case 'human_task': return [c.title, c.assignee].filter(Boolean).join(' · ');
-      case 'parallel': return 'branches, then';
-      default: return '';
-    }
+  const CONNECTIONS = ['trueSteps', 'falseSteps', 'parallelSteps'];
+
+  function summaryKey(step) {
+    const c = Object.assign({}, step.configuration || {});
+    for (const k of CONNECTIONS) delete c[k];
+    return step.type + ' ' + canonical(c);
   }
+
+  function learnSummary(step, summary) {
+    if (step && summary && typeof summary.kind === 'string') summaries.set(summaryKey(step), { kind: summary.kind, detail: summary.detail || '' });
+  }
+
+  function summaryOf(step) {
+    return summaries.get(summaryKey(step)) || { kind: TYPE_LABELS[step.type] || step.type || 'Step', detail: '' };
+  }
+
+  function kindLabel(step) { return summaryOf(step).kind; }
+
+  function detailOf(step) { return summaryOf(step).detail; }
 
   function nodeHTML(step) {
     return '<div class="node-top"><span class="node-start-badge">Start</span>' +
@@ -770,6 +763,7 @@
     if (s.type !== n.data.type) s.type = n.data.type; // the ports belong to the type; the panel cannot change it
     const before = JSON.stringify(n.data);
     n.data = s;
+    learnSummary(s, { kind: el.dataset.kind, detail: el.dataset.detail });
     if (!opts.background) {
       panelKey = key;
       panelStepId = s.id;
@@ -857,16 +851,11 @@
   // ---------- adding and removing steps ----------
 
   function newStep(type, action) {
-    let name; let configuration;
-    switch (type) {
-      case 'action': name = actionTitles.get(action) || action || 'Action'; configuration = { action: action || '', parameters: {} }; break;
-      case 'condition': name = 'Condition'; configuration = { condition: '', trueSteps: [], falseSteps: [] }; break;
-      case 'parallel': name = 'Parallel'; configuration = { parallelSteps: [] }; break;
-      case 'human_task': name = 'Human task'; configuration = { assignee: '', title: '', description: '', formFields: [] }; break;
-      case 'delay': name = 'Delay'; configuration = { duration: 86400 }; break;
-      default: name = type || 'Step'; configuration = {};
-    }
-    return { id: uniqueID(name), name, type, configuration, nextSteps: [] };
+    const made = (catalog.newSteps || {})[type === 'action' && action ? 'action:' + action : type];
+    if (!made) return { id: uniqueID(type || 'Step'), name: type || 'Step', type, configuration: {}, nextSteps: [] };
+    const step = { id: uniqueID(made.name), name: made.name, type: made.type, configuration: JSON.parse(JSON.stringify(made.configuration || {})), nextSteps: [] };
+    learnSummary(step, made.summary);
+    return step;
   }
 
   function addStep(type, action, x, y) {
@@ -1155,14 +1144,18 @@
   }
 
   async function check() {
-    let res;
+    let res; let sent;
     try {
-      res = await request('POST', '/designer/check', { definition: buildDefinition() });
+      sent = buildDefinition();
+      res = await request('POST', '/designer/check', { definition: sent });
     } catch (err) {
       setStatus('Could not check the workflow: the server did not answer', 'error');
       return;
     }
     if (!res.ok) { setStatus('Could not check the workflow: ' + (res.data.error || res.status), 'error'); return; }
+    const said = res.data.summaries || {};
+    for (const step of sent.steps || []) learnSummary(step, said[step.id]);
+    for (const key of Object.keys(nodes())) relabel(key);
     const problems = res.data.problems || res.data.details || [];
     markProblems(problems);
     root.dataset.checked = String(Date.now());
@@ -1378,6 +1371,8 @@
   // ---------- start ----------
 
   const initial = readJSON('definition', null) || { name: 'Untitled workflow', trigger: { type: 'manual', configuration: {} }, steps: [], variables: [] };
+  const initialSummaries = readJSON('summaries', null) || {};
+  for (const step of initial.steps || []) learnSummary(step, initialSummaries[step.id]);
   const t0 = performance.now();
   load(initial, { bar: !(nameInput && nameInput.value) });
   fit();

@@ -128,7 +128,7 @@ func (s *Handlers) renderDesigner(c echo.Context, id string, version int, def *w
 	}
 	title := "Designer: " + def.Name
 	return httpx.Render(c, http.StatusOK, views.DesignerPage(views.DesignerView{Page: s.designerFrame(c, title), WorkflowID: id,
-		Version: version, Definition: def, Catalog: catalog, Status: status}))
+		Version: version, Definition: def, Catalog: catalog, Summaries: app.SummarizeSteps(def, catalog.Actions), Status: status}))
 }
 
 // versionParam reads a version number from the query; absent means fallback.
@@ -345,6 +345,7 @@ func (s *Handlers) designerCheck(c echo.Context) error {
 		return err
 	}
 	problems := []app.Detail{}
+	summaries := map[string]app.StepSummary{}
 	def, err := req.definition()
 	var derr *workflow.DecodeError
 	switch {
@@ -358,8 +359,13 @@ func (s *Handlers) designerCheck(c echo.Context) error {
 			return err
 		}
 		problems = append(problems, details...)
+		catalog, err := s.app.DesignerCatalog(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		summaries = app.SummarizeSteps(def, catalog.Actions)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"problems": problems})
+	return c.JSON(http.StatusOK, map[string]any{"problems": problems, "summaries": summaries})
 }
 
 func (s *Handlers) designerSave(c echo.Context) error {
