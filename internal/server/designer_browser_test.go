@@ -784,6 +784,11 @@ func TestBrowserDesignerTestRunLightsUpSteps(t *testing.T) {
 	b.openDesigner("/workflows/" + wf + "/designer")
 	b.run(chromedp.Click(chromedp.ID("test-run")))
 	b.waitJS(`document.getElementById('test-run-form')`, "the test run form")
+	// The form is the server's: a problem comes back under its field, and nothing starts.
+	b.run(chromedp.SetValue(chromedp.CSS(`#test-run-form [name="lead"]`), `{"email": }`), chromedp.Click(chromedp.ID("test-run-start")))
+	b.waitJS(`(() => { const e = document.getElementById('f-lead-error'); return !!e && e.textContent.includes('not valid JSON at position 11') &&
+		document.querySelector('#test-run-form [name="lead"]').value === '{"email": }' && !document.getElementById('designer').dataset.testRun; })()`, "the lead's problem under its field")
+	b.screenshot("designer-test-run-form-1280")
 	lead := fmt.Sprintf(`{"email": "jane@acme.example", "firstName": "Jane", "company": {"name": "Acme Diner"}, "assignedTo": "rep@example.com", "lastInteraction": %q}`,
 		t0.Add(-time.Hour).Format(time.RFC3339))
 	b.run(chromedp.SetValue(chromedp.CSS(`#test-run-form [name="lead"]`), lead), chromedp.Click(chromedp.ID("test-run-start")))
