@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/forms"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -701,28 +702,66 @@ func stepProblemField(rest string) string {
 	return ""
 }
 
-// entityFields are the fields a CRM event's variable has (one level expanded), offered as {{ }} suggestions.
-var entityFields = map[string][]string{
-	"lead": {"id", "firstName", "lastName", "email", "phone", "title", "status", "source", "score",
-		"lastInteraction", "assignedTo", "company.name"},
-	"opportunity": {"id", "name", "stage", "amount", "currency", "closeDate", "assignedTo", "contact.email",
-		"contact.firstName", "contact.lastName", "company.name"},
-	"contact": {"id", "firstName", "lastName", "email", "phone", "assignedTo", "company.name"},
-	"company": {"id", "name", "assignedTo"},
-}
-
-// VariableSuggestions are the {{ }} templates a text field may use: every declared variable and, for the CRM
-// record variables (lead, opportunity, contact, company), their fields.
+// VariableSuggestions are the {{ }} templates a text field may use: every variable, declared or implied,
+// and for a CRM record variable (lead, opportunity, contact, company, task) each of its fields, one level
+// into the records it holds (lead.company.name).
 func VariableSuggestions(def *workflow.Definition) []string {
 	var out []string
-	for _, v := range def.Variables {
+	for _, v := range def.AllVariables() {
 		if v.Name == "" {
 			continue
 		}
 		out = append(out, "{{"+v.Name+"}}")
-		for _, f := range entityFields[v.Name] {
+		for _, f := range recordFields(v.Name) {
 			out = append(out, "{{"+v.Name+"."+f+"}}")
 		}
+	}
+	return out
+}
+
+// recordFields are the fields of a CRM entity's records, nested ones as company.name; none for a name that
+// is no entity.
+func recordFields(entity string) []string {
+	schema, ok := crm.Schema(crm.Entity(entity))
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, f := range schema.Fields {
+		nested, expanded := schema.Nested[f]
+		if !expanded {
+			out = append(out, f)
+			continue
+		}
+		for _, g := range nested {
+			out = append(out, f+"."+g)
+		}
+	}
+	return out
+}
+
+// ImpliedView is a variable the workflow has without declaring it, as the Variables panel lists it.
+type ImpliedView struct {
+	workflow.ImpliedVariable
+	// FromStep is the name of the step whose form asks for it; "" when the trigger brings it.
+	FromStep string
+	// Fields are a record's fields ("email", "company.name").
+	Fields []string
+}
+
+// ImpliedVariables are what the Variables panel shows read-only: the event's record with its fields, the
+// webhook's body, the schedule's variables and the forms' answers.
+func ImpliedVariables(def *workflow.Definition) []ImpliedView {
+	var out []ImpliedView
+	for _, iv := range workflow.ImpliedVariables(def) {
+		v := ImpliedView{ImpliedVariable: iv, Fields: recordFields(iv.Record)}
+		if iv.From != "trigger" {
+			v.FromStep = iv.From
+			if s, ok := def.StepByID(iv.From); ok && s.Name != "" {
+				v.FromStep = s.Name
+			}
+		}
+		out = append(out, v)
 	}
 	return out
 }

@@ -9,8 +9,9 @@ import (
 
 // RunFields is the form that starts a workflow by hand: one field per declared variable.
 func RunFields(def *workflow.Definition) []workflow.FormField {
-	fields := make([]workflow.FormField, 0, len(def.Variables))
-	for _, v := range def.Variables {
+	vars := def.StartVariables()
+	fields := make([]workflow.FormField, 0, len(vars))
+	for _, v := range vars {
 		f := workflow.FormField{Name: v.Name, Required: v.Required, Help: v.Description}
 		switch v.Type {
 		case "number":
@@ -37,7 +38,7 @@ func RunFields(def *workflow.Definition) []workflow.FormField {
 func RunValues(def *workflow.Definition, raw map[string]string) (map[string]any, workflow.FieldErrors) {
 	out := map[string]any{}
 	var errs workflow.FieldErrors
-	for _, v := range def.Variables {
+	for _, v := range def.StartVariables() {
 		s := strings.TrimSpace(raw[v.Name])
 		label := workflow.FieldLabel(workflow.FormField{Name: v.Name})
 		if v.Type == "boolean" {

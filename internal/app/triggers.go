@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -269,8 +270,8 @@ func (a *App) markWebhooks(ctx context.Context, items []WorkflowSummary) error {
 	return nil
 }
 
-// webhookVariables takes the body's top-level fields that are declared variables; other fields are
-// ignored, since senders send what they have.
+// webhookVariables takes the body's top-level fields that are declared variables (other fields are
+// ignored, since senders send what they have) and the whole body as payload.
 func webhookVariables(def *workflow.Definition, body []byte) (map[string]any, error) {
 	var payload map[string]any
 	if err := store.JSON(body).Decode(&payload); err != nil || payload == nil {
@@ -284,6 +285,9 @@ func webhookVariables(def *workflow.Definition, body []byte) (map[string]any, er
 		if val, ok := payload[v.Name]; ok {
 			vars[v.Name] = val
 		}
+	}
+	if slices.ContainsFunc(workflow.ImpliedVariables(def), func(iv workflow.ImpliedVariable) bool { return iv.Name == workflow.WebhookPayload }) {
+		vars[workflow.WebhookPayload] = payload // the whole body, unless a declared variable has the name
 	}
 	return vars, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -78,6 +79,7 @@ func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow
 	}
 	env := a.Engine.Environment(func(n string) bool { return known[n] })
 	env.Secrets = func(n string) bool { return slices.Contains(secretNames, n) }
+	env.Records = func(entity string) (workflow.RecordSchema, bool) { return crm.Schema(crm.Entity(entity)) }
 	plan, problems := workflow.Compile(def, env)
 	if problems != nil {
 		return nil, problemsError(problems)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
 func (sp *spec[M]) summaries(o *op, ids []string) (map[string]Record, error) {
@@ -122,4 +123,38 @@ func uniq[T comparable](list []T) []T {
 		}
 	}
 	return out
+}
+
+// Schema is the shape of an entity's records as workflows see them, the payload of its events: every field
+// with id, createdAt and updatedAt, and for each reference expanded one level (lead.company) the fields of
+// the record it holds (its own fields, as flat shows them). A reference to several kinds of record (a task's related record) has no fixed shape
+// below it.
+func Schema(e Entity) (workflow.RecordSchema, bool) {
+	k := kindOf(e)
+	if k == nil {
+		return workflow.RecordSchema{}, false
+	}
+	return k.info().schema(), true
+}
+
+func (in *entityInfo) schema() workflow.RecordSchema {
+	rs := workflow.RecordSchema{Fields: []string{fieldID}, Nested: map[string][]string{}}
+	for _, f := range in.fields {
+		rs.Fields = append(rs.Fields, f.name)
+		if f.kind == kindRef && f.expand != "" {
+			rs.Fields = append(rs.Fields, f.expand)
+			if to := kindOf(f.ref); to != nil {
+				var nested []string
+				nested = append(nested, fieldID)
+				for _, g := range to.info().fields {
+					if g.kind != kindUser { // as flat shows it
+						nested = append(nested, g.name)
+					}
+				}
+				rs.Nested[f.expand] = append(nested, fieldCreatedAt, fieldUpdatedAt)
+			}
+		}
+	}
+	rs.Fields = append(rs.Fields, fieldCreatedAt, fieldUpdatedAt)
+	return rs
 }

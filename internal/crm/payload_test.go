@@ -3,6 +3,7 @@ package crm_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -71,8 +72,23 @@ func TestPayloadsExpandOneLevel(t *testing.T) {
 			if err != nil || mustJSON(t, read) != mustJSON(t, tt.want) {
 				t.Errorf("%s: Get = %s, %v; want the created record", tt.name, mustJSON(t, read), err)
 			}
+			// Workflows check the fields they read against the schema: it names exactly the payload's keys,
+			// and those of each expanded record.
+			schema, ok := crm.Schema(crm.Entity(events[i].Entity))
+			if !ok || !sameKeys(schema.Fields, tt.want) {
+				t.Errorf("%s: schema fields %v, payload keys %v", tt.name, schema.Fields, slices.Sorted(maps.Keys(tt.want)))
+			}
+			for key, nested := range schema.Nested {
+				if sub, isMap := tt.want[key].(map[string]any); isMap && !sameKeys(nested, sub) {
+					t.Errorf("%s.%s: schema fields %v, payload keys %v", tt.name, key, nested, slices.Sorted(maps.Keys(sub)))
+				}
+			}
 		}
 	})
+}
+
+func sameKeys(names []string, m map[string]any) bool {
+	return slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(maps.Keys(m)))
 }
 
 func TestDefaultOwnerIsTheCreator(t *testing.T) {

@@ -24,6 +24,10 @@ type Environment struct {
 	// Secrets says whether a secret exists; nil accepts every name (a secret deleted after publishing
 	// fails the step at run time instead).
 	Secrets func(name string) bool
+	// Records gives the shape of a CRM entity's records, so saving a workflow checks the fields its
+	// expressions read from the event's record; nil checks none (the engine's own plans, compiled again at
+	// run time, are not held to a shape the CRM may have changed since).
+	Records func(entity string) (workflow.RecordSchema, bool)
 }
 
 var _ workflow.Environment = Environment{}
@@ -99,6 +103,14 @@ func (e Environment) ParseDate(s string) error {
 // SecretExists implements workflow.Environment.
 func (e Environment) SecretExists(name string) bool {
 	return e.Secrets == nil || e.Secrets(name)
+}
+
+// RecordFields implements workflow.Environment.
+func (e Environment) RecordFields(entity string) (workflow.RecordSchema, bool) {
+	if e.Records == nil {
+		return workflow.RecordSchema{}, false
+	}
+	return e.Records(entity)
 }
 
 // EmailTemplateExists implements workflow.Environment.

@@ -25,6 +25,7 @@ type Program struct {
 	names      []string
 	stepRefs   []string
 	secretRefs []string
+	fields     []string
 	limits     *Limits
 	// guarded says the budget guard inserted calls of the meter, which the program then needs in its
 	// variables.
@@ -103,6 +104,7 @@ func (e *Engine) compile(src string, names []string, wantBool bool) (*Program, *
 	}
 	refs := collectRefs(root, names)
 	p.names, p.stepRefs, p.secretRefs = sortedKeys(refs.names), sortedKeys(refs.steps), sortedKeys(refs.secrets)
+	p.fields = sortedKeys(refs.fields)
 	if len(refs.unknown) > 0 {
 		fe := &file.Error{Location: refs.unknown[0].Location(), Message: "unknown name " + refs.unknown[0].Value}
 		return nil, e.compileError(fe, src, rewritten, offsets, names)
@@ -286,6 +288,9 @@ func (p *Program) Names() []string { return slices.Clone(p.names) }
 
 // StepRefs returns the sorted distinct step ids read through steps.<id>.
 func (p *Program) StepRefs() []string { return slices.Clone(p.stepRefs) }
+
+// Fields are the dotted paths the expression reads below declared variables ("lead.company.name"), sorted.
+func (p *Program) Fields() []string { return slices.Clone(p.fields) }
 
 // SecretRefs returns the sorted distinct secrets read through secrets.<NAME>.
 func (p *Program) SecretRefs() []string { return slices.Clone(p.secretRefs) }

@@ -3,6 +3,7 @@ package expression
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -21,6 +22,9 @@ type refs struct {
 	names    map[string]struct{}
 	steps    map[string]struct{}
 	secrets  map[string]struct{}
+	// fields are the dotted paths read below declared variables ("lead.company.name"), for the workflow to
+	// check against what it knows of a variable's shape.
+	fields map[string]struct{}
 	// unnamed are uses of secrets other than secrets.NAME, which would hide which secret is used.
 	unnamed []*ast.IdentifierNode
 	// unknown are identifiers that are neither declared, "steps", nor in scope. expr's type checker misses
@@ -35,6 +39,7 @@ func collectRefs(root ast.Node, declared []string) *refs {
 		names:    map[string]struct{}{},
 		steps:    map[string]struct{}{},
 		secrets:  map[string]struct{}{},
+		fields:   map[string]struct{}{},
 	}
 	for _, n := range declared {
 		r.declared[n] = true
@@ -59,6 +64,9 @@ func (r *refs) walk(node ast.Node) {
 			r.unknown = append(r.unknown, n)
 		}
 	case *ast.MemberNode:
+		if root, props, ok := memberPath(n); ok && r.declared[root] && r.isEnv(root) {
+			r.fields[root+"."+strings.Join(props, ".")] = struct{}{}
+		}
 		if id, ok := n.Node.(*ast.IdentifierNode); ok {
 			prop, isString := n.Property.(*ast.StringNode)
 			switch {
@@ -112,6 +120,28 @@ func (r *refs) walk(node ast.Node) {
 		r.walk(n.Key)
 		r.walk(n.Value)
 	}
+}
+
+// memberPath reads a chain of named members from a variable: lead.company.name is lead, [company name].
+// A computed member (lead[key]) ends nothing: the chain is not a path then.
+func memberPath(n *ast.MemberNode) (root string, props []string, ok bool) {
+	prop, isString := n.Property.(*ast.StringNode)
+	if !isString {
+		return "", nil, false
+	}
+	switch inner := n.Node.(type) {
+	case *ast.IdentifierNode:
+		return inner.Value, []string{prop.Value}, true
+	case *ast.MemberNode:
+		root, props, ok = memberPath(inner)
+		return root, append(props, prop.Value), ok
+	case *ast.ChainNode:
+		if m, isMember := inner.Node.(*ast.MemberNode); isMember {
+			root, props, ok = memberPath(m)
+			return root, append(props, prop.Value), ok
+		}
+	}
+	return "", nil, false
 }
 
 func (r *refs) walkAll(nodes []ast.Node) {

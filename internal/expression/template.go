@@ -18,6 +18,7 @@ type Template struct {
 	names      []string
 	stepRefs   []string
 	secretRefs []string
+	fields     []string
 	limits     *Limits
 	guarded    bool // some segment needs the meter
 }
@@ -42,7 +43,7 @@ func (e *Engine) ParseTemplate(src string, names []string) (*Template, error) {
 
 func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 	t := &Template{source: src, limits: &e.limits}
-	var nameLists, stepLists, secretLists [][]string
+	var nameLists, stepLists, secretLists, fieldLists [][]string
 	rest := 0 // byte offset of the text not yet consumed
 	for {
 		i := strings.Index(src[rest:], "{{")
@@ -83,6 +84,7 @@ func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 		nameLists = append(nameLists, p.names)
 		stepLists = append(stepLists, p.stepRefs)
 		secretLists = append(secretLists, p.secretRefs)
+		fieldLists = append(fieldLists, p.fields)
 		rest = end + 2
 	}
 	if rest < len(src) {
@@ -92,6 +94,7 @@ func (e *Engine) parseTemplate(src string, names []string) (*Template, *Error) {
 	t.names = mergeSorted(nameLists...)
 	t.stepRefs = mergeSorted(stepLists...)
 	t.secretRefs = mergeSorted(secretLists...)
+	t.fields = mergeSorted(fieldLists...)
 	return t, nil
 }
 
@@ -198,3 +201,6 @@ func (t *Template) StepRefs() []string { return append([]string(nil), t.stepRefs
 
 // SecretRefs returns the sorted distinct secrets the template reads.
 func (t *Template) SecretRefs() []string { return append([]string(nil), t.secretRefs...) }
+
+// Fields are the dotted paths below variables the template reads ("lead.company.name"), sorted.
+func (t *Template) Fields() []string { return append([]string(nil), t.fields...) }

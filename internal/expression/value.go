@@ -16,8 +16,10 @@ type ValueTemplate struct {
 	stepRefs []string
 	// secretRefs maps the path of each string that reads secrets to the secrets it reads.
 	secretRefs map[string][]string
-	limits     *Limits
-	guarded    bool // some template needs the meter
+	// fields maps the path of each string to the dotted paths below variables it reads (Program.Fields).
+	fields  map[string][]string
+	limits  *Limits
+	guarded bool // some template needs the meter
 }
 
 // valueNode mirrors one JSON value: a template (for strings), an object, a
@@ -37,7 +39,7 @@ type valueNode struct {
 // carry a path like "data.firstName" or "headers[2]"; when there are any, the
 // returned ValueTemplate is nil.
 func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError) {
-	w := &valueWalk{e: e, names: names, secretRefs: map[string][]string{}}
+	w := &valueWalk{e: e, names: names, secretRefs: map[string][]string{}, fields: map[string][]string{}}
 	root := w.parse(v, "")
 	if len(w.errs) > 0 {
 		return nil, w.errs
@@ -47,6 +49,7 @@ func (e *Engine) ParseValue(v any, names []string) (*ValueTemplate, []PathError)
 		names:      mergeSorted(w.nameLists...),
 		stepRefs:   mergeSorted(w.stepLists...),
 		secretRefs: w.secretRefs,
+		fields:     w.fields,
 		limits:     &e.limits,
 		guarded:    w.guarded,
 	}, nil
@@ -59,6 +62,7 @@ type valueWalk struct {
 	errs                 []PathError
 	nameLists, stepLists [][]string
 	secretRefs           map[string][]string
+	fields               map[string][]string
 	guarded              bool
 }
 
@@ -81,6 +85,9 @@ func (w *valueWalk) parse(v any, path string) *valueNode {
 		w.stepLists = append(w.stepLists, t.stepRefs)
 		if len(t.secretRefs) > 0 {
 			w.secretRefs[path] = t.secretRefs
+		}
+		if len(t.fields) > 0 {
+			w.fields[path] = t.fields
 		}
 	case map[string]any:
 		n.isObject = true
@@ -182,3 +189,6 @@ func (vt *ValueTemplate) StepRefs() []string { return append([]string(nil), vt.s
 // SecretRefs maps the path of each string of the value that reads secrets ("headers.Authorization") to
 // the secrets it reads.
 func (vt *ValueTemplate) SecretRefs() map[string][]string { return maps.Clone(vt.secretRefs) }
+
+// Fields maps the path of each string of the value to the dotted paths below variables it reads.
+func (vt *ValueTemplate) Fields() map[string][]string { return maps.Clone(vt.fields) }

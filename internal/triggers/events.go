@@ -160,10 +160,10 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *store.Tx, ev *store.Eve
 }
 
 // eventVariables are the variables an event gives a workflow: a CRM event's record under the entity's
-// name (lead, opportunity, …); a posted event's data fields that are declared variables.
+// name (lead, opportunity, …, declared or not); a posted event's data fields that are declared variables.
 func eventVariables(def *workflow.Definition, entity string, payload any) map[string]any {
 	declared := map[string]bool{}
-	for _, v := range def.Variables {
+	for _, v := range def.StartVariables() { // an event's record is a variable whether declared or not
 		declared[v.Name] = true
 	}
 	vars := map[string]any{}
@@ -188,8 +188,9 @@ func filterHolds(ctx context.Context, plan *workflow.Plan, vars map[string]any) 
 	if plan.Trigger.Filter == nil {
 		return true, ""
 	}
-	env := make(map[string]any, len(vars)+len(plan.Def.Variables))
-	for _, v := range plan.Def.Variables {
+	all := plan.Def.AllVariables()
+	env := make(map[string]any, len(vars)+len(all))
+	for _, v := range all {
 		env[v.Name] = nil
 	}
 	for k, v := range vars {

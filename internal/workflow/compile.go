@@ -36,6 +36,7 @@ func Compile(def *Definition, env Environment) (*Plan, Problems) {
 	c := &compiler{def: def, env: env, plan: &Plan{Def: def, Steps: map[string]*PlanStep{}}}
 	c.header()
 	c.variables()
+	c.implied()
 	c.trigger()
 	c.steps()
 	c.graph()
@@ -53,7 +54,9 @@ type compiler struct {
 	problems problemList
 	warnings problemList
 	declared []string
-	stepIDs  map[string]int
+	// records are the implied variables holding a CRM record, by name, with the record's entity.
+	records map[string]string
+	stepIDs map[string]int
 }
 
 func (c *compiler) header() {
@@ -98,6 +101,50 @@ func (c *compiler) variables() {
 
 func (c *compiler) isDeclared(name string) bool { return slices.Contains(c.declared, name) }
 
+// implied adds the variables the trigger and the forms bring (ImpliedVariables) to the declared ones.
+func (c *compiler) implied() {
+	c.records = map[string]string{}
+	for _, iv := range ImpliedVariables(c.def) {
+		c.declared = append(c.declared, iv.Name)
+		if iv.Record != "" {
+			c.records[iv.Name] = iv.Record
+		}
+	}
+}
+
+// checkFields checks the paths an expression reads below record variables against the records' fields
+// (when the environment knows them): lead.emial is a problem saying lead.email was probably meant.
+func (c *compiler) checkFields(path, stepID string, fields []string) {
+	seen := map[string]bool{}
+	for _, f := range fields {
+		root, _, _ := strings.Cut(f, ".")
+		entity, ok := c.records[root]
+		if !ok {
+			continue
+		}
+		schema, ok := c.env.RecordFields(entity)
+		if !ok {
+			continue
+		}
+		if msg := schema.checkField(f); msg != "" && !seen[msg] {
+			seen[msg] = true
+			c.problems.add(path, stepID, "%s", msg)
+		}
+	}
+}
+
+// checkValueFields is checkFields for each string of a template value.
+func (c *compiler) checkValueFields(path, stepID string, v Value) {
+	byPath := v.Fields()
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
+		at := path
+		if p != "" {
+			at = path + "." + p
+		}
+		c.checkFields(at, stepID, byPath[p])
+	}
+}
+
 func (c *compiler) trigger() {
 	t := c.def.Trigger
 	tp := TriggerPlan{Type: t.Type}
@@ -116,6 +163,7 @@ func (c *compiler) trigger() {
 				c.problems.addExpr(cfg.path+".filter", "", "the event filter", err)
 			} else {
 				c.noSecrets(cfg.path+".filter", "", expr.SecretRefs())
+				c.checkFields(cfg.path+".filter", "", expr.Fields())
 			}
 			tp.Filter = expr
 		}
@@ -149,12 +197,7 @@ func (c *compiler) trigger() {
 			if !isMap {
 				c.problems.add(cfg.path+".variables", "", "variables must be an object of variable name to value")
 			}
-			for _, name := range slices.Sorted(maps.Keys(m)) { // sorted: problems come in a stable order
-				if !c.isDeclared(name) {
-					c.problems.add(cfg.path+".variables."+name, "", "%q is not a declared variable", name)
-				}
-			}
-			tp.Variables = m
+			tp.Variables = m // each is a variable of the workflow (ImpliedVariables)
 		}
 		cfg.only("cron", "timezone", "catchUp", "variables")
 	case TriggerWebhook:

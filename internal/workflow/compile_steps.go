@@ -139,6 +139,7 @@ func (c *compiler) action(s *Step, cfg *ActionConfig, f fields) *ActionPlan {
 	ap := &ActionPlan{Name: name, Params: value, Parameters: cfg.Parameters}
 	if value != nil {
 		c.checkStepRefs(ppath, s.ID, value.StepRefs())
+		c.checkValueFields(ppath, s.ID, value)
 		ap.Secrets = c.checkSecretRefs(s.ID, ppath, spec, value.SecretRefs())
 	}
 	if spec.Warn != nil {
@@ -298,6 +299,7 @@ func (c *compiler) condition(s *Step, cfg *ConditionConfig, f fields) *Condition
 		return cp
 	}
 	c.checkStepRefs(f.p("condition"), s.ID, expr.StepRefs())
+	c.checkFields(f.p("condition"), s.ID, expr.Fields())
 	c.noSecrets(f.p("condition"), s.ID, expr.SecretRefs())
 	cp.Expr = expr
 	return cp
@@ -322,6 +324,7 @@ func (c *compiler) humanTask(s *Step, cfg *HumanTaskConfig, f fields) *HumanPlan
 		}
 		if val != nil {
 			c.checkStepRefs(f.p(key), s.ID, val.StepRefs())
+			c.checkValueFields(f.p(key), s.ID, val)
 			for _, names := range val.SecretRefs() {
 				c.noSecrets(f.p(key), s.ID, names)
 			}
@@ -399,8 +402,8 @@ func (c *compiler) formFields(s *Step, cfg *HumanTaskConfig, f fields) []FormFie
 				c.problems.add(ff.p("name"), s.ID, "field name %q may only hold letters, digits and _", fd.Name)
 			case seen[fd.Name]:
 				c.problems.add(ff.p("name"), s.ID, "the form has two fields named %q", fd.Name)
-			case !c.isDeclared(fd.Name):
-				c.problems.add(ff.p("name"), s.ID, "field %q stores its value in variable %q, which is not declared; add it to the variables", fd.Name, fd.Name)
+			case slices.Contains(reservedNames, fd.Name):
+				c.problems.add(ff.p("name"), s.ID, "%q is a reserved word in expressions; choose another field name", fd.Name)
 			}
 			seen[fd.Name] = true
 		}
@@ -449,6 +452,7 @@ func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 			c.problems.addExpr(f.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
 		} else {
 			c.checkStepRefs(f.p("until"), s.ID, expr.StepRefs())
+			c.checkFields(f.p("until"), s.ID, expr.Fields())
 			c.noSecrets(f.p("until"), s.ID, expr.SecretRefs())
 		}
 		dp.Until = expr

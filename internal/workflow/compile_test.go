@@ -272,8 +272,8 @@ func TestCompileRules(t *testing.T) {
 			[]wantProblem{{"steps[5].configuration.formFields[0].options", `only select fields have options; field "note" is text`}}},
 		{"duplicate form field names", func(d *workflow.Definition) { field(d, 1)["name"] = "note" },
 			[]wantProblem{{"steps[5].configuration.formFields[1].name", `the form has two fields named "note"`}}},
-		{"form field for an undeclared variable", func(d *workflow.Definition) { field(d, 0)["name"] = "ghost" },
-			[]wantProblem{{"steps[5].configuration.formFields[0].name", `field "ghost" stores its value in variable "ghost", which is not declared`}}},
+		{"form field named like a helper", func(d *workflow.Definition) { field(d, 0)["name"] = "now" },
+			[]wantProblem{{"steps[5].configuration.formFields[0].name", `"now" is a reserved word in expressions; choose another field name`}}},
 		{"form field name with a space", func(d *workflow.Definition) { field(d, 0)["name"] = "call note" },
 			[]wantProblem{{"steps[5].configuration.formFields[0].name", `field name "call note" may only hold letters, digits and _`}}},
 		{"form field required not a boolean", func(d *workflow.Definition) { field(d, 0)["required"] = "yes" },
@@ -322,14 +322,6 @@ func TestCompileRules(t *testing.T) {
 		{"scheduled trigger with catchUp sometimes", func(d *workflow.Definition) {
 			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "catchUp": "sometimes"}}
 		}, []wantProblem{{"trigger.configuration.catchUp", `catchUp is "sometimes"; use "once"`}}},
-		{"scheduled trigger setting an undeclared variable", func(d *workflow.Definition) {
-			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "variables": map[string]any{"ghost": 1.0, "score": 2.0, "banshee": 3.0, "wraith": 4.0, "ahool": 5.0}}}
-		}, []wantProblem{
-			{"trigger.configuration.variables.ahool", `"ahool" is not a declared variable`},
-			{"trigger.configuration.variables.banshee", `"banshee" is not a declared variable`},
-			{"trigger.configuration.variables.ghost", `"ghost" is not a declared variable`},
-			{"trigger.configuration.variables.wraith", `"wraith" is not a declared variable`},
-		}},
 		{"scheduled trigger variables not an object", func(d *workflow.Definition) {
 			d.Trigger = workflow.Trigger{Type: "scheduled", Configuration: map[string]any{"cron": "@daily", "variables": []any{"score"}}}
 		}, []wantProblem{{"trigger.configuration.variables", "variables must be an object"}}},

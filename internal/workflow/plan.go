@@ -12,6 +12,8 @@ type Expr interface {
 	Names() []string
 	StepRefs() []string
 	SecretRefs() []string // the secrets read through secrets.NAME
+	// Fields are the dotted paths read below variables ("lead.company.name").
+	Fields() []string
 }
 
 // Value is a compiled template value: a string, map or list whose strings may hold {{ }} templates.
@@ -21,6 +23,8 @@ type Value interface {
 	StepRefs() []string
 	// SecretRefs maps the path of each string that reads secrets ("headers.Authorization") to them.
 	SecretRefs() map[string][]string
+	// Fields maps the path of each string to the dotted paths below variables it reads.
+	Fields() map[string][]string
 }
 
 // ExprError is an expression problem with a 1-based position in the expression's source.
@@ -94,6 +98,9 @@ type Environment interface {
 	ParseDate(s string) error
 	EmailTemplateExists(name string) bool
 	SecretExists(name string) bool
+	// RecordFields is the shape of a CRM entity's records, for checking the fields expressions read from
+	// an event's record; false when it is not known (a running workflow is not checked again).
+	RecordFields(entity string) (RecordSchema, bool)
 }
 
 // Plan is a valid definition in the form the engine runs: every step typed, every expression compiled.

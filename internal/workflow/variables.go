@@ -10,10 +10,11 @@ import (
 // present, types right, nothing undeclared. It returns the starting variables with defaults filled in and every
 // declared variable present (nil when unset), so expressions can tell "unset" from "unknown".
 func CheckVariables(def *Definition, given map[string]any) (map[string]any, FieldErrors) {
-	out := make(map[string]any, len(def.Variables))
+	all := def.AllVariables() // the implied ones too: an event's record, a form's answers (ImpliedVariables)
+	out := make(map[string]any, len(all))
 	var errs FieldErrors
 	declared := map[string]bool{}
-	for _, v := range def.Variables {
+	for _, v := range all {
 		declared[v.Name] = true
 		val, ok := given[v.Name]
 		if !ok || val == nil {
