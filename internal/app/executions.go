@@ -59,6 +59,18 @@ type ExecutionFilter struct {
 	// COUNT(*) of 100,000 executions reads the whole table on PostgreSQL until autovacuum has marked its
 	// pages (60–110 ms), and a page only needs to know that there are more than it shows.
 	CountUpTo int64
+	// TestRuns is "" (the designer's test runs left out), "include" or "only" (ParseTestRuns).
+	TestRuns string
+}
+
+// ParseTestRuns reads how a list treats test runs: "" leaves them out, "include" and "only" as they say.
+func ParseTestRuns(s string) (store.TestRuns, error) {
+	switch t := store.TestRuns(s); t {
+	case store.TestRunsLeftOut, store.TestRunsIncluded, store.TestRunsOnly:
+		return t, nil
+	}
+	return "", &ValidationError{Message: "unknown test filter", Details: []Detail{{Path: "test",
+		Message: fmt.Sprintf("test is %q; use include (test runs too) or only (test runs alone), or leave it out", s)}}}
 }
 
 // StartExecution starts the active version of a workflow with variables checked against the declared ones.
@@ -165,8 +177,12 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 		return nil, 0, &ValidationError{Message: "unknown status", Details: []Detail{{Path: "status",
 			Message: fmt.Sprintf("%q is not a status; use running, paused, completed, failed or cancelled", f.Status)}}}
 	}
+	tests, err := ParseTestRuns(f.TestRuns)
+	if err != nil {
+		return nil, 0, err
+	}
 	rows, total, err := a.DB.Executions().ListExecutions(ctx, scope.rows(), store.ExecutionFilter{WorkflowID: f.WorkflowID,
-		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo})
+		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo, TestRuns: tests})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -18,7 +18,9 @@ type InboxFilter struct {
 	Whose string
 	Due   string
 	Kind  string
-	Page  Page
+	// TestRuns is "" (the tasks of test runs left out), "include" or "only".
+	TestRuns string
+	Page     Page
 }
 
 // TodoView is a CRM to-do in the inbox.
@@ -79,10 +81,14 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	default:
 		return nil, &ValidationError{Message: "unknown due filter", Details: []Detail{{Path: "due", Message: "use overdue, today or week"}}}
 	}
+	tests, err := ParseTestRuns(f.TestRuns)
+	if err != nil {
+		return nil, err
+	}
 	out := &Inbox{}
 	if f.Kind != "todos" {
 		rows, total, err := a.DB.Tasks().ListTasks(ctx, scope.rows(), store.TaskQuery{Status: string(workflow.TaskOpen),
-			AssigneeID: assigneeID, DueBefore: dueBefore, Order: store.TaskOrderInbox, Limit: page.Limit, Offset: page.Offset})
+			AssigneeID: assigneeID, DueBefore: dueBefore, Order: store.TaskOrderInbox, Limit: page.Limit, Offset: page.Offset, TestRuns: tests})
 		if err != nil {
 			return nil, err
 		}

@@ -39,13 +39,20 @@ type TaskFilter struct {
 	Status      string
 	Assignee    string
 	ExecutionID string
-	Page        Page
+	// TestRuns is "" (the tasks of test runs left out), "include" or "only"; one execution's tasks are all
+	// listed.
+	TestRuns string
+	Page     Page
 }
 
 // ListTasks lists human tasks, soonest due first. A rep only ever sees their own.
 func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]TaskView, int64, error) {
 	page := f.Page.Normalize()
-	q := store.TaskQuery{ExecutionID: f.ExecutionID, Order: store.TaskOrderDue, Limit: page.Limit, Offset: page.Offset}
+	tests, err := ParseTestRuns(f.TestRuns)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := store.TaskQuery{ExecutionID: f.ExecutionID, Order: store.TaskOrderDue, Limit: page.Limit, Offset: page.Offset, TestRuns: tests}
 	switch f.Status {
 	case "", "open":
 		q.Status = string(workflow.TaskOpen)

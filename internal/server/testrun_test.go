@@ -64,8 +64,46 @@ func TestTestRunsRecordInsteadOfActing(t *testing.T) {
 			Test bool   `json:"test"`
 		} `json:"items"`
 	}
+	// Test runs are left out of lists unless asked for, and marked where they are listed.
 	h.must(http.StatusOK, h.manager, "GET", "/api/executions", nil, &list)
-	if len(list.Items) != 1 || !list.Items[0].Test {
-		t.Fatalf("the executions list should mark the test run: %+v", list.Items)
+	if len(list.Items) != 0 {
+		t.Fatalf("the executions list should leave the test run out: %+v", list.Items)
+	}
+	for _, q := range []string{"?test=include", "?test=only"} {
+		h.must(http.StatusOK, h.manager, "GET", "/api/executions"+q, nil, &list)
+		if len(list.Items) != 1 || list.Items[0].ID != id || !list.Items[0].Test {
+			t.Fatalf("%s: the executions list should have the test run, marked: %+v", q, list.Items)
+		}
+	}
+	if status := h.call(h.manager, "GET", "/api/executions?test=yes", nil, nil); status != http.StatusBadRequest && status != http.StatusUnprocessableEntity {
+		t.Errorf("?test=yes: %d, want a problem naming test", status)
+	}
+	var tasks struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	h.must(http.StatusOK, h.manager, "GET", "/api/tasks?assignee=me", nil, &tasks)
+	if len(tasks.Items) != 0 {
+		t.Fatalf("the tester's task list should leave the test run's task out: %+v", tasks.Items)
+	}
+	h.must(http.StatusOK, h.manager, "GET", "/api/tasks?assignee=me&test=include", nil, &tasks)
+	if len(tasks.Items) != 1 || tasks.Items[0].ID != tk.ID {
+		t.Fatalf("with test=include the tester's task is there: %+v", tasks.Items)
+	}
+	m := h.session("manager@example.com")
+	_, doc := m.get("/inbox")
+	if doc.Find(`#tasks a[href="/tasks/`+tk.ID+`"]`).Length() != 0 {
+		t.Fatal("the inbox lists a test run's task by default")
+	}
+	_, doc = m.get("/inbox?test=include")
+	if doc.Find(`#tasks a[href="/tasks/`+tk.ID+`"]`).Length() != 1 {
+		t.Fatal("the inbox with test runs included lacks the test run's task")
+	}
+	_, doc = m.get("/executions?test=only")
+	if doc.Find(`tr[data-execution="`+id+`"] .badge.test-run`).Length() != 1 {
+		t.Fatal("the executions page should list the test run with its badge")
+	}
+	_, doc = m.get("/executions")
+	if doc.Find(`tr[data-execution="`+id+`"]`).Length() != 0 {
+		t.Fatal("the executions page lists the test run by default")
 	}
 }

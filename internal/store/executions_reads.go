@@ -38,6 +38,40 @@ type ExecutionFilter struct {
 	// CountUpTo, when above 0, stops counting there: the total is then at least CountUpTo when there are
 	// more. An exact COUNT(*) of 100,000 executions reads the whole table on PostgreSQL.
 	CountUpTo int64
+	// TestRuns says whether the designer's test runs are left out (the default), included or the only ones.
+	TestRuns TestRuns
+}
+
+// TestRuns is how a list treats the designer's test runs.
+type TestRuns string
+
+// The ways: leave them out (the default everywhere people read lists), include them, or list only them.
+const (
+	TestRunsLeftOut  TestRuns = ""
+	TestRunsIncluded TestRuns = "include"
+	TestRunsOnly     TestRuns = "only"
+)
+
+// executions narrows a query of executions (the table's own column test).
+func (t TestRuns) executions(q *gorm.DB) *gorm.DB {
+	switch t {
+	case TestRunsIncluded:
+		return q
+	case TestRunsOnly:
+		return q.Where("executions.test")
+	}
+	return q.Where("NOT executions.test")
+}
+
+// tasks narrows a query of human tasks by their executions' test column.
+func (t TestRuns) tasks(q *gorm.DB) *gorm.DB {
+	switch t {
+	case TestRunsIncluded:
+		return q
+	case TestRunsOnly:
+		return q.Where("execution_id IN (SELECT e.id FROM executions e WHERE e.test)")
+	}
+	return q.Where("execution_id NOT IN (SELECT e.id FROM executions e WHERE e.test)")
 }
 
 // ExecutionDetail is one execution with its log and human tasks.
@@ -66,6 +100,7 @@ func listRowOf(r *Execution) ExecutionListRow {
 // ListExecutions lists the executions in scope that match f, newest first, and how many match in all.
 func (r Executions) ListExecutions(ctx context.Context, scope ReadScope, f ExecutionFilter) ([]ExecutionListRow, int64, error) {
 	q := scope.executions(r.q(ctx).Model(&Execution{}), "executions")
+	q = f.TestRuns.executions(q)
 	if f.WorkflowID != "" {
 		q = q.Where("workflow_id = ?", f.WorkflowID)
 	}

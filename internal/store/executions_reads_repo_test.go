@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,5 +136,45 @@ var _ = exercise("executions/detail-decoded", func(t *testing.T, db *store.DB) {
 	}
 	if _, err := db.Executions().Detail(ctx, store.ReadScope{All: true}, "gone", &state); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a run that does not exist: %v, want ErrNotFound", err)
+	}
+})
+
+// The designer's test runs are left out of lists unless asked for, with their tasks; one execution's tasks
+// are all listed.
+var _ = exercise("executions/test-runs-left-out", func(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	r := seedRuns(t, db)
+	create(t, db, &store.Execution{ID: "run-t", WorkflowID: "wf", WorkflowVersion: 1, Status: "paused", Test: true,
+		StartedAt: t0.Add(5 * time.Hour), UpdatedAt: t0, StartedBy: r.max.Email, Variables: store.MustJSON(map[string]any{}),
+		Outputs: store.MustJSON(map[string]any{}), State: store.MustJSON(map[string]any{}), Revision: 1, TriggerType: "manual"},
+		&store.HumanTask{ID: "task-t", ExecutionID: "run-t", WorkflowID: "wf", StepID: "ask", Activation: 1, Assignee: r.max.Email,
+			AssigneeID: &r.max.ID, Title: "Try", FormFields: store.MustJSON([]any{}), Status: "open", CreatedAt: t0, UpdatedAt: t0})
+	all := store.ReadScope{All: true}
+	for _, tt := range []struct {
+		tests store.TestRuns
+		runs  []string
+		tasks []string
+	}{
+		{store.TestRunsLeftOut, []string{"run-c", "run-b", "run-a"}, []string{"task-b"}},
+		{store.TestRunsIncluded, []string{"run-t", "run-c", "run-b", "run-a"}, []string{"task-b", "task-t"}},
+		{store.TestRunsOnly, []string{"run-t"}, []string{"task-t"}},
+	} {
+		rows, total, err := db.Executions().ListExecutions(ctx, all, store.ExecutionFilter{Limit: 10, TestRuns: tt.tests})
+		if err != nil || total != int64(len(tt.runs)) || !slices.Equal(ids(rows), tt.runs) {
+			t.Errorf("%q: runs %v (%d), %v; want %v", tt.tests, ids(rows), total, err, tt.runs)
+		}
+		tasks, _, err := db.Tasks().ListTasks(ctx, all, store.TaskQuery{Status: "open", Limit: 10, TestRuns: tt.tests})
+		var got []string
+		for _, tk := range tasks {
+			got = append(got, tk.ID)
+		}
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, tt.tasks) {
+			t.Errorf("%q: open tasks %v, %v; want %v", tt.tests, got, err, tt.tasks)
+		}
+	}
+	tasks, _, err := db.Tasks().ListTasks(ctx, all, store.TaskQuery{ExecutionID: "run-t", Limit: 10})
+	if err != nil || len(tasks) != 1 || tasks[0].ID != "task-t" {
+		t.Errorf("the test run's own tasks: %+v, %v", tasks, err)
 	}
 })

@@ -47,6 +47,9 @@ type TaskQuery struct {
 	Order       TaskOrder
 	Limit       int
 	Offset      int
+	// TestRuns says whether the tasks of test runs are left out (the default), included or the only ones;
+	// a query of one execution's tasks gets them whatever it says.
+	TestRuns TestRuns
 }
 
 // ListTasks lists the human tasks in scope that match tq, and how many match in all.
@@ -57,6 +60,8 @@ func (r Tasks) ListTasks(ctx context.Context, scope ReadScope, tq TaskQuery) ([]
 	}
 	if tq.ExecutionID != "" {
 		q = q.Where("execution_id = ?", tq.ExecutionID)
+	} else {
+		q = tq.TestRuns.tasks(q)
 	}
 	q = scope.tasks(q)
 	if tq.AssigneeID != nil {

@@ -14,7 +14,7 @@ func (s *Handlers) listExecutions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), Page: p}
+	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), TestRuns: c.QueryParam("test"), Page: p}
 	if f.Since, err = httpx.TimeParam(c, "since"); err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func (s *Handlers) listTasks(c echo.Context) error {
 		return err
 	}
 	f := app.TaskFilter{Status: c.QueryParam("status"), Assignee: c.QueryParam("assignee"),
-		ExecutionID: c.QueryParam("executionId"), Page: p}
+		ExecutionID: c.QueryParam("executionId"), TestRuns: c.QueryParam("test"), Page: p}
 	items, total, err := s.app.ListTasks(c.Request().Context(), httpx.Principal(c), f)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ func (s *Handlers) executionsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), Page: p.Normalize()}
+	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), TestRuns: c.QueryParam("test"), Page: p.Normalize()}
 	// Past 10,000 the page says "more than 10000": counting every run would cost more than the page.
 	f.CountUpTo = max(10_001, int64(f.Page.Offset+f.Page.Limit)+1)
 	if f.Since, err = httpx.TimeParam(c, "since"); err != nil {
@@ -33,7 +33,7 @@ func (s *Handlers) executionsPage(c echo.Context) error {
 		return err
 	}
 	q := url.Values{}
-	for _, k := range []string{"workflowId", "status", "since", "until", "limit", "offset"} {
+	for _, k := range []string{"workflowId", "status", "test", "since", "until", "limit", "offset"} {
 		if v := c.QueryParam(k); v != "" {
 			q.Set(k, v)
 		}

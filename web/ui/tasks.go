@@ -17,7 +17,7 @@ func (s *Handlers) inboxPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.InboxFilter{Whose: c.QueryParam("whose"), Due: c.QueryParam("due"), Kind: c.QueryParam("kind"), Page: p}
+	f := app.InboxFilter{Whose: c.QueryParam("whose"), Due: c.QueryParam("due"), Kind: c.QueryParam("kind"), TestRuns: c.QueryParam("test"), Page: p}
 	inbox, err := s.app.Inbox(c.Request().Context(), httpx.Principal(c), f)
 	if err != nil {
 		return err
