@@ -461,7 +461,43 @@ func TestSendEmailCheckAtSaveTime(t *testing.T) {
 	}
 }
 
-type checkEnv struct{ known []string }
+// A template's placeholders must each be given in data or be a variable of the workflow.
+func TestSendEmailChecksTheTemplatesPlaceholders(t *testing.T) {
+	check := actions.SendEmail{}.Spec().Check
+	env := checkEnv{known: []string{"welcome"}, declared: []string{"lead"},
+		placeholders: map[string][]string{"welcome": {"firstName", "lead", "companyName"}}}
+	for _, tt := range []struct {
+		data any
+		want string
+	}{
+		{map[string]any{"firstName": "{{ lead.firstName }}", "companyName": "{{ lead.company.name }}"}, ""},
+		{map[string]any{"firstName": "{{ lead.firstName }}"}, `data: template "welcome" uses "companyName", which this step does not give: add it to data`},
+		{nil, `data: template "welcome" uses "firstName", "companyName", which this step does not give: add them to data`},
+		{"{{ steps.prepare.data }}", ""}, // known only when it runs
+	} {
+		params := map[string]any{"template": "welcome"}
+		if tt.data != nil {
+			params["data"] = tt.data
+		}
+		var got []string
+		for _, p := range check(params, env) {
+			got = append(got, p.Path+": "+p.Message)
+		}
+		if s := strings.Join(got, "; "); (tt.want == "" && s != "") || !strings.HasPrefix(s, tt.want) {
+			t.Errorf("data %v: %q, want %q", tt.data, s, tt.want)
+		}
+	}
+}
 
-func (e checkEnv) IsDeclared(string) bool               { return false }
+type checkEnv struct {
+	known        []string
+	declared     []string
+	placeholders map[string][]string
+}
+
+func (e checkEnv) IsDeclared(name string) bool          { return slices.Contains(e.declared, name) }
 func (e checkEnv) EmailTemplateExists(name string) bool { return slices.Contains(e.known, name) }
+func (e checkEnv) EmailTemplatePlaceholders(name string) ([]string, bool) {
+	p, ok := e.placeholders[name]
+	return p, ok
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/riverqueue/river"
@@ -28,13 +29,7 @@ func (SendEmail) Spec() workflow.ActionSpec {
 			{Name: "recipient", Kind: workflow.ParamEmail, Required: true, Description: "the address, for example {{lead.email}}"},
 			{Name: "data", Kind: workflow.ParamObject, Description: "values the template uses, for example firstName"},
 		},
-		Check: func(params map[string]any, env workflow.CheckEnv) []workflow.Problem {
-			name, ok := params["template"].(string)
-			if !ok || name == "" || strings.Contains(name, "{{") || env.EmailTemplateExists(name) {
-				return nil
-			}
-			return []workflow.Problem{{Path: "template", Message: fmt.Sprintf("there is no email template %q", name)}}
-		},
+		Check: checkSendEmail,
 	}
 }
 
@@ -131,4 +126,44 @@ func (a SendEmail) render(ctx context.Context, src string, env map[string]any) (
 		return fmt.Sprint(v), nil
 	}
 	return s, nil
+}
+
+// checkSendEmail checks at save what send_email can know before it runs: the template exists, and each
+// name it reads is given in data or is a variable of the workflow (an event's record is one), so a
+// published workflow does not fail on a placeholder the designer could have seen missing.
+func checkSendEmail(params map[string]any, env workflow.CheckEnv) []workflow.Problem {
+	name, ok := params["template"].(string)
+	if !ok || name == "" || strings.Contains(name, "{{") {
+		return nil
+	}
+	if !env.EmailTemplateExists(name) {
+		return []workflow.Problem{{Path: "template", Message: fmt.Sprintf("there is no email template %q", name)}}
+	}
+	placeholders, known := env.EmailTemplatePlaceholders(name)
+	data, isMap := params["data"].(map[string]any)
+	if _, given := params["data"]; !known || (given && !isMap) {
+		return nil // data written as one {{ template }} gives names only when it runs
+	}
+	var missing []string
+	for _, p := range placeholders {
+		if _, inData := data[p]; !inData && !env.IsDeclared(p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(missing))
+	for i, m := range missing {
+		quoted[i] = strconv.Quote(m)
+	}
+	return []workflow.Problem{{Path: "data", Message: fmt.Sprintf("template %q uses %s, which this step does not give: add %s to data, like %s: \"{{ lead.firstName }}\" with the value the mail should show",
+		name, strings.Join(quoted, ", "), pluralWord(len(missing), "it", "them"), quoted[0])}}
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

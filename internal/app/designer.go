@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +21,8 @@ type Catalog struct {
 	Events    []string              `json:"events"`
 	Templates []string              `json:"templates"`
 	People    []string              `json:"people"`
+	// Placeholders are the names each mail template reads, by template.
+	Placeholders map[string][]string `json:"placeholders"`
 	// NewSteps are what the palette adds, by step type and, for actions, "action:" and the action's name.
 	NewSteps map[string]NewStep `json:"newSteps"`
 }
@@ -66,9 +70,11 @@ func (a *App) DesignerCatalog(ctx context.Context) (*Catalog, error) {
 	c := &Catalog{Actions: a.Engine.Environment(nil).Actions.Specs(), Events: KnownEvents()}
 	c.NewSteps = newSteps(c.Actions)
 	var err error
-	if c.Templates, err = a.DB.EmailTemplateNames(ctx); err != nil {
+	known, placeholders, err := a.mailTemplates(ctx)
+	if err != nil {
 		return nil, err
 	}
+	c.Templates, c.Placeholders = slices.Sorted(maps.Keys(known)), placeholders
 	if c.People, err = a.DB.Users().EnabledEmails(ctx); err != nil {
 		return nil, err
 	}

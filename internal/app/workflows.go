@@ -11,6 +11,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -65,13 +66,9 @@ func warningsOf(plan *workflow.Plan) []Warning {
 
 // Validate checks a definition against the actions, expressions and email templates this server has.
 func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow.Plan, error) {
-	names, err := a.DB.EmailTemplateNames(ctx)
+	known, placeholders, err := a.mailTemplates(ctx)
 	if err != nil {
 		return nil, err
-	}
-	known := map[string]bool{}
-	for _, n := range names {
-		known[n] = true
 	}
 	secretNames, err := a.DB.SecretNames(ctx)
 	if err != nil {
@@ -80,11 +77,39 @@ func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow
 	env := a.Engine.Environment(func(n string) bool { return known[n] })
 	env.Secrets = func(n string) bool { return slices.Contains(secretNames, n) }
 	env.Records = func(entity string) (workflow.RecordSchema, bool) { return crm.Schema(crm.Entity(entity)) }
+	env.Placeholders = func(name string) ([]string, bool) { p, ok := placeholders[name]; return p, ok }
 	plan, problems := workflow.Compile(def, env)
 	if problems != nil {
 		return nil, problemsError(problems)
 	}
 	return plan, nil
+}
+
+// mailTemplates are the stored templates' names and the names each reads (expression.Placeholders, the
+// subject's then the body's); a template that does not parse has none listed, and fails when it is sent,
+// saying why.
+func (a *App) mailTemplates(ctx context.Context) (map[string]bool, map[string][]string, error) {
+	templates, err := a.DB.EmailTemplates(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := map[string]bool{}
+	placeholders := map[string][]string{}
+	for _, t := range templates {
+		known[t.Name] = true
+		subject, err1 := expression.Placeholders(t.Subject)
+		body, err2 := expression.Placeholders(t.Body)
+		if err1 == nil && err2 == nil {
+			var names []string
+			for _, n := range append(subject, body...) {
+				if !slices.Contains(names, n) {
+					names = append(names, n)
+				}
+			}
+			placeholders[t.Name] = names
+		}
+	}
+	return known, placeholders, nil
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)

@@ -21,6 +21,9 @@ type Environment struct {
 	// Templates says whether an email template exists; nil accepts every name (a template deleted after
 	// publishing fails the step at run time instead).
 	Templates func(name string) bool
+	// Placeholders gives the names a mail template reads, so saving checks that a send_email step gives
+	// each (nil checks none).
+	Placeholders func(name string) ([]string, bool)
 	// Secrets says whether a secret exists; nil accepts every name (a secret deleted after publishing
 	// fails the step at run time instead).
 	Secrets func(name string) bool
@@ -103,6 +106,14 @@ func (e Environment) ParseDate(s string) error {
 // SecretExists implements workflow.Environment.
 func (e Environment) SecretExists(name string) bool {
 	return e.Secrets == nil || e.Secrets(name)
+}
+
+// EmailTemplatePlaceholders implements workflow.Environment.
+func (e Environment) EmailTemplatePlaceholders(name string) ([]string, bool) {
+	if e.Placeholders == nil {
+		return nil, false
+	}
+	return e.Placeholders(name)
 }
 
 // RecordFields implements workflow.Environment.

@@ -41,3 +41,16 @@ func TestFieldsAreThePathsReadBelowVariables(t *testing.T) {
 		t.Errorf("value fields %v", got)
 	}
 }
+
+func TestPlaceholdersAreTheNamesATemplateReads(t *testing.T) {
+	got, err := Placeholders(`Welcome, {{ firstName }} of {{ lead.company.name }}! {{ upper(firstName) }} {{ let x = 2; x * score }} {{ steps.a.b }}`)
+	if err != nil || !reflect.DeepEqual(got, []string{"firstName", "lead", "score"}) {
+		t.Errorf("placeholders %q, %v", got, err)
+	}
+	if got, err := Placeholders("No placeholders here."); err != nil || len(got) != 0 {
+		t.Errorf("none: %q, %v", got, err)
+	}
+	if _, err := Placeholders("Hi {{ name "); err == nil {
+		t.Error("an unclosed {{ is an error")
+	}
+}

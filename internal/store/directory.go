@@ -35,6 +35,15 @@ func (db *DB) EmailTemplate(ctx context.Context, name string) (*EmailTemplate, e
 	return &t, nil
 }
 
+// EmailTemplates lists the stored mail templates by name.
+func (db *DB) EmailTemplates(ctx context.Context) ([]EmailTemplate, error) {
+	var out []EmailTemplate
+	if err := db.gdb.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list email templates: %w", err)
+	}
+	return out, nil
+}
+
 // EmailTemplateNames lists the names of the stored mail templates.
 func (db *DB) EmailTemplateNames(ctx context.Context) ([]string, error) {
 	var names []string

@@ -275,6 +275,9 @@ type checkEnv struct{ c *compiler }
 
 func (e checkEnv) IsDeclared(name string) bool          { return e.c.isDeclared(name) }
 func (e checkEnv) EmailTemplateExists(name string) bool { return e.c.env.EmailTemplateExists(name) }
+func (e checkEnv) EmailTemplatePlaceholders(name string) ([]string, bool) {
+	return e.c.env.EmailTemplatePlaceholders(name)
+}
 func (c *compiler) checkStepRefs(path, stepID string, refs []string) {
 	for _, r := range refs {
 		if _, ok := c.stepIDs[r]; !ok {

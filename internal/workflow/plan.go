@@ -86,6 +86,9 @@ type ActionSpec struct {
 type CheckEnv interface {
 	IsDeclared(variable string) bool
 	EmailTemplateExists(name string) bool
+	// EmailTemplatePlaceholders are the names a mail template reads (expression.Placeholders); false when
+	// they are not known.
+	EmailTemplatePlaceholders(name string) ([]string, bool)
 }
 
 // Environment is what validation needs from outside this package.
@@ -97,6 +100,7 @@ type Environment interface {
 	CheckSchedule(cron, timezone string) error
 	ParseDate(s string) error
 	EmailTemplateExists(name string) bool
+	EmailTemplatePlaceholders(name string) ([]string, bool)
 	SecretExists(name string) bool
 	// RecordFields is the shape of a CRM entity's records, for checking the fields expressions read from
 	// an event's record; false when it is not known (a running workflow is not checked again).
