@@ -476,6 +476,107 @@
     if (undoLog.stack.length > 100) undoLog.stack.shift();
     undoLog.index = undoLog.stack.length - 1;
     updateButtons();
+    keepDraft();
+    recheckSoon();
+  }
+
+  // ---------- nothing is lost ----------
+
+  // What is not saved yet is kept in the browser after every change, with the undo history, under the
+  // workflow and the version the edits started from; opening the designer there again brings it back (and
+  // Undo takes it back step by step). Saving forgets it. Only when the browser cannot keep it does leaving
+  // the page ask first.
+  const DRAFTS = 'pantryflow:draft:';
+  let draftKept = true;
+
+  function draftKey() {
+    return DRAFTS + (root.dataset.workflowId ? root.dataset.workflowId + ':v' + (root.dataset.version || '0') : 'new' + location.search);
+  }
+
+  function keepDraft() {
+    try {
+      if (isDirty() && (root.dataset.workflowId || undoLog.stack.length > 1)) {
+        localStorage.setItem(draftKey(), JSON.stringify({ at: Date.now(), stack: undoLog.stack, index: undoLog.index }));
+      } else {
+        localStorage.removeItem(draftKey());
+      }
+      draftKept = true;
+    } catch (err) {
+      draftKept = false;
+    }
+  }
+
+  function forgetDraft(key) {
+    try { localStorage.removeItem(key); } catch (err) { /* nothing kept */ }
+  }
+
+  // takeDraft brings back the kept draft of this workflow and version; true when there was one.
+  function takeDraft() {
+    let d = null;
+    try { d = JSON.parse(localStorage.getItem(draftKey()) || 'null'); } catch (err) { d = null; }
+    if (!d || !Array.isArray(d.stack) || d.stack.length === 0) return false;
+    const stack = d.stack.slice(-100);
+    const index = Math.min(Math.max(Number(d.index) || 0, 0), stack.length - 1);
+    if (stack[index] === JSON.stringify(buildDefinition())) { forgetDraft(draftKey()); return false; }
+    let def;
+    try { def = JSON.parse(stack[index]); } catch (err) { forgetDraft(draftKey()); return false; }
+    undoLog.stack = stack;
+    undoLog.index = index;
+    load(def);
+    updateButtons();
+    const at = new Date(d.at);
+    setStatus('Brought back the changes you had not saved (' + (isNaN(at) ? 'earlier' : at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })) +
+      '): Save draft keeps them, Undo takes them back.', 'ok');
+    root.dataset.restored = 'true';
+    recheckSoon(); // the boxes' words and the marks of what was brought back
+    return true;
+  }
+
+  window.addEventListener('beforeunload', (e) => {
+    flushSnapshot();
+    if (!draftKept && isDirty()) { e.preventDefault(); e.returnValue = ''; }
+  });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flushSnapshot(); });
+
+  // After every change the whole workflow is checked again in the background, so every step's marks and
+  // the list of problems say what is wrong now — not only for the step whose panel answered last.
+  let recheckTimer = null;
+  function recheckSoon() {
+    clearTimeout(recheckTimer);
+    recheckTimer = setTimeout(recheck, 400);
+  }
+
+  // While a button is down (a drag in progress) the answer waits: the page does not change under the hand.
+  let pressed = false;
+  let heldAnswer = null;
+  document.addEventListener('pointerdown', () => { pressed = true; }, true);
+  const released = () => {
+    pressed = false;
+    const a = heldAnswer;
+    heldAnswer = null;
+    if (a) applyRecheck(a.sent, a.sentJSON, a.data);
+  };
+  document.addEventListener('pointerup', released, true);
+  document.addEventListener('pointercancel', released, true);
+
+  async function recheck() {
+    const sent = buildDefinition();
+    const sentJSON = JSON.stringify(sent);
+    let res;
+    try { res = await request('POST', '/designer/check', { definition: sent }); } catch (err) { return; }
+    if (!res.ok) return;
+    if (pressed) { heldAnswer = { sent, sentJSON, data: res.data }; return; }
+    applyRecheck(sent, sentJSON, res.data);
+  }
+
+  function applyRecheck(sent, sentJSON, data) {
+    if (JSON.stringify(buildDefinition()) !== sentJSON) return; // a newer change is checked again
+    const res = { data };
+    const said = res.data.summaries || {};
+    for (const step of sent.steps || []) learnSummary(step, said[step.id]);
+    for (const key of Object.keys(nodes())) relabel(key);
+    markProblems(res.data.problems || []);
+    root.dataset.rechecked = String((Number(root.dataset.rechecked) || 0) + 1);
   }
 
   // changed records that the workflow changed: a snapshot soon (edits in a burst make one), buttons now.
@@ -495,6 +596,8 @@
     undoLog.index = i;
     load(JSON.parse(undoLog.stack[i]));
     updateButtons();
+    keepDraft();
+    recheckSoon();
     setStatus(offset < 0 ? 'Undone' : 'Redone');
     // the open panel shows the restored state
     const shows = panel.dataset.shows;
@@ -814,8 +917,14 @@
     if (opts.list !== false) listProblems(lastProblems);
   }
 
+  // listProblems shows the problems under the canvas. The list keeps its place when empty ("No problems
+  // found"), so the canvas never changes size under a drag, and it is not redrawn when nothing changed.
+  let listedJSON = null;
   function listProblems(details) {
     if (!problemsEl) return;
+    const json = JSON.stringify(details.map((d) => [d.stepId || '', d.message, d.stepId ? (nodes()[keyOfStep(d.stepId)] || { data: {} }).data.name : '']));
+    if (json === listedJSON) return;
+    listedJSON = json;
     const frag = document.createDocumentFragment();
     for (const d of details) {
       const li = document.createElement('li');
@@ -833,6 +942,12 @@
       } else {
         li.textContent = (d.stepId ? d.stepId + ': ' : '') + d.message;
       }
+      frag.append(li);
+    }
+    if (details.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'no-problems';
+      li.textContent = 'No problems found.';
       frag.append(li);
     }
     problemsEl.replaceChildren(frag);
@@ -1074,6 +1189,7 @@
   let saving = null;
 
   function afterSaved(id, version) {
+    forgetDraft(draftKey()); // the draft of the version the edits started from
     root.dataset.workflowId = id;
     root.dataset.version = String(version);
     meta.id = id;
@@ -1081,6 +1197,7 @@
     const url = '/workflows/' + encodeURIComponent(id) + '/designer';
     if (location.pathname !== url) replaceURL(url);
     lastSavedJSON = JSON.stringify(buildDefinition());
+    forgetDraft(draftKey());
   }
 
   function replaceURL(url) {
@@ -1378,7 +1495,7 @@
   fit();
   if (!root.dataset.workflowId && initial.id && /\/workflows\/[^/]+\/designer/.test(location.pathname)) root.dataset.workflowId = initial.id;
   lastSavedJSON = root.dataset.workflowId ? JSON.stringify(buildDefinition()) : null;
-  snapshot();
+  if (!takeDraft()) snapshot();
   if (panel && !panel.children.length) panel.append(hint('Select a step to edit it, or open the trigger or the variables.'));
   listProblems([]);
 
