@@ -25,7 +25,9 @@ func TestBrowserDesignerKeepsDraftsAndRefreshesProblems(t *testing.T) {
 	title := func(step string) string {
 		return evalJS[string](b, fmt.Sprintf(`(document.querySelector(%q) || {}).title || ''`, nodeSel(step)))
 	}
-	rechecked := func() int { return evalJS[int](b, `Number(document.getElementById('designer').dataset.rechecked || 0)`) }
+	rechecked := func() int {
+		return evalJS[int](b, `Number(document.getElementById('designer').dataset.rechecked || 0)`)
+	}
 
 	// A new condition is marked: it is empty and nothing leads to it.
 	n := rechecked()
