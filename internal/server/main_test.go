@@ -22,5 +22,7 @@ func TestMain(m *testing.M) {
 		}
 		_ = flag.Set("test.parallel", strconv.Itoa(perCore*runtime.GOMAXPROCS(0)))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	browsers.stop()
+	os.Exit(code)
 }
