@@ -151,7 +151,7 @@ func TestCrashSafetyUnderRepeatedSIGKILL(t *testing.T) {
 	}
 	t.Parallel()
 	bin := pantryflowBinary(t)
-	eachDBAtOnce(t, func(t *testing.T, url string) {
+	eachDB(t, func(t *testing.T, url string) {
 		p := &proc{t: t, bin: bin, addr: freeAddr(t), logs: &bytes.Buffer{}}
 		p.env = append(os.Environ(),
 			"PANTRYFLOW_DATABASE_URL="+url, "PANTRYFLOW_ADDR="+p.addr, "PANTRYFLOW_LOG_LEVEL=warn",
