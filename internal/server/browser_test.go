@@ -2,13 +2,16 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -38,11 +41,90 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless chromium with a fresh profile and the flags a closed network needs.
+// newBrowser opens a tab in a browser context of its own (its own cookies, storage and cache, like a fresh
+// profile) in the test binary's chromium for windows of width × height. Starting a chromium costs seconds of
+// CPU, so the browser tests share one per window size instead of starting one or two each.
 func newBrowser(t *testing.T, h *harness, width, height int) *browser {
 	t.Helper()
+	shared, err := browsers.get(chromiumPath(t), width, height)
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	// A window opened later has less chrome around the page than the browser's first window: it gets the
+	// first window's viewport, as when each test had a chromium of its own.
+	if err := fitViewport(ctx, shared.viewport); err != nil {
+		t.Fatalf("size the tab's window: %v", err)
+	}
+	return &browser{t: t, h: h, ctx: ctx}
+}
+
+// viewportOf reads the size of the page's viewport.
+func viewportOf(ctx context.Context) ([2]int, error) {
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[2]int](`[innerWidth, innerHeight]`))
+	return v, err
+}
+
+// fitViewport resizes the tab's window so that its viewport is want.
+func fitViewport(ctx context.Context, want [2]int) error {
+	got, err := viewportOf(ctx)
+	if err != nil || got == want {
+		return err
+	}
+	win, err := chromedp.CallBrowser(ctx, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{TargetID: chromedp.FromContext(ctx).Target.TargetID})
+	if err != nil {
+		return err
+	}
+	bounds := &cdpbrowser.Bounds{Width: win.Bounds.Width + int64(want[0]-got[0]), Height: win.Bounds.Height + int64(want[1]-got[1])}
+	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{WindowID: win.WindowID, Bounds: bounds}); err != nil {
+		return err
+	}
+	if got, err = viewportOf(ctx); err == nil && got != want {
+		err = fmt.Errorf("the viewport is %v after resizing, want %v", got, want)
+	}
+	return err
+}
+
+// browsers are the test binary's chromiums, one per window size, started on first use and stopped by
+// TestMain.
+var browsers sharedBrowsers
+
+type sharedBrowsers struct {
+	mu     sync.Mutex
+	bySize map[[2]int]*sharedBrowser
+}
+
+type sharedBrowser struct {
+	ctx      context.Context // of the browser's first tab
+	viewport [2]int          // of the browser's first window
+	err      error
+	cancel   func()
+	profile  string
+}
+
+// get returns the chromium for windows of width × height, starting it the first time.
+func (s *sharedBrowsers) get(path string, width, height int) (*sharedBrowser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := [2]int{width, height}
+	if b, ok := s.bySize[key]; ok {
+		return b, b.err
+	}
+	if s.bySize == nil {
+		s.bySize = map[[2]int]*sharedBrowser{}
+	}
+	b := &sharedBrowser{}
+	s.bySize[key] = b
+	b.profile, b.err = os.MkdirTemp("", "pantryflow-chromium-")
+	if b.err != nil {
+		return b, b.err
+	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -52,17 +134,32 @@ func newBrowser(t *testing.T, h *harness, width, height int) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(b.profile),
 		chromedp.WindowSize(width, height),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	b.ctx, b.cancel = ctx, func() { cancelCtx(); cancelAlloc() }
 	// The first action starts the browser; it must not run under a timeout (that would stop the browser).
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	if b.err = chromedp.Do(ctx, chromedp.Navigate("about:blank")); b.err == nil {
+		b.viewport, b.err = viewportOf(ctx)
 	}
-	return &browser{t: t, h: h, ctx: ctx}
+	return b, b.err
+}
+
+// stop stops every chromium and removes its profile.
+func (s *sharedBrowsers) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.bySize {
+		if b.cancel != nil {
+			b.cancel()
+		}
+		if b.profile != "" {
+			_ = os.RemoveAll(b.profile)
+		}
+	}
+	s.bySize = nil
 }
 
 // run performs actions, each step bounded so a missing element fails the test instead of hanging it.

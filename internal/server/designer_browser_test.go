@@ -251,7 +251,7 @@ func (b *browser) openDesigner(path string) {
 // positions, metadata and the ids the designer made up.
 func TestBrowserDesignerBuildsLeadNurtureByDragAndDrop(t *testing.T) {
 	t.Parallel()
-	eachDB(t, buildLeadNurtureInTheDesigner)
+	eachDBAtOnce(t, buildLeadNurtureInTheDesigner)
 }
 
 func buildLeadNurtureInTheDesigner(t *testing.T, url string) {

@@ -97,15 +97,30 @@ func (l *logBuffer) String() string {
 // migrated template), so the server's own migration at start finds nothing to do.
 func eachDB(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
-	for name, url := range map[string]func(*testing.T) string{
-		"sqlite":   func(t *testing.T) string { return storetest.SQLiteMigratedURL(t) },
-		"postgres": func(t *testing.T) string { return storetest.PostgresMigratedURL(t) },
-	} {
+	for name, url := range testDatabases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, url(t))
 		})
 	}
+}
+
+// eachDBAtOnce is eachDB for the longest tests: both subtests start as soon as the test does, in its place
+// among the parallel tests. Parallel subtests (eachDB's) queue behind every test still waiting to start, so
+// the longest tests started last and finished the package late.
+func eachDBAtOnce(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for name, url := range testDatabases {
+		wg.Go(func() { t.Run(name, func(t *testing.T) { fn(t, url(t)) }) })
+	}
+	wg.Wait()
+}
+
+// testDatabases are the databases every eachDB test runs on, by subtest name.
+var testDatabases = map[string]func(*testing.T) string{
+	"sqlite":   func(t *testing.T) string { return storetest.SQLiteMigratedURL(t) },
+	"postgres": func(t *testing.T) string { return storetest.PostgresMigratedURL(t) },
 }
 
 // start runs Pantryflow on the database at url with a fake clock and makes an admin, a manager and a rep.

@@ -1,26 +1,18 @@
 package server_test
 
 import (
-	"flag"
 	"os"
-	"runtime"
-	"strconv"
 	"testing"
+
+	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
 )
 
 // TestMain lets more of the parallel tests run at once than go test's default of one per core: these tests
 // spend most of their time waiting on browsers, child processes, timers and the database, not on the CPU
-// (a whole `go test ./...` kept 2 cores 38 % busy). An explicit -parallel wins.
+// (a whole `go test ./...` kept 2 cores 38 % busy). It stops the browsers the tests shared.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if !explicit {
-		perCore := 4
-		if raceDetector {
-			perCore = 2 // the race detector makes the same tests several times heavier on the CPU
-		}
-		_ = flag.Set("test.parallel", strconv.Itoa(perCore*runtime.GOMAXPROCS(0)))
-	}
-	os.Exit(m.Run())
+	storetest.RaiseParallel(4)
+	code := m.Run()
+	browsers.stop()
+	os.Exit(code)
 }

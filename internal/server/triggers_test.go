@@ -444,7 +444,7 @@ func TestWebhookFloodStaysLimitedAfterJunkAddresses(t *testing.T) {
 
 func TestPostedEventsStartEachWorkflowOnce(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, url string) {
+	eachDBAtOnce(t, func(t *testing.T, url string) {
 		h := start(t, url)
 		signed := h.createWorkflow(withTrigger(def("Deal signed", setVar("only", "x", "{{ x }}")), "event",
 			map[string]any{"event": "deal_signed"}))

@@ -100,4 +100,9 @@ func useCaseDatabase(t *testing.T, db *store.DB, i int) {
 	}
 }
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+// TestMain lets more parallel tests run at once than one per core (they wait on the databases, not on the
+// CPU) and drops the shared database at the end.
+func TestMain(m *testing.M) {
+	storetest.RaiseParallel(4)
+	os.Exit(storetest.Main(m))
+}

@@ -57,8 +57,10 @@ var (
 	dropAfter []func()
 )
 
-// TestMain drops the benchmarks' databases after every test and benchmark of the package.
+// TestMain lets more parallel tests run at once than one per core and drops the benchmarks' databases after
+// every test and benchmark of the package.
 func TestMain(m *testing.M) {
+	storetest.RaiseParallel(4) // the tests wait on the databases, not on the CPU
 	code := m.Run()
 	fixtureMu.Lock()
 	for _, f := range fixtures {

@@ -1,0 +1,6 @@
+//go:build race
+
+package storetest
+
+// raceDetector says the binary runs under the race detector.
+const raceDetector = true
