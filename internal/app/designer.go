@@ -65,9 +65,13 @@ func newSteps(specs []workflow.ActionSpec) map[string]NewStep {
 	return out
 }
 
+// ActionSpecs are the actions this server runs, as the designer and the boxes' words name them; no
+// database read, so the check after every change in the designer stays cheap.
+func (a *App) ActionSpecs() []workflow.ActionSpec { return a.Engine.Environment(nil).Actions.Specs() }
+
 // DesignerCatalog gathers the catalog.
 func (a *App) DesignerCatalog(ctx context.Context) (*Catalog, error) {
-	c := &Catalog{Actions: a.Engine.Environment(nil).Actions.Specs(), Events: KnownEvents()}
+	c := &Catalog{Actions: a.ActionSpecs(), Events: KnownEvents()}
 	c.NewSteps = newSteps(c.Actions)
 	var err error
 	known, placeholders, err := a.mailTemplates(ctx)

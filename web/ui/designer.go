@@ -359,11 +359,7 @@ func (s *Handlers) designerCheck(c echo.Context) error {
 			return err
 		}
 		problems = append(problems, details...)
-		catalog, err := s.app.DesignerCatalog(c.Request().Context())
-		if err != nil {
-			return err
-		}
-		summaries = app.SummarizeSteps(def, catalog.Actions)
+		summaries = app.SummarizeSteps(def, s.app.ActionSpecs())
 	}
 	return c.JSON(http.StatusOK, map[string]any{"problems": problems, "summaries": summaries})
 }
