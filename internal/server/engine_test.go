@@ -93,7 +93,7 @@ func TestFailingBranchFailsTheRunAndStopsTheOthers(t *testing.T) {
 				"configuration": map[string]any{"duration": 60}},
 			map[string]any{"id": "bad_mail", "name": "Mail nobody", "type": "action", "nextSteps": []string{},
 				"configuration": map[string]any{"action": "send_email", "parameters": map[string]any{
-					"template": "proposal", "recipient": "{{note}}"}}},
+					"template": "proposal", "recipient": "{{note}}", "data": map[string]any{"findings": "{{note}}"}}}},
 			setVar("after_join", "x", 1),
 		))
 		id := h.startRun(wf, map[string]any{"note": "not an address"})
@@ -187,7 +187,7 @@ func TestContinueLogsTheFailureAsSkippedAndGoesOn(t *testing.T) {
 		wf := h.createWorkflow(def("Best effort",
 			map[string]any{"id": "notify", "name": "Notify", "type": "action", "nextSteps": []string{"after"},
 				"configuration": map[string]any{"action": "send_email", "parameters": map[string]any{
-					"template": "proposal", "recipient": "{{note}}"}},
+					"template": "proposal", "recipient": "{{note}}", "data": map[string]any{"findings": "{{note}}"}}},
 				"errorHandling": map[string]any{"onError": "continue", "retryCount": 0, "retryDelay": 0}},
 			setVar("after", "x", 7),
 		))

@@ -69,7 +69,8 @@ func xssSetup(t *testing.T, dbURL string) *xssBundle {
 				}}),
 			// The recipient is the rep's answer, which is no address: the step fails and its log quotes it.
 			step("mail", "action", []string{}, map[string]any{"action": "send_email", "parameters": map[string]any{
-				"template": "welcome_qualified_lead", "recipient": "{{note}}"}}),
+				"template": "welcome_qualified_lead", "recipient": "{{note}}",
+				"data": map[string]any{"firstName": "{{note}}", "companyName": "ACME"}}}),
 		},
 	})
 	b := &xssBundle{h: h, wf: wf, answer: xss("Answer")}
