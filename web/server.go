@@ -110,6 +110,7 @@ func (s *Server) Routes() []Route {
 		s.pages.SettingsRoutes(),
 		s.api.SecretRoutes(),
 		s.pages.SecretRoutes(),
+		s.api.MailTemplateRoutes(),
 		s.pages.DesignerRoutes(),
 		s.api.AnalyticsRoutes(),
 		s.pages.DashboardRoutes(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -66,10 +67,16 @@ func warningsOf(plan *workflow.Plan) []Warning {
 
 // Validate checks a definition against the actions, expressions and email templates this server has.
 func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow.Plan, error) {
+	return a.validate(ctx, def, nil)
+}
+
+// validate is Validate with some templates' placeholders replaced (a template's edit not saved yet).
+func (a *App) validate(ctx context.Context, def *workflow.Definition, placeholdersOf map[string][]string) (*workflow.Plan, error) {
 	known, placeholders, err := a.mailTemplates(ctx)
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(placeholders, placeholdersOf)
 	secretNames, err := a.DB.SecretNames(ctx)
 	if err != nil {
 		return nil, err
@@ -97,19 +104,28 @@ func (a *App) mailTemplates(ctx context.Context) (map[string]bool, map[string][]
 	placeholders := map[string][]string{}
 	for _, t := range templates {
 		known[t.Name] = true
-		subject, err1 := expression.Placeholders(t.Subject)
-		body, err2 := expression.Placeholders(t.Body)
-		if err1 == nil && err2 == nil {
-			var names []string
-			for _, n := range append(subject, body...) {
-				if !slices.Contains(names, n) {
-					names = append(names, n)
-				}
-			}
+		if names, ok := placeholdersOf(t.Subject, t.Body); ok {
 			placeholders[t.Name] = names
 		}
 	}
 	return known, placeholders, nil
+}
+
+// placeholdersOf lists the names a template's subject and body read, each once; false when one of them
+// does not parse.
+func placeholdersOf(subject, body string) ([]string, bool) {
+	s, err1 := expression.Placeholders(subject)
+	b, err2 := expression.Placeholders(body)
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	names := []string{}
+	for _, n := range append(s, b...) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names, true
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)

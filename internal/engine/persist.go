@@ -63,10 +63,11 @@ func newExecutionRow(r *Run, meta StartMeta, now time.Time) (*store.Execution, e
 	if err != nil {
 		return nil, err
 	}
+	// Nothing has run yet: the variables are what the run starts with, kept apart for replays.
 	return &store.Execution{
 		ID: r.ID, WorkflowID: r.WorkflowID, WorkflowVersion: r.Version, StartedAt: r.StartedAt,
 		TriggerType: meta.TriggerType, TriggerRef: meta.TriggerRef, StartedBy: meta.StartedBy, Revision: 1, Test: meta.Test,
-		Status: v.Status, CurrentStep: v.CurrentStep, Variables: store.JSON(v.Variables),
+		Status: v.Status, CurrentStep: v.CurrentStep, Variables: store.JSON(v.Variables), Input: store.JSON(v.Variables),
 		Outputs: store.JSON(v.Outputs), State: store.JSON(v.State), WaitingUntil: v.WaitingUntil, UpdatedAt: now,
 	}, nil
 }

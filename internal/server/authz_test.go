@@ -27,7 +27,7 @@ type answer struct {
 }
 
 // send makes one request without following redirects.
-func send(t *testing.T, client *http.Client, base, method, path string, body io.Reader, headers map[string]string) answer {
+func send(t testing.TB, client *http.Client, base, method, path string, body io.Reader, headers map[string]string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {

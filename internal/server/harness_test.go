@@ -34,7 +34,7 @@ var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 // harness is a running Pantryflow behind an httptest server, driven through its JSON API.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	url     string // database URL
 	clock   *clock.Fake
 	srv     *server.Server
@@ -124,25 +124,25 @@ var testDatabases = map[string]func(*testing.T) string{
 }
 
 // start runs Pantryflow on the database at url with a fake clock and makes an admin, a manager and a rep.
-func start(t *testing.T, url string) *harness {
+func start(t testing.TB, url string) *harness {
 	t.Helper()
 	return startWith(t, url, "")
 }
 
 // startWith is start with mail delivered to the SMTP server at smtpURL.
-func startWith(t *testing.T, url, smtpURL string) *harness {
+func startWith(t testing.TB, url, smtpURL string) *harness {
 	t.Helper()
 	return startTuned(t, url, func(c *config.Config, _ *server.Options) { c.SMTPURL = smtpURL })
 }
 
 // startTuned is start with the configuration and options changed by tune.
-func startTuned(t *testing.T, url string, tune func(*config.Config, *server.Options)) *harness {
+func startTuned(t testing.TB, url string, tune func(*config.Config, *server.Options)) *harness {
 	t.Helper()
 	return startLogged(t, url, nil, tune)
 }
 
 // startLogged is startTuned with the servers' debug logs written to logs.
-func startLogged(t *testing.T, url string, logs *logBuffer, tune func(*config.Config, *server.Options)) *harness {
+func startLogged(t testing.TB, url string, logs *logBuffer, tune func(*config.Config, *server.Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, url: url, clock: clock.NewFake(t0), flaky: &flakyAction{failures: map[string]int{}}, tune: tune, logs: logs}
 	h.open()

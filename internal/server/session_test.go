@@ -19,7 +19,7 @@ import (
 
 // pageClient is a browser without JavaScript: it keeps cookies, signs in through the form and reads pages.
 type pageClient struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	http *http.Client
 	csrf string // the CSRF token of the last page read

@@ -41,6 +41,9 @@ func TestBrowserEveryPageLooksRight(t *testing.T) {
 		{"/crm/leads/new", "First name"},
 		{"/crm/opportunities", "3 opportunities"},
 		{"/mail", "jane@acme.example"},
+		{"/mail/templates", "welcome_qualified_lead"},
+		{"/mail/templates/welcome_qualified_lead", "Placeholders"},
+		{"/workflows/" + wf + "/replay", "Paths"},
 		{"/settings/tokens", "token"},
 		{"/settings/users", "rep@example.com"},
 	}

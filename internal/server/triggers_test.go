@@ -510,6 +510,6 @@ func TestPostedEventsStartEachWorkflowOnce(t *testing.T) {
 	})
 }
 
-func storetestSQLiteURL(t *testing.T) string { return storetest.SQLiteURL(t) }
+func storetestSQLiteURL(t testing.TB) string { return storetest.SQLiteURL(t) }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

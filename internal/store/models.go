@@ -76,14 +76,16 @@ type Execution struct {
 	UpdatedAt       time.Time
 	CurrentStep     string
 	Variables       JSON
-	Outputs         JSON
-	State           JSON
-	Error           string
-	FailedStep      string
-	WaitingUntil    *time.Time
-	TriggerType     string
-	TriggerRef      string
-	StartedBy       string
+	// Input is the variables the run started with; nil for runs older than the column.
+	Input        JSON
+	Outputs      JSON
+	State        JSON
+	Error        string
+	FailedStep   string
+	WaitingUntil *time.Time
+	TriggerType  string
+	TriggerRef   string
+	StartedBy    string
 	// Test marks a designer's test run: mails and HTTP calls are recorded, not made.
 	Test     bool
 	Revision int64
@@ -157,12 +159,24 @@ type CRMTask struct {
 // TableName implements gorm's Tabler.
 func (CRMTask) TableName() string { return "crm_tasks" }
 
-// EmailTemplate is a named subject and body, both {{ }} templates.
+// EmailTemplate is a named subject and body, both {{ }} templates, at its latest version.
 type EmailTemplate struct {
 	Name      string `gorm:"primaryKey"`
 	Subject   string
 	Body      string
+	Version   int
+	UpdatedBy string
 	UpdatedAt time.Time
+}
+
+// EmailTemplateVersion is one saved version of a mail template, kept after later saves.
+type EmailTemplateVersion struct {
+	Name      string `gorm:"primaryKey"`
+	Version   int    `gorm:"primaryKey"`
+	Subject   string
+	Body      string
+	CreatedBy string
+	CreatedAt time.Time
 }
 
 // Mail is one message in the outbox, unique on its idempotency key.
@@ -241,7 +255,7 @@ type IdempotencyKey struct {
 // Models lists every model, for the test that checks them against the migrated schema.
 func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
-		&CRMTask{}, &EmailTemplate{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
+		&CRMTask{}, &EmailTemplate{}, &EmailTemplateVersion{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
 		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{}}
 }

@@ -120,3 +120,15 @@ func Due(due *time.Time, now time.Time) string {
 	}
 	return "due in " + About(d)
 }
+
+// Sentence starts a message with a capital and ends it with a full stop, as pages show messages.
+func Sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}

@@ -34,7 +34,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Handlers {
 // Routes are every API route, in the order of the sections below.
 func (s *Handlers) Routes() []httpx.Route {
 	var routes []httpx.Route
-	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.TriggerRoutes(), s.SecretRoutes(),
+	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.TriggerRoutes(), s.SecretRoutes(), s.MailTemplateRoutes(),
 		s.AnalyticsRoutes()} {
 		routes = append(routes, section...)
 	}
@@ -53,6 +53,7 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("api.workflows.enabled", "/api/workflows/:id/enabled", manager, s.setWorkflowEnabled),
 		httpx.GET("api.workflows.versions", "/api/workflows/:id/versions", rep, s.listVersions),
 		httpx.POST("api.workflows.start", "/api/workflows/:id/executions", manager, s.startExecution),
+		httpx.POST("api.workflows.replay", "/api/workflows/:id/replay", manager, s.replayWorkflow),
 		httpx.GET("api.templates.list", "/api/templates", rep, s.listTemplates),
 		httpx.GET("api.templates.get", "/api/templates/:id", rep, s.getTemplate),
 		httpx.POST("api.templates.import", "/api/templates/:id/import", manager, s.importTemplate),

@@ -127,6 +127,20 @@ func (s *Handlers) startExecution(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, app.Started{ExecutionID: id})
 }
 
+// replayWorkflow plays a version (the latest by default) over the workflow's last runs beside the published
+// version, everything stubbed.
+func (s *Handlers) replayWorkflow(c echo.Context) error {
+	var req app.ReplayRequest
+	if err := httpx.BindJSON(c, &req, true); err != nil {
+		return err
+	}
+	out, err := s.app.ReplayWorkflow(c.Request().Context(), httpx.Principal(c), c.Param("id"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (s *Handlers) listTemplates(c echo.Context) error {
 	items, err := app.Templates()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/views"
 	"github.com/kitchenpantry/pantryflow/web/httpx"
 )
@@ -49,6 +50,14 @@ func (s *Handlers) CRMRoutes() []httpx.Route {
 	return append(routes,
 		httpx.GET("mail", "/mail", manager, s.mailPage),
 		httpx.POST("mail.resend", "/mail/:id/resend", manager, s.resendMail),
+		httpx.GET("mail.templates", "/mail/templates", manager, s.mailTemplatesPage),
+		httpx.GET("mail.templates.new", "/mail/templates/new", manager, s.newMailTemplatePage),
+		httpx.POST("mail.templates.create", "/mail/templates", manager, s.createMailTemplateForm),
+		httpx.GET("mail.templates.page", "/mail/templates/:name", manager, s.mailTemplatePage),
+		httpx.POST("mail.templates.update", "/mail/templates/:name", manager, s.updateMailTemplateForm),
+		httpx.POST("mail.templates.preview", "/mail/templates/:name/preview", manager, s.previewMailTemplateForm),
+		httpx.POST("mail.templates.restore", "/mail/templates/:name/restore/:version", manager, s.restoreMailTemplateForm),
+		httpx.POST("mail.templates.delete", "/mail/templates/:name/delete", manager, s.deleteMailTemplateForm),
 	)
 }
 
@@ -148,16 +157,7 @@ func recordProblems(err error) (map[string]string, bool) {
 }
 
 // asSentence starts a message with a capital and ends it with a full stop, as the form shows it.
-func asSentence(msg string) string {
-	if msg == "" {
-		return msg
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
-}
+func asSentence(msg string) string { return words.Sentence(msg) }
 
 func (s *Handlers) recordPage(p crmPage) echo.HandlerFunc {
 	return func(c echo.Context) error {

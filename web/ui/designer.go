@@ -40,6 +40,7 @@ func (s *Handlers) DesignerRoutes() []httpx.Route {
 		httpx.GET("workflows.export", "/workflows/:id/export", manager, s.exportWorkflow),
 		httpx.POST("workflows.restore", "/workflows/:id/versions/:v/restore", manager, s.restoreVersion),
 		httpx.GET("workflows.diff", "/workflows/:id/diff", manager, s.diffPage),
+		httpx.GET("workflows.replay", "/workflows/:id/replay", manager, s.replayPage),
 	}
 }
 
@@ -511,6 +512,31 @@ func (s *Handlers) restoreVersion(c echo.Context) error {
 }
 
 // diffPage compares two versions: ?from=A&to=B, by default the latest and the one before it.
+// replayPage replays a version (?version=, the latest by default) over the last ?runs= runs (100) beside
+// the published version.
+func (s *Handlers) replayPage(c echo.Context) error {
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	version, err := versionParam(c, "version", w.LatestVersion)
+	if err != nil {
+		return err
+	}
+	runs := app.DefaultReplayRuns
+	if raw := c.QueryParam("runs"); raw != "" {
+		if runs, err = strconv.Atoi(raw); err != nil || runs < 1 || runs > app.MaxReplayRuns {
+			return httpx.BadQuery("runs", fmt.Sprintf("runs must be a whole number from 1 to %d", app.MaxReplayRuns))
+		}
+	}
+	r, err := s.app.ReplayWorkflow(c.Request().Context(), httpx.Principal(c), w.ID, app.ReplayRequest{Version: version, Runs: runs})
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("Replay of %s v%d", w.Name, version)
+	return httpx.Render(c, http.StatusOK, views.ReplayPage(views.NewReplayView(s.Frame(c, title, "workflows"), *w, r)))
+}
+
 func (s *Handlers) diffPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	w, err := s.workflowSummary(c, c.Param("id"))

@@ -50,6 +50,10 @@ func fieldErrors(err error) (views.FieldErrors, bool) {
 	}
 	out := views.FieldErrors{}
 	for _, d := range verr.Details {
+		if prev, ok := out[d.Path]; ok {
+			out[d.Path] = prev + " " + d.Message // several problems of one field, all said
+			continue
+		}
 		out[d.Path] = d.Message
 	}
 	return out, true
