@@ -352,7 +352,7 @@ var realClockTests sync.Mutex
 
 func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, url string) {
+	eachDBAtOnce(t, func(t *testing.T, url string) {
 		realClockTests.Lock()
 		defer realClockTests.Unlock()
 		slow := &slowAction{calls: map[string]int{}}

@@ -134,6 +134,11 @@ func (s *sharedBrowsers) get(path string, width, height int) (*sharedBrowser, er
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// No pulsing boxes: an endless CSS animation makes chromium draw 60 frames a second for as long as
+		// its tab is open, on the cores every other test needs.
+		chromedp.Flag("force-prefers-reduced-motion", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("mute-audio", true),
 		chromedp.UserDataDir(b.profile),
 		chromedp.WindowSize(width, height),
 	}

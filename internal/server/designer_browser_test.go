@@ -162,9 +162,10 @@ func (b *browser) selectStep(stepID string) {
 
 func panelField(name string) string { return fmt.Sprintf(`#panel [name=%q]`, name) }
 
-// settle waits until the panel has no request in flight and has not been swapped for half a second. Only
-// the answer to the newest panel request is swapped in, and the field that sent that request is on the page
-// (marked htmx-request) while it is away, so no answer changes the panel after settle returns.
+// settle waits until the panel has no request in flight and was not swapped between two looks 150 ms apart.
+// Only the answer to the newest panel request is swapped in, and the field that sent that request is on the
+// page (marked htmx-request, from the event that sent it: no panel request is delayed) while it is away, so
+// no answer changes the panel after settle returns.
 func (b *browser) settle() {
 	b.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -175,7 +176,7 @@ func (b *browser) settle() {
 			return
 		}
 		last = now
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(150 * time.Millisecond)
 	}
 	b.t.Fatal("the panel never settled")
 }
