@@ -42,6 +42,8 @@ type ExecutionSummary struct {
 	StartedAt       time.Time  `json:"startedAt"`
 	CompletedAt     *time.Time `json:"completedAt,omitempty"`
 	CurrentStep     string     `json:"currentStep,omitempty"`
+	// CurrentStepName is the current step's name, as people read it.
+	CurrentStepName string     `json:"currentStepName,omitempty"`
 	Error           string     `json:"error,omitempty"`
 	WaitingUntil    *time.Time `json:"waitingUntil,omitempty"`
 	// Test marks a designer's test run.
@@ -192,12 +194,29 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 	}
 	out := make([]ExecutionSummary, 0, len(rows))
 	for i := range rows {
-		out = append(out, summaryOf(&rows[i], names[rows[i].WorkflowID]))
+		s := summaryOf(&rows[i], names[rows[i].WorkflowID])
+		s.CurrentStepName = a.stepName(ctx, s.WorkflowID, s.WorkflowVersion, s.CurrentStep)
+		out = append(out, s)
 	}
 	if err := hideInSummaries(ctx, a.DB.Tasks(), scope, out); err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// stepName is a step's name in a version (the compiled plans are cached), or "" when it cannot be read.
+func (a *App) stepName(ctx context.Context, workflowID string, version int, stepID string) string {
+	if stepID == "" {
+		return ""
+	}
+	plan, err := a.Engine.Plan(ctx, workflowID, version)
+	if err != nil {
+		return ""
+	}
+	if s := plan.Step(stepID); s != nil {
+		return s.Name
+	}
+	return ""
 }
 
 func summaryOf(r *store.ExecutionListRow, workflowName string) ExecutionSummary {

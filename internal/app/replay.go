@@ -253,18 +253,18 @@ func replayReason(plan *workflow.Plan, r engine.ReplayResult) string {
 	case r.Status == workflow.StatusFailed && r.Error != "":
 		return r.Error
 	case r.Status == workflow.StatusFailed:
-		return "it fails at " + stepName(plan, r.FailedStep)
+		return "it fails at " + quotedStepName(plan, r.FailedStep)
 	case len(r.WaitsAt) > 0:
 		names := make([]string, len(r.WaitsAt))
 		for i, id := range r.WaitsAt {
-			names[i] = stepName(plan, id)
+			names[i] = quotedStepName(plan, id)
 		}
 		return "it would wait in " + strings.Join(names, " and ") + ": nobody answered that task in this run"
 	}
 	return ""
 }
 
-func stepName(plan *workflow.Plan, id string) string {
+func quotedStepName(plan *workflow.Plan, id string) string {
 	if s := plan.Step(id); s != nil && s.Name != "" {
 		return fmt.Sprintf("%q", s.Name)
 	}

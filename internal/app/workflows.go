@@ -30,6 +30,9 @@ type WorkflowSummary struct {
 	UpdatedAt     time.Time `json:"updatedAt"`
 	// Webhook is set for a published webhook workflow: whether its address checks signatures.
 	Webhook *WebhookSummary `json:"webhook,omitempty"`
+	// SameEvent lists, for an enabled workflow started by an event, the other enabled workflows the same
+	// event starts: one event then starts them all, and a lead may get two welcome mails.
+	SameEvent []WorkflowRef `json:"sameEvent,omitempty"`
 }
 
 // VersionSummary is one version in a workflow's history.
@@ -335,7 +338,36 @@ func (a *App) ListWorkflows(ctx context.Context, page Page) ([]WorkflowSummary, 
 	if err := a.markWebhooks(ctx, out); err != nil {
 		return nil, 0, err
 	}
+	if err := a.markSharedEvents(ctx, out); err != nil {
+		return nil, 0, err
+	}
 	return out, total, nil
+}
+
+// markSharedEvents fills SameEvent: the enabled, published workflows by event, each event's others.
+func (a *App) markSharedEvents(ctx context.Context, items []WorkflowSummary) error {
+	published, err := a.DB.Workflows().PublishedWorkflows(ctx)
+	if err != nil {
+		return err
+	}
+	byEvent := map[string][]WorkflowRef{}
+	for _, w := range published {
+		if w.Enabled && w.TriggerType == workflow.TriggerEvent && w.TriggerEvent != "" {
+			byEvent[w.TriggerEvent] = append(byEvent[w.TriggerEvent], WorkflowRef{ID: w.ID, Name: w.Name, Version: *w.ActiveVersion})
+		}
+	}
+	for i := range items {
+		w := &items[i]
+		if !w.Enabled || w.ActiveVersion == nil || w.TriggerType != workflow.TriggerEvent {
+			continue
+		}
+		for _, other := range byEvent[w.TriggerEvent] {
+			if other.ID != w.ID {
+				w.SameEvent = append(w.SameEvent, other)
+			}
+		}
+	}
+	return nil
 }
 
 // ListVersions lists a workflow's versions, newest first.

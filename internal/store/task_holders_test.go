@@ -66,7 +66,8 @@ func TestTaskHoldersBackfill(t *testing.T) {
 				Title: "nobody", FormFields: store.MustJSON([]any{}), Status: "cancelled", CreatedAt: now, UpdatedAt: now},
 		)
 		for _, r := range rows {
-			if err := store.GormOf(db).Create(r).Error; err != nil {
+			// The schema is the one before the backfill: leave out the columns later migrations added.
+			if err := store.GormOf(db).Omit("input").Create(r).Error; err != nil {
 				t.Fatalf("create %T: %v", r, err)
 			}
 		}

@@ -36,6 +36,8 @@ var creatingRoutes = map[string]int{
 	"api.tasks.complete":       http.StatusOK,
 	"api.events.post":          http.StatusAccepted,
 	"api.secrets.create":       http.StatusCreated,
+	"api.mailtemplates.create": http.StatusCreated,
+	"api.mailtemplates.update": http.StatusOK, // a new version, as a workflow's update
 	"api.leads.create":         http.StatusCreated,
 	"api.contacts.create":      http.StatusCreated,
 	"api.companies.create":     http.StatusCreated,

@@ -10,13 +10,15 @@ import (
 
 // notCreating are the API routes that change something without creating anything: they change a state
 // (publish, enable, cancel, wake, retry), replace a secret or a record, or apply a suggestion, whose retry
-// finds it applied already. Every other POST, PUT or PATCH of the API must take an Idempotency-Key.
+// finds it applied already, or only read what they are sent (a template's preview, a draft's replay). Every
+// other POST, PUT or PATCH of the API must take an Idempotency-Key.
 var notCreating = map[string]bool{
 	"api.workflows.publish": true, "api.workflows.enabled": true, "api.executions.cancel": true,
 	"api.executions.wake": true, "api.executions.retry": true, "api.workflows.webhook.rotate": true,
 	"api.secrets.rotate": true, "api.workflows.suggestions.apply": true,
 	"api.leads.update": true, "api.contacts.update": true, "api.companies.update": true,
 	"api.opportunities.update": true, "api.crm-tasks.update": true,
+	"api.mailtemplates.preview": true, "api.workflows.replay": true,
 }
 
 // TestEveryCreatingRouteTakesAnIdempotencyKey: each creating route named is in the route table (a typo

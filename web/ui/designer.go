@@ -119,6 +119,13 @@ func (s *Handlers) designerPage(c echo.Context) error {
 	if version < w.LatestVersion {
 		status += fmt.Sprintf(" Saving makes version %d.", w.LatestVersion+1)
 	}
+	if len(w.SameEvent) > 0 {
+		names := make([]string, len(w.SameEvent))
+		for i, o := range w.SameEvent {
+			names[i] = fmt.Sprintf("%q", o.Name)
+		}
+		status += fmt.Sprintf(" Careful: %s also starts %s, so each such event runs both.", w.TriggerEvent, strings.Join(names, " and "))
+	}
 	return s.renderDesigner(c, w.ID, version, def, status)
 }
 
