@@ -216,7 +216,7 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 	task := &store.HumanTask{
 		ID: e.newID(), ExecutionID: r.ID, WorkflowID: r.WorkflowID, StepID: step.ID, Activation: b.Activation,
 		Assignee: user.Email, AssigneeID: &user.ID, Title: title, Description: desc,
-		FormFields: store.MustJSON(h.FormFields), DueAt: due, Status: string(workflow.TaskOpen),
+		FormFields: store.MustJSON(h.FormFields), DueAt: due, Status: string(workflow.TaskOpen), Test: r.Test,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	return stepRun{

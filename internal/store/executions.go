@@ -26,10 +26,11 @@ func (r Executions) Insert(ctx context.Context, row *Execution) error {
 	return r.q(ctx).Create(row).Error
 }
 
-// ByID reads one execution; ErrNotFound when there is none.
+// ByID reads one execution, without the variables it started with (Input: only replays read them, through
+// ReplaySources; the engine reads this row at every step); ErrNotFound when there is none.
 func (r Executions) ByID(ctx context.Context, id string) (*Execution, error) {
 	var row Execution
-	err := r.q(ctx).Where("id = ?", id).Take(&row).Error
+	err := r.q(ctx).Omit("input").Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}

@@ -63,15 +63,16 @@ func (t TestRuns) executions(q *gorm.DB) *gorm.DB {
 	return q.Where("NOT executions.test")
 }
 
-// tasks narrows a query of human tasks by their executions' test column.
+// tasks narrows a query of human tasks by their own test column (their execution's, copied when the task
+// was made); "NOT human_tasks.test" is the condition of the inbox's partial indexes.
 func (t TestRuns) tasks(q *gorm.DB) *gorm.DB {
 	switch t {
 	case TestRunsIncluded:
 		return q
 	case TestRunsOnly:
-		return q.Where("execution_id IN (SELECT e.id FROM executions e WHERE e.test)")
+		return q.Where("human_tasks.test")
 	}
-	return q.Where("execution_id NOT IN (SELECT e.id FROM executions e WHERE e.test)")
+	return q.Where("NOT human_tasks.test")
 }
 
 // ExecutionDetail is one execution with its log and human tasks.

@@ -139,8 +139,8 @@ var _ = exercise("executions/detail-decoded", func(t *testing.T, db *store.DB) {
 	}
 })
 
-// The designer's test runs are left out of lists unless asked for, with their tasks; one execution's tasks
-// are all listed.
+// The designer's test runs are left out of lists unless asked for, with their tasks (which carry their run's
+// test mark, as the engine copies it when it makes them); one execution's tasks are all listed.
 var _ = exercise("executions/test-runs-left-out", func(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	r := seedRuns(t, db)
@@ -148,7 +148,7 @@ var _ = exercise("executions/test-runs-left-out", func(t *testing.T, db *store.D
 		StartedAt: t0.Add(5 * time.Hour), UpdatedAt: t0, StartedBy: r.max.Email, Variables: store.MustJSON(map[string]any{}),
 		Outputs: store.MustJSON(map[string]any{}), State: store.MustJSON(map[string]any{}), Revision: 1, TriggerType: "manual"},
 		&store.HumanTask{ID: "task-t", ExecutionID: "run-t", WorkflowID: "wf", StepID: "ask", Activation: 1, Assignee: r.max.Email,
-			AssigneeID: &r.max.ID, Title: "Try", FormFields: store.MustJSON([]any{}), Status: "open", CreatedAt: t0, UpdatedAt: t0})
+			AssigneeID: &r.max.ID, Title: "Try", FormFields: store.MustJSON([]any{}), Status: "open", Test: true, CreatedAt: t0, UpdatedAt: t0})
 	all := store.ReadScope{All: true}
 	for _, tt := range []struct {
 		tests store.TestRuns

@@ -125,8 +125,10 @@ type HumanTask struct {
 	Values      JSON `gorm:"column:values"`
 	CompletedBy string
 	CompletedAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Test marks a task of a designer's test run (its execution's test), which lists leave out.
+	Test      bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TaskHolder records that a user holds or held a human task: its assignee at creation and everyone it was
