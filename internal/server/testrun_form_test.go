@@ -94,3 +94,41 @@ func TestDesignerTestRunFormIsTheServersRunForm(t *testing.T) {
 		t.Fatalf("the test run's variables: %v", e.Variables)
 	}
 }
+
+// A workflow started by a lead's event is tried on a lead picked from the CRM, not written as JSON: the Test
+// run form offers the latest leads by name, and the run gets the picked lead as its event would give it.
+func TestDesignerTestRunPicksTheRecordFromTheCRM(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	wf := h.createWorkflow(withTrigger(def("Greet qualified leads", setVar("a", "note", "{{ lead.email }}")), "event",
+		map[string]any{"event": "lead_qualified"}))
+	lead := h.createLead(h.manager, record{"firstName": "Ana", "lastName": "Lopez", "email": "ana@bistro.example", "assignedTo": "rep@example.com"})
+	m := h.session("manager@example.com")
+	m.get("/workflows/" + wf + "/designer")
+
+	_, doc := m.get("/workflows/" + wf + "/designer/run-form?version=1")
+	option := doc.Find(`select[name="pick.lead"] option[value="lead:` + lead + `"]`)
+	if option.Length() != 1 || !strings.Contains(option.Text(), "Ana Lopez") {
+		t.Fatalf("the form offers no Ana Lopez to pick: %q", doc.Find(`select[name="pick.lead"]`).Text())
+	}
+
+	// A lead that is gone: said under the picker, nothing started.
+	status, doc := m.htmx("POST", "/workflows/"+wf+"/designer/test?version=1", url.Values{"pick.lead": {"lead:no-such-lead"}, "lead": {""}})
+	if status != http.StatusUnprocessableEntity || doc == nil || !strings.Contains(doc.Find("#f-pick-lead-error").Text(), "not in the CRM") {
+		t.Fatalf("a lead that is gone: %d", status)
+	}
+
+	status, _ = m.htmx("POST", "/workflows/"+wf+"/designer/test?version=1", url.Values{"pick.lead": {"lead:" + lead}, "lead": {""}})
+	if status != http.StatusOK {
+		t.Fatalf("picked: %d", status)
+	}
+	var runs struct{ Items []struct{ ID string } }
+	h.must(http.StatusOK, h.manager, "GET", "/api/executions?test=only&workflowId="+wf, nil, &runs)
+	if len(runs.Items) != 1 {
+		t.Fatalf("%d test runs, want 1", len(runs.Items))
+	}
+	e := h.waitStatus(runs.Items[0].ID, "completed")
+	if e.Variables["note"] != "ana@bistro.example" {
+		t.Fatalf("the run read lead.email as %v, want the picked lead's", e.Variables["note"])
+	}
+}

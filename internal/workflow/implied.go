@@ -17,6 +17,16 @@ import (
 // lead_qualified is about a lead, task_done about a CRM task.
 var RecordEntities = []string{"lead", "contact", "company", "opportunity", "task"}
 
+// TriggerRecord is the CRM entity of the record an event-triggered workflow starts with, which is also the
+// name of its variable, declared or implied ("lead" for lead_qualified); "" for other triggers.
+func TriggerRecord(def *Definition) string {
+	if def.Trigger.Type != TriggerEvent {
+		return ""
+	}
+	event, _ := def.Trigger.Configuration["event"].(string)
+	return EventRecord(event)
+}
+
 // EventRecord is the record an event is about ("lead" for lead_qualified), or "" for an event posted to
 // the API with data of its own.
 func EventRecord(event string) string {

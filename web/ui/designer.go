@@ -14,6 +14,8 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/forms"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 	"github.com/kitchenpantry/pantryflow/static"
 	"github.com/kitchenpantry/pantryflow/views"
@@ -395,17 +397,69 @@ func (s *Handlers) designerRunForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return httpx.Render(c, http.StatusOK, views.TestRunForm(testRunView(c, def, nil, nil)))
+	v, err := s.testRunView(c, def, nil, nil)
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, http.StatusOK, views.TestRunForm(v))
 }
 
-func testRunView(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) views.TestRunView {
+// pickPrefix names a Test run form's record picker: pick.lead picks the lead variable's record.
+const pickPrefix = "pick."
+
+// testRunView is the Test run form: a field per variable and, before the field of the event's record, a
+// picker of the latest records of its kind, so a manager picks "Ana Lopez, Bistro Ana" instead of writing
+// the lead as JSON (the JSON field stays, for a record that is not in the CRM).
+func (s *Handlers) testRunView(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) (views.TestRunView, error) {
 	csrf := csrfToken(c)
-	v := views.TestRunView{WorkflowID: def.ID, Version: def.Version, CSRF: csrf,
-		Fields: views.NewTaskForm("", csrf, app.RunFields(def), raw, ferrs).Fields}
+	fields := views.NewTaskForm("", csrf, app.RunFields(def), raw, ferrs).Fields
+	entity := workflow.TriggerRecord(def)
+	v := views.TestRunView{WorkflowID: def.ID, Version: def.Version, CSRF: csrf}
+	for _, f := range fields {
+		if entity != "" && f.Name == entity {
+			choices, err := s.recordChoices(c, []crm.Entity{crm.Entity(entity)}, "Pick a "+entity+" from the CRM…")
+			if err != nil {
+				return v, err
+			}
+			v.Fields = append(v.Fields, forms.Field{Name: pickPrefix + f.Name, Label: "The " + entity, Kind: forms.Select,
+				Value: raw[pickPrefix+f.Name], Choices: choices, Errors: problemsOf(ferrs.For(pickPrefix + f.Name)),
+				Help: "The run gets this " + entity + " as its event would give it; or write it as JSON below."})
+			f.Required = false // the picker gives it
+		}
+		v.Fields = append(v.Fields, f)
+	}
 	if len(ferrs) > 0 {
 		v.Summary = "Please fix the answers marked below; nothing was started."
 	}
-	return v
+	return v, nil
+}
+
+func problemsOf(msg string) []string {
+	if msg == "" {
+		return nil
+	}
+	return []string{msg}
+}
+
+// pickedRecords puts the picked record into the form's text as JSON, as its event would give it.
+func (s *Handlers) pickedRecords(c echo.Context, def *workflow.Definition, raw map[string]string) workflow.FieldErrors {
+	entity := workflow.TriggerRecord(def)
+	pick := raw[pickPrefix+entity]
+	if entity == "" || pick == "" {
+		return nil
+	}
+	field := pickPrefix + entity
+	_, id, _ := strings.Cut(pick, ":")
+	rec, err := s.app.GetRecord(c.Request().Context(), httpx.Principal(c), crm.Entity(entity), id)
+	if err != nil {
+		return workflow.FieldErrors{{Field: field, Message: "that " + entity + " is not in the CRM any more: pick another"}}
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return workflow.FieldErrors{{Field: field, Message: err.Error()}}
+	}
+	raw[entity] = string(b)
+	return nil
 }
 
 // designerTest starts a test run of a version (the latest when none is given). The Test run form posts its
@@ -423,7 +477,9 @@ func (s *Handlers) designerTest(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		vars, ferrs := app.RunValues(def, raw)
+		ferrs := s.pickedRecords(c, def, raw)
+		vars, valueErrs := app.RunValues(def, raw)
+		ferrs = append(ferrs, valueErrs...)
 		if len(ferrs) == 0 {
 			execID, err := s.app.StartTest(ctx, httpx.Principal(c), id, def.Version, vars)
 			if ferrs, err = startProblems(err); err != nil {
@@ -433,7 +489,11 @@ func (s *Handlers) designerTest(c echo.Context) error {
 				return c.JSON(http.StatusOK, map[string]string{"executionId": execID})
 			}
 		}
-		return httpx.Render(c, http.StatusUnprocessableEntity, views.TestRunForm(testRunView(c, def, raw, ferrs)))
+		v, err := s.testRunView(c, def, raw, ferrs)
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, http.StatusUnprocessableEntity, views.TestRunForm(v))
 	}
 	var req struct {
 		Version   int            `json:"version"`

@@ -61,9 +61,15 @@ func (s *Handlers) renderMailTemplate(c echo.Context, status int, v views.MailTe
 
 // previewChoices are the latest leads and contacts, named as people know them.
 func (s *Handlers) previewChoices(c echo.Context) ([]app.Choice, error) {
+	return s.recordChoices(c, previewKinds, "Pick a lead or contact")
+}
+
+// recordChoices are the latest records of each kind, valued "kind:id" and named as people know them
+// ("Ana Lopez, Bistro Ana (lead)"), after an empty first choice saying what to do.
+func (s *Handlers) recordChoices(c echo.Context, kinds []crm.Entity, prompt string) ([]app.Choice, error) {
 	ctx, actor := c.Request().Context(), httpx.Principal(c)
-	choices := []app.Choice{{Value: "", Label: "Pick a lead or contact"}}
-	for _, e := range previewKinds {
+	choices := []app.Choice{{Value: "", Label: prompt}}
+	for _, e := range kinds {
 		recs, _, err := s.app.ListRecords(ctx, actor, e, app.RecordFilter{Page: app.Page{Limit: previewRecords}})
 		if err != nil {
 			return nil, err
