@@ -283,20 +283,27 @@ func (a *App) UpdateMailTemplate(ctx context.Context, actor *Actor, name string,
 }
 
 // breakingUses checks the published workflows that send the template against its new placeholders, with
-// the same check a save of the workflow makes.
+// the same check a save of the workflow makes (one environment for all of them).
 func (a *App) breakingUses(ctx context.Context, name string, placeholders []string, uses []TemplateUse) ([]Detail, error) {
 	var details []Detail
+	if len(uses) == 0 {
+		return nil, nil
+	}
+	env, err := a.checkEnv(ctx, map[string][]string{name: placeholders})
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, u := range uses {
 		if seen[u.ID] {
 			continue
 		}
 		seen[u.ID] = true
-		def, err := a.Engine.Plan(ctx, u.ID, u.Version)
+		published, err := a.Engine.Plan(ctx, u.ID, u.Version)
 		if err != nil {
 			return nil, err
 		}
-		_, err = a.validate(ctx, def.Def, map[string][]string{name: placeholders})
+		_, err = compileChecked(published.Def, env)
 		var verr *ValidationError
 		if errors.As(err, &verr) {
 			for _, d := range verr.Details {

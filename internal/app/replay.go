@@ -281,10 +281,11 @@ func tally(t *VersionTotals, r engine.ReplayResult, took *time.Duration) {
 	default:
 		t.Waiting++
 	}
+	runs := t.Runs + 1 // a version's Runs are the runs replayed, not the sum of its steps' visits
 	for _, p := range r.Produced {
 		t.add(p)
 	}
-	t.Runs = t.Completed + t.Failed + t.Waiting
+	t.Runs = runs
 }
 
 func meanSeconds(total time.Duration, n int) float64 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
+	"github.com/kitchenpantry/pantryflow/internal/engine"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -70,24 +71,33 @@ func warningsOf(plan *workflow.Plan) []Warning {
 
 // Validate checks a definition against the actions, expressions and email templates this server has.
 func (a *App) Validate(ctx context.Context, def *workflow.Definition) (*workflow.Plan, error) {
-	return a.validate(ctx, def, nil)
-}
-
-// validate is Validate with some templates' placeholders replaced (a template's edit not saved yet).
-func (a *App) validate(ctx context.Context, def *workflow.Definition, placeholdersOf map[string][]string) (*workflow.Plan, error) {
-	known, placeholders, err := a.mailTemplates(ctx)
+	env, err := a.checkEnv(ctx, nil)
 	if err != nil {
 		return nil, err
+	}
+	return compileChecked(def, env)
+}
+
+// checkEnv is what a save checks a definition against: the actions, the stored templates (with some
+// templates' placeholders replaced: an edit not saved yet), the secrets' names and the CRM's records.
+func (a *App) checkEnv(ctx context.Context, placeholdersOf map[string][]string) (engine.Environment, error) {
+	known, placeholders, err := a.mailTemplates(ctx)
+	if err != nil {
+		return engine.Environment{}, err
 	}
 	maps.Copy(placeholders, placeholdersOf)
 	secretNames, err := a.DB.SecretNames(ctx)
 	if err != nil {
-		return nil, err
+		return engine.Environment{}, err
 	}
 	env := a.Engine.Environment(func(n string) bool { return known[n] })
 	env.Secrets = func(n string) bool { return slices.Contains(secretNames, n) }
 	env.Records = func(entity string) (workflow.RecordSchema, bool) { return crm.Schema(crm.Entity(entity)) }
 	env.Placeholders = func(name string) ([]string, bool) { p, ok := placeholders[name]; return p, ok }
+	return env, nil
+}
+
+func compileChecked(def *workflow.Definition, env engine.Environment) (*workflow.Plan, error) {
 	plan, problems := workflow.Compile(def, env)
 	if problems != nil {
 		return nil, problemsError(problems)

@@ -89,6 +89,19 @@ func (s *Handlers) templateInput(c echo.Context) app.MailTemplateInput {
 	return app.MailTemplateInput{Name: c.FormValue("name"), Subject: c.FormValue("subject"), Body: body, Version: version}
 }
 
+// refusedOn re-renders a stored template's page after a refused change, the template as stored with keep's
+// changes (what was typed stays in the form); other errors go on.
+func (s *Handlers) refusedOn(c echo.Context, name string, err error, keep func(*app.MailTemplate)) error {
+	current, gerr := s.app.GetMailTemplate(c.Request().Context(), httpx.Principal(c), name)
+	if gerr != nil {
+		return gerr
+	}
+	if keep != nil {
+		keep(&current)
+	}
+	return s.templateRefused(c, views.MailTemplateView{Template: current}, err)
+}
+
 // templateRefused re-renders the form with what was typed and why it was not saved; other errors go on.
 func (s *Handlers) templateRefused(c echo.Context, v views.MailTemplateView, err error) error {
 	if ferrs, invalid := fieldErrors(err); invalid {
@@ -118,14 +131,11 @@ func (s *Handlers) updateMailTemplateForm(c echo.Context) error {
 	in := s.templateInput(c)
 	t, err := s.app.UpdateMailTemplate(ctx, actor, name, in)
 	if err != nil {
-		current, gerr := s.app.GetMailTemplate(ctx, actor, name)
-		if gerr != nil {
-			return gerr
-		}
-		// What was typed stays in the form, on the version it was typed over.
-		current.Subject, current.Body, current.Version = in.Subject, in.Body, in.Version
-		current.Placeholders = app.TemplatePlaceholders(in.Subject, in.Body)
-		return s.templateRefused(c, views.MailTemplateView{Template: current}, err)
+		return s.refusedOn(c, name, err, func(t *app.MailTemplate) {
+			// What was typed stays in the form, on the version it was typed over.
+			t.Subject, t.Body, t.Version = in.Subject, in.Body, in.Version
+			t.Placeholders = app.TemplatePlaceholders(in.Subject, in.Body)
+		})
 	}
 	s.flash(c, "Saved as version "+strconv.Itoa(t.Version)+". Mails sent from now on use it.")
 	return c.Redirect(http.StatusSeeOther, "/mail/templates/"+name)
@@ -150,11 +160,7 @@ func (s *Handlers) restoreMailTemplateForm(c echo.Context) error {
 		in := app.MailTemplateInput{Subject: v.Subject, Body: v.Body, Version: edited}
 		t, err := s.app.UpdateMailTemplate(ctx, actor, name, in)
 		if err != nil {
-			current, gerr := s.app.GetMailTemplate(ctx, actor, name)
-			if gerr != nil {
-				return gerr
-			}
-			return s.templateRefused(c, views.MailTemplateView{Template: current}, err)
+			return s.refusedOn(c, name, err, nil)
 		}
 		s.flash(c, "The text of version "+strconv.Itoa(want)+" is current again, as version "+strconv.Itoa(t.Version)+".")
 		return c.Redirect(http.StatusSeeOther, "/mail/templates/"+name)
@@ -165,11 +171,7 @@ func (s *Handlers) restoreMailTemplateForm(c echo.Context) error {
 func (s *Handlers) deleteMailTemplateForm(c echo.Context) error {
 	ctx, actor, name := c.Request().Context(), httpx.Principal(c), c.Param("name")
 	if err := s.app.DeleteMailTemplate(ctx, actor, name); err != nil {
-		current, gerr := s.app.GetMailTemplate(ctx, actor, name)
-		if gerr != nil {
-			return gerr
-		}
-		return s.templateRefused(c, views.MailTemplateView{Template: current}, err)
+		return s.refusedOn(c, name, err, nil)
 	}
 	s.flash(c, "The mail template "+name+" is deleted.")
 	return c.Redirect(http.StatusSeeOther, "/mail/templates")
@@ -182,11 +184,15 @@ func (s *Handlers) previewMailTemplateForm(c echo.Context) error {
 	pick := c.FormValue("record")
 	p := views.MailPreview{Record: pick}
 	in := app.TemplatePreview{}
-	if subject := c.FormValue("subject"); subject != "" || c.Request().PostForm.Has("subject") {
-		in.Subject = &subject
-	}
-	if body := strings.ReplaceAll(c.FormValue("body"), "\r\n", "\n"); body != "" || c.Request().PostForm.Has("body") {
-		in.Body = &body
+	if form, err := c.FormParams(); err == nil {
+		if form.Has("subject") {
+			subject := form.Get("subject")
+			in.Subject = &subject
+		}
+		if form.Has("body") {
+			body := strings.ReplaceAll(form.Get("body"), "\r\n", "\n")
+			in.Body = &body
+		}
 	}
 	status := http.StatusOK
 	if kind, id, ok := strings.Cut(pick, ":"); ok {
