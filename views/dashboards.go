@@ -377,15 +377,15 @@ func (v WorkflowDashboardView) stepName(id string) string {
 }
 
 // NewAppliedView is the diff of a draft made by applying a suggestion; an added step shows what it holds.
-func NewAppliedView(p Page, w *app.WorkflowSummary, d *app.VersionDiff, before, after *workflow.Definition) DiffView {
-	v := NewDiffView(p, w, nil, d, before, after)
+func NewAppliedView(p Page, w *app.WorkflowSummary, d *app.VersionDiff, before, after *workflow.Definition, specs []workflow.ActionSpec) DiffView {
+	v := NewDiffView(p, w, nil, d, before, after, specs)
 	for i, s := range v.Steps {
 		a, ok := after.StepByID(s.StepID)
 		if s.Kind != "added" || !ok {
 			continue
 		}
 		for _, f := range []string{"configuration", "nextSteps"} {
-			v.Steps[i].Changes = append(v.Steps[i].Changes, DiffField{Name: f, After: stepFieldText(a, f)})
+			v.Steps[i].Changes = append(v.Steps[i].Changes, stepField(before, nil, after, a, f, specs))
 		}
 	}
 	return v

@@ -2401,7 +2401,7 @@ func AppliedPage(v DiffView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = diffField(f, true, s.Kind == "added").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = diffField(f, false, s.Kind == "added").Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -2438,7 +2438,7 @@ func AppliedPage(v DiffView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = diffField(f, true, false).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = diffField(f, false, false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -104,13 +104,12 @@ func parallelize(def *workflow.Definition, group []string, id string) error {
 		names[i] = s.Name
 	}
 	p := workflow.Step{
-		ID: id, Name: "Run " + joinPlain(names) + " in parallel", Type: workflow.StepParallel,
+		ID: id, Name: "Run " + words.List(names) + " in parallel", Type: workflow.StepParallel,
 		NextSteps: slices.Clone(last.NextSteps),
 	}
 	p.SetConfig(&workflow.ParallelConfig{ParallelSteps: slices.Clone(group)})
 	if first.Position != nil {
-		// Left of the first branch, where the designer draws a step before the ones it leads to.
-		p.Position = &workflow.Position{X: first.Position.X - 200, Y: first.Position.Y}
+		makeRoom(def, &p, group, *first.Position)
 	}
 	if p.NextSteps == nil {
 		p.NextSteps = []string{}
@@ -148,9 +147,40 @@ func parallelize(def *workflow.Definition, group []string, id string) error {
 	return nil
 }
 
-func joinPlain(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
+// The designer's boxes and the gaps its layout leaves between them (static/js/designer.js: NODE_W, NODE_H,
+// dagre's nodesep and ranksep), with room for a name on two lines.
+const (
+	boxWidth  = 220
+	boxHeight = 90
+	columnGap = 50
+	rowGap    = 70
+	row       = boxHeight + rowGap
+)
+
+// makeRoom places a new parallel step where the designer draws it, top to bottom: in the first branch's
+// place, its branches side by side in the row below it, and every other step that was at or below that
+// place moved as one so that its top row comes right below the branches. Steps above stay where they are,
+// so nothing new overlaps and the order from top to bottom is kept.
+func makeRoom(def *workflow.Definition, p *workflow.Step, group []string, at workflow.Position) {
+	p.Position = &workflow.Position{X: at.X, Y: at.Y}
+	for i, id := range group {
+		s, _ := def.StepByID(id)
+		offset := (float64(i) - float64(len(group)-1)/2) * (boxWidth + columnGap)
+		s.Position = &workflow.Position{X: at.X + offset, Y: at.Y + row}
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	below := func(s *workflow.Step) bool {
+		return s.Position != nil && s.Position.Y >= at.Y && !slices.Contains(group, s.ID)
+	}
+	top, found := 0.0, false
+	for i := range def.Steps {
+		if s := &def.Steps[i]; below(s) && (!found || s.Position.Y < top) {
+			top, found = s.Position.Y, true
+		}
+	}
+	shift := at.Y + 2*row - top
+	for i := range def.Steps {
+		if s := &def.Steps[i]; found && below(s) {
+			s.Position = &workflow.Position{X: s.Position.X, Y: s.Position.Y + shift}
+		}
+	}
 }

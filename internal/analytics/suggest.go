@@ -220,7 +220,7 @@ func (r *rules) parallelize() {
 			ID: RuleParallelize + "." + strings.Join(group, "."), Type: TypePerformance, StepID: group[0],
 			Rule: RuleParallelize, Steps: group, PotentialImpact: impact, ImplementationEffort: effort,
 			Suggestion: fmt.Sprintf("Run %s at the same time: none of them uses what another one produces (checked from what each step reads and writes), and one after another they take %s of a %s median run. Side by side, a run should take about %s less.",
-				joinNames(names), words.Ms(sum), words.Ms(median), words.Ms(saving)),
+				words.List(names), words.Ms(sum), words.Ms(median), words.Ms(saving)),
 			Evidence: []Evidence{{"stepsP50Sum", float64(sum), "ms"}, {"longestStepP50", float64(longest), "ms"},
 				{"estimatedSaving", float64(saving), "ms"}, {"medianRun", float64(median), "ms"},
 				{"completedRuns", float64(r.runs.Durations.Count()), ""}},
@@ -416,7 +416,7 @@ func (r *rules) branch(ps *workflow.PlanStep) {
 		for i, id := range steps {
 			names[i] = r.name(id)
 		}
-		what = "so " + joinNames(names) + " never ran"
+		what = "so " + words.List(names) + " never ran"
 	}
 	r.add(Suggestion{
 		ID: RuleBranch + "." + ps.ID + "." + side, Type: TypeReliability, StepID: ps.ID, Rule: RuleBranch,
@@ -470,16 +470,6 @@ func parallelStepID(def *workflow.Definition, group []string) string {
 		}
 		id = fmt.Sprintf("%s_%d", base, n)
 	}
-}
-
-func joinNames(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // reasonList writes reason counts, most frequent first: "30 timeout, 5 http_5xx".

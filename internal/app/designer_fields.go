@@ -42,6 +42,8 @@ const (
 	// every edit of a panel's fields.
 	PanelOp    = "op"
 	PanelApply = "apply"
+	// PanelPreview is the record a panel's live values are worked out with ("lead:ID"); it edits nothing.
+	PanelPreview = "preview"
 )
 
 // The panels' delay modes.

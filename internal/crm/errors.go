@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 )
 
 // Problem is one thing wrong with a record's data: the field (its JSON name) and a message for a sales rep.
@@ -66,16 +67,5 @@ type InUseError struct {
 }
 
 func (e *InUseError) Error() string {
-	return fmt.Sprintf("%s is still the %s of %s; move or delete them first", e.Label, e.Entity, joinAnd(e.Uses))
-}
-
-// joinAnd lists items as people write them: "a", "a and b", "a, b and c".
-func joinAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	return fmt.Sprintf("%s is still the %s of %s; move or delete them first", e.Label, e.Entity, words.List(e.Uses))
 }

@@ -395,6 +395,17 @@ func TestDashboardOfAWorkflowShowsItsMetricsAndAppliesASuggestion(t *testing.T) 
 		if doc.Find(`#applied-steps li[data-kind="added"][data-step-id="parallel_score"]`).Length() != 1 {
 			t.Errorf("the diff does not show the parallel step: %q", textOf(doc, "#applied-steps"))
 		}
+		// The review speaks in steps, with the JSON folded away.
+		added := doc.Find(`#applied-steps li[data-step-id="parallel_score"]`)
+		if got := added.Find(".diff-words").Text(); !strings.Contains(got, "Run Score, Geo and Firmographics at the same time") {
+			t.Errorf("the added parallel step is said as %q", got)
+		}
+		if got := doc.Find(`#applied-steps li[data-step-id="score"] .diff-words`).Text(); !strings.Contains(got, "then Geo") || !strings.Contains(got, "then the end") {
+			t.Errorf("the first branch's new end is said as %q", got)
+		}
+		if doc.Find("#applied-steps details.diff-values[open]").Length() != 0 || doc.Find("#applied-steps details.diff-values pre").Length() == 0 {
+			t.Error("the JSON of the changes is not one click away (folded)")
+		}
 		if href, _ := doc.Find("#review-designer").Attr("href"); href != "/workflows/"+enrich+"/designer?version=2" {
 			t.Errorf("Review in the designer goes to %q", href)
 		}

@@ -327,8 +327,7 @@ func buildLeadNurtureInTheDesigner(t *testing.T, url string) {
 
 	// Configure each step through its panel.
 	b.selectStep(welcome)
-	b.typeInto("name", "Send Welcome Email")
-	b.waitStep(welcome, `s.name === 'Send Welcome Email'`, "the welcome step's name")
+	welcome = b.rename(welcome, "Send Welcome Email", "send_welcome_email")
 	b.setParam(welcome, "template", "welcome_qualified_lead")
 	b.typeInto("param.recipient", "{{lead.email}}")
 	b.waitStep(welcome, `s.configuration.parameters.recipient === '{{lead.email}}'`, "the welcome recipient")
@@ -336,37 +335,32 @@ func buildLeadNurtureInTheDesigner(t *testing.T, url string) {
 	b.waitStep(welcome, `s.configuration.parameters.data && s.configuration.parameters.data.companyName === '{{lead.company.name}}'`, "the welcome mail's data")
 
 	b.selectStep(wait)
-	b.typeInto("name", "Wait 3 Days")
-	b.waitStep(wait, `s.name === 'Wait 3 Days'`, "the delay's name")
+	wait = b.rename(wait, "Wait 3 Days", "wait_3_days")
 	b.typeInto("days", "3")
 	b.typeIntoIfPresent("hours", "0")
 	b.typeIntoIfPresent("minutes", "0")
 	b.waitStep(wait, `s.configuration.duration === 259200`, "a delay of 3 days")
 
 	b.selectStep(check)
-	b.typeInto("name", "Check Lead Engagement")
-	b.waitStep(check, `s.name === 'Check Lead Engagement'`, "the condition's name")
+	check = b.rename(check, "Check Lead Engagement", "check_lead_engagement")
 	const cond = `lead.lastInteraction != nil && date(lead.lastInteraction) > now() - duration("72h")`
 	b.typeInto("condition", cond)
 	b.waitStep(check, fmt.Sprintf(`s.configuration.condition === %q`, cond), "the condition")
 
 	b.selectStep(followup)
-	b.typeInto("name", "Send Follow-up Email")
-	b.waitStep(followup, `s.name === 'Send Follow-up Email'`, "the follow-up's name")
+	followup = b.rename(followup, "Send Follow-up Email", "send_follow_up_email")
 	b.setParam(followup, "template", "followup_engaged_lead")
 	b.typeInto("param.recipient", "{{lead.email}}")
 	b.waitStep(followup, `s.configuration.parameters.recipient === '{{lead.email}}'`, "the follow-up recipient")
 
 	b.selectStep(task)
-	b.typeInto("name", "Create Follow-up Task")
-	b.waitStep(task, `s.name === 'Create Follow-up Task'`, "the task's name")
+	task = b.rename(task, "Create Follow-up Task", "create_follow_up_task")
 	for _, p := range [][2]string{{"title", "Follow up with unengaged lead"}, {"description", "Lead has not engaged in 3 days"}, {"assignee", "{{lead.assignedTo}}"}, {"priority", "medium"}} {
 		b.setParam(task, p[0], p[1])
 	}
 
 	b.selectStep(call)
-	b.typeInto("name", "Schedule Discovery Call")
-	b.waitStep(call, `s.name === 'Schedule Discovery Call'`, "the human task's name")
+	call = b.rename(call, "Schedule Discovery Call", "schedule_discovery_call")
 	for _, f := range [][2]string{{"assignee", "{{lead.assignedTo}}"}, {"title", "Schedule Discovery Call"}, {"description", "Schedule a discovery call with engaged lead"}} {
 		b.typeInto(f[0], f[1])
 		b.waitStep(call, fmt.Sprintf(`s.configuration[%q] === %q`, f[0], f[1]), "the human task's "+f[0])
@@ -455,6 +449,21 @@ func (b *browser) setParam(stepID, name, value string) {
 		b.typeInto(field, value)
 	}
 	b.waitStep(stepID, fmt.Sprintf(`(s.configuration.parameters || {})[%q] === %q`, name, value), stepID+"'s "+name)
+}
+
+// rename types a new name into the open panel of a step and returns the step's id: until the workflow is
+// published the id follows the name, so it must be want, and the old id must be gone.
+func (b *browser) rename(stepID, name, want string) string {
+	b.t.Helper()
+	b.typeInto("name", name)
+	b.waitStep(want, fmt.Sprintf(`s.name === %q`, name), "the step renamed "+name+" with the id "+want)
+	if stepID != want && evalJS[bool](b, fmt.Sprintf(`window.designer.definition().steps.some(s => s.id === %q)`, stepID)) {
+		b.t.Fatalf("renaming %s to %q kept the old id", stepID, name)
+	}
+	if got := evalJS[string](b, `document.querySelector('#panel input[name="step"]').value`); got != want {
+		b.t.Fatalf("after renaming, the panel edits step %q, want %q", got, want)
+	}
+	return want
 }
 
 // sameWorkflow compares two definitions apart from positions, metadata, the workflow's id and version, and

@@ -748,6 +748,9 @@ func TestDesignerSavePublishTestRunExportDiffRestore(t *testing.T) {
 			rows.Find(`.diff-field[data-field="name"]`).Length() != 1 || !strings.Contains(rows.Find(".diff-after").Text(), "Say hello") {
 			t.Fatalf("diff rows: %q", rows.Text())
 		}
+		if got := strings.Join(strings.Fields(rows.Find(`.diff-field[data-field="name"] .diff-words`).Text()), " "); got != "Name: Send Welcome Email → Say hello" {
+			t.Errorf("the renamed step is said as %q", got)
+		}
 		if doc.Find("#diff-settings").Length() != 0 {
 			t.Fatalf("settings changed? %q", doc.Find("#diff-settings").Text())
 		}

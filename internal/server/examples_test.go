@@ -238,7 +238,7 @@ func TestSeedVerbatimExamplesAreRejectedWithTheirErrors(t *testing.T) {
 		words []string
 	}{
 		{"seed-verbatim/lead_nurture_sequence.json", []string{"steps[2].configuration.condition"},
-			[]string{"check_engagement", "position 25", `date(lead.lastInteraction) > now() - duration("72h")`}},
+			[]string{`the condition of step "Check Lead Engagement"`, "position 25", `date(lead.lastInteraction) > now() - duration("72h")`}},
 		{"seed-verbatim/opportunity_pipeline.json",
 			[]string{"steps[2].configuration.falseSteps[0]", "steps[5].configuration.parameters.data.nextSteps"},
 			[]string{"check_proposal", `"nextSteps"`, "not a declared variable"}},

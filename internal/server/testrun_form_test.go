@@ -32,7 +32,8 @@ func TestDesignerTestRunFormIsTheServersRunForm(t *testing.T) {
 		t.Errorf("the form posts to %q", got)
 	}
 	for sel, what := range map[string]string{
-		`textarea#f-lead[name="lead"][required]`:   "the object variable as a required JSON textarea",
+		`textarea#f-lead[name="lead"]`:             "the object variable as a JSON textarea",
+		`select#f-pick-lead[name="pick.lead"]`:     "a lead variable's picker of leads from the CRM",
 		`input#f-score[type="number"][step="any"]`: "the number variable as a number input",
 		`input#f-vip[type="checkbox"]`:             "the boolean variable as a checkbox",
 		`#f-lead-help`:                             "the variable's description as help",
@@ -129,6 +130,39 @@ func TestDesignerTestRunPicksTheRecordFromTheCRM(t *testing.T) {
 	}
 	e := h.waitStatus(runs.Items[0].ID, "completed")
 	if e.Variables["note"] != "ana@bistro.example" {
+		t.Fatalf("the run read lead.email as %v, want the picked lead's", e.Variables["note"])
+	}
+}
+
+// The Run page of a manual workflow about a lead picks the lead from the CRM too; a required lead neither
+// picked nor written is a problem under its field, and nothing starts.
+func TestRunPagePicksTheRecordFromTheCRM(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	d := def("Greet a lead", setVar("a", "note", "{{ lead.email }}"))
+	d["variables"] = []map[string]any{{"name": "lead", "type": "object", "required": true}, {"name": "note", "type": "string"}}
+	wf := h.createWorkflow(d)
+	lead := h.createLead(h.manager, record{"firstName": "Ana", "lastName": "Lopez", "email": "ana@bistro.example", "assignedTo": "rep@example.com"})
+	m := h.session("manager@example.com")
+
+	_, doc := m.get("/workflows/" + wf + "/run")
+	if option := doc.Find(`select[name="pick.lead"] option[value="lead:` + lead + `"]`); option.Length() != 1 || !strings.Contains(option.Text(), "Ana Lopez") {
+		t.Fatalf("the Run page offers no Ana Lopez to pick: %q", doc.Find(`select[name="pick.lead"]`).Text())
+	}
+	status, doc := m.post("/workflows/"+wf+"/run", url.Values{"pick.lead": {""}, "lead": {""}})
+	if status != http.StatusUnprocessableEntity || doc == nil || doc.Find("#f-lead-error").Text() == "" {
+		t.Fatalf("no lead at all: %d", status)
+	}
+	status, _ = m.post("/workflows/"+wf+"/run", url.Values{"pick.lead": {"lead:" + lead}, "lead": {""}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("a picked lead: %d", status)
+	}
+	var runs struct{ Items []struct{ ID string } }
+	h.must(http.StatusOK, h.manager, "GET", "/api/executions?workflowId="+wf, nil, &runs)
+	if len(runs.Items) != 1 {
+		t.Fatalf("%d runs, want 1", len(runs.Items))
+	}
+	if e := h.waitStatus(runs.Items[0].ID, "completed"); e.Variables["note"] != "ana@bistro.example" {
 		t.Fatalf("the run read lead.email as %v, want the picked lead's", e.Variables["note"])
 	}
 }

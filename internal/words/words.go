@@ -132,3 +132,14 @@ func Sentence(msg string) string {
 	}
 	return msg
 }
+
+// List lists items as people write them: "a", "a and b", "a, b and c"; "" for none.
+func List(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}

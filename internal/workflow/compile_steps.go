@@ -53,12 +53,12 @@ func (c *compiler) step(i int, s *Step) *PlanStep {
 	case *ConditionConfig:
 		ps.Condition = c.condition(s, cfg, f)
 		if len(s.NextSteps) > 0 {
-			c.problems.add(path+".nextSteps", s.ID, "condition %q must not have nextSteps: put the following steps in trueSteps and falseSteps", s.ID)
+			c.problems.add(path+".nextSteps", s.ID, "condition %q must not have nextSteps: put the following steps in trueSteps and falseSteps", stepName(*s))
 		}
 	case *ParallelConfig:
 		ps.Parallel = f.stepList("parallelSteps", cfg.ParallelSteps)
 		if len(ps.Parallel) == 0 {
-			c.problems.add(f.p("parallelSteps"), s.ID, "parallel step %q needs at least one step in parallelSteps", s.ID)
+			c.problems.add(f.p("parallelSteps"), s.ID, "parallel step %q needs at least one step in parallelSteps", stepName(*s))
 		}
 		f.only(cfg)
 	case *HumanTaskConfig:
@@ -67,9 +67,9 @@ func (c *compiler) step(i int, s *Step) *PlanStep {
 		ps.Delay = c.delay(s, cfg, f)
 	default:
 		if s.Type == "" {
-			c.problems.add(path+".type", s.ID, "step %q has no type; use action, condition, parallel, human_task or delay", s.ID)
+			c.problems.add(path+".type", s.ID, "step %q has no type; use action, condition, parallel, human_task or delay", stepName(*s))
 		} else {
-			c.problems.add(path+".type", s.ID, "step %q has unknown type %q; use action, condition, parallel, human_task or delay", s.ID, s.Type)
+			c.problems.add(path+".type", s.ID, "step %q has unknown type %q; use action, condition, parallel, human_task or delay", stepName(*s), s.Type)
 		}
 	}
 	c.errorHandling(path, s, ps)
@@ -134,7 +134,7 @@ func (c *compiler) action(s *Step, cfg *ActionConfig, f fields) *ActionPlan {
 	value, verrs := c.env.CompileValue(params, c.declared)
 	for _, ve := range verrs {
 		e := ve.ExprError
-		c.problems.addExpr(ppath+"."+ve.Path, s.ID, fmt.Sprintf("step %q, parameter %s", s.ID, ve.Path), &e)
+		c.problems.addExpr(ppath+"."+ve.Path, s.ID, fmt.Sprintf("step %q, parameter %s", stepName(*s), ve.Path), &e)
 	}
 	ap := &ActionPlan{Name: name, Params: value, Parameters: cfg.Parameters}
 	if value != nil {
@@ -298,7 +298,7 @@ func (c *compiler) condition(s *Step, cfg *ConditionConfig, f fields) *Condition
 	}
 	expr, err := c.env.CompileExpression(cp.Source, c.declared, true)
 	if err != nil {
-		c.problems.addExpr(f.p("condition"), s.ID, fmt.Sprintf("the condition of step %q", s.ID), err)
+		c.problems.addExpr(f.p("condition"), s.ID, fmt.Sprintf("the condition of step %q", stepName(*s)), err)
 		return cp
 	}
 	c.checkStepRefs(f.p("condition"), s.ID, expr.StepRefs())
@@ -323,7 +323,7 @@ func (c *compiler) humanTask(s *Step, cfg *HumanTaskConfig, f fields) *HumanPlan
 		val, errs := c.env.CompileValue(src, c.declared)
 		for _, ve := range errs {
 			e := ve.ExprError
-			c.problems.addExpr(f.p(key), s.ID, fmt.Sprintf("step %q, %s", s.ID, key), &e)
+			c.problems.addExpr(f.p(key), s.ID, fmt.Sprintf("step %q, %s", stepName(*s), key), &e)
 		}
 		if val != nil {
 			c.checkStepRefs(f.p(key), s.ID, val.StepRefs())
@@ -443,16 +443,16 @@ func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 	f.only(cfg)
 	switch {
 	case hasDuration && until != "":
-		c.problems.add(f.path, s.ID, "delay %q has both duration and until; keep one", s.ID)
+		c.problems.add(f.path, s.ID, "delay %q has both duration and until; keep one", stepName(*s))
 	case hasDuration:
 		if secs <= 0 || secs > MaxDelay {
-			c.problems.add(f.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", s.ID, secs, MaxDelay)
+			c.problems.add(f.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", stepName(*s), secs, MaxDelay)
 		}
 		dp.Duration = time.Duration(secs * float64(time.Second))
 	case until != "":
 		expr, err := c.env.CompileExpression(until, c.declared, false)
 		if err != nil {
-			c.problems.addExpr(f.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", s.ID), err)
+			c.problems.addExpr(f.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", stepName(*s)), err)
 		} else {
 			c.checkStepRefs(f.p("until"), s.ID, expr.StepRefs())
 			c.checkFields(f.p("until"), s.ID, expr.Fields())
@@ -461,7 +461,7 @@ func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 		dp.Until = expr
 	default:
 		if raw, bad := cfg.Misfit("duration"); !cfg.Has("duration") || (bad && raw == nil) {
-			c.problems.add(f.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", s.ID)
+			c.problems.add(f.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", stepName(*s))
 		}
 	}
 	return dp

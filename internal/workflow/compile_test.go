@@ -110,31 +110,31 @@ func TestCompileRules(t *testing.T) {
 			[]wantProblem{
 				{"steps[6].id", `step id "todo" is used twice (steps 5 and 7)`},
 				// The duplicate is dropped, so the real "wait" no longer exists.
-				{"steps[2].nextSteps[0]", `step "mail" leads to "wait", which does not exist`},
-				{"steps[3].nextSteps[0]", `step "fan_out" leads to "wait", which does not exist`},
+				{"steps[2].nextSteps[0]", `step "Mail" leads to "wait", which does not exist`},
+				{"steps[3].nextSteps[0]", `step "Fan out" leads to "wait", which does not exist`},
 			}},
 		{"unknown id in nextSteps", func(d *workflow.Definition) { d.Steps[iStart].NextSteps = []string{"check", "nope"} },
-			[]wantProblem{{"steps[0].nextSteps[1]", `step "start" leads to "nope", which does not exist`}}},
+			[]wantProblem{{"steps[0].nextSteps[1]", `step "Start" leads to "nope", which does not exist`}}},
 		{"unknown id in trueSteps", func(d *workflow.Definition) { conf(d, iCheck)["trueSteps"] = []any{"mail", "nope"} },
-			[]wantProblem{{"steps[1].configuration.trueSteps[1]", `step "check" leads to "nope", which does not exist`}}},
+			[]wantProblem{{"steps[1].configuration.trueSteps[1]", `step "Check" leads to "nope", which does not exist`}}},
 		{"unknown id in falseSteps", func(d *workflow.Definition) { conf(d, iCheck)["falseSteps"] = []any{"nope", "fan_out"} },
-			[]wantProblem{{"steps[1].configuration.falseSteps[0]", `step "check" leads to "nope", which does not exist`}}},
+			[]wantProblem{{"steps[1].configuration.falseSteps[0]", `step "Check" leads to "nope", which does not exist`}}},
 		{"unknown id in parallelSteps", func(d *workflow.Definition) { conf(d, iFanOut)["parallelSteps"] = []any{"todo", "review", "nope"} },
-			[]wantProblem{{"steps[3].configuration.parallelSteps[2]", `step "fan_out" leads to "nope", which does not exist`}}},
+			[]wantProblem{{"steps[3].configuration.parallelSteps[2]", `step "Fan out" leads to "nope", which does not exist`}}},
 		{"id listed twice in one list", func(d *workflow.Definition) { d.Steps[iStart].NextSteps = []string{"check", "check"} },
-			[]wantProblem{{"steps[0].nextSteps[1]", `step "check" is listed twice`}}},
+			[]wantProblem{{"steps[0].nextSteps[1]", `step "Check" is listed twice`}}},
 		{"empty id in a list", func(d *workflow.Definition) { d.Steps[iStart].NextSteps = []string{"check", ""} },
 			[]wantProblem{{"steps[0].nextSteps[1]", "an empty step id"}}},
 		{"unreachable step", func(d *workflow.Definition) {
 			d.Steps = append(d.Steps, workflow.Step{ID: "orphan", Name: "Orphan", Type: workflow.StepDelay,
 				Configuration: map[string]any{"duration": 60.0}})
-		}, []wantProblem{{"steps[7]", `step "orphan" can never run: no step leads to it from the first step "start"`}}},
+		}, []wantProblem{{"steps[7]", `step "Orphan" can never run: no step leads to it from the first step "Start"`}}},
 		{"condition with nextSteps", func(d *workflow.Definition) { d.Steps[iCheck].NextSteps = []string{"wait"} },
-			[]wantProblem{{"steps[1].nextSteps", `condition "check" must not have nextSteps`}}},
+			[]wantProblem{{"steps[1].nextSteps", `condition "Check" must not have nextSteps`}}},
 		{"unknown step type", func(d *workflow.Definition) { d.Steps[iWait].Type = "sleep" },
-			[]wantProblem{{"steps[6].type", `step "wait" has unknown type "sleep"`}}},
+			[]wantProblem{{"steps[6].type", `step "Wait" has unknown type "sleep"`}}},
 		{"missing step type", func(d *workflow.Definition) { d.Steps[iWait].Type = "" },
-			[]wantProblem{{"steps[6].type", `step "wait" has no type`}}},
+			[]wantProblem{{"steps[6].type", `step "Wait" has no type`}}},
 		{"missing step name", func(d *workflow.Definition) { d.Steps[iWait].Name = "" },
 			[]wantProblem{{"steps[6].name", `step "wait" needs a name`}}},
 		{"bad step id", func(d *workflow.Definition) {
@@ -147,11 +147,11 @@ func TestCompileRules(t *testing.T) {
 		{"parallel without steps", func(d *workflow.Definition) {
 			conf(d, iFanOut)["parallelSteps"] = []any{}
 			d.Steps[iFanOut].NextSteps = []string{"todo", "review", "wait"}
-		}, []wantProblem{{"steps[3].configuration.parallelSteps", `parallel step "fan_out" needs at least one step`}}},
+		}, []wantProblem{{"steps[3].configuration.parallelSteps", `parallel step "Fan out" needs at least one step`}}},
 		{"step list that is not a list", func(d *workflow.Definition) { conf(d, iCheck)["trueSteps"] = "mail" },
 			[]wantProblem{
 				{"steps[1].configuration.trueSteps", "trueSteps must be a list of step ids, not text"},
-				{"steps[2]", `step "mail" can never run`},
+				{"steps[2]", `step "Mail" can never run`},
 			}},
 
 		// Actions.
@@ -182,7 +182,7 @@ func TestCompileRules(t *testing.T) {
 		{"unknown email template", func(d *workflow.Definition) { params(d, iMail)["template"] = "nope" },
 			[]wantProblem{{"steps[2].configuration.parameters.template", `there is no email template "nope"`}}},
 		{"undeclared variable in an action template", func(d *workflow.Definition) { params(d, iMail)["data"] = map[string]any{"x": "Hi {{ owner }}"} },
-			[]wantProblem{{"steps[2].configuration.parameters.data.x", `step "mail", parameter data.x: unknown name "owner": it is not a declared variable (at position 7)`}}},
+			[]wantProblem{{"steps[2].configuration.parameters.data.x", `step "Mail", parameter data.x: unknown name "owner": it is not a declared variable (at position 7)`}}},
 		{"steps reference to a missing step in an action", func(d *workflow.Definition) { params(d, iMail)["data"] = map[string]any{"x": "{{ steps.nope.id }}"} },
 			[]wantProblem{{"steps[2].configuration.parameters", "steps.nope refers to a step that does not exist"}}},
 
@@ -190,7 +190,7 @@ func TestCompileRules(t *testing.T) {
 		{"missing condition", func(d *workflow.Definition) { delete(conf(d, iCheck), "condition") },
 			[]wantProblem{{"steps[1].configuration.condition", "condition is missing"}}},
 		{"condition syntax error", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "score = 50" },
-			[]wantProblem{{"steps[1].configuration.condition", `the condition of step "check": unexpected "=" here (at position 7); use == to compare values`}}},
+			[]wantProblem{{"steps[1].configuration.condition", `the condition of step "Check": unexpected "=" here (at position 7); use == to compare values`}}},
 		{"undeclared variable in a condition", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "score > 50 && budget > 10" },
 			[]wantProblem{{"steps[1].configuration.condition", `unknown name "budget": it is not a declared variable (at position 15)`}}},
 		{"steps reference to a missing step in a condition", func(d *workflow.Definition) { conf(d, iCheck)["condition"] = "steps.nope.ok == true" },
@@ -200,23 +200,23 @@ func TestCompileRules(t *testing.T) {
 
 		// Delays.
 		{"delay with no duration", func(d *workflow.Definition) { delete(conf(d, iWait), "duration") },
-			[]wantProblem{{"steps[6].configuration.duration", `delay "wait" needs a duration in seconds`}}},
+			[]wantProblem{{"steps[6].configuration.duration", `delay "Wait" needs a duration in seconds`}}},
 		{"delay with null duration", func(d *workflow.Definition) { conf(d, iWait)["duration"] = nil },
-			[]wantProblem{{"steps[6].configuration.duration", `delay "wait" needs a duration in seconds`}}},
+			[]wantProblem{{"steps[6].configuration.duration", `delay "Wait" needs a duration in seconds`}}},
 		{"delay of 0 seconds", func(d *workflow.Definition) { conf(d, iWait)["duration"] = 0.0 },
-			[]wantProblem{{"steps[6].configuration.duration", `delay "wait" lasts 0 seconds; use more than 0`}}},
+			[]wantProblem{{"steps[6].configuration.duration", `delay "Wait" lasts 0 seconds; use more than 0`}}},
 		{"negative delay", func(d *workflow.Definition) { conf(d, iWait)["duration"] = -5.0 },
-			[]wantProblem{{"steps[6].configuration.duration", `delay "wait" lasts -5 seconds`}}},
+			[]wantProblem{{"steps[6].configuration.duration", `delay "Wait" lasts -5 seconds`}}},
 		{"delay longer than a year", func(d *workflow.Definition) { conf(d, iWait)["duration"] = float64(workflow.MaxDelay + 1) },
 			[]wantProblem{{"steps[6].configuration.duration", "at most 31622400 (a year)"}}},
 		{"delay duration as text", func(d *workflow.Definition) { conf(d, iWait)["duration"] = "3 days" },
 			[]wantProblem{{"steps[6].configuration.duration", "duration must be a number, not text"}}},
 		{"delay with duration and until", func(d *workflow.Definition) { conf(d, iWait)["until"] = `now() + duration("1h")` },
-			[]wantProblem{{"steps[6].configuration", `delay "wait" has both duration and until; keep one`}}},
+			[]wantProblem{{"steps[6].configuration", `delay "Wait" has both duration and until; keep one`}}},
 		{"delay until with an undeclared name", func(d *workflow.Definition) {
 			delete(conf(d, iWait), "duration")
 			conf(d, iWait)["until"] = "meetingAt"
-		}, []wantProblem{{"steps[6].configuration.until", `the until date of delay "wait": unknown name "meetingAt"`}}},
+		}, []wantProblem{{"steps[6].configuration.until", `the until date of delay "Wait": unknown name "meetingAt"`}}},
 		{"delay until with a steps reference to a missing step", func(d *workflow.Definition) {
 			delete(conf(d, iWait), "duration")
 			conf(d, iWait)["until"] = `date(steps.nope.dueDate)`
@@ -255,7 +255,7 @@ func TestCompileRules(t *testing.T) {
 			{"steps[5].configuration.title", "title is empty: what the task is called in the inbox"},
 		}},
 		{"undeclared variable in a human task template", func(d *workflow.Definition) { conf(d, iReview)["title"] = "Review {{lead.name}} for {{owner}}" },
-			[]wantProblem{{"steps[5].configuration.title", `step "review", title: unknown name "owner": it is not a declared variable (at position 28)`}}},
+			[]wantProblem{{"steps[5].configuration.title", `step "Review", title: unknown name "owner": it is not a declared variable (at position 28)`}}},
 		{"steps reference to a missing step in a human task", func(d *workflow.Definition) { conf(d, iReview)["title"] = "Review {{steps.nope.title}}" },
 			[]wantProblem{{"steps[5].configuration.title", "steps.nope refers to a step that does not exist"}}},
 		{"human task dueDate not a date", func(d *workflow.Definition) { conf(d, iReview)["dueDate"] = "next tuesday" },

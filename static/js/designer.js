@@ -79,12 +79,9 @@
   const editor = new window.Drawflow(canvasEl);
   editor.reroute = false;
   editor.zoom_min = 0.3;
-  // Links run downwards, from an output below a step to the input on top of the next one: a vertical curve
-  // (drawflow's own curves leave ports sideways).
-  editor.createCurvature = (sx, sy, ex, ey) => {
-    const k = Math.max(Math.abs(ey - sy) * 0.5, 40);
-    return ' M ' + sx + ' ' + sy + ' C ' + sx + ' ' + (sy + k) + ' ' + ex + ' ' + (ey - k) + ' ' + ex + ' ' + ey;
-  };
+  // Links run downwards, from an output below a step to the input on top of the next one, round the boxes
+  // of other steps (routeLink, under "links"). drawflow draws a dragged node's links with this too.
+  editor.createCurvature = (sx, sy, ex, ey) => routeLink(sx, sy, ex, ey);
   editor.start();
 
   const nodes = () => editor.drawflow.drawflow[MODULE].data;
@@ -393,8 +390,153 @@
     }
   }
 
+  // ---------- links ----------
+
+  // A link is a vertical curve from its output down to its input, unless that curve would cross the box of
+  // another step (a parallel step's "then" past its branches, a step moved into the way) or the input is
+  // above the output (a loop back up): then it goes round, down a short way from the output, sideways
+  // to a free lane beside the boxes in its way (the side that is shorter), along the lane and into the
+  // input from above. drawflow hands createCurvature the two ends only, so the ends' own boxes are the ones
+  // at those points.
+  const LINK_DROP = 20;   // a routed link's straight run out of its output and into its input
+  const LINK_CLEAR = 16;  // how far a lane keeps from the boxes beside it
+  const LINK_RADIUS = 8;  // of a routed link's corners
+
+  // stepBoxes are the steps' boxes, [left, top, right, bottom] in canvas pixels, as the nodes stand (their
+  // style, not drawflow's pos_x/pos_y: a drag leaves those off by its last move until nodeMoved), read once
+  // a frame or drawLinks — drawflow draws a dragged node's links one by one, each after the last one's
+  // write — but the dragged node's own box every time.
+  let linkBoxes = null; // {boxes, index: node element → its box's index}
+  const boxOf = (el) => {
+    const x = parseFloat(el.style.left) || 0; const y = parseFloat(el.style.top) || 0;
+    return [x, y, x + (el.offsetWidth || NODE_W), y + (el.offsetHeight || NODE_H)];
+  };
+  function stepBoxes() {
+    if (!linkBoxes) {
+      linkBoxes = { boxes: [], index: new Map() };
+      for (const k in nodes()) {
+        const el = nodeEl(k);
+        if (el) linkBoxes.index.set(el, linkBoxes.boxes.push(boxOf(el)) - 1);
+      }
+      requestAnimationFrame(() => { linkBoxes = null; });
+    }
+    const i = editor.drag && editor.ele_selected ? linkBoxes.index.get(editor.ele_selected) : undefined;
+    if (i !== undefined) linkBoxes.boxes[i] = boxOf(editor.ele_selected);
+    return linkBoxes.boxes;
+  }
+
+  function routeLink(sx, sy, ex, ey) {
+    const boxes = stepBoxes();
+    // a port sits on its box's edge (half outside it): the ends' boxes are the ones within a port of the ends
+    const at = (b, x, y) => x > b[0] - 14 && x < b[2] + 14 && y > b[1] - 14 && y < b[3] + 14;
+    const others = boxes.filter((b) => !at(b, sx, sy) && !at(b, ex, ey));
+    if (ey > sy && !curveHits(sx, sy, ex, ey, others)) return plainCurve(sx, sy, ex, ey);
+    const from = boxes.find((b) => at(b, sx, sy));
+    return roundedPath(lanePoints(sx, sy, ex, ey, boxes, others, from ? (from[0] + from[2]) / 2 : sx));
+  }
+
+  const curveBend = (sy, ey) => Math.max(Math.abs(ey - sy) * 0.5, 40);
+
+  function plainCurve(sx, sy, ex, ey) {
+    const k = curveBend(sy, ey);
+    return ' M ' + sx + ' ' + sy + ' C ' + sx + ' ' + (sy + k) + ' ' + ex + ' ' + (ey - k) + ' ' + ex + ' ' + ey;
+  }
+
+  // curveHits says whether the plain curve comes within 3 px of one of the boxes, sampled every ~6 px.
+  function curveHits(sx, sy, ex, ey, boxes) {
+    const k = curveBend(sy, ey);
+    const x0 = Math.min(sx, ex) - 3; const x1 = Math.max(sx, ex) + 3;
+    const y0 = Math.min(sy, ey) - k; const y1 = Math.max(sy, ey) + k;
+    const near = boxes.filter((b) => b[0] - 3 < x1 && b[2] + 3 > x0 && b[1] - 3 < y1 && b[3] + 3 > y0);
+    if (near.length === 0) return false;
+    const n = Math.min(400, Math.ceil((Math.abs(ex - sx) + Math.abs(ey - sy) + 2 * k) / 6));
+    for (let i = 1; i < n; i++) {
+      const t = i / n; const u = 1 - t;
+      const x = (u * u * u + 3 * u * u * t) * sx + (3 * u * t * t + t * t * t) * ex;
+      const y = u * u * u * sy + 3 * u * u * t * (sy + k) + 3 * u * t * t * (ey - k) + t * t * t * ey;
+      for (const b of near) if (x > b[0] - 3 && x < b[2] + 3 && y > b[1] - 3 && y < b[3] + 3) return true;
+    }
+    return false;
+  }
+
+  // lanePoints are the corners of a routed link: out of the output, across to the lane, along it, across
+  // above the input and into it. The lane is clear of every box beside its run (the ends' too: a loop runs
+  // up past them); the runs across are clear of the other boxes. Of the lanes that work, the shortest way.
+  // The second output of a step (right of its middle, centre) runs lower and its lane further out, so when
+  // both outputs go round the same boxes the two links cross at most once and never draw over each other.
+  function lanePoints(sx, sy, ex, ey, boxes, others, centre) {
+    const drop = ey > sy ? Math.min(LINK_DROP, (ey - sy) / 2) : LINK_DROP; // between close rows: halfway
+    const y1 = sy + drop; const y2 = ey - drop;
+    const lo = Math.min(y1, y2); const hi = Math.max(y1, y2);
+    const spans = boxes.filter((b) => b[1] - LINK_CLEAR < hi && b[3] + LINK_CLEAR > lo)
+      .map((b) => [b[0] - LINK_CLEAR, b[2] + LINK_CLEAR]).sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    for (const s of spans) {
+      const last = merged[merged.length - 1];
+      if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+      else merged.push(s);
+    }
+    const free = (x) => !merged.some((m) => x > m[0] && x < m[1]);
+    const lanes = [sx, ex].filter(free);
+    for (const m of merged) lanes.push(m[0], m[1]);
+    const cost = (x) => Math.abs(sx - x) + Math.abs(x - ex);
+    lanes.sort((a, b) => cost(a) - cost(b));
+    const across = (xa, xb, y) => others.some((b) => b[1] - 6 < y && b[3] + 6 > y && b[0] - 6 < Math.max(xa, xb) && b[2] + 6 > Math.min(xa, xb));
+    const spread = sx - centre <= 1 ? 0 : ey > sy ? Math.min(8, Math.max(0, y2 - y1)) : 8;
+    const route = (x) => {
+      if (!spread) return [x, y1];
+      const out = merged.some((m) => m[1] === x) ? 1 : merged.some((m) => m[0] === x) ? -1 : 0;
+      return [out && free(x + out * spread) ? x + out * spread : x, y1 + spread];
+    };
+    const fits = lanes.map(route).find(([x, y]) => !across(sx, x, y) && !across(x, ex, y2));
+    const [x, y] = fits || route(lanes[0]);
+    return [[sx, sy], [sx, y], [x, y], [x, y2], [ex, y2], [ex, ey]];
+  }
+
+  // roundedPath joins the corners with straight runs and rounds each corner.
+  function roundedPath(corners) {
+    const p = [];
+    for (const q of corners) {
+      const n = p.length;
+      if (n > 0 && p[n - 1][0] === q[0] && p[n - 1][1] === q[1]) continue;
+      const a = p[n - 2]; const b = p[n - 1];
+      const onward = n > 1 && ((a[0] === b[0] && b[0] === q[0] && (b[1] - a[1]) * (q[1] - b[1]) > 0) ||
+        (a[1] === b[1] && b[1] === q[1] && (b[0] - a[0]) * (q[0] - b[0]) > 0));
+      if (onward) p[n - 1] = q;
+      else p.push(q);
+    }
+    let d = ' M ' + p[0][0] + ' ' + p[0][1];
+    for (let i = 1; i < p.length - 1; i++) {
+      const [ax, ay] = p[i - 1]; const [bx, by] = p[i]; const [cx, cy] = p[i + 1];
+      const l1 = Math.hypot(bx - ax, by - ay); const l2 = Math.hypot(cx - bx, cy - by);
+      const r = Math.min(LINK_RADIUS, l1 / 2, l2 / 2);
+      d += ' L ' + (bx - (bx - ax) / l1 * r) + ' ' + (by - (by - ay) / l1 * r) +
+        ' Q ' + bx + ' ' + by + ' ' + (bx + (cx - bx) / l2 * r) + ' ' + (by + (cy - by) / l2 * r);
+    }
+    const end = p[p.length - 1];
+    return d + ' L ' + end[0] + ' ' + end[1];
+  }
+
+  // A step moved, added or taken away can stand in the way of links that are not its own, or stop
+  // standing there: every link is drawn again, at most once a frame.
+  let linksFrame = 0;
+  function drawLinksSoon() {
+    if (!linksFrame) linksFrame = requestAnimationFrame(() => { linksFrame = 0; drawLinks(); });
+  }
+  editor.on('mouseMove', () => { if (editor.drag) drawLinksSoon(); });
+  for (const ev of ['nodeMoved', 'nodeCreated', 'nodeRemoved']) editor.on(ev, drawLinksSoon);
+  // drawflow's drag sets a node's pos_x/pos_y from its left/top after moving it, one move too far: the
+  // record takes the place the node is drawn at (before the other nodeMoved listeners keep it).
+  editor.on('nodeMoved', (key) => {
+    const n = nodes()[key]; const el = nodeEl(key);
+    if (!n || !el) return;
+    n.pos_x = parseFloat(el.style.left) || 0;
+    n.pos_y = parseFloat(el.style.top) || 0;
+  });
+
   // drawLinks draws every link: all reads of the layout first, then all writes.
   function drawLinks() {
+    linkBoxes = null;
     const pre = editor.precanvas;
     const box = pre.getBoundingClientRect();
     const z = editor.zoom || 1;
@@ -639,8 +781,21 @@
     applyTransform();
   }
 
+  // The record the panels' live values are worked out with ("Preview with Ana Lopez"): picked in one
+  // panel, every panel opened after it previews with it too, until the page is left.
+  const PREVIEW = 'pantryflow:preview:' + (root.dataset.workflowId || 'new');
+  let previewPick = '';
+  try { previewPick = sessionStorage.getItem(PREVIEW) || ''; } catch (err) { previewPick = ''; }
+  function notePreviewPick() {
+    const el = panel.querySelector('[name="preview"]');
+    if (!el || el.value === previewPick) return;
+    previewPick = el.value;
+    try { sessionStorage.setItem(PREVIEW, previewPick); } catch (err) { /* kept for this page only */ }
+  }
+
   function panelRequest(url, values) {
     if (!window.htmx) { setStatus('The page did not load htmx; reload it', 'error'); return; }
+    if (previewPick) values = Object.assign({ preview: previewPick }, values);
     window.htmx.ajax('POST', url, {
       target: '#panel', swap: 'innerHTML', values,
       headers: { 'X-CSRF-Token': csrfToken() },
@@ -778,6 +933,37 @@
     if (has) d.parameters.definition = JSON.stringify(buildDefinition());
   });
 
+  // The panel's requests on their way. Save and Publish wait for them: a field left by clicking Publish
+  // sends its edit as the click lands, and what is published is what the open panel shows, not the step
+  // as it was before that edit. An answer is applied in the request's load handler, before its loadend.
+  const panelInFlight = new Set();
+  document.body.addEventListener('htmx:beforeSend', (e) => {
+    const d = e.detail;
+    if (!d || !d.xhr || !inPanel(d.target) || !panelKind((d.requestConfig || {}).path || '')) return;
+    const xhr = d.xhr;
+    panelInFlight.add(xhr);
+    xhr.addEventListener('loadend', () => {
+      panelInFlight.delete(xhr);
+      if (panelInFlight.size === 0) for (const done of panelIdleWaiters.splice(0)) done();
+    });
+  });
+  const panelIdleWaiters = [];
+
+  // panelIdle resolves when the open panel has no edit on its way (at most 10 s: a server that does not
+  // answer fails the save on its own).
+  function panelIdle() {
+    const a = document.activeElement;
+    if (a && panel.contains(a) && a.name && (a.tagName === 'TEXTAREA' || a.tagName === 'INPUT') && a.value !== a.defaultValue) {
+      // A field still being typed in: its edit goes now, as leaving it would send it.
+      a.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+    if (panelInFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      panelIdleWaiters.push(resolve);
+      setTimeout(resolve, 10000);
+    });
+  }
+
   document.body.addEventListener('htmx:beforeSwap', (e) => {
     const d = e.detail;
     if (!d || !inPanel(d.target)) return;
@@ -840,6 +1026,7 @@
       const el = document.getElementById(id);
       found[id] = el ? { textContent: el.textContent, dataset: Object.assign({}, el.dataset) } : result[id];
     }
+    notePreviewPick();
     panel.dataset.shows = found['panel-step'] ? 'step' : found['panel-trigger'] ? 'trigger' : found['panel-variables'] ? 'variables' : 'other';
     panel.dataset.swaps = String((Number(panel.dataset.swaps) || 0) + 1);
     if (!found['panel-step']) delete panel.dataset.stepId;
@@ -848,6 +1035,37 @@
 
   // applyPanelStep puts a panel's edited step into its node; in the background (an answer for a panel no
   // longer shown) it leaves the panel's own state alone.
+  // Until a version is published, a step's id follows its name: "Send an email" renamed "Welcome Ana"
+  // becomes welcome_ana, not send_an_email kept for ever, so what runs, logs and links say reads as the
+  // step is called. Only an id made from the old name follows (one written by hand stays), and every
+  // {{ steps.<id> }} of the workflow follows with it. Once published, ids stay: runs and links name them.
+  function followName(key, old, s) {
+    if (root.dataset.published === 'true' || !old || s.id !== old.id || !s.name || s.name === old.name) return;
+    const base = slug(old.name);
+    if (old.id !== base && !new RegExp('^' + base + '_[0-9]+$').test(old.id)) return;
+    const id = uniqueID(s.name, key);
+    if (id === old.id) return;
+    const ref = new RegExp('\\bsteps(\\.' + old.id + '\\b|\\[(["\'])' + old.id + '\\2\\])', 'g');
+    const follow = (v) => {
+      if (typeof v === 'string') return v.replace(ref, (m, _, q) => (q ? 'steps[' + q + id + q + ']' : 'steps.' + id));
+      if (Array.isArray(v)) return v.map(follow);
+      if (v && typeof v === 'object') { const o = {}; for (const k in v) o[k] = follow(v[k]); return o; }
+      return v;
+    };
+    const data = nodes();
+    for (const k in data) {
+      if (k === key || !data[k].data || !data[k].data.configuration) continue;
+      data[k].data.configuration = follow(data[k].data.configuration);
+    }
+    if (s.configuration) s.configuration = follow(s.configuration);
+    for (const d of lastProblems) if (d.stepId === old.id) d.stepId = id;
+    s.id = id;
+    const hidden = panel.querySelector('input[name="step"]');
+    if (hidden && hidden.value === old.id) hidden.value = id;
+    const shown = panel.querySelector('.panel-id code');
+    if (shown) shown.textContent = id;
+  }
+
   function applyPanelStep(el, opts = {}) {
     let s;
     try { s = JSON.parse(el.textContent); } catch (err) { return; }
@@ -865,6 +1083,7 @@
     if (!s.type) s.type = n.data.type;
     if (s.type !== n.data.type) s.type = n.data.type; // the ports belong to the type; the panel cannot change it
     const before = JSON.stringify(n.data);
+    if (!opts.background) followName(key, n.data, s);
     n.data = s;
     learnSummary(s, { kind: el.dataset.kind, detail: el.dataset.detail });
     if (!opts.background) {
@@ -1209,6 +1428,7 @@
     if (saving) return saving;
     saving = (async () => {
       const t0 = performance.now();
+      await panelIdle();
       flushSnapshot();
       const def = buildDefinition();
       setStatus('Saving…', 'busy');
@@ -1240,6 +1460,9 @@
   }
 
   async function publish() {
+    setStatus('Publishing…', 'busy');
+    await panelIdle();
+    flushSnapshot();
     if (isDirty() && !(await save())) return false;
     const id = root.dataset.workflowId;
     setStatus('Publishing…', 'busy');
@@ -1252,6 +1475,7 @@
     }
     if (res.ok) {
       root.dataset.version = String(res.data.version || root.dataset.version);
+      root.dataset.published = 'true'; // from now on a renamed step keeps its id
       setStatus('Published version ' + root.dataset.version, 'ok');
       return true;
     }

@@ -150,5 +150,5 @@ func (s *Handlers) appliedSuggestionPage(c echo.Context) error {
 	}
 	d := app.DiffDefinitions(before, after, from, to)
 	frame := s.Frame(c, fmt.Sprintf("%s: review version %d", w.Name, to), "dashboards")
-	return httpx.Render(c, http.StatusOK, views.AppliedPage(views.NewAppliedView(frame, w, d, before, after)))
+	return httpx.Render(c, http.StatusOK, views.AppliedPage(views.NewAppliedView(frame, w, d, before, after, s.app.ActionSpecs())))
 }

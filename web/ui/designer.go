@@ -93,7 +93,7 @@ func (s *Handlers) newWorkflowPage(c echo.Context) error {
 	if templateID != "" {
 		status = "From the template “" + def.Name + "”: nothing is saved until you press Save draft."
 	}
-	return s.renderDesigner(c, "", 0, def, status)
+	return s.renderDesigner(c, "", 0, false, def, status)
 }
 
 func (s *Handlers) designerPage(c echo.Context) error {
@@ -128,17 +128,19 @@ func (s *Handlers) designerPage(c echo.Context) error {
 		}
 		status += fmt.Sprintf(" Careful: %s also starts %s, so each such event runs both.", w.TriggerEvent, strings.Join(names, " and "))
 	}
-	return s.renderDesigner(c, w.ID, version, def, status)
+	return s.renderDesigner(c, w.ID, version, w.ActiveVersion != nil, def, status)
 }
 
-func (s *Handlers) renderDesigner(c echo.Context, id string, version int, def *workflow.Definition, status string) error {
+// renderDesigner opens the designer; published says a version of the workflow is published (from then on
+// a renamed step keeps its id, which runs and links name).
+func (s *Handlers) renderDesigner(c echo.Context, id string, version int, published bool, def *workflow.Definition, status string) error {
 	catalog, err := s.app.DesignerCatalog(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	title := "Designer: " + def.Name
 	return httpx.Render(c, http.StatusOK, views.DesignerPage(views.DesignerView{Page: s.designerFrame(c, title), WorkflowID: id,
-		Version: version, Definition: def, Catalog: catalog, Summaries: app.SummarizeSteps(def, catalog.Actions), Status: status}))
+		Version: version, Published: published, Definition: def, Catalog: catalog, Summaries: app.SummarizeSteps(def, catalog.Actions), Status: status}))
 }
 
 // versionParam reads a version number from the query; absent means fallback.
@@ -219,6 +221,13 @@ func (s *Handlers) stepPanel(c echo.Context) error {
 	}
 	v := views.NewStepPanel(def, step, catalog, details, ferrs, form)
 	v.Warnings, v.SecretsReady, v.Notice, v.MoveError = s.app.StepWarnings(step), s.app.SecretsReady(), notice, moveErr
+	live, err := s.app.StepLiveValues(ctx, httpx.Principal(c), def, step, form.Get(app.PanelPreview))
+	if err != nil {
+		return err
+	}
+	if err := s.setLive(c, &v.Form, &v.Preview, live); err != nil {
+		return err
+	}
 	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
 	return httpx.Render(c, http.StatusOK, views.StepPanel(v))
 }
@@ -268,6 +277,13 @@ func (s *Handlers) renderTriggerPanel(c echo.Context, rotate bool) error {
 	}
 	sched := s.schedulePreview(def.Trigger)
 	v := views.NewTriggerPanel(def, workflowID, details, ferrs, form, sched, hook, note)
+	live, err := s.app.TriggerLiveValues(ctx, actor, def, form.Get(app.PanelPreview))
+	if err != nil {
+		return err
+	}
+	if err := s.setLive(c, &v.Form, &v.Preview, live); err != nil {
+		return err
+	}
 	v.Form.KeepTyping(form, c.Request().Header.Get(htmxTriggerID))
 	return httpx.Render(c, http.StatusOK, views.TriggerPanel(v))
 }
@@ -404,34 +420,57 @@ func (s *Handlers) designerRunForm(c echo.Context) error {
 	return httpx.Render(c, http.StatusOK, views.TestRunForm(v))
 }
 
-// pickPrefix names a Test run form's record picker: pick.lead picks the lead variable's record.
+// setLive puts a panel's live values in it, with a picker of the latest records of the workflow's kind.
+func (s *Handlers) setLive(c echo.Context, f *views.PanelForm, p *views.LivePreview, live app.Live) error {
+	var choices []app.Choice
+	if live.Entity != "" {
+		var err error
+		if choices, err = s.recordChoices(c, []crm.Entity{crm.Entity(live.Entity)}, "Pick a "+live.Entity+"…"); err != nil {
+			return err
+		}
+	}
+	f.SetLive(p, live, choices)
+	return nil
+}
+
+// pickPrefix names the record picker of a form that starts a run: pick.lead picks the lead variable's record.
 const pickPrefix = "pick."
 
-// testRunView is the Test run form: a field per variable and, before the field of the event's record, a
-// picker of the latest records of its kind, so a manager picks "Ana Lopez, Bistro Ana" instead of writing
-// the lead as JSON (the JSON field stays, for a record that is not in the CRM).
+// testRunView is the Test run form: the fields of runFields.
 func (s *Handlers) testRunView(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) (views.TestRunView, error) {
-	csrf := csrfToken(c)
-	fields := views.NewTaskForm("", csrf, app.RunFields(def), raw, ferrs).Fields
-	entity := workflow.TriggerRecord(def)
-	v := views.TestRunView{WorkflowID: def.ID, Version: def.Version, CSRF: csrf}
-	for _, f := range fields {
-		if entity != "" && f.Name == entity {
-			choices, err := s.recordChoices(c, []crm.Entity{crm.Entity(entity)}, "Pick a "+entity+" from the CRM…")
-			if err != nil {
-				return v, err
-			}
-			v.Fields = append(v.Fields, forms.Field{Name: pickPrefix + f.Name, Label: "The " + entity, Kind: forms.Select,
-				Value: raw[pickPrefix+f.Name], Choices: choices, Errors: problemsOf(ferrs.For(pickPrefix + f.Name)),
-				Help: "The run gets this " + entity + " as its event would give it; or write it as JSON below."})
-			f.Required = false // the picker gives it
-		}
-		v.Fields = append(v.Fields, f)
+	v := views.TestRunView{WorkflowID: def.ID, Version: def.Version, CSRF: csrfToken(c)}
+	var err error
+	if v.Fields, err = s.runFields(c, def, raw, ferrs); err != nil {
+		return v, err
 	}
 	if len(ferrs) > 0 {
 		v.Summary = "Please fix the answers marked below; nothing was started."
 	}
 	return v, nil
+}
+
+// runFields are the fields of a form that starts a run (the Run page, the designer's Test run): a field per
+// variable and, before the field of the record the workflow is about, a picker of the latest records of its
+// kind, so a manager picks "Ana Lopez, Bistro Ana" instead of writing the lead as JSON (the JSON field
+// stays, for a record that is not in the CRM).
+func (s *Handlers) runFields(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) ([]forms.Field, error) {
+	fields := views.NewTaskForm("", csrfToken(c), app.RunFields(def), raw, ferrs).Fields
+	entity := app.RecordEntity(def)
+	var out []forms.Field
+	for _, f := range fields {
+		if entity != "" && f.Name == entity {
+			choices, err := s.recordChoices(c, []crm.Entity{crm.Entity(entity)}, "Pick a "+entity+" from the CRM…")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, forms.Field{Name: pickPrefix + f.Name, Label: "The " + entity, Kind: forms.Select,
+				Value: raw[pickPrefix+f.Name], Choices: choices, Errors: problemsOf(ferrs.For(pickPrefix + f.Name)),
+				Help: "The run gets this " + entity + " as its event would give it; or write it as JSON below."})
+			f.Required = false // the picker gives it
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 func problemsOf(msg string) []string {
@@ -443,7 +482,7 @@ func problemsOf(msg string) []string {
 
 // pickedRecords puts the picked record into the form's text as JSON, as its event would give it.
 func (s *Handlers) pickedRecords(c echo.Context, def *workflow.Definition, raw map[string]string) workflow.FieldErrors {
-	entity := workflow.TriggerRecord(def)
+	entity := app.RecordEntity(def)
 	pick := raw[pickPrefix+entity]
 	if entity == "" || pick == "" {
 		return nil
@@ -632,7 +671,7 @@ func (s *Handlers) diffPage(c echo.Context) error {
 	}
 	d := app.DiffDefinitions(before, after, from, to)
 	title := fmt.Sprintf("%s: v%d → v%d", w.Name, from, to)
-	return httpx.Render(c, http.StatusOK, views.DiffPage(views.NewDiffView(s.Frame(c, title, "workflows"), w, versions, d, before, after)))
+	return httpx.Render(c, http.StatusOK, views.DiffPage(views.NewDiffView(s.Frame(c, title, "workflows"), w, versions, d, before, after, s.app.ActionSpecs())))
 }
 
 // refusal is the message of an error a person can act on (a wrong name, a secret that exists), as

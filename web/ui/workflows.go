@@ -83,9 +83,11 @@ func (s *Handlers) runForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	frame := s.Frame(c, "Run "+w.Name, "workflows")
-	return httpx.Render(c, http.StatusOK, views.RunPage(views.RunView{Page: frame, Workflow: w,
-		Fields: views.NewTaskForm("", frame.CSRF, app.RunFields(def), nil, nil).Fields}))
+	fields, err := s.runFields(c, def, map[string]string{}, nil)
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, http.StatusOK, views.RunPage(views.RunView{Page: s.Frame(c, "Run "+w.Name, "workflows"), Workflow: w, Fields: fields}))
 }
 
 // startProblems are the problems of a run that did not start because its variables were wrong, by
@@ -116,7 +118,9 @@ func (s *Handlers) runWorkflow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vars, ferrs := app.RunValues(def, raw)
+	ferrs := s.pickedRecords(c, def, raw)
+	vars, valueErrs := app.RunValues(def, raw)
+	ferrs = append(ferrs, valueErrs...)
 	var id string
 	if len(ferrs) == 0 {
 		id, err = s.app.StartManually(ctx, actor, w.ID, vars)
@@ -125,10 +129,12 @@ func (s *Handlers) runWorkflow(c echo.Context) error {
 		}
 	}
 	if len(ferrs) > 0 {
-		frame := s.Frame(c, "Run "+w.Name, "workflows")
-		form := views.NewTaskForm("", frame.CSRF, app.RunFields(def), raw, ferrs)
-		return httpx.Render(c, http.StatusUnprocessableEntity, views.RunPage(views.RunView{Page: frame, Workflow: w,
-			Fields: form.Fields, Summary: "Please fix the answers marked below; nothing was started."}))
+		fields, err := s.runFields(c, def, raw, ferrs)
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, http.StatusUnprocessableEntity, views.RunPage(views.RunView{Page: s.Frame(c, "Run "+w.Name, "workflows"), Workflow: w,
+			Fields: fields, Summary: "Please fix the answers marked below; nothing was started."}))
 	}
 	s.flash(c, "The run has started.")
 	return c.Redirect(http.StatusSeeOther, "/executions/"+id)
