@@ -812,9 +812,24 @@ func TestBrowserDesignerTestRunLightsUpSteps(t *testing.T) {
 	if evalJS[bool](b, fmt.Sprintf(`document.querySelector(%q).className.includes('state-')`, nodeSel("create_task"))) {
 		t.Fatal("the branch not taken lights up")
 	}
+	// The task is answered in the designer itself (it went to the person testing); the run then ends.
+	b.waitJS(`document.querySelector('#test-run-task #task-form [name="callDate"]')`, "the discovery call's form in the test run panel")
+	if got := b.text("#test-run-task .test-run-task-title"); !strings.Contains(got, "Schedule Discovery Call") {
+		t.Errorf("the test run panel says %q above the task's form", got)
+	}
+	b.screenshot("designer-test-run-task-1280")
+	b.run(chromedp.SetValue(chromedp.CSS(`#test-run-task [name="callDate"]`), "2026-12-09T10:00"),
+		chromedp.SetValue(chromedp.CSS(`#test-run-task [name="agenda"]`), "Menu and volumes"),
+		chromedp.Click(chromedp.CSS(`#test-run-task #task-form button[type="submit"]`)))
+	b.waitJS(`document.getElementById('designer').dataset.testRunStatus === 'completed'`, "the test run completed after answering its task")
+	b.waitJS(fmt.Sprintf(`document.querySelector(%q).classList.contains('state-completed')`, nodeSel("schedule_call")), "the discovery call done")
 	id := evalJS[string](b, `document.getElementById('designer').dataset.testRun`)
-	if e := h.get(id); e.WorkflowID != wf {
+	e := h.get(id)
+	if e.WorkflowID != wf {
 		t.Fatalf("the test run %s belongs to %s", id, e.WorkflowID)
+	}
+	if e.Variables["agenda"] != "Menu and volumes" {
+		t.Errorf("the answer given in the designer is not in the run: %v", e.Variables)
 	}
 	if mails := h.outbox(id); len(mails) != 0 {
 		t.Fatalf("a test run sent %d mails", len(mails))

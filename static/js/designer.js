@@ -913,9 +913,13 @@
     }
   }
 
+  // A test run's task answered in the panel (#test-run) is the task page's own form: none of the panels'
+  // bookkeeping applies to it.
+  const inTestRun = (el) => !!(el && el.closest && el.closest('#test-run'));
+
   document.body.addEventListener('htmx:configRequest', (e) => {
     const d = e.detail;
-    if (!d || !inPanel(d.target)) return;
+    if (!d || !inPanel(d.target) || inTestRun(d.target)) return;
     let step = null;
     try { step = d.parameters ? d.parameters.step : null; } catch (err) { step = null; }
     const kind = panelKind(d.path || '');
@@ -966,7 +970,7 @@
 
   document.body.addEventListener('htmx:beforeSwap', (e) => {
     const d = e.detail;
-    if (!d || !inPanel(d.target)) return;
+    if (!d || !inPanel(d.target) || inTestRun(d.target)) return;
     panelResult = null;
     keepTyping = null;
     const rc = d.requestConfig || {};
@@ -1006,7 +1010,7 @@
 
   document.body.addEventListener('htmx:afterSwap', (e) => {
     const target = e.detail && e.detail.target;
-    if (!inPanel(target)) return;
+    if (!inPanel(target) || inTestRun(target) || (target && !target.isConnected && panel.querySelector('#test-run'))) return;
     const result = panelResult || {};
     panelResult = null;
     const typing = keepTyping;
@@ -1665,7 +1669,37 @@
     actions.append(skip, open);
     const log = document.createElement('ol');
     log.className = 'test-run-log';
-    box.append(h, status, actions, log);
+    // The run's task for the person testing is answered here, with the task page's own form.
+    const taskBox = document.createElement('div');
+    taskBox.className = 'test-run-task';
+    taskBox.id = 'test-run-task';
+    box.append(h, status, actions, taskBox, log);
+    let shownTask = null;
+    async function showTask(tasks) {
+      const t = tasks[0];
+      if (!t) { shownTask = null; return; }
+      if (t.id === shownTask) return;
+      shownTask = t.id;
+      let html = '';
+      try {
+        const res = await fetch('/tasks/' + encodeURIComponent(t.id), { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+        if (res.ok) html = await res.text();
+      } catch (err) { html = ''; }
+      if (run !== thisRun || shownTask !== t.id) return;
+      const tpl = document.createElement('template');
+      tpl.innerHTML = html;
+      const form = tpl.content.querySelector('#task-form');
+      const say = document.createElement('p');
+      say.className = 'test-run-task-title';
+      const link = document.createElement('a');
+      link.href = '/tasks/' + encodeURIComponent(t.id);
+      link.textContent = t.title || 'the task';
+      say.append('The run waits for ', link, ': answer it here (a test run\'s tasks go to you).');
+      if (!form) { taskBox.replaceChildren(say); return; }
+      taskBox.replaceChildren(say, form);
+      if (window.htmx) window.htmx.process(taskBox);
+    }
+    taskBox.addEventListener('htmx:afterRequest', () => poll()); // answered: the run moves on now
     setPanel('test-run', box);
     skip.addEventListener('click', async () => {
       skip.disabled = true;
@@ -1694,6 +1728,7 @@
           return li;
         });
         log.replaceChildren(...items);
+        showTask(r.tasks || []);
         setStatus('Test run: ' + r.status, r.status === 'failed' ? 'error' : r.status === 'completed' ? 'ok' : 'busy');
         if (['completed', 'failed', 'cancelled'].includes(r.status)) { skip.hidden = true; return; }
       }

@@ -562,6 +562,14 @@ type runStatus struct {
 	States       map[string]string   `json:"states"`
 	WaitingUntil *time.Time          `json:"waitingUntil"`
 	Log          []workflow.LogEntry `json:"log"`
+	// Tasks are the run's open tasks the person testing may answer, answered in the designer itself.
+	Tasks []runTask `json:"tasks"`
+}
+
+type runTask struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Step  string `json:"step"`
 }
 
 func (s *Handlers) designerRun(c echo.Context) error {
@@ -575,6 +583,12 @@ func (s *Handlers) designerRun(c echo.Context) error {
 	}
 	if n := len(out.Log); n > 20 {
 		out.Log = out.Log[n-20:]
+	}
+	out.Tasks = []runTask{}
+	for _, t := range e.Tasks {
+		if t.Status == string(workflow.TaskOpen) && t.Hidden == "" && t.Assignee == httpx.Principal(c).Email {
+			out.Tasks = append(out.Tasks, runTask{ID: t.ID, Title: t.Title, Step: t.StepID})
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
