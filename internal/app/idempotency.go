@@ -146,8 +146,11 @@ func encodeAnswer(v any) (string, error) {
 	return b.String(), nil
 }
 
-// KeySweeper forgets the Idempotency-Keys older than KeepKeys, on the app's clock. Every instance runs one;
-// two sweeping at once delete each row once.
+// KeepTestRuns is how long a finished test run is kept: test runs clean up after themselves.
+const KeepTestRuns = 7 * 24 * time.Hour
+
+// KeySweeper forgets the Idempotency-Keys older than KeepKeys and the test runs that ended more than
+// KeepTestRuns ago, on the app's clock. Every instance runs one; two sweeping at once delete each row once.
 type KeySweeper struct {
 	db       *store.DB
 	clock    clock.Clock
@@ -193,6 +196,9 @@ func (s *KeySweeper) loop(ctx context.Context) {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("forget old idempotency keys", "error", err)
 		}
+		if _, err := s.SweepTestRuns(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("forget old test runs", "error", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -204,4 +210,9 @@ func (s *KeySweeper) loop(ctx context.Context) {
 // Sweep forgets the keys older than KeepKeys now and says how many.
 func (s *KeySweeper) Sweep(ctx context.Context) (int64, error) {
 	return s.db.ForgetIdempotencyKeys(ctx, s.clock.Now().Add(-KeepKeys))
+}
+
+// SweepTestRuns deletes the test runs that ended more than KeepTestRuns ago and says how many.
+func (s *KeySweeper) SweepTestRuns(ctx context.Context) (int64, error) {
+	return s.db.Executions().ForgetTestRuns(ctx, s.clock.Now().Add(-KeepTestRuns))
 }

@@ -359,3 +359,13 @@ func (r Executions) ActionLogCount(ctx context.Context, action string) (int64, e
 	}
 	return n, nil
 }
+
+// ForgetTestRuns deletes the test runs that ended before before, with their log, tasks and task holders
+// (ON DELETE CASCADE); a test run still going is kept. It says how many it deleted.
+func (r Executions) ForgetTestRuns(ctx context.Context, before time.Time) (int64, error) {
+	res := r.q(ctx).Where("test AND status IN ? AND completed_at < ?", []string{"completed", "failed", "cancelled"}, before).Delete(&Execution{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("forget old test runs: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -308,3 +308,35 @@ var _ = exercise("testsupport/bulk-and-counts", func(t *testing.T, db *store.DB)
 		t.Fatal(err)
 	}
 })
+
+var _ = exercise("executions/forget-test-runs", func(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	seedWorkflow(t, db, "wf")
+	old, recent := repoT0, repoT0.Add(6*24*time.Hour)
+	run := func(id string, test bool, status string, done *time.Time) *store.Execution {
+		e := newExecution(id, "wf")
+		e.Test, e.Status, e.CompletedAt = test, status, done
+		return e
+	}
+	storetest.Insert(t, db,
+		run("old-test", true, "completed", &old), run("old-failed-test", true, "failed", &old),
+		run("recent-test", true, "completed", &recent), run("running-test", true, "running", nil),
+		run("old-real", false, "completed", &old),
+		&store.LogRow{ExecutionID: "old-test", Timestamp: old, StepID: "a", StepName: "A", Action: "completed", Message: "done"})
+	n, err := db.Executions().ForgetTestRuns(ctx, repoT0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("forgot %d test runs, want the 2 that ended before", n)
+	}
+	for id, kept := range map[string]bool{"old-test": false, "old-failed-test": false, "recent-test": true, "running-test": true, "old-real": true} {
+		_, err := db.Executions().ByID(ctx, id)
+		if got := err == nil; got != kept {
+			t.Errorf("%s kept = %v, want %v (%v)", id, got, kept, err)
+		}
+	}
+	if c, err := db.Executions().LogCount(ctx, "old-test"); err != nil || c != 0 {
+		t.Errorf("the forgotten run's log has %d rows (%v), want none", c, err)
+	}
+})
