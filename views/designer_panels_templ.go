@@ -257,7 +257,7 @@ func NewStepPanel(def *workflow.Definition, step workflow.Step, cat *app.Catalog
 		values.Set(k, raw.Get(k))
 	}
 	v := StepPanelView{Definition: definitionJSON(def), Step: step, Config: step.Config(), Actions: cat.Actions, Variables: variableNames(def),
-		Suggestions: app.VariableSuggestions(def), People: cat.People, EmailTemplates: cat.Templates, Placeholders: cat.Placeholders}
+		Suggestions: append(app.VariableSuggestions(def), app.StepOutputSuggestions(def, step.ID, cat.Actions)...), People: cat.People, EmailTemplates: cat.Templates, Placeholders: cat.Placeholders}
 	v.Start = len(def.Steps) > 0 && def.Steps[0].ID == step.ID
 	v.Summary = app.SummarizeStep(step, cat.Actions)
 	if a, ok := v.Config.(*workflow.ActionConfig); ok && a.Action != "" {

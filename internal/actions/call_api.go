@@ -47,7 +47,8 @@ var apiOutputHeaders = []string{"Content-Type", "Location", "Etag", "Retry-After
 // Spec implements Action.
 func (CallAPI) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "call_api", Title: "Call an API",
+		Outputs: []string{"status", "headers", "body"},
+		Name:    "call_api", Title: "Call an API",
 		Description: "Sends an HTTP request to another system and keeps its answer (status, body) for the next steps.",
 		Params: []workflow.ParamSpec{
 			{Name: "method", Kind: workflow.ParamEnum, Options: apiMethods, Description: "GET (the default), POST, PUT, PATCH or DELETE"},

@@ -18,7 +18,8 @@ type CreateRecord struct{ deps Deps }
 // Spec implements Action.
 func (a CreateRecord) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "create_record", Title: "Create a CRM record",
+		Outputs: []string{"entity", "id", "record"},
+		Name:    "create_record", Title: "Create a CRM record",
 		Description: "Creates a lead, contact, company, opportunity or CRM task from the given fields.",
 		Params: []workflow.ParamSpec{
 			entityParam(a.deps),

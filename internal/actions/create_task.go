@@ -20,7 +20,8 @@ var priorities = []string{"low", "medium", "high"}
 // Spec implements Action.
 func (CreateTask) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "create_task", Title: "Create a CRM task",
+		Outputs: []string{"taskId", "assignee", "priority", "dueDate"},
+		Name:    "create_task", Title: "Create a CRM task",
 		Description: "Adds a to-do to a rep's task list in the CRM.",
 		Params: []workflow.ParamSpec{
 			{Name: "title", Kind: workflow.ParamText, Required: true, Description: "what the rep should do"},

@@ -16,7 +16,8 @@ type GetRecord struct{ deps Deps }
 // Spec implements Action.
 func (a GetRecord) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "get_record", Title: "Look up a CRM record",
+		Outputs: []string{"entity", "id", "record"},
+		Name:    "get_record", Title: "Look up a CRM record",
 		Description: "Reads a lead, contact, company, opportunity or CRM task as it is now; later steps use steps.<this step>.record.",
 		Params: []workflow.ParamSpec{
 			entityParam(a.deps),

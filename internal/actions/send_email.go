@@ -22,7 +22,8 @@ type SendEmail struct{ deps Deps }
 // Spec implements Action.
 func (SendEmail) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "send_email", Title: "Send an email",
+		Outputs: []string{"mailId", "to", "subject"},
+		Name:    "send_email", Title: "Send an email",
 		Description: "Sends an email from a stored template to one recipient.",
 		Params: []workflow.ParamSpec{
 			{Name: "template", Kind: workflow.ParamText, Required: true, Description: "the email template, for example welcome_qualified_lead"},

@@ -17,7 +17,8 @@ type UpdateRecord struct{ deps Deps }
 // Spec implements Action.
 func (a UpdateRecord) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Name: "update_record", Title: "Update a CRM record",
+		Outputs: []string{"entity", "id", "record"},
+		Name:    "update_record", Title: "Update a CRM record",
 		Description: "Changes the given fields of a lead, contact, company, opportunity or CRM task; the others stay as they are.",
 		Params: []workflow.ParamSpec{
 			entityParam(a.deps),

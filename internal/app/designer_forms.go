@@ -719,6 +719,60 @@ func VariableSuggestions(def *workflow.Definition) []string {
 	return out
 }
 
+// StepOutputSuggestions are the outputs of the steps that can run before stepID ({{steps.welcome.output.subject}}),
+// for the step's expression fields: the keys each action says it gives, and a set_variable's variable.
+func StepOutputSuggestions(def *workflow.Definition, stepID string, specs []workflow.ActionSpec) []string {
+	before := map[string]bool{}
+	preds := map[string][]string{}
+	for _, s := range def.Steps {
+		for _, next := range stepSuccessors(s) {
+			preds[next] = append(preds[next], s.ID)
+		}
+	}
+	queue := slices.Clone(preds[stepID])
+	for len(queue) > 0 && len(before) < len(def.Steps) {
+		id := queue[0]
+		queue = queue[1:]
+		if before[id] || id == stepID {
+			continue
+		}
+		before[id] = true
+		queue = append(queue, preds[id]...)
+	}
+	var out []string
+	for _, s := range def.Steps {
+		cfg, ok := s.Config().(*workflow.ActionConfig)
+		if !before[s.ID] || !ok {
+			continue
+		}
+		keys := []string{}
+		if spec, ok := specByName(specs, cfg.Action); ok {
+			keys = spec.Outputs
+		}
+		if cfg.Action == "set_variable" {
+			if name, _ := workflow.ParamsMap(cfg.Parameters)["name"].(string); name != "" {
+				keys = []string{name}
+			}
+		}
+		for _, k := range keys {
+			out = append(out, "{{steps."+s.ID+".output."+k+"}}")
+		}
+	}
+	return out
+}
+
+// stepSuccessors are the steps a step can lead to.
+func stepSuccessors(s workflow.Step) []string {
+	out := slices.Clone(s.NextSteps)
+	switch cfg := s.Config().(type) {
+	case *workflow.ConditionConfig:
+		out = append(append(out, cfg.TrueSteps...), cfg.FalseSteps...)
+	case *workflow.ParallelConfig:
+		out = append(out, cfg.ParallelSteps...)
+	}
+	return out
+}
+
 // recordFields are the fields of a CRM entity's records, nested ones as company.name; none for a name that
 // is no entity.
 func recordFields(entity string) []string {

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
@@ -38,5 +39,29 @@ func TestStepsAndSettingsInWords(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("said %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// A step's expression fields offer the outputs of the steps that can run before it, and only those.
+func TestStepOutputsAreSuggestedToTheStepsAfter(t *testing.T) {
+	t.Parallel()
+	def, err := workflow.Decode([]byte(`{"id": "outs", "name": "Outputs", "trigger": {"type": "manual", "configuration": {}}, "variables": [{"name": "note", "type": "string"}],
+	  "steps": [
+	    {"id": "welcome", "name": "Send welcome", "type": "action", "nextSteps": ["hot"], "configuration": {"action": "send_email", "parameters": {"to": "a@b.example", "template": "t"}}},
+	    {"id": "hot", "name": "Is it hot", "type": "condition", "nextSteps": [], "configuration": {"condition": "true", "trueSteps": ["remember"], "falseSteps": []}},
+	    {"id": "remember", "name": "Remember", "type": "action", "nextSteps": ["after"], "configuration": {"action": "set_variable", "parameters": {"name": "note", "value": "x"}}},
+	    {"id": "after", "name": "After", "type": "delay", "nextSteps": [], "configuration": {"duration": 60}}
+	  ]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := []workflow.ActionSpec{{Name: "send_email", Outputs: []string{"mailId", "to", "subject"}}, {Name: "set_variable"}}
+	got := app.StepOutputSuggestions(def, "after", specs)
+	want := []string{"{{steps.welcome.output.mailId}}", "{{steps.welcome.output.to}}", "{{steps.welcome.output.subject}}", "{{steps.remember.output.note}}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the step after both is offered %v, want %v", got, want)
+	}
+	if got := app.StepOutputSuggestions(def, "welcome", specs); len(got) != 0 {
+		t.Errorf("the first step is offered %v, want nothing", got)
 	}
 }

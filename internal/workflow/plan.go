@@ -72,6 +72,8 @@ type ActionSpec struct {
 	Title       string      `json:"title"`
 	Description string      `json:"description"`
 	Params      []ParamSpec `json:"params"`
+	// Outputs are the keys of the step's output (steps.<id>.output.<key>), for the designer's suggestions.
+	Outputs []string `json:"outputs,omitempty"`
 	// Check looks at the literal parameter values beyond their kinds; it returns problems as path → message.
 	Check func(params map[string]any, env CheckEnv) []Problem `json:"-"`
 	// Warn looks at the literal parameter values for what is allowed but unwise (a password written into a
