@@ -56,9 +56,9 @@ func navItems(u *User) []navItem {
 	}
 	items = append(items, navItem{"leads", "Leads", "/crm/leads"}, navItem{"opportunities", "Opportunities", "/crm/opportunities"})
 	if u.IsManager() {
-		items = append(items, navItem{"mail", "Mail", "/mail"}, navItem{"settings", "Settings", "/settings/tokens"})
+		items = append(items, navItem{"mail", "Mail", "/mail"})
 	}
-	return items
+	return append(items, navItem{"settings", "Settings", "/settings/me"})
 }
 
 // Layout is the frame around every page: the navigation a sales team knows, and the page.

@@ -369,6 +369,40 @@ func TestSettingsChangeOwnPassword(t *testing.T) {
 	}
 }
 
+// Every user has their own settings, reached from the navigation: a rep opens Settings, sees who they are,
+// and changes their own password there (the form works with and without htmx); the tokens stay managers'.
+func TestARepChangesTheirPasswordFromTheirOwnSettings(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	rep := h.session("rep@example.com")
+	_, doc := rep.get("/inbox")
+	href, ok := doc.Find(`nav a:contains("Settings")`).Attr("href")
+	if !ok {
+		t.Fatal("a rep's navigation has no Settings")
+	}
+	status, doc := rep.get(href)
+	if status != http.StatusOK || !strings.Contains(squash(doc.Find("#my-account")), "rep@example.com") || doc.Find("#password-form").Length() != 1 {
+		t.Fatalf("a rep's Settings (%s) = %d: %q", href, status, squash(doc.Find("main")))
+	}
+	if doc.Find(`.settings-nav a[href="/settings/tokens"]`).Length() != 0 {
+		t.Error("a rep's Settings offers the API tokens, which are managers'")
+	}
+	status, doc = rep.post("/settings/password", url.Values{"current": {"correct horse battery"}, "new": {"short"}, "confirm": {"short"}})
+	if status != http.StatusUnprocessableEntity || doc.Find("#password-form .field-error").Length() == 0 || doc.Find("#my-account").Length() != 1 {
+		t.Fatalf("a too short password = %d: %q", status, squash(doc.Find("main")))
+	}
+	status, doc = rep.post("/settings/password", url.Values{"current": {"correct horse battery"}, "new": {"a fine rep password"}, "confirm": {"a fine rep password"}})
+	if status != http.StatusOK || !strings.Contains(squash(doc.Find("#password-form .flash")), "Your password is changed") {
+		t.Fatalf("the rep's change = %d: %q", status, squash(doc.Find("main")))
+	}
+	if h.canSignIn("rep@example.com", "correct horse battery") || !h.canSignIn("rep@example.com", "a fine rep password") {
+		t.Fatal("after the rep's change the old password works, or the new one does not")
+	}
+	if status, _ := rep.get("/settings/me"); status != http.StatusOK {
+		t.Fatalf("the rep's own session ended with the change: %d", status)
+	}
+}
+
 // An admin adds a user and makes a token in a real browser (htmx), at a desktop and a phone width; nothing
 // may overflow the page sideways or cover anything else. Screenshots go to $PANTRYFLOW_SCREENSHOTS.
 func TestBrowserSettingsPages(t *testing.T) {

@@ -44,6 +44,7 @@ func TestBrowserEveryPageLooksRight(t *testing.T) {
 		{"/mail/templates", "welcome_qualified_lead"},
 		{"/mail/templates/welcome_qualified_lead", "Placeholders"},
 		{"/workflows/" + wf + "/replay", "Paths"},
+		{"/settings/me", "My account"},
 		{"/settings/tokens", "token"},
 		{"/settings/users", "rep@example.com"},
 	}

@@ -16,13 +16,14 @@ import (
 // SettingsRoutes are the Settings pages: API tokens and one's own password for managers and admins, users
 // for admins.
 func (s *Handlers) SettingsRoutes() []httpx.Route {
-	manager, admin := auth.RoleManager, auth.RoleAdmin
+	rep, manager, admin := auth.RoleRep, auth.RoleManager, auth.RoleAdmin
 	return []httpx.Route{
-		httpx.GET("settings", "/settings", manager, s.settingsHome),
+		httpx.GET("settings", "/settings", rep, s.settingsHome),
+		httpx.GET("settings.me", "/settings/me", rep, s.accountPage),
 		httpx.GET("settings.tokens", "/settings/tokens", manager, s.tokensPage),
 		httpx.POST("settings.tokens.create", "/settings/tokens", manager, s.createTokenForm),
 		httpx.POST("settings.tokens.revoke", "/settings/tokens/:id/revoke", manager, s.revokeTokenForm),
-		httpx.POST("settings.password", "/settings/password", manager, s.changeOwnPassword),
+		httpx.POST("settings.password", "/settings/password", rep, s.changeOwnPassword),
 		httpx.GET("settings.users", "/settings/users", admin, s.usersPage),
 		httpx.POST("settings.users.create", "/settings/users", admin, s.addUser),
 		httpx.POST("settings.users.update", "/settings/users/:id", admin, s.userAction(s.updateUser)),
@@ -34,7 +35,13 @@ func (s *Handlers) SettingsRoutes() []httpx.Route {
 }
 
 func (s *Handlers) settingsHome(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/settings/tokens")
+	return c.Redirect(http.StatusSeeOther, "/settings/me")
+}
+
+// accountPage is every user's own settings: who they are and their password.
+func (s *Handlers) accountPage(c echo.Context) error {
+	return httpx.Render(c, http.StatusOK, views.AccountPage(views.AccountView{Page: s.Frame(c, "My account", "settings"),
+		Password: views.PasswordForm{CSRF: csrfToken(c)}}))
 }
 
 func csrfToken(c echo.Context) string {
@@ -66,7 +73,7 @@ func (s *Handlers) tokensPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderTokens(c, http.StatusOK, panel, views.PasswordForm{CSRF: csrfToken(c)})
+	return s.renderTokens(c, http.StatusOK, panel)
 }
 
 // tokensPanel lists the signed-in user's tokens (and everyone's, for an admin).
@@ -85,11 +92,11 @@ func (s *Handlers) tokensPanel(c echo.Context) (views.TokensPanel, error) {
 }
 
 // renderTokens answers htmx with the panel, a browser without it with the whole page.
-func (s *Handlers) renderTokens(c echo.Context, status int, panel views.TokensPanel, pw views.PasswordForm) error {
+func (s *Handlers) renderTokens(c echo.Context, status int, panel views.TokensPanel) error {
 	if httpx.IsHTMX(c) {
 		return httpx.Render(c, status, views.TokensPanelFragment(panel))
 	}
-	return httpx.Render(c, status, views.TokensPage(views.TokensView{Page: s.Frame(c, "API tokens", "settings"), Tokens: panel, Password: pw}))
+	return httpx.Render(c, status, views.TokensPage(views.TokensView{Page: s.Frame(c, "API tokens", "settings"), Tokens: panel}))
 }
 
 // createTokenForm makes a token and shows it this once; the page is rendered, not redirected to, so the token
@@ -105,13 +112,12 @@ func (s *Handlers) createTokenForm(c echo.Context) error {
 	if lerr != nil {
 		return lerr
 	}
-	pw := views.PasswordForm{CSRF: panel.CSRF}
 	if invalid {
 		panel.Name, panel.Error = name, ferrs["name"]
-		return s.renderTokens(c, http.StatusUnprocessableEntity, panel, pw)
+		return s.renderTokens(c, http.StatusUnprocessableEntity, panel)
 	}
 	panel.NewToken, panel.NewName = token, info.Name
-	return s.renderTokens(c, http.StatusOK, panel, pw)
+	return s.renderTokens(c, http.StatusOK, panel)
 }
 
 func (s *Handlers) revokeTokenForm(c echo.Context) error {
@@ -160,18 +166,14 @@ func (s *Handlers) changeOwnPassword(c echo.Context) error {
 		}
 		return httpx.Render(c, status, views.PasswordFormFragment(form))
 	}
-	panel, err := s.tokensPanel(c)
-	if err != nil {
-		return err
-	}
 	// The frame is built before the session is replaced: it reads (and may clear) the old session's flash.
-	frame := s.Frame(c, "API tokens", "settings")
+	frame := s.Frame(c, "My account", "settings")
 	if p != nil {
 		if err := s.startSession(c, p); err != nil {
 			return err
 		}
 	}
-	return httpx.Render(c, status, views.TokensPage(views.TokensView{Page: frame, Tokens: panel, Password: form}))
+	return httpx.Render(c, status, views.AccountPage(views.AccountView{Page: frame, Password: form}))
 }
 
 // --- users (admins) ---
