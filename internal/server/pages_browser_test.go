@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,14 @@ func TestBrowserRepCompletesATask(t *testing.T) {
 	}
 	phone.screenshot("inbox-390")
 	phone.looksRight("inbox at 390 px")
+	// A rep's inbox holds only their own tasks: no row repeats "Assigned to" with their own email, and on a
+	// phone the task's title heads its row across the whole width.
+	if got := phone.text("#tasks"); strings.Contains(got, "rep@example.com") || strings.Contains(got, "Assigned to") {
+		t.Errorf("the rep's inbox repeats the assignee: %q", got)
+	}
+	if w := phone.count(`Math.round(document.querySelector('#tasks td.row-title').getBoundingClientRect().width)`); w < 300 {
+		t.Errorf("the task's title takes %d px of a 390 px phone, want the row's width", w)
+	}
 	phone.run(chromedp.Navigate(h.http.URL+"/tasks/"+tk.ID), chromedp.WaitVisible(chromedp.ID("task-form")),
 		chromedp.Click(chromedp.CSS(`#task-form button[type="submit"]`)))
 	phone.waitText("#task-form", "Call date is required")
