@@ -295,17 +295,20 @@ func startRealClock(t *testing.T, url string, slow *slowAction) *harness {
 	return h
 }
 
-// slowChain is three slow steps one after another that use nothing of each other. Each takes 800 ms: long
-// enough that the branches of the parallelized version overlap even when a loaded machine is slow to hand
-// the second and third branch to a worker (with browser tests on both cores that took up to 480 ms).
-const slowChain = `{
+// slowChain is three slow steps of ms milliseconds each, one after another, that use nothing of each other.
+// 800 ms is long enough that the branches of the parallelized version overlap even when a loaded machine
+// is slow to hand the second and third branch to a worker (with browser tests on both cores that took up to
+// 480 ms); under the race detector, which checks neither the overlap nor the speed, 200 ms do.
+func slowChain(ms int) string {
+	return fmt.Sprintf(`{
   "name": "Enrich a lead", "trigger": {"type": "manual", "configuration": {}},
   "steps": [
-    {"id": "score", "name": "Score", "type": "action", "nextSteps": ["geo"], "configuration": {"action": "slow", "parameters": {"ms": 800}}},
-    {"id": "geo", "name": "Geo", "type": "action", "nextSteps": ["firmo"], "configuration": {"action": "slow", "parameters": {"ms": 800}}},
-    {"id": "firmo", "name": "Firmographics", "type": "action", "nextSteps": [], "configuration": {"action": "slow", "parameters": {"ms": 800}}}
+    {"id": "score", "name": "Score", "type": "action", "nextSteps": ["geo"], "configuration": {"action": "slow", "parameters": {"ms": %[1]d}}},
+    {"id": "geo", "name": "Geo", "type": "action", "nextSteps": ["firmo"], "configuration": {"action": "slow", "parameters": {"ms": %[1]d}}},
+    {"id": "firmo", "name": "Firmographics", "type": "action", "nextSteps": [], "configuration": {"action": "slow", "parameters": {"ms": %[1]d}}}
   ]
-}`
+}`, ms)
+}
 
 // meanRun runs the workflow n times, one run at a time (so runs do not queue for workers behind each other's
 // branches), and returns their mean completedAt − startedAt and the runs.
@@ -358,7 +361,11 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 		defer realClockTests.Unlock()
 		slow := &slowAction{calls: map[string]int{}}
 		h := startRealClock(t, url, slow)
-		id := h.createWorkflow([]byte(slowChain))
+		step := 800 * time.Millisecond
+		if raceDetector {
+			step = 200 * time.Millisecond
+		}
+		id := h.createWorkflow([]byte(slowChain(int(step / time.Millisecond))))
 		// Ten runs before, as the parallelize rule needs (analytics.MinRuns); after, three do under the race
 		// detector, which looks for races, not averages.
 		runsAfter := analytics.MinRuns
@@ -378,8 +385,8 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+id+"/publish", map[string]int{"version": applied.Version}, nil)
 		after, parallel := h.meanRun(id, runsAfter)
 		t.Logf("mean run: %s one after another, %s in parallel", before, after)
-		if before < 2400*time.Millisecond {
-			t.Fatalf("three 800 ms steps took %s on average: the slow action did not sleep", before)
+		if before < 3*step {
+			t.Fatalf("three %s steps took %s on average: the slow action did not sleep", step, before)
 		}
 		// Faster because the three steps now run at the same time: every run after the change has them
 		// running at one moment, and no run before it did. (How much faster is a figure for a benchmark:
@@ -396,7 +403,7 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 				t.Fatalf("run %s, after parallelizing, did not run score, geo and firmo at the same time\n%s", r, logText(e))
 			}
 		}
-		if !raceDetector && (after > before*3/4 || before-after < 800*time.Millisecond) {
+		if !raceDetector && (after > before*3/4 || before-after < step) {
 			t.Fatalf("runs took %s before and %s after parallelizing: not clearly faster", before, after)
 		}
 		// Each branch ran its step once: the branches' commits racing each other did not run actions again.

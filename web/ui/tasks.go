@@ -31,9 +31,23 @@ func (s *Handlers) taskPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	about, err := s.aboutTask(c, t)
+	if err != nil {
+		return err
+	}
 	frame := s.Frame(c, t.Title, "inbox")
-	return httpx.Render(c, http.StatusOK, views.TaskPage(views.TaskView{Page: frame, Task: t, Now: s.app.Clock.Now(),
+	return httpx.Render(c, http.StatusOK, views.TaskPage(views.TaskView{Page: frame, Task: t, About: about, Now: s.app.Clock.Now(),
 		Form: views.NewTaskForm(t.ID, frame.CSRF, t.FormFields, nil, nil)}))
+}
+
+// aboutTask is whom a task's run is about; a run the person may not read leaves it out.
+func (s *Handlers) aboutTask(c echo.Context, t *app.TaskView) (app.TaskAbout, error) {
+	about, err := s.app.AboutTask(c.Request().Context(), httpx.Principal(c), t)
+	var aerr *app.Error
+	if errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrNotFound) {
+		return app.TaskAbout{}, nil
+	}
+	return about, err
 }
 
 // formValues are the submitted fields of a form, without the CSRF token.
@@ -80,7 +94,11 @@ func (s *Handlers) submitTaskForm(c echo.Context) error {
 		if httpx.IsHTMX(c) {
 			return httpx.Render(c, http.StatusUnprocessableEntity, views.TaskFormFragment(form))
 		}
-		return httpx.Render(c, http.StatusUnprocessableEntity, views.TaskPage(views.TaskView{Page: frame, Task: t, Form: form, Now: s.app.Clock.Now()}))
+		about, err := s.aboutTask(c, t)
+		if err != nil {
+			return err
+		}
+		return httpx.Render(c, http.StatusUnprocessableEntity, views.TaskPage(views.TaskView{Page: frame, Task: t, About: about, Form: form, Now: s.app.Clock.Now()}))
 	case errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrConflict):
 		// Done already (by someone, maybe a moment ago in another tab): show it, and say so.
 		done, gerr := s.app.GetTask(ctx, actor, id)
