@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,7 +97,7 @@ func (a *App) newLiveEnv(def *workflow.Definition, entity string, rec crm.Record
 		case iv.From == "trigger":
 			set(iv.Name, scheduleValue(def, iv.Name), iv.Name+" comes with the run's start")
 		default:
-			set(iv.Name, nil, fmt.Sprintf("%s is known once %q is answered", iv.Name, stepNameOf(def, iv.From)))
+			set(iv.Name, nil, fmt.Sprintf("%s is known once %q is answered", iv.Name, def.StepName(iv.From)))
 		}
 	}
 	return env
@@ -109,13 +110,6 @@ func scheduleValue(def *workflow.Definition, name string) any {
 	}
 	vars, _ := def.Trigger.Configuration["variables"].(map[string]any)
 	return vars[name]
-}
-
-func stepNameOf(def *workflow.Definition, id string) string {
-	if s, ok := def.StepByID(id); ok && strings.TrimSpace(s.Name) != "" {
-		return s.Name
-	}
-	return id
 }
 
 // StepLiveValues works out the live values of a step's panel with the picked record (pick is
@@ -210,19 +204,28 @@ func (a *App) liveStart(ctx context.Context, actor *Actor, def *workflow.Definit
 
 // value renders a parameter or a text field (a template, or a JSON value with templates inside).
 func (env *liveEnv) value(ctx context.Context, v any) LiveValue {
+	_, lv := env.render(ctx, v)
+	return lv
+}
+
+// render is value with what it rendered, nil when it gave nothing to use.
+func (env *liveEnv) render(ctx context.Context, v any) (any, LiveValue) {
 	vt, perrs := env.expr.ParseValue(v, env.names)
 	if len(perrs) > 0 {
-		return LiveValue{} // the field's problem says what is wrong with it
+		return nil, LiveValue{} // the field's problem says what is wrong with it
 	}
 	var fields []string
 	for _, fs := range vt.Fields() {
 		fields = append(fields, fs...)
 	}
 	if lv, later := env.unknown(vt.Names(), vt.StepRefs()); later {
-		return lv
+		return nil, lv
 	}
 	out, err := vt.Render(ctx, env.vars)
-	return env.outcome(out, err, fields)
+	if err != nil {
+		out = nil
+	}
+	return out, env.outcome(out, err, fields)
 }
 
 // expression evaluates a condition (boolean) or an expression such as a delay's date.
@@ -320,20 +323,15 @@ func (a *App) liveMail(ctx context.Context, actor *Actor, env *liveEnv, params m
 		}
 	}
 	if data, ok := params["data"].(map[string]any); ok {
-		rendered := env.value(ctx, data)
+		out, rendered := env.render(ctx, data)
 		if rendered.Later != "" || rendered.Problem != "" {
 			return rendered, true
 		}
-		vt, perrs := env.expr.ParseValue(data, env.names)
-		if len(perrs) > 0 {
-			return LiveValue{}, false
+		m, ok := out.(map[string]any)
+		if !ok {
+			return LiveValue{}, false // data that does not read: its field says why
 		}
-		out, err := vt.Render(ctx, env.vars)
-		if m, ok := out.(map[string]any); ok && err == nil {
-			for k, v := range m {
-				vars[k] = v
-			}
-		}
+		maps.Copy(vars, m)
 	}
 	p, err := a.PreviewMailTemplate(ctx, actor, name, TemplatePreview{Variables: vars})
 	if err != nil {
@@ -382,7 +380,7 @@ func stepNames(def *workflow.Definition, ids []string) string {
 	}
 	names := make([]string, len(ids))
 	for i, id := range ids {
-		names[i] = stepNameOf(def, id)
+		names[i] = def.StepName(id)
 	}
 	return words.List(names)
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,7 +86,7 @@ func ConfigWords(def *workflow.Definition, s workflow.Step, specs []workflow.Act
 		}
 		return b.String()
 	}
-	return prettyValue(s.Configuration)
+	return liveText(s.Configuration)
 }
 
 // ErrorHandlingWords says what happens when a step fails: "retry 3 times, 10 s apart, then stop the run".
@@ -115,22 +114,12 @@ func ErrorHandlingWords(eh *workflow.ErrorHandling) string {
 	return strings.Join(parts, ", ")
 }
 
+// paramWords is a parameter's value as the diff says it: text as written, anything else as JSON.
 func paramWords(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
+	if v == nil {
 		return "(empty)"
 	}
-	return prettyValue(v)
-}
-
-func prettyValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return clip(fmt.Sprint(v))
-	}
-	return clip(string(b))
+	return liveText(v)
 }
 
 func orNone(s, none string) string {

@@ -136,6 +136,14 @@ func (d *Definition) StepByID(id string) (*Step, bool) {
 	return nil, false
 }
 
+// StepName is a step's name as people read it: its name, or its id when it has none or is not a step.
+func (d *Definition) StepName(id string) string {
+	if s, ok := d.StepByID(id); ok {
+		return stepName(*s)
+	}
+	return id
+}
+
 // VariableNames returns the declared variable names in declaration order.
 func (d *Definition) VariableNames() []string {
 	names := make([]string, 0, len(d.Variables))

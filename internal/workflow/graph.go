@@ -65,10 +65,10 @@ func (c *compiler) graph() {
 				case id == "":
 					c.problems.add(p, ps.ID, "an empty step id")
 				case slices.Index(l.ids, id) != j:
-					c.problems.add(p, ps.ID, "step %q is listed twice", c.nameOf(id))
+					c.problems.add(p, ps.ID, "step %q is listed twice", c.def.StepName(id))
 				case c.plan.Steps[id] == nil:
 					if _, exists := c.stepIDs[id]; !exists {
-						c.problems.add(p, ps.ID, "step %q leads to %q, which does not exist", c.nameOf(ps.ID), id)
+						c.problems.add(p, ps.ID, "step %q leads to %q, which does not exist", c.def.StepName(ps.ID), id)
 					}
 				}
 			}
@@ -76,14 +76,6 @@ func (c *compiler) graph() {
 	}
 	c.reachability()
 	c.loops()
-}
-
-// nameOf is a step's name as messages say it, its id when it has none (or is not a step).
-func (c *compiler) nameOf(id string) string {
-	if i, ok := c.stepIDs[id]; ok && i < len(c.def.Steps) {
-		return stepName(c.def.Steps[i])
-	}
-	return id
 }
 
 func (c *compiler) reachability() {
@@ -105,7 +97,7 @@ func (c *compiler) reachability() {
 	}
 	for i, s := range c.def.Steps {
 		if s.ID != "" && !seen[s.ID] && c.stepIDs[s.ID] == i {
-			c.problems.add(fmt.Sprintf("steps[%d]", i), s.ID, "step %q can never run: no step leads to it from the first step %q", stepName(s), c.nameOf(entry))
+			c.problems.add(fmt.Sprintf("steps[%d]", i), s.ID, "step %q can never run: no step leads to it from the first step %q", stepName(s), c.def.StepName(entry))
 		}
 	}
 }
