@@ -153,9 +153,12 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		}
 	}()
 
-	// Meanwhile four clients start 50 runs each, so that many runs are in their steps when a termination
-	// lands. A start the database interrupted answers 503 with Retry-After, and the client tries again
-	// (sooner than the 5s it says, to keep the test short); any other answer fails the test.
+	// Meanwhile four clients start 50 runs each, paced to spread over the terminations' whole span (about
+	// 9s), so that runs are in their steps whenever a termination lands: started all at once, the runs of a
+	// fast machine were done after two seconds, and the later terminations found nothing to hit. A start the
+	// database interrupted answers 503 with Retry-After, and the client tries again (sooner than the 5s it
+	// says, to keep the test short); any other answer fails the test.
+	const startPace = 160 * time.Millisecond // 50 starts × 160ms ≈ 8s per client
 	client := &http.Client{Timeout: 15 * time.Second}
 	var (
 		mu          sync.Mutex
@@ -183,6 +186,8 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 				mu.Unlock()
 				if status == http.StatusServiceUnavailable {
 					time.Sleep(20 * time.Millisecond)
+				} else {
+					time.Sleep(startPace)
 				}
 			}
 		}()
