@@ -3,7 +3,10 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/app"
 
 	"github.com/kitchenpantry/pantryflow/internal/words"
 )
@@ -40,3 +43,37 @@ func prettyJSON(v any) string {
 	}
 	return string(b)
 }
+
+// slaLines say a task's reminders and escalation in words: "Reminder sent Mon 30 Nov 12:00 UTC",
+// "Escalates Mon 30 Nov 18:00 UTC, to the assignee's manager", or what the escalation did.
+func slaLines(sla *app.TaskSLA) []string {
+	if sla == nil {
+		return nil
+	}
+	const layout = "Mon 2 Jan 15:04 UTC"
+	var out []string
+	for _, r := range sla.Reminders {
+		if r.FiredAt != nil {
+			out = append(out, "Reminder sent "+r.FiredAt.UTC().Format(layout))
+		} else {
+			out = append(out, "Reminder at "+r.At.UTC().Format(layout))
+		}
+	}
+	if x := sla.Escalation; x != nil {
+		switch {
+		case x.FiredAt != nil:
+			out = append(out, fmt.Sprintf("%s %s", strings.ToUpper(x.Outcome[:1])+x.Outcome[1:], "on "+x.FiredAt.UTC().Format(layout)))
+		default:
+			to := "to the assignee's manager"
+			if team, ok := strings.CutPrefix(x.To, "team:"); ok {
+				to = "to the queue of team " + team
+			} else if x.To != "manager" && x.To != "" {
+				to = "to " + x.To
+			}
+			out = append(out, "Escalates "+x.At.UTC().Format(layout)+", "+to)
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -29,6 +29,8 @@ func (CreateTask) Spec() workflow.ActionSpec {
 			{Name: "assignee", Kind: workflow.ParamEmail, Required: true, Description: "the rep's email, for example {{lead.assignedTo}}"},
 			{Name: "priority", Kind: workflow.ParamEnum, Options: priorities, Description: "low, medium (the default) or high"},
 			{Name: "dueDate", Kind: workflow.ParamDate, Description: `when it is due: a date or "+2 days"`},
+			{Name: "relatedType", Kind: workflow.ParamEnum, Options: relatedKinds, Description: "the kind of record the to-do is about (lead, contact, company, opportunity); the run's own record when left out"},
+			{Name: "relatedId", Kind: workflow.ParamText, Description: "the id of that record, for example {{lead.id}}"},
 		},
 	}
 }
@@ -66,12 +68,19 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 		}
 		due = &t
 	}
+	relType, relID := relatedRecord(in)
+	if relID != "" && !slices.Contains(relatedKinds, relType) {
+		return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("create_task: relatedType %q is not lead, contact, company or opportunity", relType))
+	}
 	key := in.IdempotencyKey
 	execID := in.ExecutionID
 	task := &store.CRMTask{
 		ID: a.deps.NewID(), Title: title, Description: text(in.Params, "description"), AssigneeID: &user.ID,
 		Priority: priority, DueAt: due, Status: "open", ExecutionID: &execID, StepID: in.StepID,
 		IdempotencyKey: &key, CreatedAt: in.Now, UpdatedAt: in.Now,
+	}
+	if relID != "" {
+		task.RelatedType, task.RelatedID = &relType, &relID
 	}
 	out := map[string]any{"taskId": task.ID, "assignee": email, "priority": priority}
 	msg := fmt.Sprintf("Created task %q for %s", title, email)
@@ -86,4 +95,28 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 		Output: out, Message: msg,
 		Effects: []store.Effect{store.InsertOnce{Row: task, UniqueColumn: "idempotency_key"}},
 	}, nil
+}
+
+// relatedKinds are the records a to-do may belong to.
+var relatedKinds = []string{"lead", "contact", "company", "opportunity"}
+
+// relatedRecord is the record a to-do belongs to: the one its parameters name, else the run's own record (the
+// first of lead, opportunity, contact, company among its variables that has an id), so a workflow's to-do
+// shows on the page of the lead it is about without a word in the definition.
+func relatedRecord(in Input) (string, string) {
+	if id := text(in.Params, "relatedId"); id != "" {
+		kind := text(in.Params, "relatedType")
+		if kind == "" {
+			kind = "lead"
+		}
+		return kind, id
+	}
+	for _, kind := range []string{"lead", "opportunity", "contact", "company"} {
+		if rec, ok := in.Vars[kind].(map[string]any); ok {
+			if id, ok := rec["id"].(string); ok && id != "" {
+				return kind, id
+			}
+		}
+	}
+	return "", ""
 }

@@ -89,6 +89,11 @@ type QueueMail struct {
 	enqueue func(ctx context.Context, tx *store.Tx, args river.JobArgs) error
 }
 
+// NewQueueMail is the effect that queues m with its delivery job, which enqueue inserts in the transaction.
+func NewQueueMail(m *store.Mail, enqueue func(ctx context.Context, tx *store.Tx, args river.JobArgs) error) QueueMail {
+	return QueueMail{Mail: m, enqueue: enqueue}
+}
+
 // Apply implements store.Effect.
 func (e QueueMail) Apply(ctx context.Context, tx *store.Tx) error {
 	if e.enqueue == nil {

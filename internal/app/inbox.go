@@ -12,9 +12,12 @@ import (
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
-// InboxFilter narrows the inbox. Whose is "mine" (default), "team" (managers) or an email (managers); Due is
-// "" (any), "overdue", "today" or "week"; Kind is "" (both), "tasks" (workflow tasks) or "todos" (CRM to-dos).
+// InboxFilter narrows the inbox. Queue is "mine" (the default), "team" (the unclaimed tasks of the
+// actor's teams) or "all" (everyone's; managers). Whose is the older spelling for managers: "mine", "team"
+// (everyone's) or an email. Due is "" (any), "overdue", "today" or "week"; Kind is "" (both), "tasks"
+// (workflow tasks) or "todos" (CRM to-dos).
 type InboxFilter struct {
+	Queue string
 	Whose string
 	Due   string
 	Kind  string
@@ -51,8 +54,21 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	page := f.Page.Normalize()
 	manager := actor.Role.AtLeast(auth.RoleManager)
 	scope := scopeOf(actor)
-	var assigneeID *int64
+	var assigneeID, queueOf *int64
+	switch f.Queue {
+	case "", "mine":
+	case "team":
+		queueOf = &actor.ID
+	case "all":
+		if !manager {
+			return nil, fail(ErrForbidden, "only managers can see everyone's tasks")
+		}
+		f.Whose = "team"
+	default:
+		return nil, &ValidationError{Message: "unknown queue", Details: []Detail{{Path: "queue", Message: "use mine, team or all"}}}
+	}
 	switch {
+	case queueOf != nil:
 	case !manager || f.Whose == "" || f.Whose == "mine":
 		assigneeID = &actor.ID
 	case f.Whose == "team":
@@ -88,7 +104,7 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	out := &Inbox{}
 	if f.Kind != "todos" {
 		rows, total, err := a.DB.Tasks().ListTasks(ctx, scope.rows(), store.TaskQuery{Status: string(workflow.TaskOpen),
-			AssigneeID: assigneeID, DueBefore: dueBefore, Order: store.TaskOrderInbox, Limit: page.Limit, Offset: page.Offset, TestRuns: tests})
+			AssigneeID: assigneeID, QueueOf: queueOf, DueBefore: dueBefore, Order: store.TaskOrderInbox, Limit: page.Limit, Offset: page.Offset, TestRuns: tests})
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +117,7 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 			out.Tasks = append(out.Tasks, v)
 		}
 	}
-	if f.Kind != "tasks" {
+	if f.Kind != "tasks" && queueOf == nil {
 		rows, total, err := a.DB.Tasks().OpenTodos(ctx, scope.rows(), store.TodoQuery{AssigneeID: assigneeID,
 			DueBefore: dueBefore, Limit: page.Limit, Offset: page.Offset})
 		if err != nil {
@@ -166,6 +182,6 @@ func (a *App) ReassignTask(ctx context.Context, actor *Actor, taskID, email stri
 		if !reassigned {
 			return fail(ErrConflict, "the task is no longer open, so it cannot be reassigned")
 		}
-		return nil
+		return a.notifyAssigned(ctx, tx, u, taskID, fmt.Sprintf("reassigned:%s:%d:%d", taskID, u.ID, a.Clock.Now().UnixNano()))
 	})
 }

@@ -31,12 +31,27 @@ type TaskView struct {
 	// Hidden says why the form, description and answers are left out: the task is someone else's
 	// ("hidden: answered by <email>", "hidden: assigned to <email>"); empty when they are shown.
 	Hidden string `json:"hidden,omitempty"`
+	// Team is the team whose queue the task is in; with no assignee it waits to be claimed.
+	Team string `json:"team,omitempty"`
+	// Unclaimed says the task waits in its team's queue for someone to claim it.
+	Unclaimed bool `json:"unclaimed,omitempty"`
+	// SLA is the task's reminders and escalation, each with when it fires and when it fired.
+	SLA *TaskSLA `json:"sla,omitempty"`
+	// DelegatedFrom is whom the task was for when it went to their delegate (out of office).
+	DelegatedFrom string `json:"delegatedFrom,omitempty"`
+	// AssigneeID is the assignee's user id, for the use cases' checks.
+	AssigneeID *int64 `json:"-"`
 }
+
+// TaskSLA is a task's reminders and escalation, each with the instant it fires and when it fired.
+type TaskSLA = store.TaskSLA
 
 // TaskFilter narrows a task list. Status is open (the default), completed, cancelled or all; Assignee is
 // "me", an email, or empty for everyone (managers only).
 type TaskFilter struct {
-	Status      string
+	Status string
+	// Queue is "mine" (the actor's), "team" (the unclaimed tasks of the actor's teams) or "all" (managers).
+	Queue       string
 	Assignee    string
 	ExecutionID string
 	// TestRuns is "" (the tasks of test runs left out), "include" or "only"; one execution's tasks are all
@@ -62,6 +77,22 @@ func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]Task
 	default:
 		return nil, 0, &ValidationError{Message: "unknown task status", Details: []Detail{{Path: "status",
 			Message: fmt.Sprintf("%q is not a task status; use open, completed, cancelled or all", f.Status)}}}
+	}
+	switch f.Queue {
+	case "":
+	case "mine":
+		f.Assignee = "me"
+	case "team":
+		if actor != nil {
+			q.QueueOf = &actor.ID
+		}
+	case "all":
+		if err := requireManager(actor, "see everyone's tasks"); err != nil {
+			return nil, 0, err
+		}
+	default:
+		return nil, 0, &ValidationError{Message: "unknown queue", Details: []Detail{{Path: "queue",
+			Message: fmt.Sprintf("%q is not a queue; use mine, team or all", f.Queue)}}}
 	}
 	switch {
 	case f.Assignee == "me" && actor != nil:
@@ -93,6 +124,16 @@ func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
 	if err := t.FormFields.Decode(&v.FormFields); err != nil {
 		return v, fmt.Errorf("task %s: %w", t.ID, err)
 	}
+	v.AssigneeID = t.AssigneeID
+	if t.Team != nil {
+		v.Team, v.Unclaimed = *t.Team, t.AssigneeID == nil
+	}
+	if len(t.SLA) > 0 && string(t.SLA) != "null" {
+		v.SLA = &TaskSLA{}
+		if err := t.SLA.Decode(v.SLA); err != nil {
+			return v, fmt.Errorf("task %s: %w", t.ID, err)
+		}
+	}
 	if err := t.Values.Decode(&v.Values); err != nil {
 		return v, fmt.Errorf("task %s: %w", t.ID, err)
 	}
@@ -109,6 +150,12 @@ func (a *App) GetTask(ctx context.Context, actor *Actor, id string) (*TaskView, 
 	if err != nil {
 		return nil, err
 	}
+	if row.DelegatedFrom != nil && row.TouchedAt == nil && row.AssigneeID != nil && *row.AssigneeID == actor.ID {
+		// The delegate opened a task they hold for someone away: it stays theirs when that person returns.
+		if err := a.DB.Tasks().Touch(ctx, id, actor.ID, a.Clock.Now()); err != nil {
+			return nil, err
+		}
+	}
 	v, err := taskView(row, a.Clock.Now())
 	return &v, err
 }
@@ -121,6 +168,12 @@ func (a *App) CompleteTask(ctx context.Context, actor *Actor, id string, values 
 	}
 	if values == nil {
 		values = map[string]any{}
+	}
+	if task.Unclaimed {
+		// Answering a task of one's team's queue claims it; someone quicker keeps it.
+		if _, err := a.ClaimTask(ctx, actor, id); err != nil {
+			return err
+		}
 	}
 	// With an Idempotency-Key, the commit that completes the task claims the key and records the task as
 	// the request is answered.

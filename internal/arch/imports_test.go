@@ -22,7 +22,9 @@ const module = "github.com/kitchenpantry/pantryflow/"
 // here.
 var layers = map[string]int{
 	"internal/clock": 0, "internal/netguard": 0, "internal/expression": 0, "internal/workflow": 0,
-	"migrations": 0, "static": 0, "examples": 0, "internal/mailer/mailertest": 0, "internal/arch": 0, "internal/words": 0, "internal/forms": 0,
+	// businesstime is a leaf below workflow: a human task's due dates and reminders are written in its terms.
+	"internal/businesstime": -1,
+	"migrations":            0, "static": 0, "examples": 0, "internal/mailer/mailertest": 0, "internal/arch": 0, "internal/words": 0, "internal/forms": 0,
 	"internal/store": 1, "internal/config": 1,
 	"internal/store/storetest": 2, "internal/mailer": 2, "internal/secrets": 2,
 	"internal/actions": 3, "internal/analytics": 3,

@@ -450,7 +450,9 @@ func (c *shaker) completeTasks(ctx context.Context, done <-chan struct{}) {
 }
 
 // settle waits until every run has finished (completed or failed) and every mail of the outbox is sent — a
-// run completes once its mail is queued, and delivery goes on after it — or Settle has passed.
+// run completes once its mail is queued, and delivery goes on after it — or Settle has passed. The outbox
+// holds the rep's task notifications too, so "sent" reaching the number of runs is not enough: none may be
+// left queued.
 func (c *shaker) settle(ctx context.Context) {
 	c.mu.Lock()
 	last := c.lastFault
@@ -460,7 +462,8 @@ func (c *shaker) settle(ctx context.Context) {
 	}
 	deadline := time.Now().Add(c.o.Settle)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if c.finished(ctx) == len(c.r.runs) && c.count(ctx, "/api/outbox?status=sent&limit=1") >= len(c.r.runs) {
+		if c.finished(ctx) == len(c.r.runs) && c.count(ctx, "/api/outbox?status=sent&limit=1") >= len(c.r.runs) &&
+			c.count(ctx, "/api/outbox?status=queued&limit=1") == 0 {
 			c.r.Settled, c.r.SettledAfterLastFault = true, time.Since(last)
 			break
 		}
@@ -486,7 +489,9 @@ func (c *shaker) count(ctx context.Context, path string) int {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, _ = c.api.call(callCtx, "GET", path, "", nil, &out)
+	if code, err := c.api.call(callCtx, "GET", path, "", nil, &out); err != nil || code != 200 {
+		return -1 // not known: neither "enough" nor "none"
+	}
 	return out.Total
 }
 

@@ -111,8 +111,10 @@ func TestTheReportFindsWhatABrokenEngineDid(t *testing.T) {
 			_ = json.NewEncoder(w).Encode(e)
 		case r.URL.Path == "/api/outbox":
 			_ = json.NewEncoder(w).Encode(map[string]any{"items": []map[string]any{
-				{"executionId": "twice", "status": "sent", "possiblyDuplicated": false},
-				{"executionId": "slow", "status": "sent"}, {"executionId": "slow", "status": "sent"},
+				{"executionId": "twice", "stepId": stepMail, "status": "sent", "possiblyDuplicated": false},
+				{"executionId": "slow", "stepId": stepMail, "status": "sent"}, {"executionId": "slow", "stepId": stepMail, "status": "sent"},
+				// The rep's notification of the review task is not the run's welcome mail.
+				{"executionId": "twice", "stepId": stepReview, "status": "sent"},
 			}})
 		default:
 			http.NotFound(w, r)

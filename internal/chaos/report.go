@@ -38,7 +38,7 @@ type Report struct {
 	JoinsTwice     int // runs whose parallel step joined more than once
 	TasksTwice     int // runs with more than one review task
 
-	MailsDelivered int // distinct mails the SMTP server accepted
+	MailsDelivered int // distinct welcome mails the SMTP server accepted
 	// MailsLost are completed runs whose mail the SMTP server never accepted, counted when the waiting
 	// ended; it lasts until the outbox has sent every mail, since delivery goes on after a run completes.
 	MailsLost        int
@@ -152,6 +152,7 @@ type executionView struct {
 
 type mailView struct {
 	ExecutionID        string `json:"executionId"`
+	StepID             string `json:"stepId"`
 	Status             string `json:"status"`
 	Attempts           int    `json:"attempts"`
 	LastError          string `json:"lastError"`
@@ -182,8 +183,10 @@ func (c *shaker) collect(ctx context.Context, accepted []acceptedMail) error {
 			byRecipient[to][m.messageID]++
 		}
 	}
-	for _, ids := range byRecipient {
-		r.MailsDelivered += len(ids)
+	for to, ids := range byRecipient {
+		if to != repEmail { // the rep's task notifications are not the runs' welcome mails
+			r.MailsDelivered += len(ids)
+		}
 	}
 
 	ids := map[string]bool{}
@@ -275,7 +278,8 @@ func (r *Report) failure(format string, args ...any) {
 	}
 }
 
-// outbox is every mail of the outbox, by run.
+// outbox is every welcome mail of the outbox (the workflow's send_email step's; the rep's task
+// notifications are left out), by run.
 func (c *shaker) outbox(ctx context.Context) (map[string][]mailView, error) {
 	byRun := map[string][]mailView{}
 	for offset := 0; ; offset += 1000 {
@@ -290,7 +294,9 @@ func (c *shaker) outbox(ctx context.Context) (map[string][]mailView, error) {
 			return nil, fmt.Errorf("GET /api/outbox answered %d", code)
 		}
 		for _, m := range page.Items {
-			byRun[m.ExecutionID] = append(byRun[m.ExecutionID], m)
+			if m.StepID == stepMail {
+				byRun[m.ExecutionID] = append(byRun[m.ExecutionID], m)
+			}
 		}
 		if len(page.Items) < 1000 {
 			return byRun, nil

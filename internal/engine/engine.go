@@ -106,6 +106,8 @@ type Deps struct {
 	Workers func(*river.Workers)
 	// Secrets opens the secrets of the steps that use them; nil when none can be used.
 	Secrets SecretSource
+	// BaseURL is the public address, for the links to tasks in notification mails.
+	BaseURL string
 }
 
 // Engine runs executions.
@@ -120,6 +122,7 @@ type Engine struct {
 	cfg     Config
 	plans   *plans
 	newID   func() string
+	baseURL string
 
 	committer *committer
 	stop      context.CancelFunc
@@ -141,7 +144,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	cfg = cfg.WithDefaults(deps.DB.Dialect)
 	e := &Engine{
 		db: deps.DB, actions: deps.Actions, secrets: deps.Secrets, expr: deps.Expr, clock: deps.Clock, log: deps.Log, cfg: cfg,
-		newID: NewID, instance: newInstance(!cfg.HeartbeatsOnly),
+		newID: NewID, instance: newInstance(!cfg.HeartbeatsOnly), baseURL: deps.BaseURL,
 	}
 	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
 	workers := river.NewWorkers()

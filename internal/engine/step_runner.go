@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
-	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -196,35 +195,55 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 		desc = strings.TrimSpace(fmt.Sprintf("Test run: this task would go to %s. %s", assignee, desc))
 		assignee = r.StartedBy
 	}
-	user, err := e.db.UserByEmail(ctx, assignee)
-	if errors.Is(err, store.ErrNotFound) {
-		return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the assignee %q is not a Pantryflow user", assignee)))
+	pick, err := e.pickAssignee(ctx, assignee, h, now)
+	if err != nil {
+		return failed(err)
 	}
+	cal, err := e.calendar(ctx, pick.team)
 	if err != nil {
 		return failed(workflow.Transient(workflow.ClassOther, err))
 	}
 	var due *time.Time
 	if dueSrc, err := render(h.DueDate); err != nil {
-		return failed(actions.ExpressionFailure(fmt.Errorf("dueDate: %w", err)))
+		return failed(actions.ExpressionFailure(fmt.Errorf("due: %w", err)))
 	} else if dueSrc != "" {
-		t, err := expression.ParseDate(dueSrc, now)
+		t, err := dueDate(cal, dueSrc, now)
 		if err != nil {
-			return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("dueDate: %w", err)))
+			return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("due: %w", err)))
 		}
 		due = &t
 	}
 	task := &store.HumanTask{
 		ID: e.newID(), ExecutionID: r.ID, WorkflowID: r.WorkflowID, StepID: step.ID, Activation: b.Activation,
-		Assignee: user.Email, AssigneeID: &user.ID, Title: title, Description: desc,
-		FormFields: store.MustJSON(h.FormFields), DueAt: due, Status: string(workflow.TaskOpen), Test: r.Test,
-		CreatedAt: now, UpdatedAt: now,
+		Title: title, Description: desc, FormFields: store.MustJSON(h.FormFields), DueAt: due,
+		Status: string(workflow.TaskOpen), Test: r.Test, CreatedAt: now, UpdatedAt: now, DelegatedFrom: pick.delegatedFrom,
+	}
+	if pick.team != "" {
+		task.Team = &pick.team
+	}
+	if due != nil && (len(h.Reminders) > 0 || h.Escalation != nil) {
+		sla, err := slaOf(cal, h, *due)
+		if err != nil {
+			return failed(workflow.Permanent(workflow.ClassValidation, err))
+		}
+		task.SLA, task.NextTimerAt = store.MustJSON(sla), sla.Next()
+	}
+	effects := []store.Effect{store.Insert{Row: task}}
+	waitingFor := fmt.Sprintf("someone in team %s to claim", pick.team)
+	data := map[string]any{"taskId": task.ID, "team": pick.team}
+	if u := pick.user; u != nil {
+		task.Assignee, task.AssigneeID = u.Email, &u.ID
+		waitingFor, data = u.Email+" to complete", map[string]any{"taskId": task.ID, "assignee": u.Email}
+		if pick.delegatedFrom != nil {
+			data["delegatedFrom"] = pick.awayEmail
+		}
+		// The holder row lets the assignee read the run, even after the task is given to someone else.
+		effects = append(effects, store.Insert{Row: &store.TaskHolder{TaskID: task.ID, ExecutionID: r.ID, UserID: u.ID}},
+			notifyEffect{e: e, kind: NotifyAssigned, user: u, task: task, key: "assigned:" + task.ID, now: now})
 	}
 	return stepRun{
 		outcome: Outcome{Kind: Waiting, Wait: WaitTask, TaskID: task.ID,
-			Message: fmt.Sprintf("Waiting for %s to complete %q", user.Email, title),
-			Data:    map[string]any{"taskId": task.ID, "assignee": user.Email}},
-		// The holder row lets the assignee read the run, even after the task is given to someone else.
-		effects: []store.Effect{store.Insert{Row: task},
-			store.Insert{Row: &store.TaskHolder{TaskID: task.ID, ExecutionID: r.ID, UserID: user.ID}}},
+			Message: fmt.Sprintf("Waiting for %s %q", waitingFor, title), Data: data},
+		effects: effects,
 	}
 }

@@ -34,6 +34,12 @@ func (e *Engine) timerLoop(ctx context.Context) {
 		if _, err := e.FireDue(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("fire due timers", "error", err)
 		}
+		if _, err := e.FireTaskTimers(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("fire task reminders and escalations", "error", err)
+		}
+		if _, err := e.SendDigests(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("send the daily digests", "error", err)
+		}
 		if tick%sweepEvery == 0 {
 			if _, err := e.Recover(ctx, e.clock.Now().Add(-e.cfg.StaleAfter)); err != nil && ctx.Err() == nil {
 				e.log.Error("sweep stale branches", "error", err)

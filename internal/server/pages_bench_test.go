@@ -40,13 +40,16 @@ type pageVolume struct {
 	CompletedTasks int // history: done tasks of completed executions
 	Executions     int // all of them, the paused ones included
 	Todos          int // open CRM to-dos
+	// Teams are team1 … teamN; rep r is in the teams whose number is r mod 5 (4 of 20), and every fifth open
+	// task (those rep5 would have had) waits unclaimed in a team's queue instead.
+	Teams int
 	// NoVacuum leaves a PostgreSQL database as the bulk load left it, before autovacuum: the worst case.
 	NoVacuum bool
 }
 
 // busyTeam is the volume the page targets are set for: 10,000 open tasks (2,000 per rep) and 100,000
 // executions.
-var busyTeam = pageVolume{Reps: 5, Workflows: 5, OpenTasks: 10_000, CompletedTasks: 20_000, Executions: 100_000, Todos: 2_000}
+var busyTeam = pageVolume{Reps: 5, Workflows: 5, OpenTasks: 10_000, CompletedTasks: 20_000, Executions: 100_000, Todos: 2_000, Teams: 20}
 
 // pageData is what the generator made: the users by email and the workflows.
 type pageData struct {
@@ -127,12 +130,23 @@ func seedPagesTx(ctx context.Context, tx *store.Tx, now time.Time, v pageVolume,
 		"revision"}}
 	tasks := &batch{tx: tx, table: "human_tasks", cols: []string{"id", "execution_id",
 		"workflow_id", "step_id", "activation", "assignee", "assignee_id", "title", "description", "form_fields",
-		"due_at", "status", `"values"`, "completed_by", "completed_at", "created_at", "updated_at"}, after: execs}
+		"due_at", "status", `"values"`, "completed_by", "completed_at", "created_at", "updated_at", "team"}, after: execs}
 	todos := &batch{tx: tx, table: "crm_tasks", cols: []string{"id", "title", "description",
 		"assignee_id", "priority", "due_at", "status", "step_id", "created_at", "updated_at"}}
 	g := &history{rng: rand.New(rand.NewPCG(1, 2)), now: now, v: v, d: d,
 		form: mustJSON([]workflow.FormField{{Name: "callDate", Type: "datetime", Required: true}, {Name: "agenda", Type: "text"},
 			{Name: "outcome", Type: "select", Options: []string{"booked", "declined", "no answer"}}})}
+	for t := 1; t <= v.Teams; t++ {
+		var members []int64
+		for r := 1; r <= v.Reps; r++ {
+			if t%5 == r%5 {
+				members = append(members, d.Users[fmt.Sprintf("rep%d@example.com", r)])
+			}
+		}
+		if _, err := tx.Teams().PutTeam(ctx, fmt.Sprintf("team%d", t), "", members, now); err != nil {
+			return err
+		}
+	}
 	for i := range v.Executions {
 		exec, task := g.execution(i)
 		if err := execs.add(ctx, exec...); err != nil {
@@ -203,9 +217,13 @@ func (g *history) execution(i int) (exec, task []any) {
 		if i%10 != 0 {
 			due = g.now.Add(time.Duration(g.rng.Int64N(int64(30*24*time.Hour))) - 10*24*time.Hour).Truncate(time.Second)
 		}
-		task = []any{taskID, id, wf, step, 3, owner, g.d.Users[owner], "Schedule Discovery Call",
+		var assignee, assigneeID, team any = owner, g.d.Users[owner], nil
+		if g.v.Teams > 0 && i%5 == 4 {
+			assignee, assigneeID, team = "", nil, fmt.Sprintf("team%d", (i/5)%g.v.Teams+1)
+		}
+		task = []any{taskID, id, wf, step, 3, assignee, assigneeID, "Schedule Discovery Call",
 			fmt.Sprintf("Schedule a discovery call with Lead %d of Bistro %d", i, i%997), g.form, due, "open", nil, "", nil,
-			started.Add(time.Minute), started.Add(time.Minute)}
+			started.Add(time.Minute), started.Add(time.Minute), team}
 	case i%100 < 12:
 		status, step, failed = string(workflow.StatusFailed), "welcome_email", "welcome_email"
 		errText = fmt.Sprintf(`Step "Send Welcome Email" (welcome_email) failed: send_email: recipient "lead%d@" is not an email address`, i)
@@ -227,7 +245,7 @@ func (g *history) execution(i int) (exec, task []any) {
 			done := started.Add(73 * time.Hour)
 			task = []any{engine.NewID(), id, wf, "schedule_call", 3, owner, g.d.Users[owner], "Schedule Discovery Call",
 				"Schedule a discovery call with engaged lead", g.form, done.Add(24 * time.Hour), "completed",
-				mustJSON(outputs["schedule_call"]), owner, done, started.Add(72 * time.Hour), done}
+				mustJSON(outputs["schedule_call"]), owner, done, started.Add(72 * time.Hour), done, nil}
 		}
 	}
 	exec = []any{id, wf, 1, status, started, completed, started, step, mustJSON(vars), mustJSON(outputs),
@@ -359,6 +377,9 @@ var benchPages = []struct {
 }{
 	{"inbox/rep", "rep1@example.com", "/inbox", "#tasks tbody tr", "2000 tasks and 400 to-dos"},
 	{"inbox/team", "manager@example.com", "/inbox?whose=team", "#tasks tbody tr", "10000 tasks and 2000 to-dos"},
+	// rep1's teams' queues: 4 of the 20 teams, 100 of the 2,000 queued tasks each.
+	{"inbox/queue", "rep1@example.com", "/inbox?queue=team", "#tasks tbody tr", "400 tasks and 0 to-dos"},
+	{"inbox/everyone", "manager@example.com", "/inbox?queue=all", "#tasks tbody tr", "10000 tasks and 2000 to-dos"},
 	{"executions", "manager@example.com", "/executions", "#executions tbody tr", "more than 10000 executions"},
 	{"executions/failed", "manager@example.com", "/executions?status=failed", "#executions tbody tr", "more than 10000 executions"},
 }

@@ -131,7 +131,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	ecfg.HeartbeatsOnly = ecfg.HeartbeatsOnly || cfg.SameMachineTakeover == "off"
 	eng, err = engine.New(engine.Deps{DB: db, Actions: registry, Expr: expr, Clock: clk, Log: log,
-		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }, Secrets: vault}, ecfg)
+		Workers: func(w *river.Workers) { dispatcher.Workers(w); outbox.Workers(w) }, Secrets: vault, BaseURL: cfg.BaseURL}, ecfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -83,3 +83,43 @@ func (r Outbox) TemplateVersions(ctx context.Context, name string) ([]EmailTempl
 	}
 	return out, nil
 }
+
+// Template reads a mail template; ErrNotFound when there is none.
+func (r Outbox) Template(ctx context.Context, name string) (*EmailTemplate, error) {
+	var t EmailTemplate
+	err := r.q(ctx).Where("name = ?", name).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("email template %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find email template %q: %w", name, err)
+	}
+	return &t, nil
+}
+
+// QueueNotification keeps a line for a user's digest.
+func (r Outbox) QueueNotification(ctx context.Context, n *PendingNotification) error {
+	if err := r.q(ctx).Create(n).Error; err != nil {
+		return fmt.Errorf("keep a notification for user %d: %w", n.UserID, err)
+	}
+	return nil
+}
+
+// TakeNotifications reads and removes the lines waiting for a user's digest, oldest first.
+func (r Outbox) TakeNotifications(ctx context.Context, userID int64) ([]PendingNotification, error) {
+	var rows []PendingNotification
+	if err := r.q(ctx).Where("user_id = ?", userID).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the digest of user %d: %w", userID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, n := range rows {
+		ids[i] = n.ID
+	}
+	if err := r.q(ctx).Where("id IN ?", ids).Delete(&PendingNotification{}).Error; err != nil {
+		return nil, fmt.Errorf("clear the digest of user %d: %w", userID, err)
+	}
+	return rows, nil
+}

@@ -12,8 +12,73 @@ type User struct {
 	DisabledAt   *time.Time
 	// SessionEpoch is stored in each browser session; bumping it signs the user out everywhere.
 	SessionEpoch int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Timezone is the IANA zone the user reads dates in ("" is UTC).
+	Timezone string
+	// Notify is how the user hears of their tasks: NotifyEach (a mail each), NotifyDigest, NotifyNone.
+	Notify string `gorm:"default:each"`
+	// ManagerID is whom escalations "to the manager" go to.
+	ManagerID *int64
+	// AwayFrom and AwayTo are the user's out-of-office dates; tasks given to them then go to the delegate.
+	AwayFrom       *time.Time
+	AwayTo         *time.Time
+	AwayDelegateID *int64
+	DigestSentAt   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// How a user hears of their tasks.
+const (
+	NotifyEach   = "each"
+	NotifyDigest = "digest"
+	NotifyNone   = "none"
+)
+
+// AwayAt reports whether the user is out of office at t with a delegate to stand in.
+func (u *User) AwayAt(t time.Time) bool {
+	return u.AwayDelegateID != nil && u.AwayFrom != nil && u.AwayTo != nil && !t.Before(*u.AwayFrom) && t.Before(*u.AwayTo)
+}
+
+// Team is a group of users that tasks may go to; Calendar is its working calendar as JSON ("" for the
+// company's). Handed counts the tasks it gave by round robin.
+type Team struct {
+	Name      string `gorm:"primaryKey"`
+	Calendar  string
+	Handed    int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TeamMember puts a user in a team.
+type TeamMember struct {
+	TeamName string `gorm:"primaryKey"`
+	UserID   int64  `gorm:"primaryKey;autoIncrement:false"`
+}
+
+// CompanySetting is one company-wide setting, as JSON.
+type CompanySetting struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time
+}
+
+// PendingNotification waits for the daily digest of a user who chose one.
+type PendingNotification struct {
+	ID        int64 `gorm:"primaryKey"`
+	UserID    int64
+	TaskID    string
+	Kind      string
+	Line      string
+	CreatedAt time.Time
+}
+
+// CRMTaskComment is a comment on a CRM to-do.
+type CRMTaskComment struct {
+	ID        int64 `gorm:"primaryKey"`
+	CRMTaskID string
+	Author    string
+	Body      string
+	CreatedAt time.Time
 }
 
 // APIToken is a bearer token; only its SHA-256 hash is stored.
@@ -126,9 +191,60 @@ type HumanTask struct {
 	CompletedBy string
 	CompletedAt *time.Time
 	// Test marks a task of a designer's test run (its execution's test), which lists leave out.
-	Test      bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Test bool
+	// Team is the team whose queue the task is in; with no assignee it waits there to be claimed.
+	Team *string
+	// DelegatedFrom is the user the task was for when it went to their delegate; TouchedAt is when the
+	// delegate first opened it (a touched task stays with the delegate when the user returns).
+	DelegatedFrom *int64
+	TouchedAt     *time.Time
+	// SLA is the task's reminders and escalation (TaskSLA); NextTimerAt the earliest instant still to fire.
+	SLA         JSON `gorm:"column:sla"`
+	NextTimerAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// TaskSLA is a human task's timers, each with the instant it fires and, once it has, when it did.
+type TaskSLA struct {
+	Reminders  []SLATimer     `json:"reminders,omitempty"`
+	Escalation *SLAEscalation `json:"escalation,omitempty"`
+}
+
+// SLATimer is one reminder: Offset from the due date as written ("-4h"), At the instant.
+type SLATimer struct {
+	Offset  string     `json:"offset"`
+	At      time.Time  `json:"at"`
+	FiredAt *time.Time `json:"firedAt,omitempty"`
+}
+
+// SLAEscalation is the escalation: After the due date as written, At the instant, To whom ("manager",
+// "team:NAME" or an email), whether to notify, and once fired, what it did (Outcome, in words).
+type SLAEscalation struct {
+	After   string     `json:"after"`
+	At      time.Time  `json:"at"`
+	To      string     `json:"to"`
+	Notify  bool       `json:"notify"`
+	FiredAt *time.Time `json:"firedAt,omitempty"`
+	Outcome string     `json:"outcome,omitempty"`
+}
+
+// Next is the earliest instant still to fire, or nil.
+func (s *TaskSLA) Next() *time.Time {
+	var next *time.Time
+	consider := func(at time.Time, fired *time.Time) {
+		if fired == nil && (next == nil || at.Before(*next)) {
+			t := at
+			next = &t
+		}
+	}
+	for _, r := range s.Reminders {
+		consider(r.At, r.FiredAt)
+	}
+	if s.Escalation != nil {
+		consider(s.Escalation.At, s.Escalation.FiredAt)
+	}
+	return next
 }
 
 // TaskHolder records that a user holds or held a human task: its assignee at creation and everyone it was
@@ -259,5 +375,6 @@ func Models() []any {
 	return []any{&User{}, &APIToken{}, &Workflow{}, &WorkflowVersion{}, &Execution{}, &LogRow{}, &HumanTask{},
 		&CRMTask{}, &EmailTemplate{}, &EmailTemplateVersion{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
-		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{}}
+		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{},
+		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}}
 }

@@ -48,6 +48,9 @@ type Users struct{ repo }
 // Secrets are the sealed workflow secrets.
 type SecretsRepo struct{ repo }
 
+// Teams are the teams, their members and calendars, and the company's settings.
+type Teams struct{ repo }
+
 // Accessors on the database.
 
 func (db *DB) Workflows() Workflows     { return Workflows{db.repo()} }
@@ -59,6 +62,7 @@ func (db *DB) Triggers() Triggers       { return Triggers{db.repo()} }
 func (db *DB) Rollups() Rollups         { return Rollups{db.repo()} }
 func (db *DB) Users() Users             { return Users{db.repo()} }
 func (db *DB) SecretsRepo() SecretsRepo { return SecretsRepo{db.repo()} }
+func (db *DB) Teams() Teams             { return Teams{db.repo()} }
 
 // Accessors inside a transaction.
 
@@ -71,3 +75,4 @@ func (tx *Tx) Triggers() Triggers       { return Triggers{tx.repo()} }
 func (tx *Tx) Rollups() Rollups         { return Rollups{tx.repo()} }
 func (tx *Tx) Users() Users             { return Users{tx.repo()} }
 func (tx *Tx) SecretsRepo() SecretsRepo { return SecretsRepo{tx.repo()} }
+func (tx *Tx) Teams() Teams             { return Teams{tx.repo()} }

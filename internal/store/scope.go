@@ -26,12 +26,13 @@ func (s ReadScope) executions(q *gorm.DB, table string) *gorm.DB {
 }
 
 // tasks narrows a query of human_tasks to the tasks whose form and answers the reader may see: a rep's are
-// the tasks assigned to them now.
+// the tasks assigned to them now, and the unclaimed tasks in the queues of their teams.
 func (s ReadScope) tasks(q *gorm.DB) *gorm.DB {
 	if s.All {
 		return q
 	}
-	return q.Where("assignee_id = ?", s.UserID)
+	return q.Where("(assignee_id = ? OR (assignee_id IS NULL AND team IN (SELECT team_name FROM team_members WHERE user_id = ?)))",
+		s.UserID, s.UserID)
 }
 
 // crmRows narrows a query of a CRM table, whose owner is in column, to the reader's records.

@@ -133,8 +133,8 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := len(names); got != 5 {
-			t.Fatalf("after migrating twice there are %d templates (%v), want the 5 defaults once each", got, names)
+		if got := len(names); got != 9 {
+			t.Fatalf("after migrating twice there are %d templates (%v), want the 9 defaults once each (5 for workflows, 4 for task notifications)", got, names)
 		}
 	})
 }

@@ -17,6 +17,9 @@ import (
 // TestTaskHoldersBackfill checks that migration 00014 records who holds the tasks that exist when it runs:
 // each task's assignee and, when someone else completed it, its completer — so a rep keeps reading the runs
 // they worked in from the day the scope applies.
+// laterUserColumns are the users' columns that migrations after 00013 added.
+var laterUserColumns = []string{"timezone", "notify", "manager_id", "away_from", "away_to", "away_delegate_id", "digest_sent_at"}
+
 func TestTaskHoldersBackfill(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -43,7 +46,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 		users := map[string]*store.User{}
 		for _, email := range []string{"ann@example.com", "bob@example.com", "max@example.com"} {
 			u := &store.User{Email: email, Role: "rep", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
-			if err := store.GormOf(db).Create(u).Error; err != nil {
+			if err := store.GormOf(db).Omit(laterUserColumns...).Create(u).Error; err != nil {
 				t.Fatal(err)
 			}
 			users[email] = u
@@ -67,7 +70,7 @@ func TestTaskHoldersBackfill(t *testing.T) {
 		)
 		for _, r := range rows {
 			// The schema is the one before the backfill: leave out the columns later migrations added.
-			if err := store.GormOf(db).Omit("input", "test").Create(r).Error; err != nil {
+			if err := store.GormOf(db).Omit("input", "test", "team", "delegated_from", "touched_at", "sla", "next_timer_at").Create(r).Error; err != nil {
 				t.Fatalf("create %T: %v", r, err)
 			}
 		}

@@ -42,11 +42,16 @@ type TaskQuery struct {
 	Status      string // open, completed, cancelled; "" for all
 	ExecutionID string
 	AssigneeID  *int64
-	Assignee    string     // the assignee's email as recorded on the task
-	DueBefore   *time.Time // due before this (undated tasks are left out)
-	Order       TaskOrder
-	Limit       int
-	Offset      int
+	Assignee    string // the assignee's email as recorded on the task
+	// QueueOf narrows to the unclaimed tasks in the queues of the teams this user is in.
+	QueueOf *int64
+	// Team narrows to the tasks in this team's queue, claimed or not; Unclaimed to those nobody holds.
+	Team      string
+	Unclaimed bool
+	DueBefore *time.Time // due before this (undated tasks are left out)
+	Order     TaskOrder
+	Limit     int
+	Offset    int
 	// TestRuns says whether the tasks of test runs are left out (the default), included or the only ones;
 	// a query of one execution's tasks gets them whatever it says.
 	TestRuns TestRuns
@@ -69,6 +74,15 @@ func (r Tasks) ListTasks(ctx context.Context, scope ReadScope, tq TaskQuery) ([]
 	}
 	if tq.Assignee != "" {
 		q = q.Where("assignee = ?", tq.Assignee)
+	}
+	if tq.QueueOf != nil {
+		q = q.Where("assignee_id IS NULL AND team IN (SELECT team_name FROM team_members WHERE user_id = ?)", *tq.QueueOf)
+	}
+	if tq.Team != "" {
+		q = q.Where("team = ?", tq.Team)
+	}
+	if tq.Unclaimed {
+		q = q.Where("assignee_id IS NULL")
 	}
 	if tq.DueBefore != nil {
 		q = q.Where("due_at < ?", *tq.DueBefore)
@@ -114,7 +128,7 @@ func (r Tasks) CompletedTasksOf(ctx context.Context, executionIDs []string) ([]H
 func (r Tasks) Reassign(ctx context.Context, taskID string, userID int64, email string, now time.Time) (bool, error) {
 	db := r.q(ctx)
 	res := db.Model(&HumanTask{}).Where("id = ? AND status = ?", taskID, taskOpen).
-		UpdateColumns(map[string]any{"assignee": email, "assignee_id": userID, "updated_at": now})
+		UpdateColumns(map[string]any{"assignee": email, "assignee_id": userID, "delegated_from": nil, "updated_at": now})
 	if res.Error != nil {
 		return false, fmt.Errorf("reassign task %s: %w", taskID, res.Error)
 	}

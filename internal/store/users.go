@@ -263,3 +263,59 @@ func (r Users) RevokeToken(ctx context.Context, id, ownerID int64, now time.Time
 	}
 	return nil
 }
+
+// UserSettings are what a user sets for themselves beyond their password.
+type UserSettings struct {
+	Timezone       string
+	Notify         string
+	AwayFrom       *time.Time
+	AwayTo         *time.Time
+	AwayDelegateID *int64
+}
+
+// SetSettings stores a user's own settings.
+func (r Users) SetSettings(ctx context.Context, id int64, s UserSettings, now time.Time) error {
+	cols := map[string]any{
+		"timezone": s.Timezone, "notify": s.Notify, "away_from": s.AwayFrom, "away_to": s.AwayTo,
+		"away_delegate_id": s.AwayDelegateID, "updated_at": now,
+	}
+	if s.Notify == NotifyDigest {
+		// Choosing the digest starts it tomorrow: what comes from now on waits for the next 08:00.
+		cols["digest_sent_at"] = gorm.Expr("CASE WHEN notify = ? THEN digest_sent_at ELSE ? END", NotifyDigest, now)
+	}
+	err := r.q(ctx).Model(&User{}).Where("id = ?", id).UpdateColumns(cols).Error
+	if err != nil {
+		return fmt.Errorf("store the settings of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetManager records whom the user's escalations go to (nil for nobody).
+func (r Users) SetManager(ctx context.Context, id int64, managerID *int64, now time.Time) error {
+	err := r.q(ctx).Model(&User{}).Where("id = ?", id).UpdateColumns(map[string]any{"manager_id": managerID, "updated_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("set the manager of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// WithPendingNotifications lists the users who have lines waiting for their digest.
+func (r Users) WithPendingNotifications(ctx context.Context) ([]User, error) {
+	var out []User
+	err := r.q(ctx).Where("id IN (SELECT user_id FROM pending_notifications) AND disabled_at IS NULL").Order("id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("find users with a digest to send: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimDigest records that the user's digest for the day that began at since is being sent; false when it
+// was sent (or is being sent by another instance) already.
+func (r Users) ClaimDigest(ctx context.Context, id int64, since, now time.Time) (bool, error) {
+	res := r.q(ctx).Model(&User{}).Where("id = ? AND (digest_sent_at IS NULL OR digest_sent_at < ?)", id, since).
+		UpdateColumn("digest_sent_at", now)
+	if res.Error != nil {
+		return false, fmt.Errorf("claim the digest of user %d: %w", id, res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 	"net/mail"
 	"slices"
 	"sort"
@@ -334,23 +335,119 @@ func (c *compiler) humanTask(s *Step, cfg *HumanTaskConfig, f fields) *HumanPlan
 		}
 		return val
 	}
-	hp.Assignee = compile("assignee", cfg.Assignee, true, "who does the task (an email address or {{lead.assignedTo}})")
-	if a := cfg.Assignee; a != "" && !strings.Contains(a, "{{") {
+	hp.Assignee = compile("assignee", cfg.Assignee, true, "who does the task (an email address, team:NAME or {{lead.assignedTo}})")
+	team, isTeam := strings.CutPrefix(cfg.Assignee, TeamPrefix)
+	switch a := cfg.Assignee; {
+	case isTeam && strings.TrimSpace(team) == "":
+		c.problems.add(f.p("assignee"), s.ID, "the assignee %q names no team: write team: and the team's name, like team:closers", a)
+	case a != "" && !isTeam && !strings.Contains(a, "{{"):
 		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != a {
-			c.problems.add(f.p("assignee"), s.ID, "the assignee %q is not an email address", a)
+			c.problems.add(f.p("assignee"), s.ID, "the assignee %q is not an email address (or a team, written team:NAME)", a)
 		}
+	}
+	hp.Assignment = f.optionalString("assignment", cfg.Assignment)
+	switch hp.Assignment {
+	case "":
+		hp.Assignment = AssignClaim
+	case AssignClaim, AssignRoundRobin, AssignLeastLoaded:
+		if !isTeam && !strings.Contains(cfg.Assignee, "{{") {
+			c.problems.add(f.p("assignment"), s.ID, "assignment %q is for a task given to a team: make the assignee team:NAME", hp.Assignment)
+		}
+	default:
+		c.problems.add(f.p("assignment"), s.ID, "assignment %q is not a way to give out tasks: use claim, round_robin or least_loaded", hp.Assignment)
 	}
 	hp.Title = compile("title", cfg.Title, true, "what the task is called in the inbox")
 	hp.Description = compile("description", cfg.Description, false, "")
-	hp.DueDate = compile("dueDate", cfg.DueDate, false, "")
-	if due := f.optionalString("dueDate", cfg.DueDate); due != "" && !strings.Contains(due, "{{") {
+	dueKey, dueSrc := "dueDate", cfg.DueDate
+	if f.r.Has("due") {
+		if f.r.Has("dueDate") && cfg.DueDate != "" && cfg.Due != "" {
+			c.problems.add(f.p("due"), s.ID, "the task has both due and dueDate: keep one of them")
+		}
+		if cfg.Due != "" || cfg.DueDate == "" {
+			dueKey, dueSrc = "due", cfg.Due
+		}
+	}
+	hp.DueDate = compile(dueKey, dueSrc, false, "")
+	if due := f.optionalString(dueKey, dueSrc); due != "" && !strings.Contains(due, "{{") && !businesstime.IsOffset(due) {
 		if err := c.env.ParseDate(due); err != nil {
-			c.problems.add(f.p("dueDate"), s.ID, "%v", err)
+			c.problems.add(f.p(dueKey), s.ID, "%v", err)
+		}
+	}
+	for i, r := range f.stringList("reminders", "lengths of time", "a reminder", cfg.Reminders) {
+		o, err := businesstime.ParseOffset(r)
+		if err != nil {
+			c.problems.add(fmt.Sprintf("%s[%d]", f.p("reminders"), i), s.ID, "reminder %d: %v (before the due date, like -4h; 0h is at the due date)", i+1, err)
+			continue
+		}
+		hp.Reminders = append(hp.Reminders, o)
+	}
+	hp.Escalation = c.escalation(s, cfg, f)
+	if (len(cfg.Reminders) > 0 || hp.Escalation != nil) && dueSrc == "" {
+		c.problems.add(f.p("due"), s.ID, "reminders and escalation count from the due date, and the task has none: give it a due, like +8 business hours")
+	}
+	hp.Delegation = true
+	if f.r.Has("delegation") {
+		if raw, bad := cfg.Misfit("delegation"); bad {
+			c.problems.add(f.p("delegation"), s.ID, "delegation must be true or false, not %s", jsonKind(raw))
+		} else {
+			hp.Delegation = cfg.Delegation
 		}
 	}
 	hp.FormFields = c.formFields(s, cfg, f)
 	f.only(cfg)
 	return hp
+}
+
+// escalation checks {"after": "2h", "to": "manager" | "team:NAME" | email, "notify": true}.
+func (c *compiler) escalation(s *Step, cfg *HumanTaskConfig, f fields) *EscalationPlan {
+	if raw, bad := cfg.Misfit("escalation"); bad {
+		if raw != nil {
+			c.problems.add(f.p("escalation"), s.ID, "escalation must be an object like {\"after\": \"2h\", \"to\": \"manager\"}, not %s", jsonKind(raw))
+		}
+		return nil
+	}
+	if cfg.Escalation == nil {
+		return nil
+	}
+	path := f.p("escalation")
+	ep := &EscalationPlan{To: "manager"}
+	after, _ := cfg.Escalation["after"].(string)
+	o, err := businesstime.ParseOffset(after)
+	if err != nil {
+		c.problems.add(path+".after", s.ID, "escalation after: %v (how long after the due date, like 2h)", err)
+	} else {
+		ep.After = o
+	}
+	if to, ok := cfg.Escalation["to"]; ok {
+		text, isText := to.(string)
+		team, isTeam := strings.CutPrefix(text, TeamPrefix)
+		switch {
+		case !isText:
+			c.problems.add(path+".to", s.ID, "escalation to must be text: manager, team:NAME or an email address")
+		case text == "manager":
+		case isTeam && strings.TrimSpace(team) != "":
+		default:
+			if addr, err := mail.ParseAddress(text); err != nil || addr.Address != text {
+				c.problems.add(path+".to", s.ID, "escalation to %q is not manager, team:NAME or an email address", text)
+			}
+		}
+		ep.To = text
+	}
+	if n, ok := cfg.Escalation["notify"]; ok {
+		b, isBool := n.(bool)
+		if !isBool {
+			c.problems.add(path+".notify", s.ID, "escalation notify must be true or false")
+		}
+		ep.Notify = b
+	} else {
+		ep.Notify = true
+	}
+	for k := range cfg.Escalation {
+		if k != "after" && k != "to" && k != "notify" {
+			c.problems.add(path+"."+k, s.ID, "unknown escalation setting %q; the settings are after, to, notify", k)
+		}
+	}
+	return ep
 }
 
 func (c *compiler) formFields(s *Step, cfg *HumanTaskConfig, f fields) []FormField {

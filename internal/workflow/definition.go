@@ -2,8 +2,9 @@
 // WorkflowTrigger, WorkflowStep), their decoding with errors that point at the offending field, validation that
 // reports every problem at once, and the typed, checked form of a definition (Plan) that the engine runs.
 //
-// It imports nothing of ours; what it cannot know by itself (which actions exist, how expressions compile, what
-// a cron line means) it asks through the Environment interface.
+// It imports nothing of ours but businesstime (a leaf that reads "8 business hours"); what it cannot know by
+// itself (which actions exist, how expressions compile, what a cron line means) it asks through the
+// Environment interface.
 package workflow
 
 import "time"

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 	"time"
 )
 
@@ -168,8 +169,32 @@ type HumanPlan struct {
 	Assignee    Value
 	Title       Value
 	Description Value
-	DueDate     Value // nil when the task has no due date
+	DueDate     Value // nil when the task has no due date (the configuration's due or dueDate)
 	FormFields  []FormField
+	// Assignment is how a team's task finds its person (AssignClaim, AssignRoundRobin, AssignLeastLoaded).
+	Assignment string
+	// Reminders and Escalation are the task's SLA, relative to its due date.
+	Reminders  []businesstime.Offset
+	Escalation *EscalationPlan
+	// Delegation says whether a task for someone out of office goes to their delegate.
+	Delegation bool
+}
+
+// How a team's task finds its person.
+const (
+	AssignClaim       = "claim"
+	AssignRoundRobin  = "round_robin"
+	AssignLeastLoaded = "least_loaded"
+)
+
+// TeamPrefix starts an assignee that is a team: "team:closers".
+const TeamPrefix = "team:"
+
+// EscalationPlan is where an open task goes After its due date: To "manager", "team:NAME" or an email.
+type EscalationPlan struct {
+	After  businesstime.Offset
+	To     string
+	Notify bool
 }
 
 // DelayPlan waits Duration, or until the time Until evaluates to.

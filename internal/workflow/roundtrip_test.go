@@ -315,14 +315,15 @@ func TestUnknownAndMisfitKeysSurviveTheRoundTrip(t *testing.T) {
 	}
 }
 
-// The keys each step type knows are the seed's.
+// The keys each step type knows are the seed's, in its order, and then the ones later issues added (issue 13:
+// a human task's SLA and team assignment).
 func TestConfigKeysAreTheSeeds(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
 		workflow.StepAction:    "action parameters",
 		workflow.StepCondition: "condition trueSteps falseSteps",
 		workflow.StepParallel:  "parallelSteps",
-		workflow.StepHumanTask: "assignee title description dueDate formFields",
+		workflow.StepHumanTask: "assignee title description dueDate formFields" + " due assignment reminders escalation delegation",
 		workflow.StepDelay:     "duration until",
 	}
 	types := make([]string, 0, len(want))

@@ -43,6 +43,19 @@ type HumanTaskConfig struct {
 	Description string      `json:"description"`
 	DueDate     string      `json:"dueDate"`
 	FormFields  []FormField `json:"formFields"`
+	// Due is the due date as an SLA writes it ("+8 business hours"); dueDate, the seed's key, means the same
+	// and only one of them may be given.
+	Due string `json:"due"`
+	// Assignment is how a task for a team ("assignee": "team:closers") finds its person: claim (the
+	// default: anyone in the team claims it), round_robin or least_loaded.
+	Assignment string `json:"assignment"`
+	// Reminders are offsets from the due date ("-4h", "0h") at which the assignee is reminded.
+	Reminders []string `json:"reminders"`
+	// Escalation is {"after": "2h", "to": "manager" | "team:NAME" | email, "notify": true}: after the due
+	// date, the open task goes to someone else.
+	Escalation map[string]any `json:"escalation"`
+	// Delegation says whether out-of-office delegation applies (true when absent).
+	Delegation bool `json:"delegation"`
 	Rest
 }
 

@@ -34,7 +34,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Handlers {
 // Routes are every API route, in the order of the sections below.
 func (s *Handlers) Routes() []httpx.Route {
 	var routes []httpx.Route
-	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.TriggerRoutes(), s.SecretRoutes(), s.MailTemplateRoutes(),
+	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.TeamRoutes(), s.CRMRoutes(), s.TriggerRoutes(), s.SecretRoutes(), s.MailTemplateRoutes(),
 		s.AnalyticsRoutes()} {
 		routes = append(routes, section...)
 	}

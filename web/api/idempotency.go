@@ -34,6 +34,7 @@ var creatingRoutes = map[string]int{
 	"api.workflows.start":      http.StatusAccepted,
 	"api.templates.import":     http.StatusCreated,
 	"api.tasks.complete":       http.StatusOK,
+	"api.teams.create":         http.StatusCreated,
 	"api.events.post":          http.StatusAccepted,
 	"api.secrets.create":       http.StatusCreated,
 	"api.mailtemplates.create": http.StatusCreated,

@@ -14,7 +14,7 @@ func (s *Handlers) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.TaskFilter{Status: c.QueryParam("status"), Assignee: c.QueryParam("assignee"),
+	f := app.TaskFilter{Status: c.QueryParam("status"), Assignee: c.QueryParam("assignee"), Queue: c.QueryParam("queue"),
 		ExecutionID: c.QueryParam("executionId"), TestRuns: c.QueryParam("test"), Page: p}
 	items, total, err := s.app.ListTasks(c.Request().Context(), httpx.Principal(c), f)
 	if err != nil {

@@ -48,6 +48,7 @@ func (s *Handlers) CRMRoutes() []httpx.Route {
 		)
 	}
 	return append(routes,
+		httpx.POST("crm.todos.done", "/crm/todos/:id/done", rep, s.todoDone),
 		httpx.GET("mail", "/mail", manager, s.mailPage),
 		httpx.POST("mail.resend", "/mail/:id/resend", manager, s.resendMail),
 		httpx.GET("mail.templates", "/mail/templates", manager, s.mailTemplatesPage),
@@ -263,4 +264,20 @@ func (s *Handlers) recordRuns(p crmPage) echo.HandlerFunc {
 		return httpx.Render(c, http.StatusOK, views.RecordRuns(views.RunsPanel{Entity: p.entity, ID: id, Activity: activity,
 			Now: s.app.Clock.Now()}))
 	}
+}
+
+// todoDone marks a CRM to-do done (a rep their own, managers any) and goes back to the page it was on.
+func (s *Handlers) todoDone(c echo.Context) error {
+	ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+	rec, err := s.app.UpdateRecord(ctx, actor, crm.Task, id, map[string]any{"status": "done"})
+	if err != nil {
+		return err
+	}
+	title, _ := rec["title"].(string)
+	s.flash(c, "Marked “"+title+"” done.")
+	back := c.FormValue("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
+		back = "/inbox"
+	}
+	return c.Redirect(http.StatusSeeOther, back)
 }

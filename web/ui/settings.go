@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,6 +25,7 @@ func (s *Handlers) SettingsRoutes() []httpx.Route {
 		httpx.POST("settings.tokens.create", "/settings/tokens", manager, s.createTokenForm),
 		httpx.POST("settings.tokens.revoke", "/settings/tokens/:id/revoke", manager, s.revokeTokenForm),
 		httpx.POST("settings.password", "/settings/password", rep, s.changeOwnPassword),
+		httpx.POST("settings.preferences", "/settings/preferences", rep, s.savePreferences),
 		httpx.GET("settings.users", "/settings/users", admin, s.usersPage),
 		httpx.POST("settings.users.create", "/settings/users", admin, s.addUser),
 		httpx.POST("settings.users.update", "/settings/users/:id", admin, s.userAction(s.updateUser)),
@@ -38,10 +40,70 @@ func (s *Handlers) settingsHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/settings/me")
 }
 
-// accountPage is every user's own settings: who they are and their password.
+// accountPage is every user's own settings: who they are, their time zone, mails and time away, and their
+// password.
 func (s *Handlers) accountPage(c echo.Context) error {
+	prefs, err := s.prefsForm(c)
+	if err != nil {
+		return err
+	}
 	return httpx.Render(c, http.StatusOK, views.AccountPage(views.AccountView{Page: s.Frame(c, "My account", "settings"),
-		Password: views.PasswordForm{CSRF: csrfToken(c)}}))
+		Password: views.PasswordForm{CSRF: csrfToken(c)}, Prefs: prefs}))
+}
+
+func (s *Handlers) prefsForm(c echo.Context) (views.PrefsForm, error) {
+	ctx, actor := c.Request().Context(), httpx.Principal(c)
+	m, err := s.app.GetMySettings(ctx, actor)
+	if err != nil {
+		return views.PrefsForm{}, err
+	}
+	people, err := s.app.PeopleEmails(ctx, actor)
+	if err != nil {
+		return views.PrefsForm{}, err
+	}
+	f := views.PrefsForm{CSRF: csrfToken(c), Timezone: m.Timezone, Notify: m.Notify, People: people, Manager: m.Manager}
+	if o := m.OutOfOffice; o != nil {
+		f.AwayFrom, f.AwayTo, f.Away = o.From.Format(time.DateOnly), o.To.Format(time.DateOnly), o.Delegate
+	}
+	return f, nil
+}
+
+// savePreferences stores the preferences form; what is wrong is marked on the form, and nothing is stored.
+func (s *Handlers) savePreferences(c echo.Context) error {
+	ctx, actor := c.Request().Context(), httpx.Principal(c)
+	in := app.MySettings{Timezone: c.FormValue("timezone"), Notify: c.FormValue("notify")}
+	from, to, delegate := c.FormValue("awayFrom"), c.FormValue("awayTo"), c.FormValue("delegate")
+	errs := views.FieldErrors{}
+	if delegate != "" || from != "" || to != "" {
+		o := &app.OutOfOffice{Delegate: delegate}
+		var err error
+		if o.From, err = time.Parse(time.DateOnly, from); err != nil {
+			errs["outOfOffice"] = "Give the first day you are away."
+		}
+		if o.To, err = time.Parse(time.DateOnly, to); err != nil {
+			errs["outOfOffice.to"] = "Give the day you are back."
+		}
+		in.OutOfOffice = o
+	}
+	if len(errs) == 0 {
+		_, err := s.app.PutMySettings(ctx, actor, in)
+		if ferrs, ok := fieldErrors(err); ok {
+			errs = ferrs
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		prefs, err := s.prefsForm(c)
+		if err != nil {
+			return err
+		}
+		prefs.Timezone, prefs.Notify, prefs.AwayFrom, prefs.AwayTo, prefs.Away, prefs.Errors = in.Timezone, in.Notify, from, to, delegate, errs
+		return httpx.Render(c, http.StatusUnprocessableEntity, views.AccountPage(views.AccountView{Page: s.Frame(c, "My account", "settings"),
+			Password: views.PasswordForm{CSRF: csrfToken(c)}, Prefs: prefs}))
+	}
+	s.flash(c, "Your settings are saved.")
+	return c.Redirect(http.StatusSeeOther, "/settings/me")
 }
 
 func csrfToken(c echo.Context) string {

@@ -17,7 +17,7 @@ func (s *Handlers) inboxPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.InboxFilter{Whose: c.QueryParam("whose"), Due: c.QueryParam("due"), Kind: c.QueryParam("kind"), TestRuns: c.QueryParam("test"), Page: p}
+	f := app.InboxFilter{Queue: c.QueryParam("queue"), Whose: c.QueryParam("whose"), Due: c.QueryParam("due"), Kind: c.QueryParam("kind"), TestRuns: c.QueryParam("test"), Page: p}
 	inbox, err := s.app.Inbox(c.Request().Context(), httpx.Principal(c), f)
 	if err != nil {
 		return err
@@ -138,4 +138,30 @@ func (s *Handlers) reassignTask(c echo.Context) error {
 		return err
 	}
 	return httpx.Render(c, http.StatusOK, views.Reassigned(*t, inbox.People))
+}
+
+// claimTask and unclaimTask take a task from its team's queue and give it back; either way the task's page
+// says what happened (who has it, when someone was quicker).
+func (s *Handlers) claimTask(c echo.Context) error {
+	ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+	if _, err := s.app.ClaimTask(ctx, actor, id); err != nil {
+		var aerr *app.Error
+		if errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrConflict) {
+			s.flash(c, aerr.Message+".")
+			return c.Redirect(http.StatusSeeOther, "/inbox?queue=team")
+		}
+		return err
+	}
+	s.flash(c, "The task is yours now. Unclaim it to give it back to the team.")
+	return c.Redirect(http.StatusSeeOther, "/tasks/"+id)
+}
+
+func (s *Handlers) unclaimTask(c echo.Context) error {
+	ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+	t, err := s.app.UnclaimTask(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	s.flash(c, "The task is back in the queue of team "+t.Team+".")
+	return c.Redirect(http.StatusSeeOther, "/inbox?queue=team")
 }

@@ -41,7 +41,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Handlers {
 // Routes are every page route, in the order of the sections below.
 func (s *Handlers) Routes() []httpx.Route {
 	var routes []httpx.Route
-	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.SettingsRoutes(), s.SecretRoutes(),
+	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.SettingsRoutes(), s.TeamRoutes(), s.SecretRoutes(),
 		s.DesignerRoutes(), s.DashboardRoutes()} {
 		routes = append(routes, section...)
 	}
@@ -60,6 +60,8 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.GET("tasks.page", "/tasks/:id", rep, s.taskPage),
 		httpx.POST("tasks.submit", "/tasks/:id", rep, s.submitTaskForm),
 		httpx.POST("tasks.reassign", "/tasks/:id/reassign", manager, s.reassignTask),
+		httpx.POST("tasks.claim", "/tasks/:id/claim", rep, s.claimTask),
+		httpx.POST("tasks.unclaim", "/tasks/:id/unclaim", rep, s.unclaimTask),
 		httpx.GET("workflows", "/workflows", manager, s.workflowsPage),
 		httpx.POST("workflows.enabled", "/workflows/:id/enabled", manager, s.toggleWorkflow),
 		httpx.GET("workflows.versions", "/workflows/:id/versions", manager, s.versionsPage),

@@ -1,0 +1,289 @@
+// Package businesstime counts time the way a sales team does: "8 business hours" and "2 business days" in
+// a calendar of working hours, working days, a time zone and holidays. The company has one calendar and a
+// team may have its own; due dates and SLA timers of human tasks are moved with it.
+package businesstime
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Calendar is when people work. Zero values mean Monday to Friday, 09:00 to 17:00, UTC, no holidays.
+type Calendar struct {
+	TimeZone string   `json:"timezone,omitempty"` // an IANA zone such as Europe/Berlin
+	Start    string   `json:"start,omitempty"`    // the working day's first minute, "09:00"
+	End      string   `json:"end,omitempty"`      // the minute it ends, "17:00"
+	Days     []int    `json:"days,omitempty"`     // working days, 1 Monday … 7 Sunday
+	Holidays []string `json:"holidays,omitempty"` // days off, "2026-12-25"
+}
+
+// Default is the calendar when nobody defined one.
+var Default = Calendar{TimeZone: "UTC", Start: "09:00", End: "17:00", Days: []int{1, 2, 3, 4, 5}}
+
+// maxDays bounds every walk over the calendar: ten years of days.
+const maxDays = 3660
+
+// compiled is a checked calendar.
+type compiled struct {
+	loc        *time.Location
+	start, end time.Duration // since midnight
+	days       [8]bool
+	holidays   map[string]bool
+}
+
+// Check says what is wrong with the calendar, in words, or nil.
+func (c Calendar) Check() error {
+	_, err := c.compile()
+	return err
+}
+
+func (c Calendar) withDefaults() Calendar {
+	if c.TimeZone == "" {
+		c.TimeZone = Default.TimeZone
+	}
+	if c.Start == "" {
+		c.Start = Default.Start
+	}
+	if c.End == "" {
+		c.End = Default.End
+	}
+	if len(c.Days) == 0 {
+		c.Days = Default.Days
+	}
+	return c
+}
+
+func (c Calendar) compile() (*compiled, error) {
+	c = c.withDefaults()
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("the time zone %q is not known: use a name such as Europe/Berlin or America/New_York", c.TimeZone)
+	}
+	out := &compiled{loc: loc, holidays: map[string]bool{}}
+	if out.start, err = clockTime(c.Start); err != nil {
+		return nil, fmt.Errorf("the working day's start: %w", err)
+	}
+	if out.end, err = clockTime(c.End); err != nil {
+		return nil, fmt.Errorf("the working day's end: %w", err)
+	}
+	if out.end <= out.start {
+		return nil, fmt.Errorf("the working day ends (%s) before it starts (%s)", c.End, c.Start)
+	}
+	for _, d := range c.Days {
+		if d < 1 || d > 7 {
+			return nil, fmt.Errorf("working day %d is not a day of the week: use 1 (Monday) to 7 (Sunday)", d)
+		}
+		out.days[d] = true
+	}
+	for _, h := range c.Holidays {
+		day, err := time.Parse(time.DateOnly, h)
+		if err != nil {
+			return nil, fmt.Errorf("the holiday %q is not a date: write it like 2026-12-25", h)
+		}
+		out.holidays[day.Format(time.DateOnly)] = true
+	}
+	return out, nil
+}
+
+func clockTime(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day: write it like 09:00", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// working reports whether the day that contains t (in the calendar's zone) is a working day.
+func (c *compiled) working(t time.Time) bool {
+	wd := int(t.Weekday())
+	if wd == 0 {
+		wd = 7
+	}
+	return c.days[wd] && !c.holidays[t.Format(time.DateOnly)]
+}
+
+func (c *compiled) midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+}
+
+// opening and closing are the working day's bounds on the day of t.
+func (c *compiled) opening(t time.Time) time.Time { return at(c.midnight(t), c.start, c.loc) }
+func (c *compiled) closing(t time.Time) time.Time { return at(c.midnight(t), c.end, c.loc) }
+
+// at is the wall-clock time since midnight on that day, so a day of a daylight-saving change keeps its hours.
+func at(midnight time.Time, since time.Duration, loc *time.Location) time.Time {
+	y, m, d := midnight.Date()
+	return time.Date(y, m, d, int(since/time.Hour), int(since%time.Hour/time.Minute), 0, 0, loc)
+}
+
+func nextDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
+}
+
+func prevDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d-1, 0, 0, 0, 0, t.Location())
+}
+
+var errNoWorkingDay = errors.New("the calendar has no working day in ten years (every working day is a holiday)")
+
+// AddHours moves t by d of working time (backwards when d is negative): from Friday 16:00, 8 business hours
+// of a 09:00–17:00 week are 1 hour on Friday and 7 on Monday, so Monday 16:00.
+func (c Calendar) AddHours(t time.Time, d time.Duration) (time.Time, error) {
+	cc, err := c.compile()
+	if err != nil {
+		return time.Time{}, err
+	}
+	cur := t.In(cc.loc)
+	if d < 0 {
+		return cc.back(cur, -d)
+	}
+	for range maxDays {
+		if !cc.working(cur) || !cur.Before(cc.closing(cur)) {
+			cur = cc.opening(nextDay(cur))
+			continue
+		}
+		if cur.Before(cc.opening(cur)) {
+			cur = cc.opening(cur)
+		}
+		left := cc.closing(cur).Sub(cur)
+		if d <= left {
+			return cur.Add(d).UTC(), nil
+		}
+		d -= left
+		cur = cc.opening(nextDay(cur))
+	}
+	return time.Time{}, errNoWorkingDay
+}
+
+func (cc *compiled) back(cur time.Time, d time.Duration) (time.Time, error) {
+	for range maxDays {
+		if !cc.working(cur) || !cur.After(cc.opening(cur)) {
+			cur = cc.closing(prevDay(cur))
+			continue
+		}
+		if cur.After(cc.closing(cur)) {
+			cur = cc.closing(cur)
+		}
+		avail := cur.Sub(cc.opening(cur))
+		if d <= avail {
+			return cur.Add(-d).UTC(), nil
+		}
+		d -= avail
+		cur = cc.closing(prevDay(cur))
+	}
+	return time.Time{}, errNoWorkingDay
+}
+
+// AddDays moves t by n working days (backwards when n is negative), keeping the time of day; a t outside
+// working hours first moves to the next working moment. From Friday 16:00, 2 business days are Tuesday 16:00.
+func (c Calendar) AddDays(t time.Time, n int) (time.Time, error) {
+	cc, err := c.compile()
+	if err != nil {
+		return time.Time{}, err
+	}
+	start, err := c.AddHours(t, 0)
+	if err != nil {
+		return time.Time{}, err
+	}
+	cur := start.In(cc.loc)
+	since := cur.Sub(cc.midnight(cur))
+	step, left := nextDay, n
+	if n < 0 {
+		step, left = prevDay, -n
+	}
+	day := cc.midnight(cur)
+	for i := 0; left > 0; i++ {
+		if i > maxDays {
+			return time.Time{}, errNoWorkingDay
+		}
+		day = step(day)
+		if cc.working(day) {
+			left--
+		}
+	}
+	return at(day, since, cc.loc).UTC(), nil
+}
+
+// Offset is a move in time as people write it: "-4h", "0h", "2 hours", "+8 business hours", "2 business
+// days", "30m", "1d".
+type Offset struct {
+	Business bool
+	Days     int           // whole days (business days when Business); Duration is then zero
+	Duration time.Duration // hours and minutes
+	Source   string
+}
+
+// ParseOffset reads an offset.
+func ParseOffset(s string) (Offset, error) {
+	src := strings.TrimSpace(s)
+	rest := strings.ToLower(src)
+	if after, ok := strings.CutPrefix(rest, "in "); ok {
+		rest = strings.TrimSpace(after)
+	}
+	sign := 1
+	switch {
+	case strings.HasPrefix(rest, "+"):
+		rest = strings.TrimSpace(rest[1:])
+	case strings.HasPrefix(rest, "-"):
+		sign, rest = -1, strings.TrimSpace(rest[1:])
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	bad := fmt.Errorf("%q is not a length of time: write it like 4h, -30m, 2 days, 8 business hours or 2 business days", src)
+	if i == 0 || i > 5 {
+		return Offset{}, bad
+	}
+	n, _ := strconv.Atoi(rest[:i])
+	unit := strings.TrimSpace(rest[i:])
+	o := Offset{Source: src}
+	if after, ok := strings.CutPrefix(unit, "business "); ok {
+		o.Business, unit = true, strings.TrimSpace(after)
+	}
+	switch unit {
+	case "m", "min", "mins", "minute", "minutes":
+		if o.Business {
+			return Offset{}, bad
+		}
+		o.Duration = time.Duration(sign*n) * time.Minute
+	case "h", "hour", "hours":
+		o.Duration = time.Duration(sign*n) * time.Hour
+	case "d", "day", "days":
+		o.Days = sign * n
+	case "w", "week", "weeks":
+		if o.Business {
+			o.Days = sign * n * 5
+		} else {
+			o.Days = sign * n * 7
+		}
+	default:
+		return Offset{}, bad
+	}
+	return o, nil
+}
+
+// IsOffset reports whether s reads as an offset (rather than a date).
+func IsOffset(s string) bool {
+	_, err := ParseOffset(s)
+	return err == nil
+}
+
+// Move moves t by the offset in the calendar: business offsets count working time, the others wall time.
+func (c Calendar) Move(t time.Time, o Offset) (time.Time, error) {
+	switch {
+	case o.Business && o.Days != 0:
+		return c.AddDays(t, o.Days)
+	case o.Business:
+		return c.AddHours(t, o.Duration)
+	case o.Days != 0:
+		return t.AddDate(0, 0, o.Days).UTC(), nil
+	}
+	return t.Add(o.Duration).UTC(), nil
+}

@@ -1,0 +1,412 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+)
+
+// person makes a user with an API token and returns the token.
+func (h *harness) person(email string, role auth.Role) string {
+	h.t.Helper()
+	ctx := context.Background()
+	if _, err := h.srv.App.Auth.CreateUser(ctx, email, strings.Split(email, "@")[0], role, "correct horse battery"); err != nil {
+		h.t.Fatalf("create %s: %v", email, err)
+	}
+	tok, err := h.srv.App.Auth.CreateToken(ctx, email, "test")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
+}
+
+// teamTask is a workflow of one human task with the given configuration beyond its title and form.
+func teamTask(name string, cfg map[string]any) map[string]any {
+	c := map[string]any{"title": "Call the lead", "formFields": []map[string]any{{"name": "note", "label": "Note", "type": "text"}}}
+	for k, v := range cfg {
+		c[k] = v
+	}
+	return def(name, map[string]any{"id": "call", "name": "Call the lead", "type": "human_task", "nextSteps": []string{}, "configuration": c})
+}
+
+type taskList struct {
+	Items []struct {
+		ID        string `json:"id"`
+		Assignee  string `json:"assignee"`
+		Team      string `json:"team"`
+		Unclaimed bool   `json:"unclaimed"`
+	} `json:"items"`
+	Total int `json:"total"`
+}
+
+func (h *harness) tasksIn(token, query string) taskList {
+	h.t.Helper()
+	var l taskList
+	h.must(http.StatusOK, token, "GET", "/api/tasks?"+query, nil, &l)
+	return l
+}
+
+// A task for a team waits in its queue: two members claiming at once, one gets it and the other is told who
+// has it; unclaiming returns it. Round robin spreads 30 tasks over 3 members 10/10/10; least loaded picks the
+// member with the fewest open tasks.
+func TestTeamQueuesClaimOnceAndSpreadTasks(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		tokens := map[string]string{}
+		for _, who := range []string{"ann", "bob", "cy", "dan"} {
+			tokens[who] = h.person(who+"@example.com", auth.RoleRep)
+		}
+		var team struct {
+			Name    string   `json:"name"`
+			Members []string `json:"members"`
+		}
+		h.must(http.StatusCreated, h.manager, "PUT", "/api/teams/closers",
+			map[string]any{"members": []string{"ann@example.com", "bob@example.com", "cy@example.com"}}, &team)
+		if len(team.Members) != 3 {
+			t.Fatalf("team: %+v", team)
+		}
+		// A rep cannot change teams; a member who is no user is named.
+		h.must(http.StatusForbidden, tokens["ann"], "PUT", "/api/teams/closers", map[string]any{"members": []string{}}, nil)
+		var p problem
+		h.must(http.StatusUnprocessableEntity, h.manager, "PUT", "/api/teams/openers", map[string]any{"members": []string{"nobody@example.com"}}, &p)
+		if !strings.Contains(fmt.Sprint(p.Details), "nobody@example.com is not an enabled Pantryflow user") {
+			t.Fatalf("unknown member: %+v", p)
+		}
+
+		wf := h.createWorkflow(teamTask("Team queue", map[string]any{"assignee": "team:closers"}))
+		const rounds = 4
+		for i := range rounds {
+			run := h.startRun(wf, nil)
+			tk := h.openTask(run)
+			if tk.Assignee != "" {
+				t.Fatalf("a queued task has assignee %q", tk.Assignee)
+			}
+			if q := h.tasksIn(tokens["ann"], "queue=team"); q.Total != 1 || q.Items[0].ID != tk.ID || !q.Items[0].Unclaimed {
+				t.Fatalf("round %d: ann's team queue: %+v", i, q)
+			}
+			if q := h.tasksIn(tokens["dan"], "queue=team"); q.Total != 0 {
+				t.Fatalf("dan is in no team but sees %+v", q)
+			}
+			// Dan, in no team of it, cannot see it, so it is not found for him (task ids cannot be probed).
+			h.must(http.StatusNotFound, tokens["dan"], "POST", "/api/tasks/"+tk.ID+"/claim", nil, nil)
+
+			// Ann and Bob claim at once.
+			var wg sync.WaitGroup
+			codes := map[string]int{}
+			msgs := map[string]string{}
+			var mu sync.Mutex
+			for _, who := range []string{"ann", "bob"} {
+				wg.Go(func() {
+					var p problem
+					code := h.call(tokens[who], "POST", "/api/tasks/"+tk.ID+"/claim", nil, &p)
+					mu.Lock()
+					codes[who], msgs[who] = code, p.Error
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			winner, loser := "ann", "bob"
+			if codes["bob"] == http.StatusOK {
+				winner, loser = "bob", "ann"
+			}
+			if codes[winner] != http.StatusOK || codes[loser] != http.StatusConflict {
+				t.Fatalf("round %d: claims answered %v", i, codes)
+			}
+			if !strings.Contains(msgs[loser], winner+"@example.com has already claimed this task") {
+				t.Fatalf("round %d: the loser was told %q", i, msgs[loser])
+			}
+			if q := h.tasksIn(tokens[winner], "queue=mine"); q.Total != 1 || q.Items[0].Assignee != winner+"@example.com" {
+				t.Fatalf("round %d: %s's own tasks: %+v", i, winner, q)
+			}
+			if q := h.tasksIn(tokens[loser], "queue=team"); q.Total != 0 {
+				t.Fatalf("round %d: a claimed task is still in the queue: %+v", i, q)
+			}
+			// The loser cannot see or answer it now; unclaiming returns it to the queue for everyone.
+			h.must(http.StatusNotFound, tokens[loser], "GET", "/api/tasks/"+tk.ID, nil, nil)
+			h.must(http.StatusNotFound, tokens[loser], "POST", "/api/tasks/"+tk.ID+"/unclaim", nil, nil)
+			h.must(http.StatusOK, tokens[winner], "POST", "/api/tasks/"+tk.ID+"/unclaim", nil, nil)
+			if q := h.tasksIn(tokens[loser], "queue=team"); q.Total != 1 {
+				t.Fatalf("round %d: after unclaim the queue has %+v", i, q)
+			}
+			// Answering a queued task claims it.
+			h.must(http.StatusOK, tokens["cy"], "POST", "/api/tasks/"+tk.ID+"/complete", map[string]any{"values": map[string]any{"note": "done"}}, nil)
+			if e := h.waitStatus(run, "completed"); e.Tasks[0].CompletedBy != "cy@example.com" {
+				t.Fatalf("completed by %q", e.Tasks[0].CompletedBy)
+			}
+		}
+		if q := h.tasksIn(h.manager, "queue=all&status=all"); q.Total != rounds {
+			t.Fatalf("the manager sees %d of everyone's tasks, want %d", q.Total, rounds)
+		}
+		h.must(http.StatusForbidden, tokens["ann"], "GET", "/api/tasks?queue=all", nil, nil)
+
+		rr := h.createWorkflow(teamTask("Round robin", map[string]any{"assignee": "team:closers", "assignment": "round_robin"}))
+		var runs []string
+		for range 30 {
+			runs = append(runs, h.startRun(rr, nil))
+		}
+		spread := map[string]int{}
+		for _, run := range runs {
+			spread[h.openTask(run).Assignee]++
+		}
+		if spread["ann@example.com"] != 10 || spread["bob@example.com"] != 10 || spread["cy@example.com"] != 10 {
+			t.Fatalf("round robin gave %v, want 10 each", spread)
+		}
+
+		h.must(http.StatusCreated, h.manager, "PUT", "/api/teams/pair", map[string]any{"members": []string{"ann@example.com", "dan@example.com"}}, nil)
+		ll := h.createWorkflow(teamTask("Least loaded", map[string]any{"assignee": "team:pair", "assignment": "least_loaded"}))
+		if got := h.openTask(h.startRun(ll, nil)).Assignee; got != "dan@example.com" {
+			t.Fatalf("least loaded gave the task to %s, who has 10 open tasks, not to dan with none", got)
+		}
+		// A team with open tasks in its queue cannot be deleted; one without can.
+		if code := h.call(h.manager, "DELETE", "/api/teams/pair", nil, nil); code != http.StatusNoContent {
+			t.Fatalf("DELETE a team with no queued tasks = %d", code)
+		}
+		h.openTask(h.startRun(wf, nil))
+		h.must(http.StatusConflict, h.manager, "DELETE", "/api/teams/closers", nil, nil)
+	})
+}
+
+type outboxList struct {
+	Items []struct {
+		Template string `json:"template"`
+		To       string `json:"to"`
+		Subject  string `json:"subject"`
+		Body     string `json:"body"`
+	} `json:"items"`
+}
+
+// mailsOf lists the outbox's mails as "template to" (the task notifications are nobody's run's: the tests
+// that read them have one run).
+func (h *harness) mailsOf(string) []string {
+	h.t.Helper()
+	var l outboxList
+	h.must(http.StatusOK, h.manager, "GET", "/api/outbox", nil, &l)
+	var out []string
+	for _, m := range l.Items {
+		out = append(out, m.Template+" "+m.To)
+	}
+	return out
+}
+
+func (h *harness) waitMails(run string, n int) []string {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := h.mailsOf(run)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the run has mails %q, want %d", got, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// An SLA on the task, with the injected clock: due in 8 business hours from Friday 16:00 with working hours
+// 9–17 is Monday 16:00 (1 hour on Friday, 7 on Monday); the reminders 4 hours before and at due, and the
+// escalation 2 hours after, fire once each at their instants — across a restart and, on PostgreSQL, with two
+// instances polling — and the escalation gives the task to the assignee's manager, who gets the mail.
+func TestTaskSLARemindsAndEscalatesOnceAtTheRightInstants(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		h.person("ann@example.com", auth.RoleRep)
+		h.person("max@example.com", auth.RoleManager)
+		ctx := context.Background()
+		ann, err := h.srv.DB.UserByEmail(ctx, "ann@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.srv.App.SetManager(ctx, managerActor(h), ann.ID, "max@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		h.must(http.StatusCreated, h.manager, "PUT", "/api/teams/closers", map[string]any{"members": []string{"ann@example.com"},
+			"calendar": map[string]any{"timezone": "UTC", "start": "09:00", "end": "17:00", "days": []int{1, 2, 3, 4, 5}}}, nil)
+		friday := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+		h.clock.Set(friday)
+		wf := h.createWorkflow(teamTask("SLA", map[string]any{"assignee": "team:closers", "assignment": "round_robin",
+			"due": "+8 business hours", "reminders": []string{"-4h", "0h"},
+			"escalation": map[string]any{"after": "2h", "to": "manager", "notify": true}}))
+		run := h.startRun(wf, nil)
+		tk := h.openTask(run)
+		var got struct {
+			DueAt time.Time `json:"dueAt"`
+			SLA   struct {
+				Reminders []struct {
+					At      time.Time  `json:"at"`
+					FiredAt *time.Time `json:"firedAt"`
+				} `json:"reminders"`
+				Escalation struct {
+					At      time.Time `json:"at"`
+					Outcome string    `json:"outcome"`
+				} `json:"escalation"`
+			} `json:"sla"`
+			Assignee string `json:"assignee"`
+		}
+		h.must(http.StatusOK, h.manager, "GET", "/api/tasks/"+tk.ID, nil, &got)
+		monday := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+		if want := monday.Add(16 * time.Hour); !got.DueAt.Equal(want) {
+			t.Fatalf("due %s, want %s", got.DueAt, want)
+		}
+		if len(got.SLA.Reminders) != 2 || !got.SLA.Reminders[0].At.Equal(monday.Add(12*time.Hour)) ||
+			!got.SLA.Reminders[1].At.Equal(monday.Add(16*time.Hour)) || !got.SLA.Escalation.At.Equal(monday.Add(18*time.Hour)) {
+			t.Fatalf("SLA %+v", got.SLA)
+		}
+		if m := h.waitMails(run, 1); len(m) != 1 || m[0] != "task_assigned ann@example.com" {
+			t.Fatalf("on creation: %q", m)
+		}
+		settle := func() { time.Sleep(600 * time.Millisecond) } // six timer ticks of every instance
+
+		h.clock.Set(monday.Add(12*time.Hour - time.Second))
+		settle()
+		if m := h.mailsOf(run); len(m) != 1 {
+			t.Fatalf("a second before the first reminder: %q", m)
+		}
+		h.clock.Set(monday.Add(12 * time.Hour))
+		h.waitMails(run, 2)
+
+		// Restart: the timers are in the database.
+		h.stop()
+		h.open()
+		if strings.HasPrefix(url, "postgres") {
+			second := h.openServer() // another instance of the same deployment, polling the same rows
+			t.Cleanup(func() { _ = second.Close(context.Background()) })
+		}
+		settle()
+		if m := h.mailsOf(run); len(m) != 2 {
+			t.Fatalf("after the restart, before the second reminder: %q", m)
+		}
+		h.clock.Set(monday.Add(16 * time.Hour))
+		h.waitMails(run, 3)
+		h.clock.Set(monday.Add(18 * time.Hour))
+		h.waitMails(run, 4)
+		h.clock.Set(monday.Add(30 * time.Hour))
+		settle()
+		mails := h.mailsOf(run)
+		want := map[string]int{"task_assigned ann@example.com": 1, "task_reminder ann@example.com": 2, "task_escalated max@example.com": 1}
+		count := map[string]int{}
+		for _, m := range mails {
+			count[m]++
+		}
+		if fmt.Sprint(count) != fmt.Sprint(want) {
+			t.Fatalf("mails %v, want %v", count, want)
+		}
+		h.must(http.StatusOK, h.manager, "GET", "/api/tasks/"+tk.ID, nil, &got)
+		if got.Assignee != "max@example.com" || got.SLA.Escalation.Outcome != "escalated to max@example.com, the manager of ann@example.com" ||
+			got.SLA.Reminders[0].FiredAt == nil || !got.SLA.Reminders[0].FiredAt.Equal(monday.Add(12*time.Hour)) {
+			t.Fatalf("after escalation: %+v", got)
+		}
+	})
+}
+
+// managerActor is the harness's manager as the use cases see them.
+func managerActor(h *harness) *auth.Principal {
+	u, err := h.srv.DB.UserByEmail(context.Background(), "manager@example.com")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return &auth.Principal{ID: u.ID, Email: u.Email, Role: auth.RoleManager}
+}
+
+// Out of office: tasks given to someone away go to their delegate; when they are back, the ones the delegate
+// did not open come back to them, the opened one stays.
+func TestOutOfOfficeDelegatesAndGivesBackUntouchedTasks(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		ann := h.person("ann@example.com", auth.RoleRep)
+		bob := h.person("bob@example.com", auth.RoleRep)
+		var p problem
+		h.must(http.StatusUnprocessableEntity, ann, "PUT", "/api/users/me/settings", map[string]any{"timezone": "Mars/Olympus",
+			"outOfOffice": map[string]any{"from": t0, "to": t0.Add(-time.Hour), "delegate": "ann@example.com"}}, &p)
+		for _, want := range []string{`"Mars/Olympus" is not a time zone`, "the day back must be after the first day away", "the delegate must be someone else"} {
+			if !strings.Contains(fmt.Sprint(p.Details), want) {
+				t.Fatalf("bad settings: %+v, want %q", p, want)
+			}
+		}
+		var s struct {
+			Timezone    string `json:"timezone"`
+			Digest      bool   `json:"digest"`
+			OutOfOffice *struct {
+				Delegate string `json:"delegate"`
+			} `json:"outOfOffice"`
+		}
+		h.must(http.StatusOK, ann, "PUT", "/api/users/me/settings", map[string]any{"timezone": "Europe/Berlin", "digest": true,
+			"outOfOffice": map[string]any{"from": t0.Add(-time.Hour), "to": t0.Add(48 * time.Hour), "delegate": "bob@example.com"}}, &s)
+		if s.Timezone != "Europe/Berlin" || !s.Digest || s.OutOfOffice == nil || s.OutOfOffice.Delegate != "bob@example.com" {
+			t.Fatalf("settings %+v", s)
+		}
+		wf := h.createWorkflow(teamTask("For Ann", map[string]any{"assignee": "ann@example.com"}))
+		opened, untouched := h.openTask(h.startRun(wf, nil)), h.openTask(h.startRun(wf, nil))
+		for _, tk := range []task{opened, untouched} {
+			if tk.Assignee != "bob@example.com" {
+				t.Fatalf("a task for Ann, who is away, went to %s", tk.Assignee)
+			}
+		}
+		h.must(http.StatusOK, bob, "GET", "/api/tasks/"+opened.ID, nil, nil) // Bob opens one of them
+
+		// Ann is back two days later.
+		h.clock.Set(t0.Add(48 * time.Hour))
+		deadline := time.Now().Add(10 * time.Second)
+		for h.tasksIn(ann, "queue=mine").Total != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("ann's tasks after her return: %+v", h.tasksIn(ann, "queue=mine"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if mine := h.tasksIn(ann, "queue=mine"); mine.Items[0].ID != untouched.ID {
+			t.Fatalf("the task that came back is %s, want the untouched %s", mine.Items[0].ID, untouched.ID)
+		}
+		if b := h.tasksIn(bob, "queue=mine"); b.Total != 1 || b.Items[0].ID != opened.ID {
+			t.Fatalf("bob keeps %+v, want the task he opened", b)
+		}
+		// While away is over, a new task goes straight to Ann.
+		if tk := h.openTask(h.startRun(wf, nil)); tk.Assignee != "ann@example.com" {
+			t.Fatalf("after her return a task went to %s", tk.Assignee)
+		}
+	})
+}
+
+// A user who chose the daily digest gets no mail per task: the day's notifications come in one mail at the
+// next 08:00 of their time zone, once.
+func TestDigestCollectsNotificationsInOneMailAWorkday(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, dbURL string) {
+		h := start(t, dbURL)
+		ann := h.person("ann@example.com", auth.RoleRep)
+		h.must(http.StatusOK, ann, "PUT", "/api/users/me/settings", map[string]any{"timezone": "Europe/Berlin", "digest": true}, nil)
+		wf := h.createWorkflow(teamTask("For Ann", map[string]any{"assignee": "ann@example.com"}))
+		first := h.openTask(h.startRun(wf, nil)) // t0 is Thursday 09:00 UTC, 10:00 in Berlin
+		prices := h.createWorkflow(teamTask("Price list", map[string]any{"assignee": "ann@example.com", "title": "Send the price list"}))
+		h.openTask(h.startRun(prices, nil))
+		time.Sleep(300 * time.Millisecond)
+		if m := h.mailsOf(""); len(m) != 0 {
+			t.Fatalf("a digest user got single mails: %q", m)
+		}
+		// Friday 07:59 in Berlin is 06:59 UTC: not yet.
+		h.clock.Set(time.Date(2026, 11, 27, 6, 59, 0, 0, time.UTC))
+		time.Sleep(300 * time.Millisecond)
+		if m := h.mailsOf(""); len(m) != 0 {
+			t.Fatalf("the digest went before 08:00: %q", m)
+		}
+		h.clock.Set(time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC))
+		if m := h.waitMails("", 1); len(m) != 1 || m[0] != "task_digest ann@example.com" {
+			t.Fatalf("at 08:00: %q", m)
+		}
+		time.Sleep(300 * time.Millisecond)
+		var l outboxList
+		h.must(http.StatusOK, h.manager, "GET", "/api/outbox", nil, &l)
+		if len(l.Items) != 1 || !strings.Contains(l.Items[0].Body, "New task: Call the lead") ||
+			!strings.Contains(l.Items[0].Body, "New task: Send the price list") || !strings.Contains(l.Items[0].Body, "/tasks/"+first.ID) {
+			t.Fatalf("the digest: %+v", l.Items)
+		}
+	})
+}
