@@ -219,14 +219,14 @@ type Offset struct {
 	Source   string
 }
 
-// ParseOffset reads an offset.
-func ParseOffset(s string) (Offset, error) {
-	src := strings.TrimSpace(s)
-	rest := strings.ToLower(src)
-	if after, ok := strings.CutPrefix(rest, "in "); ok {
+// SplitAmount reads "[in] [+|-]N unit" (N of 1 to digits digits) into its sign, amount and unit, lower case
+// and trimmed; ok is false when s holds no such amount. Relative dates ("+2 days") are read with it too.
+func SplitAmount(s string, digits int) (sign, n int, unit string, ok bool) {
+	rest := strings.ToLower(strings.TrimSpace(s))
+	if after, found := strings.CutPrefix(rest, "in "); found {
 		rest = strings.TrimSpace(after)
 	}
-	sign := 1
+	sign = 1
 	switch {
 	case strings.HasPrefix(rest, "+"):
 		rest = strings.TrimSpace(rest[1:])
@@ -237,12 +237,24 @@ func ParseOffset(s string) (Offset, error) {
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 		i++
 	}
+	if i == 0 || i > digits {
+		return 0, 0, "", false
+	}
+	n, err := strconv.Atoi(rest[:i])
+	if err != nil {
+		return 0, 0, "", false
+	}
+	return sign, n, strings.TrimSpace(rest[i:]), true
+}
+
+// ParseOffset reads an offset.
+func ParseOffset(s string) (Offset, error) {
+	src := strings.TrimSpace(s)
 	bad := fmt.Errorf("%q is not a length of time: write it like 4h, -30m, 2 days, 8 business hours or 2 business days", src)
-	if i == 0 || i > 5 {
+	sign, n, unit, ok := SplitAmount(src, 5)
+	if !ok {
 		return Offset{}, bad
 	}
-	n, _ := strconv.Atoi(rest[:i])
-	unit := strings.TrimSpace(rest[i:])
 	o := Offset{Source: src}
 	if after, ok := strings.CutPrefix(unit, "business "); ok {
 		o.Business, unit = true, strings.TrimSpace(after)

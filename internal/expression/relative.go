@@ -2,9 +2,10 @@ package expression
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 )
 
 // relativeUnits maps the unit words of relative dates (singular, plural and
@@ -60,30 +61,11 @@ func startOfDay(t time.Time) time.Time {
 // parseRelative reads "[in] [+|-]N unit", e.g. "+2 days", "in 3 hours",
 // "-1 week" or "+30minutes".
 func parseRelative(s string, now time.Time) (time.Time, bool) {
-	rest := strings.ToLower(strings.TrimSpace(s))
-	if after, ok := strings.CutPrefix(rest, "in "); ok {
-		rest = strings.TrimSpace(after)
-	}
-	sign := 1
-	switch {
-	case strings.HasPrefix(rest, "+"):
-		rest = strings.TrimSpace(rest[1:])
-	case strings.HasPrefix(rest, "-"):
-		sign = -1
-		rest = strings.TrimSpace(rest[1:])
-	}
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	if i == 0 || i > 6 {
+	sign, n, unit, ok := businesstime.SplitAmount(s, 6)
+	if !ok || n > maxRelativeAmount {
 		return time.Time{}, false
 	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil || n > maxRelativeAmount {
-		return time.Time{}, false
-	}
-	move, ok := relativeUnits[strings.TrimSpace(rest[i:])]
+	move, ok := relativeUnits[unit]
 	if !ok {
 		return time.Time{}, false
 	}
