@@ -116,6 +116,7 @@ func (s *Server) Routes() []Route {
 		s.pages.DesignerRoutes(),
 		s.api.AnalyticsRoutes(),
 		s.pages.DashboardRoutes(),
+		s.pages.DemoRoutes(),
 	} {
 		routes = append(routes, section...)
 	}

@@ -376,5 +376,5 @@ func Models() []any {
 		&CRMTask{}, &EmailTemplate{}, &EmailTemplateVersion{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
 		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{},
-		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}}
+		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}, &DemoWorkflow{}}
 }

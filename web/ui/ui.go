@@ -42,7 +42,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Handlers {
 func (s *Handlers) Routes() []httpx.Route {
 	var routes []httpx.Route
 	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.SettingsRoutes(), s.TeamRoutes(), s.SecretRoutes(),
-		s.DesignerRoutes(), s.DashboardRoutes()} {
+		s.DesignerRoutes(), s.DashboardRoutes(), s.DemoRoutes()} {
 		routes = append(routes, section...)
 	}
 	return routes
