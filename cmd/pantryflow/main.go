@@ -37,10 +37,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "pantryflow:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// Asked for with -h: the usage is printed, and that is a success, as with Go's own flag.ExitOnError.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "pantryflow:", err)
 		os.Exit(1)
 	}
 }
