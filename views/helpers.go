@@ -35,13 +35,6 @@ func statusTitle(status int) string {
 	return http.StatusText(status)
 }
 
-func valueOr(v any) any {
-	if v == nil || v == "" {
-		return "—"
-	}
-	return v
-}
-
 // htmxConfig: no inline styles or eval (the CSP forbids both), and error answers are swapped in too, since
 // ours are fragments written to be shown (a form with its errors, "already done").
 const htmxConfig = `{"includeIndicatorStyles": false, "allowEval": false, "allowScriptTags": false, ` +

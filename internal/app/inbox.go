@@ -89,7 +89,9 @@ func (a *App) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (*Inbox, e
 	case "overdue":
 		dueBefore = &now
 	case "today":
-		t := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+		// The end of the person's today, in their time zone.
+		y, m, d := now.In(actor.Zone()).Date()
+		t := time.Date(y, m, d+1, 0, 0, 0, 0, actor.Zone())
 		dueBefore = &t
 	case "week":
 		t := now.Add(7 * 24 * time.Hour)

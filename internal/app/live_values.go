@@ -46,17 +46,7 @@ const maxLiveValue = 240
 // RecordEntity is the kind of record a workflow is about: its event's record, or a declared variable named
 // after a CRM entity (a manual workflow with a lead variable); "" when none. Live values are worked out with
 // one, and the Run page and the Test run pick one from the CRM.
-func RecordEntity(def *workflow.Definition) string {
-	if e := workflow.TriggerRecord(def); e != "" {
-		return e
-	}
-	for _, v := range def.Variables {
-		if _, ok := crm.Schema(crm.Entity(v.Name)); ok {
-			return v.Name
-		}
-	}
-	return ""
-}
+func RecordEntity(def *workflow.Definition) string { return workflow.RecordOf(def) }
 
 // liveEnv is what the step's expressions see with the record: the variables with their defaults, the
 // record under its kind, and why each of the others has no value yet.

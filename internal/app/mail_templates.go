@@ -418,24 +418,4 @@ func (a *App) PreviewMailTemplate(ctx context.Context, actor *Actor, name string
 }
 
 // RecordLabel names a record as a person would: "Ana Lopez, Bistro Ana", or its name or title.
-func RecordLabel(rec crm.Record) string {
-	text := func(v any) string { s, _ := v.(string); return strings.TrimSpace(s) }
-	person := strings.TrimSpace(text(rec["firstName"]) + " " + text(rec["lastName"]))
-	company := ""
-	switch c := rec["company"].(type) {
-	case map[string]any:
-		company = text(c["name"])
-	case string:
-		company = c
-	}
-	var parts []string
-	for _, p := range []string{person, text(rec["name"]), text(rec["title"]), company} {
-		if p != "" && !slices.Contains(parts, p) {
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) == 0 {
-		return text(rec["id"])
-	}
-	return strings.Join(parts, ", ")
-}
+func RecordLabel(rec crm.Record) string { return workflow.RecordLabel(rec) }

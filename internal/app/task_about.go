@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -21,12 +20,7 @@ type TaskAbout struct {
 }
 
 // RecordCard is a CRM record in a few words: its name, company, email and phone, and its page.
-type RecordCard struct {
-	Kind, ID                     string
-	Label, Company, Email, Phone string
-	// Page is the record's page in the CRM, "" for kinds without one.
-	Page string
-}
+type RecordCard = workflow.RecordCard
 
 // recordPages are the CRM pages by record kind.
 var recordPages = map[string]string{"lead": "/crm/leads/", "opportunity": "/crm/opportunities/"}
@@ -40,9 +34,7 @@ func (a *App) AboutTask(ctx context.Context, actor *Actor, t *TaskView) (TaskAbo
 	about := TaskAbout{WorkflowName: e.WorkflowName}
 	if def, err := a.GetDefinition(ctx, e.WorkflowID, e.WorkflowVersion); err == nil {
 		if kind := RecordEntity(def); kind != "" {
-			if rec, ok := e.Variables[kind].(map[string]any); ok {
-				about.Record = recordCard(kind, rec)
-			}
+			about.Record = withPage(workflow.CardOf(kind, e.Variables))
 		}
 	}
 	var done []string
@@ -57,13 +49,12 @@ func (a *App) AboutTask(ctx context.Context, actor *Actor, t *TaskView) (TaskAbo
 	return about, nil
 }
 
-func recordCard(kind string, rec map[string]any) *RecordCard {
-	text := func(m map[string]any, k string) string { s, _ := m[k].(string); return strings.TrimSpace(s) }
-	c := &RecordCard{Kind: kind, ID: text(rec, "id"), Label: RecordLabel(rec), Email: text(rec, "email"), Phone: text(rec, "phone")}
-	if co, ok := rec["company"].(map[string]any); ok {
-		c.Company = text(co, "name")
+// withPage adds the record's CRM page to its card, for kinds that have one.
+func withPage(c *RecordCard) *RecordCard {
+	if c == nil || c.ID == "" {
+		return c
 	}
-	if p, ok := recordPages[kind]; ok && c.ID != "" {
+	if p, ok := recordPages[c.Kind]; ok {
 		c.Page = p + c.ID
 	}
 	return c

@@ -39,6 +39,8 @@ type TaskView struct {
 	SLA *TaskSLA `json:"sla,omitempty"`
 	// DelegatedFrom is whom the task was for when it went to their delegate (out of office).
 	DelegatedFrom string `json:"delegatedFrom,omitempty"`
+	// About is the customer the task is about, as the run held the record when the task was made.
+	About *RecordCard `json:"about,omitempty"`
 	// AssigneeID is the assignee's user id, for the use cases' checks.
 	AssigneeID *int64 `json:"-"`
 }
@@ -134,6 +136,13 @@ func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
 			return v, fmt.Errorf("task %s: %w", t.ID, err)
 		}
 	}
+	if len(t.About) > 0 && string(t.About) != "null" {
+		v.About = &RecordCard{}
+		if err := t.About.Decode(v.About); err != nil {
+			return v, fmt.Errorf("task %s: %w", t.ID, err)
+		}
+		v.About = withPage(v.About)
+	}
 	if err := t.Values.Decode(&v.Values); err != nil {
 		return v, fmt.Errorf("task %s: %w", t.ID, err)
 	}
@@ -169,6 +178,8 @@ func (a *App) CompleteTask(ctx context.Context, actor *Actor, id string, values 
 	if values == nil {
 		values = map[string]any{}
 	}
+	// A date and time written without a zone (as a browser's datetime-local sends it) is the person's.
+	values = workflow.InZone(task.FormFields, values, actor.Zone())
 	if task.Unclaimed {
 		// Answering a task of one's team's queue claims it; someone quicker keeps it.
 		if _, err := a.ClaimTask(ctx, actor, id); err != nil {

@@ -50,6 +50,20 @@ type Principal struct {
 	Role  Role
 	// Epoch is the user's session epoch when this principal was loaded.
 	Epoch int
+	// Timezone is the IANA zone the user reads and writes dates in ("" is UTC).
+	Timezone string
+}
+
+// Zone is the user's time zone; UTC when none is set or the name is not a zone.
+func (p *Principal) Zone() *time.Location {
+	if p == nil || p.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Errors.
@@ -193,7 +207,7 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (*P
 }
 
 func principal(u *store.User) *Principal {
-	return &Principal{ID: u.ID, Email: u.Email, Name: u.Name, Role: Role(u.Role), Epoch: u.SessionEpoch}
+	return &Principal{ID: u.ID, Email: u.Email, Name: u.Name, Role: Role(u.Role), Epoch: u.SessionEpoch, Timezone: u.Timezone}
 }
 
 // TokenPrefix starts every API token, so a leaked one is easy to recognise.

@@ -66,7 +66,7 @@ func (e *Engine) runStepType(ctx context.Context, plan *workflow.Plan, step *wor
 	case workflow.StepDelay:
 		return runDelay(ctx, step, r, now)
 	case workflow.StepHumanTask:
-		return e.runHumanTask(ctx, step, r, b, now)
+		return e.runHumanTask(ctx, plan, step, r, b, now)
 	}
 	return failed(workflow.Permanent(workflow.ClassOther, fmt.Errorf("step %q has unknown type %q", step.ID, step.Type)))
 }
@@ -159,7 +159,7 @@ func runDelay(ctx context.Context, step *workflow.PlanStep, r *Run, now time.Tim
 		Message: fmt.Sprintf("Waiting %s, until %s", words.Exact(wake.Sub(now)), wake.Format(time.RFC3339))}}
 }
 
-func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
+func (e *Engine) runHumanTask(ctx context.Context, plan *workflow.Plan, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
 	vars := exprVars(r)
 	render := func(v workflow.Value) (string, error) {
 		if v == nil {
@@ -220,6 +220,9 @@ func (e *Engine) runHumanTask(ctx context.Context, step *workflow.PlanStep, r *R
 	}
 	if pick.team != "" {
 		task.Team = &pick.team
+	}
+	if card := workflow.CardOf(workflow.RecordOf(plan.Def), r.Variables); card != nil {
+		task.About = store.MustJSON(card)
 	}
 	if due != nil && (len(h.Reminders) > 0 || h.Escalation != nil) {
 		sla, err := slaOf(cal, h, *due)

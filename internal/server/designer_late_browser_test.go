@@ -172,3 +172,39 @@ func TestBrowserDesignerLatePanelAnswerDoesNotUndoANewerChange(t *testing.T) {
 		t.Errorf("%d answers dropped as late, want 1", n-lateBefore)
 	}
 }
+
+// A panel asked for before the typing began does not eat the first keys: Undo asks for the open panel
+// anew (without the condition field), and while that answer is away the manager starts typing the
+// condition; when it lands, the keys typed so far stay, and the rest follow them.
+func TestBrowserDesignerPanelAnswerKeepsKeysTypedWhileItWasAway(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	wf := h.createWorkflow(map[string]any{"name": "Follow up", "trigger": map[string]any{"type": "manual", "configuration": map[string]any{}},
+		"variables": []any{map[string]any{"name": "budget", "type": "number"}}, "steps": []map[string]any{{"id": "check", "name": "Check budget",
+			"type": "condition", "nextSteps": []string{}, "configuration": map[string]any{"condition": "budget > 0", "trueSteps": []string{}, "falseSteps": []string{}}}}})
+	b := newBrowser(t, h, 1280, 900)
+	b.signIn("manager@example.com")
+	b.openDesigner("/workflows/" + wf + "/designer")
+	b.selectStep("check")
+	b.typeInto("name", "Check the budget")
+	b.waitJS(`window.designer.definition().steps[0].name === 'Check the budget'`, "the step renamed")
+	b.settle()
+
+	hold := b.holdRequests("*/designer/panel*")
+	hold.holdNext()
+	b.run(chromedp.Click(chromedp.ID("undo")))
+	away := hold.waitHeld("the panel asked for by Undo")
+	evalJS[bool](b, fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.focus(); el.select(); return true; })()`, panelField("condition")))
+	b.run(chromedp.KeyEvent("bud"))
+	before := evalJS[int](b, `Number(document.getElementById('panel').dataset.swaps || 0)`)
+	hold.release(away)
+	b.waitJS(fmt.Sprintf(`Number(document.getElementById('panel').dataset.swaps || 0) > %d`, before), "the panel's answer")
+	if got := evalJS[string](b, fmt.Sprintf(`document.querySelector(%q).value`, panelField("condition"))); got != "bud" {
+		t.Fatalf("after the answer the condition field holds %q, want the keys typed while it was away (bud)", got)
+	}
+	b.run(chromedp.KeyEvent("get > 10"), chromedp.KeyEvent("\t"))
+	b.waitJS(`window.designer.definition().steps[0].configuration.condition === 'budget > 10'`, "the condition as typed in the definition")
+	if name := evalJS[string](b, `window.designer.definition().steps[0].name`); name != "Check budget" {
+		t.Errorf("after Undo the step is named %q, want Check budget", name)
+	}
+}

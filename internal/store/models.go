@@ -201,8 +201,11 @@ type HumanTask struct {
 	// SLA is the task's reminders and escalation (TaskSLA); NextTimerAt the earliest instant still to fire.
 	SLA         JSON `gorm:"column:sla"`
 	NextTimerAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// About is whom the task is about (a workflow.RecordCard), as the run held its record when the task
+	// was made; nil for a run about no record.
+	About     JSON `gorm:"column:about"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TaskSLA is a human task's timers, each with the instant it fires and, once it has, when it did.

@@ -107,7 +107,16 @@ func Seconds(s float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", s
 func Pct(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " %" }
 
 // When writes a moment as the pages show it: "26 Nov 2026 14:05 UTC".
-func When(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }
+func When(t time.Time) string { return WhenIn(t, time.UTC) }
+
+// WhenIn is When in a time zone: "3 Dec 2026 16:30 CET". A zone without an abbreviation of its own shows
+// its offset ("+04").
+func WhenIn(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2 Jan 2006 15:04 MST")
+}
 
 // Due says when something is due from now: "due in 3 hours", "overdue by 2 days", "no due date".
 func Due(due *time.Time, now time.Time) string {

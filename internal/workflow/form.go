@@ -40,6 +40,35 @@ func (fe FieldErrors) For(field string) string {
 
 const maxFieldLength = 10000
 
+// zonelessLayouts are the ways a date and time may be written without a zone.
+var zonelessLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"}
+
+// InZone reads the dates and times of a submission written without a zone ("2026-12-03T15:30", as a
+// browser's datetime-local field sends them) in loc, as RFC 3339 with loc's offset; every other value is
+// left as it is. The values are copied, not changed in place.
+func InZone(fields []FormField, values map[string]any, loc *time.Location) map[string]any {
+	if loc == nil || loc == time.UTC {
+		return values
+	}
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		out[k] = v
+	}
+	for _, f := range fields {
+		s, ok := values[f.Name].(string)
+		if f.Type != FieldDatetime || !ok {
+			continue
+		}
+		for _, layout := range zonelessLayouts {
+			if t, err := time.ParseInLocation(layout, strings.TrimSpace(s), loc); err == nil {
+				out[f.Name] = t.Format(time.RFC3339)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // CheckFormValues validates submitted values against a task's fields and returns them normalised: numbers as
 // float64, checkboxes as bool, dates as 2006-01-02, date-times as RFC 3339 in UTC. Values may arrive as JSON
 // types or as the strings of an HTML form.
@@ -157,7 +186,7 @@ func normaliseField(f FormField, raw any) (any, string) {
 		if !ok {
 			return nil, label + " must be a date and time like 2026-12-01T14:30"
 		}
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		for _, layout := range append([]string{time.RFC3339Nano}, zonelessLayouts...) {
 			if t, err := time.Parse(layout, s); err == nil {
 				return t.UTC().Format(time.RFC3339), ""
 			}

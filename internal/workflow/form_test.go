@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -220,5 +221,35 @@ func TestFieldLabel(t *testing.T) {
 		if got := workflow.FieldLabel(tt.field); got != tt.want {
 			t.Fatalf("FieldLabel(%q) = %q, want %q", tt.field.Name, got, tt.want)
 		}
+	}
+}
+
+// A date and time typed without a zone is the person's: 15:30 in Berlin is 14:30 UTC in winter and 13:30 in
+// summer; one written with its offset, a date, and other fields are left alone, and so is the submission.
+func TestInZoneReadsZonelessDateTimesInThePersonsZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone database:", err)
+	}
+	fields := []workflow.FormField{{Name: "callDate", Type: workflow.FieldDatetime}, {Name: "day", Type: workflow.FieldDate},
+		{Name: "note", Type: workflow.FieldText}, {Name: "at", Type: workflow.FieldDatetime}}
+	values := map[string]any{"callDate": "2026-12-03T15:30", "day": "2026-12-03", "note": "2026-12-03T15:30", "at": "2026-07-01T15:30:00+02:00"}
+	in := workflow.InZone(fields, values, berlin)
+	out, errs := workflow.CheckFormValues(fields, in)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := map[string]any{"callDate": "2026-12-03T14:30:00Z", "day": "2026-12-03", "note": "2026-12-03T15:30", "at": "2026-07-01T13:30:00Z"}
+	for k, w := range want {
+		if out[k] != w {
+			t.Errorf("%s = %v, want %v", k, out[k], w)
+		}
+	}
+	if values["callDate"] != "2026-12-03T15:30" {
+		t.Errorf("InZone changed the submission in place: %v", values["callDate"])
+	}
+	summer := workflow.InZone(fields, map[string]any{"callDate": "2026-07-01 15:30"}, berlin)
+	if summer["callDate"] != "2026-07-01T15:30:00+02:00" {
+		t.Errorf("a summer time in Berlin reads %v", summer["callDate"])
 	}
 }

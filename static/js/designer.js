@@ -999,7 +999,10 @@
         const fd = rc.formData;
         if (fd && fd.has(a.name)) sent = fd.get(a.name);
       } catch (err) { sent = null; }
-      if (sent !== null && sent !== a.value) {
+      // Keys typed since the request left are kept: those the request did not carry, and, when the
+      // request did not send this field at all (a panel asked for before the typing began), every key
+      // typed since the panel was drawn. A late answer never throws away what a person typed.
+      if (sent !== null ? sent !== a.value : a.value !== a.defaultValue) {
         let start = null; let end = null;
         try { start = a.selectionStart; end = a.selectionEnd; } catch (err) { /* number inputs */ }
         keepTyping = { name: a.name, value: a.value, start, end };

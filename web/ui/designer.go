@@ -454,7 +454,7 @@ func (s *Handlers) testRunView(c echo.Context, def *workflow.Definition, raw map
 // kind, so a manager picks "Ana Lopez, Bistro Ana" instead of writing the lead as JSON (the JSON field
 // stays, for a record that is not in the CRM).
 func (s *Handlers) runFields(c echo.Context, def *workflow.Definition, raw map[string]string, ferrs workflow.FieldErrors) ([]forms.Field, error) {
-	fields := views.NewTaskForm("", csrfToken(c), app.RunFields(def), raw, ferrs).Fields
+	fields := views.NewTaskForm("", csrfToken(c), app.RunFields(def), raw, ferrs, nil).Fields
 	entity := app.RecordEntity(def)
 	var out []forms.Field
 	for _, f := range fields {

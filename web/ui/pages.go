@@ -24,6 +24,7 @@ func (s *Handlers) Frame(c echo.Context, title, section string) views.Page {
 	}
 	if u := httpx.Principal(c); u != nil {
 		p.User = &views.User{Name: displayName(u), Email: u.Email, Role: string(u.Role)}
+		p.Zone = u.Zone()
 		p.Flash = s.takeFlash(c)
 	}
 	return p

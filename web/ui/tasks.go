@@ -37,7 +37,7 @@ func (s *Handlers) taskPage(c echo.Context) error {
 	}
 	frame := s.Frame(c, t.Title, "inbox")
 	return httpx.Render(c, http.StatusOK, views.TaskPage(views.TaskView{Page: frame, Task: t, About: about, Now: s.app.Clock.Now(),
-		Form: views.NewTaskForm(t.ID, frame.CSRF, t.FormFields, nil, nil)}))
+		Form: views.NewTaskForm(t.ID, frame.CSRF, t.FormFields, nil, nil, frame.Zone)}))
 }
 
 // aboutTask is whom a task's run is about; a run the person may not read leaves it out.
@@ -90,7 +90,7 @@ func (s *Handlers) submitTaskForm(c echo.Context) error {
 			ferrs = append(ferrs, workflow.FieldError{Field: d.Path, Message: d.Message})
 		}
 		frame := s.Frame(c, t.Title, "inbox")
-		form := views.NewTaskForm(t.ID, frame.CSRF, t.FormFields, raw, ferrs)
+		form := views.NewTaskForm(t.ID, frame.CSRF, t.FormFields, raw, ferrs, frame.Zone)
 		if httpx.IsHTMX(c) {
 			return httpx.Render(c, http.StatusUnprocessableEntity, views.TaskFormFragment(form))
 		}
@@ -106,7 +106,7 @@ func (s *Handlers) submitTaskForm(c echo.Context) error {
 			return gerr
 		}
 		if httpx.IsHTMX(c) {
-			return httpx.Render(c, http.StatusConflict, views.TaskAlreadyDone(done, aerr.Message))
+			return httpx.Render(c, http.StatusConflict, views.TaskAlreadyDone(done, aerr.Message, actor.Zone()))
 		}
 		s.flash(c, aerr.Message)
 		return c.Redirect(http.StatusSeeOther, "/tasks/"+id)
@@ -118,7 +118,7 @@ func (s *Handlers) submitTaskForm(c echo.Context) error {
 		return err
 	}
 	if httpx.IsHTMX(c) {
-		return httpx.Render(c, http.StatusOK, views.TaskDone(done))
+		return httpx.Render(c, http.StatusOK, views.TaskDone(done, actor.Zone()))
 	}
 	s.flash(c, "Task completed. The workflow has moved on.")
 	return c.Redirect(http.StatusSeeOther, "/tasks/"+id)
