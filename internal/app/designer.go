@@ -82,6 +82,14 @@ func (a *App) DesignerCatalog(ctx context.Context) (*Catalog, error) {
 	if c.People, err = a.DB.Users().EnabledEmails(ctx); err != nil {
 		return nil, err
 	}
+	// Teams are people too, for a task: team:closers goes to the closers' queue.
+	teams, err := a.DB.Teams().ListTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range teams {
+		c.People = append(c.People, workflow.TeamPrefix+t.Name)
+	}
 	return c, nil
 }
 

@@ -14,12 +14,20 @@ const (
 	PanelAssignee    = "assignee"
 	PanelTitle       = "title"
 	PanelDescription = "description"
-	PanelDueDate     = "dueDate"
-	PanelDelayMode   = "delayMode" // "duration" or "until"
-	PanelUntil       = "until"
-	PanelDays        = "days"
-	PanelHours       = "hours"
-	PanelMinutes     = "minutes"
+	PanelDueDate     = "dueDate" // edits due when the step writes its due date so, else the seed's dueDate
+	// A human task's SLA: how a team's task finds its person, the reminders (offsets from the due date,
+	// comma-separated), the escalation's after, to and notify, and whether out-of-office delegation applies.
+	PanelAssignment     = "assignment"
+	PanelReminders      = "reminders"
+	PanelEscalateAfter  = "escalation.after"
+	PanelEscalateTo     = "escalation.to"
+	PanelEscalateNotify = "escalation.notify"
+	PanelDelegation     = "delegation"
+	PanelDelayMode      = "delayMode" // "duration" or "until"
+	PanelUntil          = "until"
+	PanelDays           = "days"
+	PanelHours          = "hours"
+	PanelMinutes        = "minutes"
 	// PanelDuration is not an input: the days, hours and minutes' problems are shown under it.
 	PanelDuration = "duration"
 

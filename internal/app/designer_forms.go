@@ -53,13 +53,66 @@ func ParseStepForm(base workflow.Step, form url.Values, specs []workflow.ActionS
 		setText(cfg, "assignee", PanelAssignee, form)
 		setText(cfg, "title", PanelTitle, form)
 		setText(cfg, "description", PanelDescription, form)
-		setText(cfg, "dueDate", PanelDueDate, form)
+		setText(cfg, dueKey(cfg), PanelDueDate, form)
+		setText(cfg, "assignment", PanelAssignment, form)
+		parseSLAForm(cfg, form)
 		parseFormFields(cfg, form)
 	case workflow.StepDelay:
 		parseDelayForm(cfg, form, errs)
 	}
 	step.ErrorHandling = parseErrorHandling(base.ErrorHandling, form, errs)
 	return step, errs
+}
+
+// dueKey is the key a human task writes its due date under: due when it has one, else the seed's dueDate.
+func dueKey(cfg map[string]any) string {
+	if _, ok := cfg["due"]; ok {
+		return "due"
+	}
+	return "dueDate"
+}
+
+// parseSLAForm reads a human task's reminders, escalation and delegation. Reminders are written as a list
+// ("-4h, 0h"); the escalation is kept only while it says after when or to whom, and keeps any other
+// setting it holds; delegation is written only when it is off (it applies unless it says false).
+func parseSLAForm(cfg map[string]any, form url.Values) {
+	if form.Has(PanelReminders) {
+		var list []any
+		for _, r := range strings.Split(form.Get(PanelReminders), ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				list = append(list, r)
+			}
+		}
+		if len(list) > 0 {
+			cfg["reminders"] = list
+		} else {
+			delete(cfg, "reminders")
+		}
+	}
+	if form.Has(PanelEscalateAfter) || form.Has(PanelEscalateTo) {
+		esc, _ := cfg["escalation"].(map[string]any)
+		esc = cloneMap(esc)
+		if esc == nil {
+			esc = map[string]any{}
+		}
+		setText(esc, "after", PanelEscalateAfter, form)
+		setText(esc, "to", PanelEscalateTo, form)
+		if form.Has(PanelApply) {
+			esc["notify"] = forms.Checked(form.Get(PanelEscalateNotify))
+		}
+		if esc["after"] == nil && esc["to"] == nil {
+			delete(cfg, "escalation")
+		} else {
+			cfg["escalation"] = esc
+		}
+	}
+	if form.Has(PanelApply) {
+		if forms.Checked(form.Get(PanelDelegation)) {
+			delete(cfg, "delegation")
+		} else {
+			cfg["delegation"] = false
+		}
+	}
 }
 
 // setText sets cfg[key] to the text of the form's field, or removes it when the text is empty; a field the
@@ -310,7 +363,26 @@ func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values 
 		v.Set(PanelAssignee, typedText(cfg, "assignee", cfg.Assignee))
 		v.Set(PanelTitle, typedText(cfg, "title", cfg.Title))
 		v.Set(PanelDescription, typedText(cfg, "description", cfg.Description))
-		v.Set(PanelDueDate, typedText(cfg, "dueDate", cfg.DueDate))
+		if cfg.Has("due") {
+			v.Set(PanelDueDate, typedText(cfg, "due", cfg.Due))
+		} else {
+			v.Set(PanelDueDate, typedText(cfg, "dueDate", cfg.DueDate))
+		}
+		v.Set(PanelAssignment, typedText(cfg, "assignment", cfg.Assignment))
+		if raw, bad := cfg.Misfit("reminders"); bad {
+			v.Set(PanelReminders, textOf(raw))
+		} else {
+			v.Set(PanelReminders, strings.Join(cfg.Reminders, ", "))
+		}
+		v.Set(PanelEscalateAfter, textOf(cfg.Escalation["after"]))
+		v.Set(PanelEscalateTo, textOf(cfg.Escalation["to"]))
+		// Notifying is the default, also for an escalation not yet written.
+		if notify, ok := cfg.Escalation["notify"].(bool); notify || !ok {
+			v.Set(PanelEscalateNotify, "on")
+		}
+		if !cfg.Has("delegation") || cfg.Delegation {
+			v.Set(PanelDelegation, "on")
+		}
 		for i, f := range formFieldRows(cfg) {
 			if f == nil {
 				f = &workflow.FormField{}
@@ -690,9 +762,19 @@ func stepProblemField(rest string) string {
 		}
 		return ParamField(p[:end])
 	}
+	if strings.HasPrefix(rest, ".configuration.reminders") {
+		return PanelReminders
+	}
 	switch rest {
 	case ".name":
 		return PanelName
+	case ".configuration.due":
+		return PanelDueDate
+	case ".configuration.assignment", ".configuration.delegation", ".configuration.escalation.after", ".configuration.escalation.to",
+		".configuration.escalation.notify":
+		return strings.TrimPrefix(rest, ".configuration.")
+	case ".configuration.escalation":
+		return PanelEscalateAfter
 	case ".configuration.action", ".configuration.condition", ".configuration.assignee", ".configuration.title",
 		".configuration.description", ".configuration.dueDate", ".configuration.duration", ".configuration.until":
 		return strings.TrimPrefix(rest, ".configuration.")

@@ -86,6 +86,10 @@ func TestStepFormRoundTrip(t *testing.T) {
 		step(t, `{"id":"ask","name":"Ask","type":"human_task","nextSteps":[],"configuration":{"assignee":"rep@example.com","title":"Answer",
 			"description":"Please","dueDate":"+1 day","formFields":[{"name":"choice","label":"Your choice","type":"select","required":true,"options":["a","b c"],"help":"pick one"},
 			{"name":"ok","type":"checkbox","required":false},{"name":"when","type":"date"}]}}`),
+		step(t, `{"id":"sla","name":"Call back","type":"human_task","nextSteps":[],"configuration":{"assignee":"team:closers","assignment":"round_robin",
+			"title":"Call back","due":"+8 business hours","reminders":["-4h","0h"],"escalation":{"after":"2h","to":"manager","notify":true},"delegation":false}}`),
+		step(t, `{"id":"sla2","name":"Quiet escalation","type":"human_task","nextSteps":[],"configuration":{"assignee":"rep@example.com",
+			"title":"Call","dueDate":"+1 day","escalation":{"after":"1h","to":"team:closers","notify":false}}}`),
 	)
 	for _, s := range steps {
 		form := edit(app.StepFormValues(s, specs), nil)
@@ -402,6 +406,12 @@ func TestProblemField(t *testing.T) {
 		"steps[2].configuration.duration":                      "duration",
 		"steps[2].configuration.until":                         "until",
 		"steps[2].configuration.dueDate":                       "dueDate",
+		"steps[2].configuration.due":                           "dueDate",
+		"steps[2].configuration.reminders[1]":                  "reminders",
+		"steps[2].configuration.escalation.to":                 "escalation.to",
+		"steps[2].configuration.escalation":                    "escalation.after",
+		"steps[2].configuration.assignment":                    "assignment",
+		"steps[2].configuration.delegation":                    "delegation",
 		"steps[4].errorHandling.retryCount":                    "retryCount",
 		"steps[4].configuration.falseSteps":                    "",
 		"steps[4].nextSteps":                                   "",
@@ -459,5 +469,46 @@ func TestStepFormValuesReadTheTypedConfiguration(t *testing.T) {
 	cfg := back.Config().(*workflow.HumanTaskConfig)
 	if len(cfg.FormFields) != 1 || !slices.Equal(cfg.FormFields[0].Options, []string{"won", "lost"}) || !cfg.FormFields[0].Required {
 		t.Fatalf("form fields read back as %#v", cfg.FormFields)
+	}
+}
+
+// A manager sets a task's SLA in its panel: reminders as a list, an escalation that mails by default,
+// delegation turned off and on again; emptying the escalation's fields removes it, and an edit of the
+// panel keeps an escalation setting the panel does not draw.
+func TestHumanTaskSLAForm(t *testing.T) {
+	t.Parallel()
+	specs := actionSpecs()
+	base := step(t, `{"id":"ask","name":"Ask","type":"human_task","nextSteps":[],"configuration":{"assignee":"team:closers","title":"Call","due":"+8 business hours"}}`)
+	values := app.StepFormValues(base, specs)
+	if values.Get(app.PanelDueDate) != "+8 business hours" || values.Get(app.PanelEscalateNotify) != "on" || values.Get(app.PanelDelegation) != "on" {
+		t.Fatalf("the panel of a task with no SLA yet shows %v", values)
+	}
+	got, errs := app.ParseStepForm(base, edit(values, map[string]string{app.PanelReminders: " -4h, ,0h ", app.PanelEscalateAfter: "2h",
+		app.PanelEscalateTo: "manager", app.PanelAssignment: "least_loaded", app.PanelDelegation: "\x00"}), specs)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := `{"assignee":"team:closers","assignment":"least_loaded","delegation":false,"due":"+8 business hours","escalation":{"after":"2h","notify":true,"to":"manager"},"reminders":["-4h","0h"],"title":"Call"}`
+	if have := jsonOf(t, got.Configuration); have != want {
+		t.Errorf("after the edit:\nwant %s\ngot  %s", want, have)
+	}
+
+	got.Configuration["escalation"].(map[string]any)["later"] = "kept"
+	again, _ := app.ParseStepForm(got, edit(app.StepFormValues(got, specs), map[string]string{app.PanelEscalateAfter: "3h",
+		app.PanelEscalateNotify: "\x00", app.PanelDelegation: "on"}), specs)
+	esc := again.Configuration["escalation"].(map[string]any)
+	if esc["after"] != "3h" || esc["notify"] != false || esc["later"] != "kept" {
+		t.Errorf("the escalation after a second edit: %v", esc)
+	}
+	if _, ok := again.Configuration["delegation"]; ok {
+		t.Errorf("delegation ticked again is still written: %v", again.Configuration["delegation"])
+	}
+
+	cleared, _ := app.ParseStepForm(again, edit(app.StepFormValues(again, specs), map[string]string{app.PanelEscalateAfter: "",
+		app.PanelEscalateTo: "", app.PanelReminders: ""}), specs)
+	for _, k := range []string{"escalation", "reminders"} {
+		if v, ok := cleared.Configuration[k]; ok {
+			t.Errorf("emptied in the panel, %s is still %v", k, v)
+		}
 	}
 }

@@ -762,6 +762,11 @@ func TestBrowserDesignerPanelsScreenshots(t *testing.T) {
 			t.Errorf("elements overflow the page with the panel of %s open: %v", p.step, bad)
 		}
 	}
+	// The human task's team, reminders and escalation, further down its panel.
+	b.selectStep("schedule_call")
+	b.settle()
+	evalJS[bool](b, `(document.getElementById('task-sla').scrollIntoView({block: 'center'}), true)`)
+	b.screenshot("designer-step-schedule_call-sla-1280")
 
 	b.run(chromedp.Click(chromedp.ID("open-trigger")))
 	b.waitJS(`document.getElementById('panel').dataset.shows === 'trigger'`, "the trigger panel")

@@ -820,3 +820,47 @@ func TestDesignerRoutesNeedManager(t *testing.T) {
 		t.Fatalf("an admin's designer = %d", status)
 	}
 }
+
+// A task's SLA is set in its panel: reminders, an escalation and the team's rule come back in the step;
+// a reminder written wrong is that field's problem, in words, and the due date's problem (reminders with
+// no due date) stands under Due.
+func TestDesignerPanelEditsATasksSLA(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	h.must(http.StatusCreated, h.admin, "POST", "/api/teams", map[string]any{"name": "closers", "members": []string{"rep@example.com"}}, nil)
+	m := h.session("manager@example.com")
+	m.get("/workflows")
+	seed := string(readFile(t, examples("lead_nurture_sequence.json")))
+	doc := m.panel("/designer/panel", url.Values{"definition": {seed}, "step": {"schedule_call"}})
+	if doc.Find(`#task-sla select[name="assignment"]`).Length() != 1 || doc.Find(`#task-sla input[name="reminders"]`).Length() != 1 ||
+		!doc.Find(`#task-sla input[name="escalation.notify"]`).Is(":checked") || !doc.Find(`#task-sla input[name="delegation"]`).Is(":checked") {
+		t.Fatalf("the task's panel has no SLA fields, or their defaults are off: %s", squash(doc.Find("#task-sla")))
+	}
+	if doc.Find(`datalist#pl-people option[value="team:closers"]`).Length() != 1 {
+		t.Error("the assignee's suggestions do not offer team:closers")
+	}
+
+	// Reminders with no due date: the problem is under Due, and says what to do.
+	doc = m.panel("/designer/panel", with(panelForm(doc), "reminders", "-4h, 0h"))
+	if got := doc.Find(`input[name="dueDate"]`).Parent().Find(".field-error").Text(); !strings.Contains(got, "give it a due") {
+		t.Errorf("reminders without a due date: the Due field says %q", got)
+	}
+	// A reminder written wrong is the reminders' problem.
+	doc = m.panel("/designer/panel", with(panelForm(doc), "dueDate", "+8 business hours", "reminders", "-4h, soon"))
+	if got := doc.Find(`input[name="reminders"]`).Parent().Find(".field-error").Text(); !strings.Contains(got, "reminder 2") {
+		t.Errorf("a reminder written wrong: the Reminders field says %q", got)
+	}
+	doc = m.panel("/designer/panel", with(panelForm(doc), "assignee", "team:closers", "assignment", "round_robin", "reminders", "-4h, 0h",
+		"escalation.after", "2h", "escalation.to", "manager"))
+	var step workflow.Step
+	ps := scriptJSON(t, doc, "panel-step", &step)
+	if ps.AttrOr("data-problems", "") != "[]" {
+		t.Fatalf("problems after setting the SLA: %s", ps.AttrOr("data-problems", ""))
+	}
+	cfg := step.Configuration
+	esc, _ := cfg["escalation"].(map[string]any)
+	if cfg["dueDate"] != "+8 business hours" || cfg["assignment"] != "round_robin" || !reflect.DeepEqual(cfg["reminders"], []any{"-4h", "0h"}) ||
+		esc["after"] != "2h" || esc["to"] != "manager" || esc["notify"] != true {
+		t.Fatalf("the step after setting its SLA: %v", cfg)
+	}
+}
