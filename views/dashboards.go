@@ -271,6 +271,23 @@ func shortMsPtr(ms *int64) string {
 // pctText is a rate as the suggestions write it: 12.5 %, 50 %.
 func pctText(v float64) string { return words.Pct(v) }
 
+// dueShareText is a share of tasks done within their due date ("80 %"), "—" while none is settled.
+func dueShareText(d analytics.DueShare) string {
+	if d.WithinDue == nil {
+		return "—"
+	}
+	return pctText(*d.WithinDue)
+}
+
+// dueShareNote says what the share counts: "8 of 10 done in time; 1 done late, 1 overdue, 2 with time left".
+func dueShareNote(d analytics.DueShare) string {
+	settled := d.InTime + d.Late + d.Overdue
+	if settled == 0 {
+		return fmt.Sprintf("no task is done or past its due date yet; %s with time left", words.Plural(int(d.Open), "task"))
+	}
+	return fmt.Sprintf("%d of %d done in time; %d done late, %d overdue, %d with time left", d.InTime, settled, d.Late, d.Overdue, d.Open)
+}
+
 // rateOf is part ÷ whole as a percentage, "—" when whole is 0.
 func rateOf(part, whole int64) string {
 	if whole <= 0 {

@@ -79,6 +79,9 @@ type Metrics struct {
 	// InfrastructureRetries are the step tries, over every step, that the database cut short and the engine
 	// retried; the success rate and the failure points leave them out.
 	InfrastructureRetries int64 `json:"infrastructureRetries"`
+	// TasksDue is the share of the human tasks made in the timeframe that were done within their due
+	// date, per step and per person; absent when no task had a due date.
+	TasksDue *TaskDue `json:"tasksDue,omitempty"`
 }
 
 // FailurePoint is a step that fails, with its most frequent reason class.

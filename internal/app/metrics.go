@@ -45,8 +45,29 @@ func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version
 	if err != nil {
 		return nil, err
 	}
-	return analytics.ComputeMetrics(analytics.MetricsInput{WorkflowID: id, Version: version, Timeframe: tf,
-		From: from, To: to, Agg: agg, Steps: infos}), nil
+	m := analytics.ComputeMetrics(analytics.MetricsInput{WorkflowID: id, Version: version, Timeframe: tf,
+		From: from, To: to, Agg: agg, Steps: infos})
+	if m.TasksDue, err = a.tasksDue(ctx, id, version, from, to, infos); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// tasksDue counts the human tasks made in [from, to) that had a due date: done within it, late, overdue.
+func (a *App) tasksDue(ctx context.Context, id string, version int, from, to time.Time, steps []analytics.StepInfo) (*analytics.TaskDue, error) {
+	q := store.TaskDueQuery{WorkflowID: id, Version: version, To: to, Now: a.Clock.Now()}
+	if !from.IsZero() { // all time starts at the zero time
+		q.From = &from
+	}
+	rows, err := a.DB.Tasks().TaskDue(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]analytics.TaskDueCount, len(rows))
+	for i, r := range rows {
+		counts[i] = analytics.TaskDueCount{StepID: r.StepID, Who: r.Who, InTime: r.InTime, Late: r.Late, Overdue: r.Overdue, Open: r.InDue}
+	}
+	return analytics.ComputeTaskDue(counts, steps), nil
 }
 
 // stepInfos names the steps: those of the given version, else of the active (or latest) version first, then
