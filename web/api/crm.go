@@ -38,7 +38,34 @@ func (s *Handlers) CRMRoutes() []httpx.Route {
 			httpx.DELETE(name+".delete", base+"/:id", manager, s.deleteRecord(c.entity)),
 		)
 	}
-	return routes
+	return append(routes,
+		httpx.GET("api.crm-tasks.comments", "/api/crm-tasks/:id/comments", rep, s.todoComments),
+		httpx.POST("api.crm-tasks.comment", "/api/crm-tasks/:id/comments", rep, s.commentOnTodo),
+	)
+}
+
+// todoComments lists a to-do's comments, oldest first: {"comments": [{id, author, body, createdAt}]}.
+func (s *Handlers) todoComments(c echo.Context) error {
+	list, err := s.app.TodoComments(c.Request().Context(), httpx.Principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"comments": list})
+}
+
+// commentOnTodo adds a comment {"body": "…"} to a to-do and answers it (201).
+func (s *Handlers) commentOnTodo(c echo.Context) error {
+	var req struct {
+		Body string `json:"body"`
+	}
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	comment, err := s.app.CommentOnTodo(c.Request().Context(), httpx.Principal(c), c.Param("id"), req.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, comment)
 }
 
 // readRecord reads a record's fields; the CRM rejects names it does not know, with every problem at once.

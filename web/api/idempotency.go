@@ -44,6 +44,7 @@ var creatingRoutes = map[string]int{
 	"api.companies.create":     http.StatusCreated,
 	"api.opportunities.create": http.StatusCreated,
 	"api.crm-tasks.create":     http.StatusCreated,
+	"api.crm-tasks.comment":    http.StatusCreated,
 }
 
 // Idempotent lets a creating route take an Idempotency-Key: a retry with the key and the same request is

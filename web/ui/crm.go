@@ -48,7 +48,10 @@ func (s *Handlers) CRMRoutes() []httpx.Route {
 		)
 	}
 	return append(routes,
+		httpx.GET("crm.todos.page", "/crm/todos/:id", rep, s.todoPage),
 		httpx.POST("crm.todos.done", "/crm/todos/:id/done", rep, s.todoDone),
+		httpx.POST("crm.todos.reassign", "/crm/todos/:id/reassign", rep, s.reassignTodo),
+		httpx.POST("crm.todos.comment", "/crm/todos/:id/comments", rep, s.commentOnTodo),
 		httpx.GET("mail", "/mail", manager, s.mailPage),
 		httpx.POST("mail.resend", "/mail/:id/resend", manager, s.resendMail),
 		httpx.GET("mail.templates", "/mail/templates", manager, s.mailTemplatesPage),
@@ -280,4 +283,51 @@ func (s *Handlers) todoDone(c echo.Context) error {
 		back = "/inbox"
 	}
 	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// todoPage shows a CRM to-do with its comments.
+func (s *Handlers) todoPage(c echo.Context) error { return s.renderTodo(c, http.StatusOK, "", "") }
+
+func (s *Handlers) renderTodo(c echo.Context, status int, comment, problem string) error {
+	page, err := s.app.Todo(c.Request().Context(), httpx.Principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	title, _ := page.Todo["title"].(string)
+	return httpx.Render(c, status, views.TodoPage(views.TodoView{Page: s.Frame(c, title, "inbox"), Todo: page, Now: s.app.Clock.Now(),
+		Comment: comment, CommentError: problem}))
+}
+
+// reassignTodo gives a to-do to someone else. A rep who gives away their own to-do can no longer see it:
+// they go back to the inbox, told whom it went to.
+func (s *Handlers) reassignTodo(c echo.Context) error {
+	ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+	rec, err := s.app.ReassignTodo(ctx, actor, id, c.FormValue("assignee"))
+	if err != nil {
+		return err
+	}
+	title, _ := rec["title"].(string)
+	to, _ := rec["assignedTo"].(string)
+	s.flash(c, "Gave “"+title+"” to "+to+".")
+	if _, err := s.app.GetRecord(ctx, actor, crm.Task, id); err != nil {
+		return c.Redirect(http.StatusSeeOther, "/inbox")
+	}
+	return c.Redirect(http.StatusSeeOther, "/crm/todos/"+id)
+}
+
+// commentOnTodo adds a comment; an empty or too long one comes back on the page with its problem, the text
+// kept.
+func (s *Handlers) commentOnTodo(c echo.Context) error {
+	ctx, actor, id := c.Request().Context(), httpx.Principal(c), c.Param("id")
+	body := c.FormValue("body")
+	_, err := s.app.CommentOnTodo(ctx, actor, id, body)
+	var verr *app.ValidationError
+	if errors.As(err, &verr) && len(verr.Details) > 0 {
+		return s.renderTodo(c, http.StatusUnprocessableEntity, body, verr.Details[0].Message)
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "Comment added.")
+	return c.Redirect(http.StatusSeeOther, "/crm/todos/"+id+"#todo-comments")
 }
