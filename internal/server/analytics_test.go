@@ -310,20 +310,15 @@ func slowChain(ms int) string {
 }`, ms)
 }
 
-// meanRun runs the workflow n times, all started together or one run at a time (so runs with parallel
-// branches do not queue for workers behind each other's), and returns their mean completedAt − startedAt
-// and the runs.
-func (h *harness) meanRun(id string, n int, together bool) (time.Duration, []string) {
+// meanRun runs the workflow n times, one run at a time (so runs do not queue for workers behind each other's
+// branches), and returns their mean completedAt − startedAt and the runs.
+func (h *harness) meanRun(id string, n int) (time.Duration, []string) {
 	h.t.Helper()
 	var total time.Duration
 	var runs []string
 	for range n {
-		runs = append(runs, h.startRun(id, nil))
-		if !together {
-			h.waitStatus(runs[len(runs)-1], "completed")
-		}
-	}
-	for _, e := range runs {
+		e := h.startRun(id, nil)
+		runs = append(runs, e)
 		h.waitStatus(e, "completed")
 		var ex struct {
 			StartedAt   time.Time `json:"startedAt"`
@@ -377,10 +372,7 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 		if raceDetector {
 			runsAfter = 3
 		}
-		// The runs before start together (each run's steps still go one after another: ten sleeps at once,
-		// well under the engine's 32 workers); the runs after go one at a time, so no run's three branches wait for a
-		// worker behind another run's.
-		before, sequential := h.meanRun(id, analytics.MinRuns, true)
+		before, sequential := h.meanRun(id, analytics.MinRuns)
 		h.flushMetrics()
 
 		var list suggestionsBody
@@ -391,7 +383,7 @@ func TestParallelizingIndependentSlowStepsMakesRunsFaster(t *testing.T) {
 		var applied appliedBody
 		h.must(http.StatusCreated, h.manager, "POST", "/api/workflows/"+id+"/suggestions/parallelize.score.geo.firmo/apply", nil, &applied)
 		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+id+"/publish", map[string]int{"version": applied.Version}, nil)
-		after, parallel := h.meanRun(id, runsAfter, false)
+		after, parallel := h.meanRun(id, runsAfter)
 		t.Logf("mean run: %s one after another, %s in parallel", before, after)
 		if before < 3*step {
 			t.Fatalf("three %s steps took %s on average: the slow action did not sleep", step, before)

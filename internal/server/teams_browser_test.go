@@ -48,8 +48,14 @@ func TestBrowserTeamQueueClaimAndMySettings(t *testing.T) {
 
 		b.run(chromedp.Navigate(h.http.URL + "/tasks/" + task.ID))
 		b.waitText("#task-assignee", "In the queue of team closers")
-		b.waitText("#task-sla", "Reminder at Mon 30 Nov 10:00 UTC")
-		b.waitText("#task-sla", "Escalates Mon 30 Nov 16:00 UTC, to the assignee's manager")
+		// The rep reads the SLA in their own time zone: UTC, until they choose Europe/Berlin below (at the
+		// first width), and then the same instants in CET.
+		reminder, escalates := "Reminder at Mon 30 Nov 10:00 UTC", "Escalates Mon 30 Nov 16:00 UTC, to the assignee's manager"
+		if width != 1280 {
+			reminder, escalates = "Reminder at Mon 30 Nov 11:00 CET", "Escalates Mon 30 Nov 17:00 CET, to the assignee's manager"
+		}
+		b.waitText("#task-sla", reminder)
+		b.waitText("#task-sla", escalates)
 		b.run(chromedp.Click(chromedp.CSS(`#task-claim`)))
 		b.waitText(".flash", "The task is yours now")
 		b.waitText("#task-assignee", "rep@example.com")

@@ -221,6 +221,8 @@ func TestMetricsOfAKnownHistory(t *testing.T) {
 				rawM := analytics.ComputeMetrics(analytics.MetricsInput{WorkflowID: wf, Timeframe: m.Timeframe, From: from, To: to,
 					Agg: rawAgg, Steps: []analytics.StepInfo{{ID: "fetch", Name: "Fetch", Type: "action"}, {ID: "check", Name: "Check", Type: "condition"},
 						{ID: "review", Name: "Review", Type: "human_task"}, {ID: "notify", Name: "Notify", Type: "action"}, {ID: "wait", Name: "Wait", Type: "delay"}}})
+				// The tasks within due are read from the tasks themselves, rollups or not: not this comparison's.
+				rawM.TasksDue = m.TasksDue
 				if got, want := asJSON(t, m), asJSON(t, rawM); got != want {
 					t.Errorf("metrics from the rollups differ from a raw scan:\n%s\nraw:\n%s", got, want)
 				}
