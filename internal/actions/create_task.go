@@ -20,7 +20,7 @@ var priorities = []string{"low", "medium", "high"}
 // Spec implements Action.
 func (CreateTask) Spec() workflow.ActionSpec {
 	return workflow.ActionSpec{
-		Outputs: []string{"taskId", "assignee", "priority", "dueDate"},
+		Outputs: []string{"taskId", "assignee", "priority", "dueDate", "status", "completedAt", "completedBy"},
 		Name:    "create_task", Title: "Create a CRM task",
 		Description: "Adds a to-do to a rep's task list in the CRM.",
 		Params: []workflow.ParamSpec{
@@ -31,6 +31,7 @@ func (CreateTask) Spec() workflow.ActionSpec {
 			{Name: "dueDate", Kind: workflow.ParamDate, Description: `when it is due: a date or "+2 days"`},
 			{Name: "relatedType", Kind: workflow.ParamEnum, Options: relatedKinds, Description: "the kind of record the to-do is about (lead, contact, company, opportunity); the run's own record when left out"},
 			{Name: "relatedId", Kind: workflow.ParamText, Description: "the id of that record, for example {{lead.id}}"},
+			{Name: "wait", Kind: workflow.ParamBool, Description: "wait until the rep has done the to-do before going on; the step's output is then the done to-do"},
 		},
 	}
 }
@@ -88,13 +89,25 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 		out["dueDate"] = due.UTC().Format(time.RFC3339)
 		msg += ", due " + due.UTC().Format("2 Jan 2006 15:04 UTC")
 	}
-	if in.Test {
-		return recorded(Result{Message: fmt.Sprintf("would create task %q for %s", title, email)}, map[string]any{"task": out}), nil
+	wait, err := boolParam("create_task", in.Params, "wait")
+	if err != nil {
+		return Result{}, err
 	}
-	return Result{
+	if in.Test {
+		would := fmt.Sprintf("would create task %q for %s", title, email)
+		if wait {
+			would += " and wait until it is done"
+		}
+		return recorded(Result{Message: would}, map[string]any{"task": out}), nil
+	}
+	res := Result{
 		Output: out, Message: msg,
 		Effects: []store.Effect{store.InsertOnce{Row: task, UniqueColumn: "idempotency_key"}},
-	}, nil
+	}
+	if wait {
+		res.WaitForTodo, res.Message = task.ID, msg+"; waiting until it is done"
+	}
+	return res, nil
 }
 
 // relatedKinds are the records a to-do may belong to.

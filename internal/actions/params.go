@@ -63,3 +63,22 @@ func ExpressionFailure(err error) error {
 	}
 	return workflow.Permanent(workflow.ClassExpression, err)
 }
+
+// boolParam reads a rendered yes-or-no parameter: true or false, or their words from a template; missing
+// is false.
+func boolParam(action string, params map[string]any, name string) (bool, error) {
+	switch v := params[name].(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return v, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "", "false", "no":
+			return false, nil
+		case "true", "yes":
+			return true, nil
+		}
+	}
+	return false, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("%s: %s is %q; use true or false", action, name, text(params, name)))
+}

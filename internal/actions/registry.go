@@ -45,6 +45,9 @@ type Result struct {
 	Vars    map[string]any // variables to set
 	Message string         // for the execution log
 	Effects []store.Effect // committed with the step
+	// WaitForTodo, when set, is a CRM to-do the step made and waits for: the run goes on when it is done,
+	// with the to-do as the step's output (create_task with wait).
+	WaitForTodo string
 }
 
 // Directory is what actions look up in the database.

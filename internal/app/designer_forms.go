@@ -196,6 +196,14 @@ func paramValue(p workflow.ParamSpec, text string) (any, string) {
 		return text, "" // a template such as {{lead.score}}; validation says whether it is right
 	case workflow.ParamObject, workflow.ParamAny:
 		return jsonValue(p.Name, text)
+	case workflow.ParamBool:
+		switch text {
+		case "true":
+			return true, ""
+		case "false":
+			return false, ""
+		}
+		return text, "" // a template; validation says whether it is right
 	}
 	return text, ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -22,7 +23,19 @@ type ExecutionView struct {
 	FailedStep   string              `json:"failedStep,omitempty"`
 	Trigger      TriggerInfo         `json:"trigger"`
 	Tasks        []TaskView          `json:"tasks"`
-	Branches     []BranchView        `json:"branches"`
+	// Todos are the CRM to-dos the run made (create_task); Waiting marks the ones a step waits for.
+	Todos    []RunTodo    `json:"todos"`
+	Branches []BranchView `json:"branches"`
+}
+
+// RunTodo is a CRM to-do a run made.
+type RunTodo struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Status   string `json:"status"`
+	Assignee string `json:"assignee,omitempty"`
+	// Waiting says a step of the run waits until the to-do is done.
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 // TriggerInfo says how an execution started.
@@ -167,6 +180,17 @@ func (a *App) executionView(ctx context.Context, tx *store.Tx, scope readScope, 
 	}
 	if err := hideOthersAnswers(scope, d.Tasks, v); err != nil {
 		return nil, err
+	}
+	todos, err := tx.CRM().TodosOfExecution(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v.Todos = make([]RunTodo, len(todos))
+	for i, t := range todos {
+		v.Todos[i] = RunTodo{ID: t.ID, Title: t.Title, Status: t.Status, Assignee: t.Assignee,
+			Waiting: slices.ContainsFunc(st.Branches, func(b engine.Branch) bool {
+				return b.Wait == engine.WaitTodo && b.TodoID == t.ID && b.State == engine.BranchWaiting
+			})}
 	}
 	return v, nil
 }

@@ -16,13 +16,14 @@ type BranchView struct {
 	// State is ready, waiting, done, halted or failed; Phase is where in the step it is.
 	State string `json:"state"`
 	Phase string `json:"phase"`
-	// Wait says what a waiting branch waits for (delay, retry, task, join); WakeAt when a timer wakes it.
+	// Wait says what a waiting branch waits for (delay, retry, task, todo, join); WakeAt when a timer wakes it.
 	Wait       string     `json:"wait,omitempty"`
 	WakeAt     *time.Time `json:"wakeAt,omitempty"`
 	Attempt    int        `json:"attempt"`
 	Activation int64      `json:"activation"`
 	Frame      int        `json:"frame,omitempty"`
 	TaskID     string     `json:"taskId,omitempty"`
+	TodoID     string     `json:"todoId,omitempty"`
 	EnteredAt  time.Time  `json:"enteredAt"`
 	Note       string     `json:"note,omitempty"`
 	// InfraRetries counts the tries of this attempt that the database cut short.
@@ -34,7 +35,7 @@ func branchViews(bs []engine.Branch) []BranchView {
 	out := make([]BranchView, len(bs))
 	for i, b := range bs {
 		out[i] = BranchView{ID: b.ID, Step: b.Step, State: string(b.State), Phase: string(b.Phase), Wait: string(b.Wait),
-			WakeAt: b.WakeAt, Attempt: b.Attempt, Activation: b.Activation, Frame: b.Frame, TaskID: b.TaskID,
+			WakeAt: b.WakeAt, Attempt: b.Attempt, Activation: b.Activation, Frame: b.Frame, TaskID: b.TaskID, TodoID: b.TodoID,
 			EnteredAt: b.EnteredAt, Note: b.Note, InfraRetries: b.InfraRetries}
 	}
 	return out

@@ -91,6 +91,9 @@ func (e *Engine) writeBatch(ctx context.Context, tx *store.Tx, cs []*commit) ([]
 		for _, id := range c.jobs {
 			jobs = append(jobs, river.InsertManyParams{Args: AdvanceArgs{ExecutionID: c.ex.row.ID, BranchID: id}})
 		}
+		for _, id := range c.tr.CheckTodos {
+			jobs = append(jobs, river.InsertManyParams{Args: TodoArgs{ExecutionID: c.ex.row.ID, TodoID: id}})
+		}
 	}
 	if len(jobs) > 0 {
 		if _, err := e.river.InsertManyTx(ctx, store.SQLTx(tx), jobs); err != nil {

@@ -15,7 +15,7 @@ type OutcomeKind int
 // Outcome kinds.
 const (
 	Completed OutcomeKind = iota // the step is done; move on
-	Waiting                      // the step waits (delay until WakeAt, or a human task)
+	Waiting                      // the step waits (delay until WakeAt, a human task, or a CRM to-do)
 	Forked                       // a parallel step started its branches
 	Failed                       // the step failed with Err
 )
@@ -31,6 +31,7 @@ type Outcome struct {
 	Wait   WaitKind
 	WakeAt time.Time
 	TaskID string
+	TodoID string
 	// Failed
 	Err error
 	// Infrastructure says Err came from the database not answering (store.IsInfrastructure), not from the
@@ -52,6 +53,9 @@ type Transition struct {
 	// CancelTasks asks the shell to cancel every open task of the execution; ReopenTasks to reopen these.
 	CancelTasks bool
 	ReopenTasks []string
+	// CheckTodos are CRM to-dos a branch waits for again (a retried run): the shell looks whether each was
+	// done or deleted while the run stood still, as the CRM's event of it found the branch halted.
+	CheckTodos []string
 }
 
 // ErrNotReady means the branch is not in a state where the requested move applies (another worker moved it,
@@ -113,8 +117,8 @@ func Advance(plan *workflow.Plan, r *Run, branchID int, o Outcome, now time.Time
 		}
 		c.moveOn(b.ID, next)
 	case Waiting:
-		b.State, b.Wait, b.Phase, b.TaskID = BranchWaiting, o.Wait, PhaseResume, o.TaskID
-		if o.Wait != WaitTask {
+		b.State, b.Wait, b.Phase, b.TaskID, b.TodoID = BranchWaiting, o.Wait, PhaseResume, o.TaskID, o.TodoID
+		if !o.Wait.OnPeople() {
 			at := o.WakeAt
 			b.WakeAt = &at
 		}
@@ -183,7 +187,7 @@ func (c *change) moveOn(branchID int, next []string) {
 }
 
 func (c *change) enter(b *Branch, step string) {
-	b.Step, b.State, b.Phase, b.Wait, b.WakeAt, b.TaskID = step, BranchReady, PhaseEnter, "", nil, ""
+	b.Step, b.State, b.Phase, b.Wait, b.WakeAt, b.TaskID, b.TodoID = step, BranchReady, PhaseEnter, "", nil, "", ""
 	b.Attempt, b.Activation, b.EnteredAt, b.InfraRetries = 1, c.r.State.activate(), c.now, 0
 }
 
@@ -320,20 +324,20 @@ func (c *change) settle() {
 		c.setStatus(workflow.StatusFailed)
 		return
 	}
-	live, onTasks := 0, 0
+	live, onPeople := 0, 0
 	for i := range r.State.Branches {
 		b := &r.State.Branches[i]
 		if b.Live() {
 			live++
-			if b.State == BranchWaiting && b.Wait == WaitTask {
-				onTasks++
+			if b.State == BranchWaiting && b.Wait.OnPeople() {
+				onPeople++
 			}
 		}
 	}
 	switch {
 	case live == 0:
 		c.setStatus(workflow.StatusCompleted)
-	case live == onTasks:
+	case live == onPeople:
 		c.setStatus(workflow.StatusPaused)
 	default:
 		c.setStatus(workflow.StatusRunning)

@@ -20,6 +20,7 @@ var (
 	ErrNotFailed     = errors.New("only a failed execution can be retried")
 	ErrNothingToWake = errors.New("the execution is not waiting for a delay or a retry")
 	ErrTaskClosed    = errors.New("the task is no longer open")
+	ErrNotWaitingFor = errors.New("no step of the execution waits for this to-do")
 )
 
 // Cancel stops an active execution: every branch ends and open tasks are cancelled.
@@ -109,8 +110,11 @@ func Retry(plan *workflow.Plan, r *Run, by string, now time.Time) (Transition, e
 				continue
 			}
 			b.State = BranchWaiting
-			if b.Wait == WaitTask {
+			switch b.Wait {
+			case WaitTask:
 				c.tr.ReopenTasks = append(c.tr.ReopenTasks, b.TaskID)
+			case WaitTodo:
+				c.tr.CheckTodos = append(c.tr.CheckTodos, b.TodoID)
 			}
 		}
 	}
@@ -121,20 +125,50 @@ func Retry(plan *workflow.Plan, r *Run, by string, now time.Time) (Transition, e
 
 // CompleteTask resumes the branch waiting on a human task with the submitted (already checked) values.
 func CompleteTask(plan *workflow.Plan, r *Run, taskID string, values map[string]any, by string, now time.Time) (Transition, error) {
-	var b *Branch
-	for i := range r.State.Branches {
-		if r.State.Branches[i].TaskID == taskID && r.State.Branches[i].State == BranchWaiting {
-			b = &r.State.Branches[i]
-		}
-	}
-	if b == nil || !r.Status.Active() {
+	b := waitingOn(r, WaitTask, taskID)
+	if b == nil {
 		return Transition{}, fmt.Errorf("complete task %s: %w", taskID, ErrTaskClosed)
 	}
-	b.State, b.Wait = BranchReady, ""
-	tr, err := Advance(plan, r, b.ID, Outcome{
+	return resume(plan, r, b, Outcome{
 		Kind: Completed, Vars: values, Output: values,
 		Message: "Completed by " + by, Data: map[string]any{"completedBy": by, "values": values},
 	}, now)
+}
+
+// ResolveTodo ends the wait of the branch whose step waits for the CRM to-do todoID: o is Completed (the
+// to-do was done; its Output becomes the step's output) or Failed (the to-do was deleted first; the step's
+// onError decides what follows, and a retry makes the to-do again).
+func ResolveTodo(plan *workflow.Plan, r *Run, todoID string, o Outcome, now time.Time) (Transition, error) {
+	b := waitingOn(r, WaitTodo, todoID)
+	if b == nil {
+		return Transition{}, fmt.Errorf("to-do %s: %w", todoID, ErrNotWaitingFor)
+	}
+	return resume(plan, r, b, o, now)
+}
+
+// waitingOn is the branch of an active run waiting for the task or to-do id, or nil.
+func waitingOn(r *Run, kind WaitKind, id string) *Branch {
+	if !r.Status.Active() || id == "" {
+		return nil
+	}
+	for i := range r.State.Branches {
+		b := &r.State.Branches[i]
+		waitsFor := b.TaskID
+		if kind == WaitTodo {
+			waitsFor = b.TodoID
+		}
+		if b.State == BranchWaiting && b.Wait == kind && waitsFor == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// resume applies the outcome of a person's wait to its branch. The branch is announced in Ready, never as
+// Continue: no worker is running it.
+func resume(plan *workflow.Plan, r *Run, b *Branch, o Outcome, now time.Time) (Transition, error) {
+	b.State, b.Wait = BranchReady, ""
+	tr, err := Advance(plan, r, b.ID, o, now)
 	if err != nil {
 		return Transition{}, err
 	}

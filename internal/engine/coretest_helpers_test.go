@@ -308,19 +308,25 @@ func (d *coreDriver) runToIdle() {
 			}
 			return
 		}
-		ready := make([]Branch, len(d.pending))
-		for i, id := range d.pending {
-			ready[i] = *d.run.State.Branch(id)
-		}
-		i := d.choose(ready)
-		id := d.pending[i]
-		d.pending = slices.Delete(d.pending, i, i+1)
-		tr, err := Advance(d.plan, d.run, id, d.outcome(ready[i]), d.now)
-		if err != nil {
-			d.tb.Fatalf("advance branch %d at %s: %v", id, ready[i].Step, err)
-		}
-		d.absorb(tr, id)
+		d.stepOnce()
 	}
+}
+
+// stepOnce advances the pending branch the chooser picks.
+func (d *coreDriver) stepOnce() {
+	d.tb.Helper()
+	ready := make([]Branch, len(d.pending))
+	for i, id := range d.pending {
+		ready[i] = *d.run.State.Branch(id)
+	}
+	i := d.choose(ready)
+	id := d.pending[i]
+	d.pending = slices.Delete(d.pending, i, i+1)
+	tr, err := Advance(d.plan, d.run, id, d.outcome(ready[i]), d.now)
+	if err != nil {
+		d.tb.Fatalf("advance branch %d at %s: %v", id, ready[i].Step, err)
+	}
+	d.absorb(tr, id)
 }
 
 func (d *coreDriver) completeTask(taskID string, values map[string]any, by string) Transition {

@@ -149,6 +149,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	e.plans = &plans{env: e.Environment(nil), m: map[planKey]*workflow.Plan{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &advanceWorker{e: e})
+	river.AddWorker(workers, &todoWorker{e: e})
 	if deps.Workers != nil {
 		deps.Workers(workers)
 	}

@@ -18,7 +18,7 @@ type BranchState string
 // Branch states. Ended branches are dropped from the state.
 const (
 	BranchReady   BranchState = "ready"   // a worker should run its step
-	BranchWaiting BranchState = "waiting" // for a time (delay, retry) or a person (task)
+	BranchWaiting BranchState = "waiting" // for a time (delay, retry) or a person (task, to-do)
 	BranchFailed  BranchState = "failed"  // its step failed the execution
 	BranchHalted  BranchState = "halted"  // stopped because another branch failed; retry resumes it
 )
@@ -40,7 +40,11 @@ const (
 	WaitDelay WaitKind = "delay"
 	WaitRetry WaitKind = "retry"
 	WaitTask  WaitKind = "task"
+	WaitTodo  WaitKind = "todo" // a CRM to-do made by the step (create_task with wait), until it is done
 )
+
+// OnPeople reports whether the wait is for a person (a human task or a CRM to-do) rather than for a time.
+func (w WaitKind) OnPeople() bool { return w == WaitTask || w == WaitTodo }
 
 // Branch is one thread of an execution: the step it is at and what it is doing there.
 type Branch struct {
@@ -54,6 +58,7 @@ type Branch struct {
 	Activation int64       `json:"activation"`
 	Frame      int         `json:"frame,omitempty"`
 	TaskID     string      `json:"taskId,omitempty"`
+	TodoID     string      `json:"todoId,omitempty"`
 	EnteredAt  time.Time   `json:"enteredAt"`
 	// Note is added to the next log message of this branch ("woken early by …").
 	Note string `json:"note,omitempty"`

@@ -110,6 +110,13 @@ func (e *Engine) runAction(ctx context.Context, step *workflow.PlanStep, r *Run,
 	if err != nil {
 		return failed(err)
 	}
+	if res.WaitForTodo != "" {
+		// The to-do is written by this step's commit, with the wait: it cannot be done before the wait begins.
+		return stepRun{
+			outcome: Outcome{Kind: Waiting, Wait: WaitTodo, TodoID: res.WaitForTodo, Message: res.Message, Data: res.Output},
+			effects: res.Effects,
+		}
+	}
 	return stepRun{
 		outcome: Outcome{Kind: Completed, Output: res.Output, Vars: res.Vars, Message: res.Message},
 		effects: res.Effects,

@@ -327,6 +327,13 @@ type execution struct {
 	Tasks           []task              `json:"tasks"`
 	CompletedAt     *time.Time          `json:"completedAt"`
 	Branches        []engine.Branch     `json:"branches"`
+	Todos           []runTodo           `json:"todos"`
+}
+
+// runTodo is a CRM to-do of an execution, as the API shows it.
+type runTodo struct {
+	ID, Title, Status, Assignee string
+	Waiting                     bool
 }
 
 type task struct {

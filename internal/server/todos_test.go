@@ -1,10 +1,16 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kitchenpantry/pantryflow/internal/engine"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
 // A to-do a workflow makes about a lead belongs to the lead: it shows on the lead's page and in the rep's
@@ -164,4 +170,187 @@ func TestAToDoOpensIsCommentedAndGivenToSomeoneElse(t *testing.T) {
 			t.Errorf("the done to-do's page: %q", squash(page.Find("#todo")))
 		}
 	})
+}
+
+// A create_task step with wait makes its to-do and waits: the run is paused, its page lists the to-do as the
+// one it waits for, and when the rep marks it done from the lead's page the run goes on with the done to-do
+// as the step's output. A to-do deleted before it is done fails the step in words; a retry makes it again.
+// A wait that is neither true nor false is refused at save.
+func TestAWorkflowWaitsUntilItsToDoIsDone(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, dbURL string) {
+		h := start(t, dbURL)
+		var lead struct {
+			ID string `json:"id"`
+		}
+		h.must(http.StatusCreated, h.manager, "POST", "/api/leads", map[string]any{"firstName": "Ana", "lastName": "Lopez",
+			"email": "ana@bistro.example", "assignedTo": "rep@example.com"}, &lead)
+		step := func(wait any) map[string]any {
+			return map[string]any{"id": "call", "name": "Call Ana", "type": "action", "nextSteps": []string{"after"},
+				"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+					"title": "Call {{ lead.firstName }} back", "assignee": "rep@example.com", "wait": wait}}}
+		}
+		after := map[string]any{"id": "after", "name": "Note the call", "type": "action", "nextSteps": []string{},
+			"configuration": map[string]any{"action": "set_variable", "parameters": map[string]any{"name": "calledBy", "value": "{{ steps.call.completedBy }}"}}}
+		d := def("Call Ana and wait", step(true), after)
+		d["variables"] = []map[string]any{{"name": "lead", "type": "object"}, {"name": "calledBy", "type": "string"}}
+
+		bad := def("Call Ana and maybe wait", step("maybe"), after)
+		bad["variables"] = d["variables"]
+		var problem struct {
+			Details []struct{ Path, Message string }
+		}
+		h.must(http.StatusUnprocessableEntity, h.manager, "POST", "/api/workflows", bad, &problem)
+		if len(problem.Details) != 1 || problem.Details[0].Path != "steps[0].configuration.parameters.wait" ||
+			problem.Details[0].Message != `create_task parameter "wait" is "maybe"; use true or false` {
+			t.Errorf("a wait of maybe is refused with %+v", problem.Details)
+		}
+
+		wf := h.createWorkflow(d)
+		run := h.startRun(wf, map[string]any{"lead": map[string]any{"id": lead.ID, "firstName": "Ana"}})
+		e := h.waitStatus(run, "paused")
+		if len(e.Todos) != 1 || !e.Todos[0].Waiting || e.Todos[0].Title != "Call Ana back" || e.Todos[0].Status != "open" ||
+			len(e.Branches) != 1 || e.Branches[0].Wait != engine.WaitTodo || e.Branches[0].TodoID != e.Todos[0].ID {
+			t.Fatalf("the waiting run: todos %+v, branches %+v", e.Todos, e.Branches)
+		}
+		if countLog(e, "after", workflow.LogStarted) != 0 {
+			t.Fatalf("the next step ran before the to-do was done:\n%s", logText(e))
+		}
+		_, page := h.session("manager@example.com").get("/executions/" + run)
+		if link, _ := page.Find(`#run-todos a[href^="/crm/todos/"]`).Attr("href"); link != "/crm/todos/"+e.Todos[0].ID ||
+			!strings.Contains(squash(page.Find("#run-todos")), "The run goes on when this is done.") {
+			t.Fatalf("the run's page lists its to-dos as %q", squash(page.Find("#run-todos")))
+		}
+
+		rep := h.session("rep@example.com")
+		_, page = rep.get("/crm/leads/" + lead.ID)
+		action, _ := page.Find("#record-todos form.todo-done").Attr("action")
+		if action != "/crm/todos/"+e.Todos[0].ID+"/done" {
+			t.Fatalf("the lead's page offers Done at %q", action)
+		}
+		if code, _ := rep.post(action, url.Values{"back": {"/crm/leads/" + lead.ID}}); code != http.StatusSeeOther {
+			t.Fatalf("Done answered %d", code)
+		}
+		e = h.waitStatus(run, "completed")
+		out, _ := e.StepOutputs["call"].(map[string]any)
+		if out["status"] != "done" || out["completedBy"] != "rep@example.com" || out["taskId"] != e.Todos[0].ID || out["completedAt"] == nil {
+			t.Errorf("the step's output is %v", out)
+		}
+		if e.Variables["calledBy"] != "rep@example.com" {
+			t.Errorf("the step after the wait read %v", e.Variables["calledBy"])
+		}
+		if n := countLog(e, "call", workflow.LogCompleted); n != 1 || !strings.Contains(logText(e), `The to-do "Call Ana back" was done by rep@example.com`) {
+			t.Errorf("call completed %d times; log:\n%s", n, logText(e))
+		}
+
+		// Deleted before it is done: the step fails in words, and a retry makes the to-do again.
+		run = h.startRun(wf, map[string]any{"lead": map[string]any{"id": lead.ID, "firstName": "Ana"}})
+		e = h.waitStatus(run, "paused")
+		if code := h.call(h.manager, "DELETE", "/api/crm-tasks/"+e.Todos[0].ID, nil, nil); code != http.StatusNoContent {
+			t.Fatalf("deleting the to-do answered %d", code)
+		}
+		e = h.waitStatus(run, "failed")
+		if e.FailedStep != "call" || !strings.Contains(e.Error, "the to-do was deleted before it was done") {
+			t.Fatalf("failed at %q with %q", e.FailedStep, e.Error)
+		}
+		h.must(http.StatusOK, h.manager, "POST", "/api/executions/"+run+"/retry", nil, nil)
+		e = h.waitFor(run, "waiting on a new to-do", func(e execution) bool {
+			return e.Status == "paused" && len(e.Todos) == 1 && e.Todos[0].Waiting
+		})
+		if len(e.Branches) != 1 || e.Branches[0].TodoID != e.Todos[0].ID {
+			t.Fatalf("after the retry: todos %+v, branches %+v", e.Todos, e.Branches)
+		}
+	})
+}
+
+// A to-do done while its run stands failed (another branch failed) is not lost: the retry looks at the
+// to-do again, finds it done, and the waiting branch goes on.
+func TestAToDoDoneWhileItsRunFailedIsSeenOnRetry(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, dbURL string) {
+		h := start(t, dbURL)
+		d := def("Call and ask",
+			map[string]any{"id": "fan", "name": "Both", "type": "parallel", "nextSteps": []string{},
+				"configuration": map[string]any{"parallelSteps": []string{"call", "ask"}}},
+			map[string]any{"id": "call", "name": "Call back", "type": "action", "nextSteps": []string{},
+				"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+					"title": "Call back", "assignee": "rep@example.com", "wait": true}}},
+			map[string]any{"id": "ask", "name": "Ask", "type": "human_task", "nextSteps": []string{"hand_over"},
+				"configuration": map[string]any{"assignee": "rep@example.com", "title": "Ask",
+					"formFields": []map[string]any{{"name": "x", "type": "number", "required": true}}}},
+			map[string]any{"id": "hand_over", "name": "Hand over", "type": "action", "nextSteps": []string{},
+				"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+					"title": "Take over", "assignee": "later@example.com"}}})
+		run := h.startRun(h.createWorkflow(d), nil)
+		e := h.waitFor(run, "waiting on the to-do", func(e execution) bool { return len(e.Todos) == 1 && e.Todos[0].Waiting })
+		todo := e.Todos[0].ID
+		tk := h.openTask(run)
+		h.must(http.StatusOK, h.rep, "POST", "/api/tasks/"+tk.ID+"/complete", map[string]any{"values": map[string]any{"x": 1}}, nil)
+		e = h.waitStatus(run, "failed") // later@example.com is nobody yet
+		if e.FailedStep != "hand_over" {
+			t.Fatalf("failed at %q: %s", e.FailedStep, e.Error)
+		}
+		h.must(http.StatusOK, h.rep, "PATCH", "/api/crm-tasks/"+todo, map[string]any{"status": "done"}, nil)
+		// The to-do's event is dispatched and its job has looked at the failed run, before the retry.
+		h.waitDispatched()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := h.srv.DB.FinishedJobsOfKind(context.Background(), engine.TodoArgs{}.Kind())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the to-do's job did not run within 10 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if e := h.get(run); e.Status != "failed" {
+			t.Fatalf("the run is %s after its to-do was done while it stood failed", e.Status)
+		}
+		h.person("later@example.com", "rep")
+		h.must(http.StatusOK, h.manager, "POST", "/api/executions/"+run+"/retry", nil, nil)
+		e = h.waitStatus(run, "completed")
+		if out, _ := e.StepOutputs["call"].(map[string]any); out["status"] != "done" || countLog(e, "call", workflow.LogCompleted) != 1 {
+			t.Fatalf("call's output %v; log:\n%s", e.StepOutputs["call"], logText(e))
+		}
+	})
+}
+
+// The create_task panel asks whether to wait until the to-do is done: Yes stores wait true, No leaves it out.
+func TestDesignerPanelMakesACreateTaskStepWait(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	m := h.session("manager@example.com")
+	m.get("/workflows")
+	d := def("Call and wait", map[string]any{"id": "call", "name": "Call back", "type": "action", "nextSteps": []string{},
+		"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+			"title": "Call back", "assignee": "rep@example.com"}}})
+	defJSON, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := m.panel("/designer/panel", url.Values{"definition": {string(defJSON)}, "step": {"call"}})
+	sel := doc.Find(`select[name="param.wait"]`)
+	if sel.Length() != 1 || sel.Find(`option[selected]`).AttrOr("value", "x") != "" ||
+		!strings.Contains(squash(sel.Closest(".field")), "Wait until it is done") {
+		t.Fatalf("the wait field: %q", squash(sel.Closest(".field")))
+	}
+	for _, tc := range []struct {
+		choice string
+		want   any
+	}{{"true", true}, {"", nil}} {
+		doc = m.panel("/designer/panel", with(panelForm(doc), "param.wait", tc.choice))
+		var step workflow.Step
+		scriptJSON(t, doc, "panel-step", &step)
+		params, _ := step.Configuration["parameters"].(map[string]any)
+		if params["wait"] != tc.want || doc.Find(".field-error").Length() != 0 {
+			t.Fatalf("chose %q: parameters %v, errors %q", tc.choice, params, doc.Find(".field-error").Text())
+		}
+		if got := doc.Find(`select[name="param.wait"] option[selected]`).AttrOr("value", "x"); got != tc.choice {
+			t.Fatalf("chose %q, the panel shows %q", tc.choice, got)
+		}
+	}
 }

@@ -177,3 +177,12 @@ func (r Outbox) MailTo(ctx context.Context, address string) (*Mail, error) {
 	}
 	return &m, nil
 }
+
+// FinishedJobsOfKind counts the River jobs of a kind that have finished their work (completed).
+func (db *DB) FinishedJobsOfKind(ctx context.Context, kind string) (int64, error) {
+	var n int64
+	if err := db.repo().q(ctx).Table("river_job").Where("kind = ? AND state = 'completed'", kind).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count the completed %s jobs: %w", kind, err)
+	}
+	return n, nil
+}

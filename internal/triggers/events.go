@@ -153,10 +153,27 @@ func (d *Dispatcher) DispatchTx(ctx context.Context, tx *store.Tx, ev *store.Eve
 		}
 		started = append(started, id)
 	}
+	if err := d.resolveTodoTx(ctx, tx, ev, payload); err != nil {
+		return nil, err
+	}
 	if err := tx.Triggers().MarkDispatched(ctx, ev.ID, now); err != nil {
 		return nil, fmt.Errorf("mark event %s dispatched: %w", ev.ID, err)
 	}
 	return started, nil
+}
+
+// resolveTodoTx hands a CRM to-do's being done or deleted to the engine, when a workflow made it (a
+// create_task step may wait for it): the engine's job ends the wait, once, whatever else the event starts.
+func (d *Dispatcher) resolveTodoTx(ctx context.Context, tx *store.Tx, ev *store.Event, payload any) error {
+	if ev.Source != SourceCRM || ev.Entity != "task" || (ev.Type != "task_done" && ev.Type != "task_deleted") {
+		return nil
+	}
+	rec, _ := payload.(map[string]any)
+	execID, _ := rec["executionId"].(string)
+	if execID == "" {
+		return nil // a to-do a person made: no run waits for it
+	}
+	return d.Engine.EnqueueTx(ctx, tx, engine.TodoArgs{ExecutionID: execID, TodoID: ev.EntityID, By: ev.CreatedBy})
 }
 
 // eventVariables are the variables an event gives a workflow: a CRM event's record under the entity's

@@ -263,6 +263,12 @@ func (c *compiler) checkParamKind(stepID, path, action string, p ParamSpec, v an
 		if _, ok := v.(float64); !ok && !isString {
 			c.problems.add(path, stepID, "%s parameter %q must be a number, not %s", action, p.Name, jsonKind(v))
 		}
+	case ParamBool:
+		if _, ok := v.(bool); !ok && !isString {
+			c.problems.add(path, stepID, "%s parameter %q must be true or false, not %s", action, p.Name, jsonKind(v))
+		} else if literal && s != "true" && s != "false" {
+			c.problems.add(path, stepID, "%s parameter %q is %q; use true or false", action, p.Name, s)
+		}
 	case ParamVariable:
 		if !isString {
 			c.problems.add(path, stepID, "%s parameter %q must be a variable name", action, p.Name)

@@ -54,6 +54,7 @@ const (
 	ParamEnum     ParamKind = "enum"     // one of Options
 	ParamNumber   ParamKind = "number"   // a number
 	ParamVariable ParamKind = "variable" // the name of a declared variable
+	ParamBool     ParamKind = "bool"     // true or false
 )
 
 // ParamSpec describes one parameter of an action.
