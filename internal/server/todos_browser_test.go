@@ -41,3 +41,34 @@ func TestBrowserToDoPage(t *testing.T) {
 		b.looksRight("the to-do's page at " + strconv.Itoa(width) + " px")
 	}
 }
+
+// A run that waits for its to-do, on a desktop and on a phone: the run's page names the to-do it waits for,
+// one click opens it, Done there, and the run's page (which refreshes itself) shows the run completed.
+func TestBrowserRunWaitsForItsToDo(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetest.SQLiteURL(t))
+	d := def("Call Ana and wait", map[string]any{"id": "call", "name": "Call Ana back", "type": "action", "nextSteps": []string{},
+		"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+			"title": "Call Ana back about the spring menu", "assignee": "manager@example.com", "wait": true}}})
+	wf := h.createWorkflow(d)
+	for _, width := range []int{1280, 390} {
+		run := h.startRun(wf, nil)
+		h.waitStatus(run, "paused")
+		b := newBrowser(t, h, width, 900)
+		if width == 390 {
+			b = newPhone(t, h)
+		}
+		b.signIn("manager@example.com")
+		b.run(chromedp.Navigate(h.http.URL + "/executions/" + run))
+		b.waitText("#run-todos", "The run goes on when this is done.")
+		b.screenshot("run-waits-for-todo-" + strconv.Itoa(width))
+		b.looksRight("a run waiting for its to-do at " + strconv.Itoa(width) + " px")
+		b.run(chromedp.Click(chromedp.CSS(`#run-todos a[href^="/crm/todos/"]`)))
+		b.waitText("h1", "Call Ana back about the spring menu")
+		b.run(chromedp.Click(chromedp.CSS(`form.todo-done button[type="submit"]`)))
+		h.waitStatus(run, "completed")
+		b.run(chromedp.Navigate(h.http.URL + "/executions/" + run))
+		b.waitText("#status", "completed")
+		b.waitText("#log", `The to-do "Call Ana back about the spring menu" was done by manager@example.com`)
+	}
+}
