@@ -401,7 +401,7 @@ func TestRegistry(t *testing.T) {
 		wantParams []string
 	}{
 		{"send_email", true, []string{"template", "recipient", "data"}},
-		{"create_task", true, []string{"title", "description", "assignee", "priority", "dueDate", "relatedType", "relatedId"}},
+		{"create_task", true, []string{"title", "description", "assignee", "priority", "dueDate", "relatedType", "relatedId", "wait"}},
 		{"set_variable", true, []string{"name", "value"}},
 		{"create_record", true, []string{"entity", "data"}},
 		{"update_record", true, []string{"entity", "id", "data"}},
