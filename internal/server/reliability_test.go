@@ -134,9 +134,10 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 	wf := h.createWorkflow(mailThenTask(true))
 
 	// The terminator: a connection of its own, to the server's maintenance database, ends every session of
-	// the test database 15 times, at random moments 300 to 900ms apart — often enough to land in many steps,
-	// seldom enough that the runs move on in between (terminated every few milliseconds, nothing runs at all:
-	// River's completer waits a second and more after each batch the database failed).
+	// the test database 15 times, 300 to 900ms apart and each time while a step reads the database: often
+	// enough to land in many steps, seldom enough that the runs move on in between (terminated every few
+	// milliseconds, nothing runs at all: River's completer waits a second and more after each batch the
+	// database failed).
 	admin := postgresAdmin(t, dbURL)
 	var killed, rounds atomic.Int64
 	terminated := make(chan struct{})
@@ -145,6 +146,11 @@ func TestConnectionTerminationsFailNoRunAndRepeatNoStep(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 10))
 		for range 15 {
 			time.Sleep(time.Duration(300+rng.IntN(600)) * time.Millisecond)
+			// Land in a step: wait (up to a second) until a run's history read is in the database. At random
+			// moments alone, a loaded machine's terminations could all fall between steps.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, _ = admin.AwaitQuery(ctx, "pg_sleep")
+			cancel()
 			n, err := admin.TerminateSessions(context.Background())
 			if err == nil {
 				killed.Add(n)

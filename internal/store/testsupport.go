@@ -107,6 +107,29 @@ func (a *PostgresAdmin) TerminateSessions(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// AwaitQuery waits until a session of the database is running a statement that contains text (as
+// pg_stat_activity shows it), and says whether one was seen before ctx ended.
+func (a *PostgresAdmin) AwaitQuery(ctx context.Context, text string) (bool, error) {
+	for {
+		var n int
+		err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND strpos(query, $2) > 0`, a.name, text).Scan(&n)
+		switch {
+		case ctx.Err() != nil:
+			return false, nil
+		case err != nil:
+			return false, err
+		case n > 0:
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
 // SetReadOnly makes every session opened on the database from now on refuse writes (as a standby does), or
 // take them again.
 func (a *PostgresAdmin) SetReadOnly(ctx context.Context, on bool) error {
