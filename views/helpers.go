@@ -2,8 +2,10 @@ package views
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,4 +90,69 @@ func versionBadge(status string) string {
 		return "waiting"
 	}
 	return "cancelled"
+}
+
+// sortedKeys are a map's keys in order, for showing it the same way every time.
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// changeRow is one value a run change changed: a variable, or a field of a record ("lead.email").
+type changeRow struct {
+	Name          string
+	Before, After any
+}
+
+// changeRows are the values a run change changed, in order: for an object (a record), the fields that
+// differ, so a refresh reads "lead.email: (empty) → ana@bistro.example" instead of two whole records.
+func changeRows(c app.RunChange) []changeRow {
+	var out []changeRow
+	for _, name := range slices.Sorted(maps.Keys(c.After)) {
+		before, _ := c.Before[name].(map[string]any)
+		after, _ := c.After[name].(map[string]any)
+		if before == nil || after == nil {
+			out = append(out, changeRow{name, c.Before[name], c.After[name]})
+			continue
+		}
+		keys := slices.Sorted(maps.Keys(after))
+		for k := range before {
+			if _, ok := after[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if changeText(before[k]) != changeText(after[k]) {
+				out = append(out, changeRow{name + "." + k, before[k], after[k]})
+			}
+		}
+	}
+	return out
+}
+
+// changeText is a changed value in a few words: text as is, objects as compact JSON, "(empty)" for none.
+func changeText(v any) string {
+	if v == nil || v == "" {
+		return "(empty)"
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "?"
+	}
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// fixTypeText says a variable's type in the fix form's words.
+func fixTypeText(v app.FixVariable) string {
+	t := map[string]string{"string": "text", "number": "number", "boolean": "yes or no", "object": "JSON object",
+		"array": "JSON list", "date": "date"}[v.Type]
+	if v.Required {
+		t += ", required"
+	}
+	return t
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
@@ -26,6 +27,9 @@ type ExecutionView struct {
 	// Todos are the CRM to-dos the run made (create_task); Waiting marks the ones a step waits for.
 	Todos    []RunTodo    `json:"todos"`
 	Branches []BranchView `json:"branches"`
+	// Changes are what people changed in the run besides running it (edits, refreshes, retries from a
+	// step, skips), oldest first, with who, when, and the values before and after.
+	Changes []RunChange `json:"changes"`
 }
 
 // RunTodo is a CRM to-do a run made.
@@ -61,6 +65,18 @@ type ExecutionSummary struct {
 	WaitingUntil    *time.Time `json:"waitingUntil,omitempty"`
 	// Test marks a designer's test run.
 	Test bool `json:"test,omitempty"`
+	// Subject is the record the run is about; Keys its business keys by name (the workflow's businessKeys).
+	Subject *Subject          `json:"subject,omitempty"`
+	Keys    map[string]string `json:"keys,omitempty"`
+}
+
+// Subject is the record a run is about: its entity (lead, opportunity, …), id and name as people read it,
+// and its CRM page when it has one.
+type Subject struct {
+	Entity string `json:"entity"`
+	ID     string `json:"id"`
+	Label  string `json:"label"`
+	Page   string `json:"page,omitempty"`
 }
 
 // ExecutionFilter narrows an execution list.
@@ -76,6 +92,10 @@ type ExecutionFilter struct {
 	CountUpTo int64
 	// TestRuns is "" (the designer's test runs left out), "include" or "only" (ParseTestRuns).
 	TestRuns string
+	// Subject keeps the runs about one record, written entity:id ("lead:8f…").
+	Subject string
+	// Q keeps the runs whose record or business keys have words starting with each of its words.
+	Q string
 }
 
 // ParseTestRuns reads how a list treats test runs: "" leaves them out, "include" and "only" as they say.
@@ -169,6 +189,16 @@ func (a *App) executionView(ctx context.Context, tx *store.Tx, scope readScope, 
 		Variables: d.Variables, StepOutputs: d.Outputs, ExecutionLog: d.Log,
 	}
 	v.Branches = branchViews(st.Branches)
+	changes, err := tx.Executions().Changes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v.Changes = runChanges(changes)
+	if !scope.all {
+		for i := range v.Changes { // the values are the manager's to read; a rep sees what was done
+			v.Changes[i].Before, v.Changes[i].After = nil, nil
+		}
+	}
 	now := a.Clock.Now()
 	v.Tasks = make([]TaskView, 0, len(d.Tasks))
 	for i := range d.Tasks {
@@ -207,8 +237,22 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, total, err := a.DB.Executions().ListExecutions(ctx, scope.rows(), store.ExecutionFilter{WorkflowID: f.WorkflowID,
-		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo, TestRuns: tests})
+	sf := store.ExecutionFilter{WorkflowID: f.WorkflowID,
+		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo, TestRuns: tests,
+		Query: f.Q}
+	if f.Subject != "" {
+		entity, id, ok := strings.Cut(f.Subject, ":")
+		if !ok || entity == "" || id == "" {
+			return nil, 0, &ValidationError{Message: "unknown record filter", Details: []Detail{{Path: "subject",
+				Message: fmt.Sprintf("subject is %q; write it as the record's kind and id, such as lead:8f3a…", f.Subject)}}}
+		}
+		sf.SubjectEntity, sf.SubjectID = entity, id
+	}
+	if len(f.Q) > 200 {
+		return nil, 0, &ValidationError{Message: "search too long", Details: []Detail{{Path: "q",
+			Message: fmt.Sprintf("the search is %d characters long; keep it under 200", len(f.Q))}}}
+	}
+	rows, total, err := a.DB.Executions().ListExecutions(ctx, scope.rows(), sf)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -244,9 +288,17 @@ func (a *App) stepName(ctx context.Context, workflowID string, version int, step
 }
 
 func summaryOf(r *store.ExecutionListRow, workflowName string) ExecutionSummary {
-	return ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: workflowName,
+	s := ExecutionSummary{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowName: workflowName,
 		WorkflowVersion: r.WorkflowVersion, Status: r.Status, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
 		CurrentStep: r.CurrentStep, Error: r.Error, WaitingUntil: r.WaitingUntil, Test: r.Test}
+	if r.SubjectEntity != "" {
+		s.Subject = &Subject{Entity: r.SubjectEntity, ID: r.SubjectID, Label: r.SubjectLabel}
+		if p, ok := recordPages[r.SubjectEntity]; ok && r.SubjectID != "" {
+			s.Subject.Page = p + r.SubjectID
+		}
+	}
+	_ = r.BusinessKeys.Decode(&s.Keys) // a key column that does not decode shows no keys
+	return s
 }
 
 func validStatus(s string) bool {
@@ -279,7 +331,7 @@ func (a *App) RetryExecution(ctx context.Context, actor *Actor, id string) error
 	if err := requireManager(actor, "retry executions"); err != nil {
 		return err
 	}
-	return operationError("retry", a.Engine.Retry(ctx, id, actor.Email))
+	return a.RetryRun(ctx, actor, id, RetryRequest{})
 }
 
 func requireManager(actor *Actor, what string) error {

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -12,6 +13,8 @@ import (
 const (
 	ReasonCancelled = "cancelled" // the execution was cancelled
 	ReasonHalted    = "halted"    // another branch failed the execution
+	// ReasonSkippedByPerson: a manager skipped the step after it failed.
+	ReasonSkippedByPerson = "skipped by a person"
 )
 
 // Errors an operator's request can get; the API maps them to 409 with the message.
@@ -97,31 +100,192 @@ func Retry(plan *workflow.Plan, r *Run, by string, now time.Time) (Transition, e
 	}
 	c := &change{plan: plan, r: r, now: now}
 	for i := range r.State.Branches {
-		b := &r.State.Branches[i]
-		switch b.State {
-		case BranchFailed:
+		if b := &r.State.Branches[i]; b.State == BranchFailed {
 			b.State, b.Phase, b.Attempt, b.Wait, b.WakeAt, b.InfraRetries = BranchReady, PhaseEnter, 1, "", nil, 0
 			b.Note = "retry requested by " + by
 			c.tr.Ready = append(c.tr.Ready, b.ID)
-		case BranchHalted:
-			if b.Wait == "" {
-				b.State = BranchReady
-				c.tr.Ready = append(c.tr.Ready, b.ID)
-				continue
-			}
-			b.State = BranchWaiting
-			switch b.Wait {
-			case WaitTask:
-				c.tr.ReopenTasks = append(c.tr.ReopenTasks, b.TaskID)
-			case WaitTodo:
-				c.tr.CheckTodos = append(c.tr.CheckTodos, b.TodoID)
-			}
+		}
+	}
+	c.resumeHalted()
+	return c.tr, nil
+}
+
+// resumeHalted lets the branches the failure stopped go on where they were (their tasks reopen, their to-dos
+// are looked at again), clears the failure and settles the status: the end of every way out of a failure.
+func (c *change) resumeHalted() {
+	r := c.r
+	for i := range r.State.Branches {
+		b := &r.State.Branches[i]
+		if b.State != BranchHalted {
+			continue
+		}
+		if b.Wait == "" {
+			b.State = BranchReady
+			c.tr.Ready = append(c.tr.Ready, b.ID)
+			continue
+		}
+		b.State = BranchWaiting
+		switch b.Wait {
+		case WaitTask:
+			c.tr.ReopenTasks = append(c.tr.ReopenTasks, b.TaskID)
+		case WaitTodo:
+			c.tr.CheckTodos = append(c.tr.CheckTodos, b.TodoID)
 		}
 	}
 	r.Error, r.FailedStep, r.CompletedAt = "", "", nil
 	c.settle()
+}
+
+// failedBranch is the one branch of a failed run that failed.
+func failedBranch(r *Run) *Branch {
+	for i := range r.State.Branches {
+		if r.State.Branches[i].State == BranchFailed {
+			return &r.State.Branches[i]
+		}
+	}
+	return nil
+}
+
+// RetryFrom restarts a failed execution at from, a step before the failed one on its path: the steps from
+// there on run again, as new activations (so an action that ran before runs again, not replayed). It works
+// when the run stopped outside a parallel step and from leads to the failed step; otherwise the error says
+// why in words for the manager.
+func RetryFrom(plan *workflow.Plan, r *Run, from, by string, now time.Time) (Transition, error) {
+	if r.Status != workflow.StatusFailed || r.FailedStep == "" {
+		return Transition{}, fmt.Errorf("retry execution %s: %w", r.ID, ErrNotFailed)
+	}
+	b := failedBranch(r)
+	if b == nil {
+		return Transition{}, fmt.Errorf("retry execution %s: %w", r.ID, ErrNotFailed)
+	}
+	if from == b.Step {
+		return Retry(plan, r, by, now)
+	}
+	step := plan.Step(from)
+	if step == nil {
+		return Transition{}, &OpError{Field: "fromStep", Message: fmt.Sprintf("the workflow's version %d has no step %q", plan.Def.Version, from)}
+	}
+	if b.Frame != 0 || len(r.State.Frames) > 0 || len(r.State.Branches) > 1 {
+		return Transition{}, &OpError{Field: "fromStep", Message: fmt.Sprintf("the run stopped inside a parallel step, so it can be retried only from its failed step %q", stepName(plan, b.Step))}
+	}
+	if !LeadsTo(plan, from, b.Step) {
+		return Transition{}, &OpError{Field: "fromStep", Message: fmt.Sprintf("%q does not come before the failed step %q on the run's path; pick a step the run went through", step.Name, stepName(plan, b.Step))}
+	}
+	c := &change{plan: plan, r: r, now: now}
+	c.enter(b, from)
+	b.Note = "retry from this step requested by " + by
+	c.tr.Ready = append(c.tr.Ready, b.ID)
+	r.CurrentStep = from
+	c.resumeHalted()
 	return c.tr, nil
 }
+
+// Skip passes over the failed step of a failed execution as if it had done nothing: it is logged skipped,
+// its output says so, and the run goes on with the steps after it. A condition cannot be skipped: it decides
+// which way the run goes.
+func Skip(plan *workflow.Plan, r *Run, stepID, by string, now time.Time) (Transition, error) {
+	if r.Status != workflow.StatusFailed || r.FailedStep == "" {
+		return Transition{}, fmt.Errorf("skip a step of execution %s: %w", r.ID, ErrNotFailed)
+	}
+	var b *Branch
+	for i := range r.State.Branches {
+		if x := &r.State.Branches[i]; x.State == BranchFailed && x.Step == stepID {
+			b = x
+		}
+	}
+	if b == nil {
+		return Transition{}, &OpError{Field: "step", Message: fmt.Sprintf("%q is not the step the run failed at (%q); only a failed step can be skipped", stepName(plan, stepID), stepName(plan, r.FailedStep))}
+	}
+	step := plan.Step(stepID)
+	if step.Type == workflow.StepCondition {
+		return Transition{}, &OpError{Field: "step", Message: fmt.Sprintf("%q is a condition: it decides which way the run goes, so it cannot be skipped; fix the run's data and retry it", step.Name)}
+	}
+	c := &change{plan: plan, r: r, now: now}
+	c.logEnd(step, workflow.LogSkipped, "Skipped by "+by+" after it failed", map[string]any{"skippedBy": by}, time.Time{}, ReasonSkippedByPerson)
+	r.Outputs[step.ID] = map[string]any{"skipped": true, "skippedBy": by}
+	c.moveOn(b.ID, step.Next)
+	if c.tr.Continue != 0 {
+		c.tr.Ready = append(c.tr.Ready, c.tr.Continue)
+		c.tr.Continue = 0
+	}
+	c.resumeHalted()
+	return c.tr, nil
+}
+
+// LeadsTo says whether the plan goes from step from to step to by nextSteps and a condition's branches.
+func LeadsTo(plan *workflow.Plan, from, to string) bool {
+	seen := map[string]bool{}
+	next := []string{from}
+	for len(next) > 0 {
+		id := next[0]
+		next = next[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		s := plan.Step(id)
+		if s == nil {
+			continue
+		}
+		succ := slices.Concat(s.Next, s.Parallel)
+		if s.Condition != nil {
+			succ = slices.Concat(succ, s.Condition.TrueSteps, s.Condition.FalseSteps)
+		}
+		for _, n := range succ {
+			if n == to {
+				return true
+			}
+			next = append(next, n)
+		}
+	}
+	return false
+}
+
+func stepName(plan *workflow.Plan, id string) string {
+	if s := plan.Step(id); s != nil && s.Name != "" {
+		return s.Name
+	}
+	return id
+}
+
+// EditVariables sets variables of a run that is failed or waiting (no step of it ready to run), with values
+// already checked against the declarations. It returns the values before and after, by name; nothing is
+// logged in the seed's log (a change is not a step): the shell records the change beside it.
+func EditVariables(r *Run, values map[string]any) (before, after map[string]any, err error) {
+	if !Editable(r) {
+		return nil, nil, &OpError{Field: "variables", Message: "the run is running a step now; its data can be edited once it fails or waits"}
+	}
+	before, after = map[string]any{}, map[string]any{}
+	for name, v := range values {
+		before[name] = r.Variables[name]
+		after[name] = v
+		r.Variables[name] = v
+	}
+	return before, after, nil
+}
+
+// Editable says whether a run's data may be edited now: it failed, or every live branch waits.
+func Editable(r *Run) bool {
+	switch r.Status {
+	case workflow.StatusFailed:
+		return true
+	case workflow.StatusPaused, workflow.StatusRunning:
+		for i := range r.State.Branches {
+			if r.State.Branches[i].State == BranchReady {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// OpError is an operator's request that does not fit the run: Field names the part of the request.
+type OpError struct {
+	Field, Message string
+}
+
+func (e *OpError) Error() string { return e.Message }
 
 // CompleteTask resumes the branch waiting on a human task with the submitted (already checked) values.
 func CompleteTask(plan *workflow.Plan, r *Run, taskID string, values map[string]any, by string, now time.Time) (Transition, error) {

@@ -48,7 +48,9 @@ func (e *Engine) StartTx(ctx context.Context, tx *store.Tx, plan *workflow.Plan,
 	if err != nil {
 		return "", err
 	}
-	if err := tx.Executions().Insert(ctx, row); err != nil {
+	subject := SubjectOf(ctx, plan, checked)
+	row.SubjectEntity, row.SubjectID, row.SubjectLabel, row.BusinessKeys = subject.Entity, subject.ID, subject.Label, subject.keysJSON()
+	if err := tx.Executions().Insert(ctx, row, subject.terms()...); err != nil {
 		return "", fmt.Errorf("start workflow %s: %w", plan.Def.ID, err)
 	}
 	args := AdvanceArgs{ExecutionID: r.ID, BranchID: r.State.Branches[0].ID}

@@ -21,9 +21,12 @@ type ExecutionWrite struct {
 	UpdatedAt                 time.Time
 }
 
-// Insert stores a new execution.
-func (r Executions) Insert(ctx context.Context, row *Execution) error {
-	return r.q(ctx).Create(row).Error
+// Insert stores a new execution with its search terms (SearchTerms).
+func (r Executions) Insert(ctx context.Context, row *Execution, terms ...string) error {
+	if err := r.q(ctx).Create(row).Error; err != nil {
+		return err
+	}
+	return r.insertTerms(ctx, row.ID, terms)
 }
 
 // ByID reads one execution, without the variables it started with (Input: only replays read them, through

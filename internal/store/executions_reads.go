@@ -27,6 +27,9 @@ type ExecutionListRow struct {
 	Error           string
 	WaitingUntil    *time.Time
 	Test            bool
+	// The record the run is about ("" for none) and its business keys as JSON.
+	SubjectEntity, SubjectID, SubjectLabel string
+	BusinessKeys                           JSON
 }
 
 // ExecutionFilter narrows an execution list; zero fields do not narrow it.
@@ -40,6 +43,10 @@ type ExecutionFilter struct {
 	CountUpTo int64
 	// TestRuns says whether the designer's test runs are left out (the default), included or the only ones.
 	TestRuns TestRuns
+	// SubjectEntity and SubjectID keep the runs about one record.
+	SubjectEntity, SubjectID string
+	// Query keeps the runs with, for each of its words, a search term that starts with it.
+	Query string
 }
 
 // TestRuns is how a list treats the designer's test runs.
@@ -90,12 +97,13 @@ type ExecutionDetail struct {
 }
 
 var listColumns = []string{"id", "workflow_id", "workflow_version", "status", "started_at", "completed_at",
-	"current_step", "error", "waiting_until", "test"}
+	"current_step", "error", "waiting_until", "test", "subject_entity", "subject_id", "subject_label", "business_keys"}
 
 func listRowOf(r *Execution) ExecutionListRow {
 	return ExecutionListRow{ID: r.ID, WorkflowID: r.WorkflowID, WorkflowVersion: r.WorkflowVersion, Status: r.Status,
 		StartedAt: r.StartedAt, CompletedAt: r.CompletedAt, CurrentStep: r.CurrentStep, Error: r.Error,
-		WaitingUntil: r.WaitingUntil, Test: r.Test}
+		WaitingUntil: r.WaitingUntil, Test: r.Test, SubjectEntity: r.SubjectEntity, SubjectID: r.SubjectID,
+		SubjectLabel: r.SubjectLabel, BusinessKeys: r.BusinessKeys}
 }
 
 // ListExecutions lists the executions in scope that match f, newest first, and how many match in all.
@@ -113,6 +121,13 @@ func (r Executions) ListExecutions(ctx context.Context, scope ReadScope, f Execu
 	}
 	if !f.Until.IsZero() {
 		q = q.Where("started_at < ?", f.Until)
+	}
+	if f.SubjectEntity != "" {
+		q = q.Where("subject_entity = ? AND subject_id = ?", f.SubjectEntity, f.SubjectID)
+	}
+	for _, w := range queryWords(f.Query) {
+		q = q.Where("executions.id IN (?)", r.q(ctx).Model(&ExecutionTerm{}).Select("execution_id").
+			Where("term >= ? AND term < ?", w, w+afterPrefix))
 	}
 	var total int64
 	count := q
@@ -141,7 +156,8 @@ func (r Executions) ExecutionsByID(ctx context.Context, scope ReadScope, ids []s
 		return nil, nil
 	}
 	var rows []Execution
-	q := r.q(ctx).Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error", "waiting_until")
+	q := r.q(ctx).Select("id", "workflow_id", "workflow_version", "status", "started_at", "completed_at", "current_step", "error",
+		"waiting_until", "subject_entity", "subject_id", "subject_label", "business_keys")
 	if err := scope.executions(q, "executions").Where("id IN ?", ids).Find(&rows).Error; err != nil {
 		return nil, err
 	}

@@ -154,6 +154,29 @@ type Execution struct {
 	// Test marks a designer's test run: mails and HTTP calls are recorded, not made.
 	Test     bool
 	Revision int64
+	// The record the run is about ("" for none) and its business keys (a JSON object of name → value).
+	SubjectEntity, SubjectID, SubjectLabel string
+	BusinessKeys                           JSON
+}
+
+// ExecutionTerm is one search term of an execution (Executions.SearchTerms).
+type ExecutionTerm struct {
+	Term        string `gorm:"primaryKey"`
+	ExecutionID string `gorm:"primaryKey"`
+}
+
+// ExecutionChange is something a person changed in a run besides running it: variables edited, the record
+// refreshed, a retry from an earlier step, a step skipped. Before and After are JSON values.
+type ExecutionChange struct {
+	ID          int64 `gorm:"primaryKey"`
+	ExecutionID string
+	ChangedAt   time.Time
+	ChangedBy   string
+	Kind        string
+	StepID      string
+	Message     string
+	BeforeValue JSON
+	AfterValue  JSON
 }
 
 // LogRow is one WorkflowLogEntry of an execution.
@@ -379,5 +402,6 @@ func Models() []any {
 		&CRMTask{}, &EmailTemplate{}, &EmailTemplateVersion{}, &Mail{}, &MailAttempt{}, &Event{}, &EventDelivery{}, &ScheduleFire{}, &Webhook{}, &WebhookDelivery{},
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
 		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{},
-		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}, &DemoWorkflow{}}
+		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}, &DemoWorkflow{},
+		&ExecutionTerm{}, &ExecutionChange{}}
 }

@@ -20,6 +20,8 @@ const (
 	maxNameLength  = 200
 	maxFormFields  = 50
 	maxSelectItems = 200
+	// MaxBusinessKeys is how many business keys a workflow may declare.
+	MaxBusinessKeys = 10
 )
 
 // reservedNames cannot be variable names: expressions use them for step outputs and helpers.
@@ -37,6 +39,7 @@ func Compile(def *Definition, env Environment) (*Plan, Problems) {
 	c.header()
 	c.variables()
 	c.implied()
+	c.businessKeys()
 	c.trigger()
 	c.steps()
 	c.graph()
@@ -96,6 +99,53 @@ func (c *compiler) variables() {
 			c.problems.add(path+".type", "", "variable %q has type %q; use one of %s", v.Name, v.Type, strings.Join(variableTypes, ", "))
 		}
 		c.declared = append(c.declared, v.Name)
+	}
+}
+
+// businessKeys compiles the workflow's business keys: named, at most MaxBusinessKeys, each a template over
+// the variables (a run's keys are worked out before any step has run, so steps' outputs are not theirs).
+func (c *compiler) businessKeys() {
+	if len(c.def.BusinessKeys) > MaxBusinessKeys {
+		c.problems.add("businessKeys", "", "the workflow declares %d business keys; the limit is %d", len(c.def.BusinessKeys), MaxBusinessKeys)
+		return
+	}
+	seen := map[string]bool{}
+	for i, k := range c.def.BusinessKeys {
+		path := fmt.Sprintf("businessKeys[%d]", i)
+		name := strings.TrimSpace(k.Name)
+		switch {
+		case name == "":
+			c.problems.add(path+".name", "", "business key %d needs a name, such as \"Lead email\"", i+1)
+			continue
+		case len(name) > maxNameLength:
+			c.problems.add(path+".name", "", "the business key's name is %d characters long; keep it under %d", len(name), maxNameLength)
+		case seen[strings.ToLower(name)]:
+			c.problems.add(path+".name", "", "business key %q is declared twice", name)
+		}
+		seen[strings.ToLower(name)] = true
+		if strings.TrimSpace(k.Value) == "" {
+			c.problems.add(path+".value", "", "business key %q needs a value, such as {{ lead.email }}", name)
+			continue
+		}
+		val, errs := c.env.CompileValue(k.Value, c.declared)
+		for _, ve := range errs {
+			e := ve.ExprError
+			c.problems.addExpr(path+".value", "", fmt.Sprintf("business key %q", name), &e)
+		}
+		if val == nil {
+			continue
+		}
+		if refs := val.StepRefs(); len(refs) > 0 {
+			c.problems.add(path+".value", "", "business key %q reads steps.%s, but keys are worked out when a run starts, before any step has run; use the variables and the record", name, refs[0])
+			continue
+		}
+		for _, names := range val.SecretRefs() {
+			if len(names) > 0 {
+				c.problems.add(path+".value", "", "business key %q reads a secret; keys are shown and searched, so they may not hold secrets", name)
+			}
+		}
+		c.checkValueFields(path+".value", "", val)
+		c.plan.Keys = append(c.plan.Keys, PlanKey{Name: name, Value: val})
 	}
 }
 

@@ -44,6 +44,16 @@ type Definition struct {
 	Steps       []Step     `json:"steps"`
 	Variables   []Variable `json:"variables"`
 	Metadata    Metadata   `json:"metadata"`
+	// BusinessKeys are what a manager finds the workflow's runs by besides their record (a lead's email, a
+	// deal's name): up to MaxBusinessKeys templates over the variables, worked out when a run starts and
+	// again when its data is edited.
+	BusinessKeys []BusinessKey `json:"businessKeys,omitempty"`
+}
+
+// BusinessKey is one searchable value of a run: a name ("Lead email") and a template ("{{ lead.email }}").
+type BusinessKey struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Trigger is the seed's WorkflowTrigger.

@@ -119,6 +119,14 @@ type Plan struct {
 	Trigger TriggerPlan
 	// Warnings are what is allowed but unwise, such as a password written into a header.
 	Warnings Problems
+	// Keys are the compiled business keys, in the definition's order.
+	Keys []PlanKey
+}
+
+// PlanKey is a compiled business key.
+type PlanKey struct {
+	Name  string
+	Value Value
 }
 
 // Step returns the planned step with the given id.

@@ -82,3 +82,33 @@ func checkType(typ string, v any) string {
 	}
 	return ""
 }
+
+// CheckEdits checks the variables a manager sets on a run that has started: each is a variable of the
+// workflow, of its type; a required one cannot be emptied. The others keep their values.
+func CheckEdits(def *Definition, values map[string]any) FieldErrors {
+	byName := map[string]Variable{}
+	for _, v := range def.AllVariables() {
+		byName[v.Name] = v
+	}
+	names := make([]string, 0, len(values))
+	for k := range values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var errs FieldErrors
+	for _, k := range names {
+		v, ok := byName[k]
+		val := values[k]
+		switch {
+		case !ok:
+			errs = append(errs, FieldError{Field: k, Message: fmt.Sprintf("%q is not a variable of this workflow", k)})
+		case val == nil && v.Required:
+			errs = append(errs, FieldError{Field: k, Message: fmt.Sprintf("variable %q is required, so it cannot be emptied", k)})
+		case val != nil:
+			if msg := checkType(v.Type, val); msg != "" {
+				errs = append(errs, FieldError{Field: k, Message: fmt.Sprintf("variable %q %s", k, msg)})
+			}
+		}
+	}
+	return errs
+}

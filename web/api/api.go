@@ -63,6 +63,8 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("api.executions.cancel", "/api/executions/:id/cancel", manager, s.cancelExecution),
 		httpx.POST("api.executions.wake", "/api/executions/:id/wake", manager, s.wakeExecution),
 		httpx.POST("api.executions.retry", "/api/executions/:id/retry", manager, s.retryExecution),
+		httpx.POST("api.executions.skip", "/api/executions/:id/skip", manager, s.skipStep),
+		httpx.PATCH("api.executions.variables", "/api/executions/:id/variables", manager, s.editVariables),
 
 		httpx.GET("api.tasks.list", "/api/tasks", rep, s.listTasks),
 		httpx.GET("api.tasks.get", "/api/tasks/:id", rep, s.getTask),

@@ -14,7 +14,8 @@ func (s *Handlers) listExecutions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), TestRuns: c.QueryParam("test"), Page: p}
+	f := app.ExecutionFilter{WorkflowID: c.QueryParam("workflowId"), Status: c.QueryParam("status"), TestRuns: c.QueryParam("test"), Page: p,
+		Subject: c.QueryParam("subject"), Q: c.QueryParam("q")}
 	if f.Since, err = httpx.TimeParam(c, "since"); err != nil {
 		return err
 	}
@@ -56,8 +57,38 @@ func (s *Handlers) wakeExecution(c echo.Context) error {
 	})
 }
 
+// retryExecution retries a failed run: from its failed step, or {"fromStep": id} an earlier one, with
+// {"refreshRecord": true} its record read again from the CRM first. No body is a plain retry.
 func (s *Handlers) retryExecution(c echo.Context) error {
+	var req app.RetryRequest
+	if err := httpx.BindJSON(c, &req, true); err != nil {
+		return err
+	}
 	return s.executionOp(c, func(a *app.App) error {
-		return a.RetryExecution(c.Request().Context(), httpx.Principal(c), c.Param("id"))
+		return a.RetryRun(c.Request().Context(), httpx.Principal(c), c.Param("id"), req)
+	})
+}
+
+// skipStep skips the failed step {"step": id} of a failed run.
+func (s *Handlers) skipStep(c echo.Context) error {
+	var req app.SkipRequest
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	return s.executionOp(c, func(a *app.App) error {
+		return a.SkipStep(c.Request().Context(), httpx.Principal(c), c.Param("id"), req)
+	})
+}
+
+// editVariables sets variables of a failed or waiting run: {"variables": {name: value}}.
+func (s *Handlers) editVariables(c echo.Context) error {
+	var req struct {
+		Variables map[string]any `json:"variables"`
+	}
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	return s.executionOp(c, func(a *app.App) error {
+		return a.EditRunVariables(c.Request().Context(), httpx.Principal(c), c.Param("id"), req.Variables)
 	})
 }

@@ -73,5 +73,6 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("executions.cancel", "/executions/:id/cancel", manager, s.executionAction("cancel")),
 		httpx.POST("executions.wake", "/executions/:id/wake", manager, s.executionAction("wake")),
 		httpx.POST("executions.retry", "/executions/:id/retry", manager, s.executionAction("retry")),
+		httpx.POST("executions.fix", "/executions/:id/fix", manager, s.fixExecution),
 	}
 }
