@@ -264,6 +264,9 @@ func personLabel(email string, people []app.Choice) string {
 
 // eventText says what a CRM event was, for peopleChoices: "Created", "Status set to qualified".
 func eventText(e crm.Entity, typ string) string {
+	if typ == "" {
+		return "About this " + string(e)
+	}
 	switch rest := strings.TrimPrefix(typ, string(e)+"_"); rest {
 	case "created":
 		return "Created"

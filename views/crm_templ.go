@@ -1392,14 +1392,14 @@ func RecordRuns(p RunsPanel) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "><h2>Workflows started by this ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "><h2>Workflows of this ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var69 string
 		templ_7745c5c3_Var69, templ_7745c5c3_Err = templ.JoinStringErrs(string(p.Entity))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/crm.templ`, Line: 299, Col: 50}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/crm.templ`, Line: 299, Col: 42}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var69))
 		if templ_7745c5c3_Err != nil {
@@ -1675,9 +1675,9 @@ func RecordRuns(p RunsPanel) templ.Component {
 func RecordFlash(e crm.Entity, status string, statusChanged bool) string {
 	switch {
 	case e == crm.Lead && statusChanged && status == "qualified":
-		return "Lead qualified. The workflows this starts appear under “Workflows started by this lead”."
+		return "Lead qualified. The workflows this starts appear under “Workflows of this lead”."
 	case statusChanged && e == crm.Opportunity:
-		return "Opportunity saved; its stage is now " + status + ". Workflows it starts appear under “Workflows started by this opportunity”."
+		return "Opportunity saved; its stage is now " + status + ". Workflows it starts appear under “Workflows of this opportunity”."
 	case statusChanged:
 		return "Lead saved; its status is now " + status + "."
 	}

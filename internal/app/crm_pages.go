@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,6 +265,21 @@ func recordActivityTx(ctx context.Context, tx *store.Tx, scope readScope, e crm.
 		}
 		out.Runs = append(out.Runs, r)
 	}
+	// And the runs about the record that no change of it started: started by hand with it, or by another
+	// record's event whose workflow is about this one.
+	about, _, err := tx.Executions().ListExecutions(ctx, scope.rows(), store.ExecutionFilter{SubjectEntity: string(e), SubjectID: id, Limit: recentActivity})
+	if err != nil {
+		return nil, fmt.Errorf("load runs about %s %s: %w", e, id, err)
+	}
+	for i := range about {
+		if _, shown := runs[about[i].ID]; shown {
+			continue
+		}
+		name := names[about[i].WorkflowID]
+		s := summaryOf(&about[i], name)
+		out.Runs = append(out.Runs, RecordRun{WorkflowID: s.WorkflowID, WorkflowName: name, Delivery: "started", At: s.StartedAt, Execution: &s})
+	}
+	slices.SortStableFunc(out.Runs, func(a, b RecordRun) int { return b.At.Compare(a.At) })
 	var summaries []ExecutionSummary
 	for _, r := range out.Runs {
 		if r.Execution != nil {

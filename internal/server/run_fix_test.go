@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -214,5 +216,85 @@ func TestRetryFromAnEarlierStepAndSkipTheFailedOne(t *testing.T) {
 	}
 	if e := h.getWithRecord(skipped); len(e.Changes) != 1 || e.Changes[0].Kind != "skip" || e.Changes[0].By != "manager@example.com" {
 		t.Fatalf("changes: %+v", e.Changes)
+	}
+}
+
+// A run started by hand with a lead is about that lead: the lead's page lists it beside the runs its own
+// changes started, and the executions page finds it by the lead's name and links the lead.
+func TestARunStartedWithALeadShowsOnTheLeadsPage(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	d := def("Call back", setVar("mark", "note", "called"))
+	d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "lead", "type": "object"})
+	wf := h.createWorkflow(d)
+	id := h.createLead(h.rep, record{"firstName": "Rosa", "lastName": "Diaz", "email": "rosa@cantina.example", "assignedTo": "rep@example.com"})
+	var lead record
+	h.must(http.StatusOK, h.manager, "GET", "/api/leads/"+id, nil, &lead)
+	run := h.startRun(wf, map[string]any{"lead": map[string]any(lead)})
+	h.waitStatus(run, "completed")
+
+	manager := h.session("manager@example.com")
+	status, page := manager.get("/crm/leads/" + id)
+	if status != http.StatusOK {
+		t.Fatalf("the lead's page = %d", status)
+	}
+	item := page.Find(`.run-list li[data-execution="` + run + `"]`)
+	if item.Length() != 1 || !strings.Contains(squash(item), "Call back") || !strings.Contains(squash(item), "about this lead") {
+		t.Fatalf("the lead's page lists the run as %q", squash(page.Find(".run-list")))
+	}
+	status, list := manager.get("/executions?q=rosa+diaz")
+	if status != http.StatusOK {
+		t.Fatalf("the executions page = %d", status)
+	}
+	row := list.Find(`tr[data-execution="` + run + `"]`)
+	if href, _ := row.Find(".run-subject a").Attr("href"); href != "/crm/leads/"+id || squash(row.Find(".run-subject a")) != "Rosa Diaz" {
+		t.Fatalf("the run's row is about %q at %q", squash(row.Find(".run-subject")), href)
+	}
+	if n := list.Find("tr[data-execution]").Length(); n != 1 {
+		t.Fatalf("searching rosa diaz shows %d runs", n)
+	}
+	if _, none := manager.get("/executions?q=nobody-like-this"); !strings.Contains(squash(none.Find("#executions")), "No runs are about a record or key matching that") {
+		t.Fatalf("a search that finds nothing says %q", squash(none.Find("#executions")))
+	}
+}
+
+// The run page's "Fix this run" form, without a browser: a value of the wrong type comes back beside its
+// field with nothing changed; the right one is saved and the run retried, and the change is listed.
+func TestTheFixThisRunForm(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	wf := h.createWorkflow(mailToEmail())
+	run := h.startRun(wf, map[string]any{"email": "nobody"})
+	h.waitStatus(run, "failed")
+	manager := h.session("manager@example.com")
+	_, page := manager.get("/executions/" + run)
+	form := page.Find("#fix-run form")
+	if form.Length() != 1 || form.Find(`[name="var.email"]`).AttrOr("value", "") != "nobody" {
+		t.Fatalf("the fix form is %q", squash(page.Find("#fix-run")))
+	}
+	var options []string
+	form.Find("#fix-then option").Each(func(_ int, o *goquery.Selection) { options = append(options, o.AttrOr("value", "")) })
+	if strings.Join(options, ",") != "retry,from:first,skip,save" {
+		t.Fatalf("the form offers %v", options)
+	}
+
+	status, doc := manager.post("/executions/"+run+"/fix", url.Values{"var.email": {"ana@example.com"}, "var.x": {"two"}, "then": {"retry"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(squash(doc.Find("#fix-run")), "x: \"two\" is not a number") {
+		t.Fatalf("a wrong number answered %d: %q", status, squash(doc.Find("#fix-run")))
+	}
+	if e := h.getWithRecord(run); e.Variables["email"] != "nobody" || len(e.Changes) != 0 {
+		t.Fatalf("a refused fix changed the run: %v %+v", e.Variables, e.Changes)
+	}
+	status, _ = manager.post("/executions/"+run+"/fix", url.Values{"var.email": {"ana@example.com"}, "var.x": {"1"}, "then": {"retry"}})
+	if status != http.StatusSeeOther && status != http.StatusOK {
+		t.Fatalf("the fix answered %d", status)
+	}
+	h.waitStatus(run, "completed")
+	_, page = manager.get("/executions/" + run)
+	if got := squash(page.Find("#run-changes")); !strings.Contains(got, "manager@example.com") || !strings.Contains(got, "email nobody → ana@example.com") {
+		t.Fatalf("the changes read %q", got)
+	}
+	if page.Find("#fix-run").Length() != 0 {
+		t.Fatal("a completed run still offers the fix form")
 	}
 }
