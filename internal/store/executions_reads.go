@@ -125,9 +125,11 @@ func (r Executions) ListExecutions(ctx context.Context, scope ReadScope, f Execu
 	if f.SubjectEntity != "" {
 		q = q.Where("subject_entity = ? AND subject_id = ?", f.SubjectEntity, f.SubjectID)
 	}
-	for _, w := range queryWords(f.Query) {
-		q = q.Where("executions.id IN (?)", r.q(ctx).Model(&ExecutionTerm{}).Select("execution_id").
-			Where("term >= ? AND term < ?", w, w+afterPrefix))
+	if words := queryWords(f.Query); len(words) > 0 {
+		var err error
+		if q, err = r.matching(ctx, q, words); err != nil {
+			return nil, 0, err
+		}
 	}
 	var total int64
 	count := q
@@ -147,6 +149,38 @@ func (r Executions) ListExecutions(ctx context.Context, scope ReadScope, f Execu
 		out = append(out, listRowOf(&rows[i]))
 	}
 	return out, total, nil
+}
+
+// fewTerms is where a search word stops being selective: a word that starts fewer search terms than this
+// picks the runs by the terms' index; others are checked run by run, newest first, as the page needs them.
+const fewTerms = 1000
+
+// matching narrows q to the executions with, for each word, a search term that starts with it. The word
+// that starts the fewest terms (counted up to fewTerms) picks the candidates through the index of terms, and
+// each other word is checked for each candidate: "lead 4242" reads the 11 runs with a term starting 4242,
+// not the 100,000 whose name holds "lead".
+func (r Executions) matching(ctx context.Context, q *gorm.DB, words []string) (*gorm.DB, error) {
+	best, fewest := -1, int64(fewTerms)
+	for i, w := range words {
+		var n int64
+		err := r.q(ctx).Table("(?) AS few", r.q(ctx).Model(&ExecutionTerm{}).Select("1").
+			Where("term >= ? AND term < ?", w, w+afterPrefix).Limit(fewTerms)).Count(&n).Error
+		if err != nil {
+			return nil, fmt.Errorf("search executions: %w", err)
+		}
+		if n < fewest {
+			best, fewest = i, n
+		}
+	}
+	for i, w := range words {
+		if i == best {
+			q = q.Where("executions.id IN (?)", r.q(ctx).Model(&ExecutionTerm{}).Select("execution_id").
+				Where("term >= ? AND term < ?", w, w+afterPrefix))
+			continue
+		}
+		q = q.Where("EXISTS (SELECT 1 FROM execution_terms t WHERE t.execution_id = executions.id AND t.term >= ? AND t.term < ?)", w, w+afterPrefix)
+	}
+	return q, nil
 }
 
 // ExecutionsByID reads the executions in scope among ids (in no order); the ones out of scope or gone are

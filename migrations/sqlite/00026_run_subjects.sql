@@ -15,7 +15,7 @@ CREATE TABLE execution_terms (
     execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
     PRIMARY KEY (term, execution_id)
 );
-CREATE INDEX execution_terms_execution_idx ON execution_terms (execution_id);
+CREATE INDEX execution_terms_execution_idx ON execution_terms (execution_id, term);
 
 -- What people changed in a run besides running it: its variables edited, its record refreshed from the CRM,
 -- a retry from an earlier step, a step skipped; with who, when, and the values before and after.
