@@ -49,6 +49,9 @@ type Config struct {
 	// changed, so a test can wait on commits instead of polling. It is called on the committing goroutine
 	// and must not block.
 	OnCommit func(executionIDs []string)
+	// OnBatchItem, when set, is called after each run a batch acted on, with a context that ends when Stop
+	// begins (tests stop an instance in the middle of a batch with it).
+	OnBatchItem func(stopping context.Context, batchID string)
 }
 
 // WithDefaults fills in the defaults for a dialect.
@@ -132,6 +135,8 @@ type Engine struct {
 	stopHeartbeat context.CancelFunc
 	heartbeat     sync.WaitGroup
 	started       bool
+	// loopCtx ends when Stop begins: long jobs (batches) stop between two runs.
+	loopCtx context.Context
 	// instance names this process to River (its client ID) and to the other instances (its heartbeat row).
 	instance instance
 }
@@ -150,6 +155,7 @@ func New(deps Deps, cfg Config) (*Engine, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &advanceWorker{e: e})
 	river.AddWorker(workers, &todoWorker{e: e})
+	river.AddWorker(workers, &batchWorker{e: e})
 	if deps.Workers != nil {
 		deps.Workers(workers)
 	}
@@ -205,7 +211,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.stop = cancel
+	e.stop, e.loopCtx = cancel, loopCtx
 	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopHeartbeat = stopBeat
 	e.started = true

@@ -31,13 +31,18 @@ type Edit struct {
 // values before and after, in the same commit. Wrong values are workflow.FieldErrors; a run busy with a step
 // is an *OpError.
 func (e *Engine) EditVariables(ctx context.Context, id, by string, edits ...Edit) error {
-	return e.fix(ctx, id, by, edits, nil)
+	return e.fix(ctx, id, by, edits, nil, nil)
 }
 
 // RetryFrom retries a failed execution from step from ("" or the failed step: from the failed step), after
 // setting the variables of edits, in one commit.
 func (e *Engine) RetryFrom(ctx context.Context, id, from, by string, edits ...Edit) error {
-	return e.fix(ctx, id, by, edits, func(ex *loaded, now time.Time) (Transition, *store.ExecutionChange, error) {
+	return e.fix(ctx, id, by, edits, retryOp(from, by), nil)
+}
+
+// retryOp is the retry from step from ("" or the failed step: from the failed step) as a fix's operation.
+func retryOp(from, by string) func(*loaded, time.Time) (Transition, *store.ExecutionChange, error) {
+	return func(ex *loaded, now time.Time) (Transition, *store.ExecutionChange, error) {
 		if from == "" || from == ex.run.FailedStep {
 			tr, err := Retry(ex.plan, ex.run, by, now)
 			return tr, nil, err
@@ -46,7 +51,7 @@ func (e *Engine) RetryFrom(ctx context.Context, id, from, by string, edits ...Ed
 		tr, err := RetryFrom(ex.plan, ex.run, from, by, now)
 		return tr, &store.ExecutionChange{Kind: ChangeRetryFrom, StepID: from,
 			Message: fmt.Sprintf("Retried from %q instead of the failed step %q", stepName(ex.plan, from), stepName(ex.plan, failed))}, err
-	})
+	}
 }
 
 // Skip skips the failed step of a failed execution, after setting the variables of edits.
@@ -55,13 +60,13 @@ func (e *Engine) Skip(ctx context.Context, id, step, by string, edits ...Edit) e
 		tr, err := Skip(ex.plan, ex.run, step, by, now)
 		return tr, &store.ExecutionChange{Kind: ChangeSkip, StepID: step,
 			Message: fmt.Sprintf("Skipped the failed step %q", stepName(ex.plan, step))}, err
-	})
+	}, nil)
 }
 
 // fix applies edits of the variables and then op (when not nil) to one execution, and commits them with
-// the changes they make recorded, the run's record and keys worked out again.
+// the changes they make recorded, the run's record and keys worked out again, and the effects also.
 func (e *Engine) fix(ctx context.Context, id, by string, edits []Edit,
-	op func(*loaded, time.Time) (Transition, *store.ExecutionChange, error)) error {
+	op func(*loaded, time.Time) (Transition, *store.ExecutionChange, error), also []store.Effect) error {
 	_, err := e.operateWith(ctx, id, func(ex *loaded, now time.Time) (Transition, []store.Effect, error) {
 		var changes []store.ExecutionChange
 		edited := false
@@ -102,7 +107,7 @@ func (e *Engine) fix(ctx context.Context, id, by string, edits []Edit,
 				changes = append(changes, *ch)
 			}
 		}
-		var effects []store.Effect
+		effects := slices.Clone(also)
 		for _, ch := range changes {
 			ch.ExecutionID, ch.ChangedAt, ch.ChangedBy = id, now, by
 			effects = append(effects, store.RecordChange{Change: ch})

@@ -51,6 +51,9 @@ type SecretsRepo struct{ repo }
 // Teams are the teams, their members and calendars, and the company's settings.
 type Teams struct{ repo }
 
+// Batches are the bulk actions on runs and the runs each acts on.
+type Batches struct{ repo }
+
 // Accessors on the database.
 
 func (db *DB) Workflows() Workflows     { return Workflows{db.repo()} }
@@ -63,6 +66,7 @@ func (db *DB) Rollups() Rollups         { return Rollups{db.repo()} }
 func (db *DB) Users() Users             { return Users{db.repo()} }
 func (db *DB) SecretsRepo() SecretsRepo { return SecretsRepo{db.repo()} }
 func (db *DB) Teams() Teams             { return Teams{db.repo()} }
+func (db *DB) Batches() Batches         { return Batches{db.repo()} }
 
 // Accessors inside a transaction.
 
@@ -76,3 +80,4 @@ func (tx *Tx) Rollups() Rollups         { return Rollups{tx.repo()} }
 func (tx *Tx) Users() Users             { return Users{tx.repo()} }
 func (tx *Tx) SecretsRepo() SecretsRepo { return SecretsRepo{tx.repo()} }
 func (tx *Tx) Teams() Teams             { return Teams{tx.repo()} }
+func (tx *Tx) Batches() Batches         { return Batches{tx.repo()} }

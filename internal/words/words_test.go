@@ -31,3 +31,16 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+func TestReason(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{`Step "Send welcome email" (welcome) failed: send_email: recipient "ana@" is not an email address`, "recipient … is not an email address"},
+		{`Step "Send welcome email" (welcome) failed: send_email: recipient is empty (the variable it comes from has no value)`, "recipient is empty (the variable it comes from has no value)"},
+		{`call_api: the service answered 503`, "the service answered 503"},
+		{"", "no reason given"},
+	} {
+		if got := Reason(tt.err); got != tt.want {
+			t.Errorf("Reason(%q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -65,6 +65,9 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("api.executions.retry", "/api/executions/:id/retry", manager, s.retryExecution),
 		httpx.POST("api.executions.skip", "/api/executions/:id/skip", manager, s.skipStep),
 		httpx.PATCH("api.executions.variables", "/api/executions/:id/variables", manager, s.editVariables),
+		httpx.GET("api.incidents.list", "/api/incidents", manager, s.listIncidents),
+		httpx.POST("api.batches.create", "/api/batches", manager, s.startBatch),
+		httpx.GET("api.batches.get", "/api/batches/:id", manager, s.getBatch),
 
 		httpx.GET("api.tasks.list", "/api/tasks", rep, s.listTasks),
 		httpx.GET("api.tasks.get", "/api/tasks/:id", rep, s.getTask),

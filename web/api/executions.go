@@ -92,3 +92,35 @@ func (s *Handlers) editVariables(c echo.Context) error {
 		return a.EditRunVariables(c.Request().Context(), httpx.Principal(c), c.Param("id"), req.Variables)
 	})
 }
+
+func (s *Handlers) listIncidents(c echo.Context) error {
+	items, err := s.app.Incidents(c.Request().Context(), httpx.Principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, httpx.List[app.Incident]{Items: items, Total: int64(len(items))})
+}
+
+// startBatch previews ({"dryRun": true}, 200) or starts (202) a bulk action on the runs a filter matches.
+func (s *Handlers) startBatch(c echo.Context) error {
+	var req app.BatchRequest
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	p, err := s.app.StartBatch(c.Request().Context(), httpx.Principal(c), req)
+	if err != nil {
+		return err
+	}
+	if req.DryRun {
+		return c.JSON(http.StatusOK, p)
+	}
+	return c.JSON(http.StatusAccepted, p)
+}
+
+func (s *Handlers) getBatch(c echo.Context) error {
+	v, err := s.app.GetBatch(c.Request().Context(), httpx.Principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}

@@ -45,6 +45,7 @@ var creatingRoutes = map[string]int{
 	"api.opportunities.create": http.StatusCreated,
 	"api.crm-tasks.create":     http.StatusCreated,
 	"api.crm-tasks.comment":    http.StatusCreated,
+	"api.batches.create":       http.StatusAccepted, // a dry run creates nothing and claims no key
 }
 
 // Idempotent lets a creating route take an Idempotency-Key: a retry with the key and the same request is

@@ -74,5 +74,8 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("executions.wake", "/executions/:id/wake", manager, s.executionAction("wake")),
 		httpx.POST("executions.retry", "/executions/:id/retry", manager, s.executionAction("retry")),
 		httpx.POST("executions.fix", "/executions/:id/fix", manager, s.fixExecution),
+		httpx.GET("incidents", "/incidents", manager, s.incidentsPage),
+		httpx.POST("incidents.retry", "/incidents/retry", manager, s.retryIncident),
+		httpx.GET("batches.page", "/batches/:id", manager, s.batchPage),
 	}
 }
