@@ -346,3 +346,6 @@ func todoDue(rec crm.Record) *time.Time {
 	}
 	return &t
 }
+
+// JourneyValue is a field's value in a journey: text as is, "(empty)" for none, others as JSON.
+func JourneyValue(v any) string { return changeText(v) }

@@ -110,13 +110,15 @@ type recordWrite struct {
 	data               map[string]any
 	by                 string
 	update             bool
+	// origin is the run and step, recorded with the fields an update changed.
+	origin store.ChangeOrigin
 }
 
 // Apply implements store.Effect.
 func (w recordWrite) Apply(ctx context.Context, tx *store.Tx) error {
 	var err error
 	if w.update {
-		_, err = w.records.UpdateTx(ctx, tx, w.entity, w.id, w.data, w.by)
+		_, err = w.records.UpdateTx(store.WithChangeOrigin(ctx, w.origin), tx, w.entity, w.id, w.data, w.by)
 	} else {
 		_, err = w.records.CreateTx(ctx, tx, w.entity, w.id, w.data, w.by)
 	}

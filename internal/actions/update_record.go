@@ -48,7 +48,8 @@ func (a UpdateRecord) Run(ctx context.Context, in Input) (Result, error) {
 		fields = append(fields, k)
 	}
 	sort.Strings(fields)
-	w := recordWrite{records: a.deps.Records, action: action, entity: entity, id: id, data: data, by: actor(in), update: true}
+	w := recordWrite{records: a.deps.Records, action: action, entity: entity, id: id, data: data, by: actor(in), update: true,
+		origin: store.ChangeOrigin{ExecutionID: in.ExecutionID, StepID: in.StepID}}
 	if in.Test {
 		return recorded(Result{Message: fmt.Sprintf("would update %s %s: %s", entity, id, strings.Join(fields, ", "))},
 			recordOutput(entity, id, data)), nil

@@ -305,6 +305,8 @@ type RecordPage struct {
 	Activity *RecordActivity
 	Todos    []crm.Record // its open CRM to-dos, soonest due first
 	Choices  *FormChoices
+	// Journey is every run, step, mail, task and field change that touched the record, newest first.
+	Journey []JourneyEntry
 }
 
 // maxTodos bounds the to-dos a record's page lists.
@@ -327,6 +329,11 @@ func (a *App) RecordPage(ctx context.Context, actor *Actor, e crm.Entity, id str
 	}
 	if out.Choices, err = a.FormChoices(ctx, actor, e); err != nil {
 		return nil, err
+	}
+	if e == crm.Lead || e == crm.Opportunity {
+		if out.Journey, err = a.Journey(ctx, actor, e, id); err != nil {
+			return nil, err
+		}
 	}
 	keepLinked(out.Choices, rec)
 	return out, nil

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/clock"
@@ -156,7 +158,42 @@ func (s *Service) updateTx(ctx context.Context, tx *store.Tx, e Entity, id strin
 	if err != nil {
 		return nil, err
 	}
-	return k.update(s.op(ctx, tx, by), id, data)
+	o := s.op(ctx, tx, by)
+	before, err := k.get(o, id)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := k.update(o, id, data)
+	if err != nil {
+		return nil, err
+	}
+	return rec, tx.CRM().AddRecordChanges(ctx, changedFields(ctx, e, id, before, rec, data, by, o.now))
+}
+
+type originKey struct{}
+
+// Origin is the run and step a change of a record comes from (update_record), for its journey and undo.
+type Origin struct{ ExecutionID, StepID string }
+
+// WithOrigin says that the changes made with ctx come from a run's step.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// changedFields are the fields of data whose value the change changed, before and after as the record's
+// payload shows them.
+func changedFields(ctx context.Context, e Entity, id string, before, after Record, data map[string]any, by string, now time.Time) []store.RecordChange {
+	origin := store.ChangeOriginOf(ctx)
+	var out []store.RecordChange
+	for _, f := range slices.Sorted(maps.Keys(data)) {
+		b, a := store.MustJSON(before[f]), store.MustJSON(after[f])
+		if string(b) == string(a) {
+			continue
+		}
+		out = append(out, store.RecordChange{Entity: string(e), RecordID: id, Field: f, BeforeValue: b, AfterValue: a,
+			ChangedBy: by, ExecutionID: origin.ExecutionID, StepID: origin.StepID, ChangedAt: now})
+	}
+	return out
 }
 
 // publish records an event of the change in its transaction.

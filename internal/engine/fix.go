@@ -110,7 +110,7 @@ func (e *Engine) fix(ctx context.Context, id, by string, edits []Edit,
 		effects := slices.Clone(also)
 		for _, ch := range changes {
 			ch.ExecutionID, ch.ChangedAt, ch.ChangedBy = id, now, by
-			effects = append(effects, store.RecordChange{Change: ch})
+			effects = append(effects, store.LogRunChange{Change: ch})
 		}
 		if edited {
 			effects = append(effects, SubjectOf(ctx, ex.plan, ex.run.Variables).update(id))

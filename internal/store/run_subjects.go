@@ -87,11 +87,11 @@ func (r Executions) insertTerms(ctx context.Context, id string, terms []string) 
 	return nil
 }
 
-// RecordChange is a change a person made to a run, inserted with it (Effect).
-type RecordChange struct{ Change ExecutionChange }
+// LogRunChange is a change a person made to a run, inserted with it (Effect).
+type LogRunChange struct{ Change ExecutionChange }
 
 // Apply implements Effect.
-func (c RecordChange) Apply(ctx context.Context, tx *Tx) error {
+func (c LogRunChange) Apply(ctx context.Context, tx *Tx) error {
 	ch := c.Change
 	if err := tx.Executions().q(ctx).Create(&ch).Error; err != nil {
 		return fmt.Errorf("execution %s: log the change: %w", ch.ExecutionID, err)

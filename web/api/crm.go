@@ -41,7 +41,31 @@ func (s *Handlers) CRMRoutes() []httpx.Route {
 	return append(routes,
 		httpx.GET("api.crm-tasks.comments", "/api/crm-tasks/:id/comments", rep, s.todoComments),
 		httpx.POST("api.crm-tasks.comment", "/api/crm-tasks/:id/comments", rep, s.commentOnTodo),
+		httpx.GET("api.leads.journey", "/api/leads/:id/journey", rep, s.journey(crm.Lead)),
+		httpx.GET("api.opportunities.journey", "/api/opportunities/:id/journey", rep, s.journey(crm.Opportunity)),
+		httpx.POST("api.journey.undo", "/api/journey/:entry/undo", manager, s.undoJourneyEntry),
 	)
+}
+
+// journey is a record's timeline: {"items": [entries newest first]}.
+func (s *Handlers) journey(e crm.Entity) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		items, err := s.app.Journey(c.Request().Context(), httpx.Principal(c), e, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, httpx.List[app.JourneyEntry]{Items: items, Total: int64(len(items))})
+	}
+}
+
+// undoJourneyEntry undoes a workflow's change of a field (entry change:N); 409 with the reason when it
+// cannot be.
+func (s *Handlers) undoJourneyEntry(c echo.Context) error {
+	e, err := s.app.UndoJourneyEntry(c.Request().Context(), httpx.Principal(c), c.Param("entry"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, e)
 }
 
 // todoComments lists a to-do's comments, oldest first: {"comments": [{id, author, body, createdAt}]}.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,8 +180,9 @@ func (s *Handlers) renderRecord(c echo.Context, p crmPage, status int, data *app
 	now := s.app.Clock.Now()
 	return httpx.Render(c, status, views.RecordPage(views.RecordView{Page: frame, Entity: p.entity, ID: id,
 		Record: data.Record, Todos: data.Todos, People: data.Choices.People, Now: now,
-		Form: views.NewRecordForm(p.entity, id, frame.CSRF, values, errs, data.Choices),
-		Runs: views.RunsPanel{Entity: p.entity, ID: id, Activity: data.Activity, Now: now}}))
+		Form:    views.NewRecordForm(p.entity, id, frame.CSRF, values, errs, data.Choices),
+		Runs:    views.RunsPanel{Entity: p.entity, ID: id, Activity: data.Activity, Now: now},
+		Journey: data.Journey, CanUndo: httpx.Principal(c).Role.AtLeast(auth.RoleManager)}))
 }
 
 func recordTitle(rec crm.Record) string {
@@ -330,4 +332,24 @@ func (s *Handlers) commentOnTodo(c echo.Context) error {
 	}
 	s.flash(c, "Comment added.")
 	return c.Redirect(http.StatusSeeOther, "/crm/todos/"+id+"#todo-comments")
+}
+
+// undoJourneyEntry undoes a workflow's change of a field from the record's journey, and shows the record
+// again with what happened; a refused undo says why there.
+func (s *Handlers) undoJourneyEntry(c echo.Context) error {
+	back := c.FormValue("back")
+	if !strings.HasPrefix(back, "/crm/") || strings.Contains(back, "//") {
+		back = "/crm/leads"
+	}
+	e, err := s.app.UndoJourneyEntry(c.Request().Context(), httpx.Principal(c), c.Param("entry"))
+	var aerr *app.Error
+	switch {
+	case errors.As(err, &aerr) && errors.Is(aerr.Kind, app.ErrConflict):
+		s.flash(c, "Not undone: "+aerr.Message+".")
+	case err != nil:
+		return err
+	default:
+		s.flash(c, fmt.Sprintf("Undone: %s is %s again.", e.Field, views.JourneyValue(e.Before)))
+	}
+	return c.Redirect(http.StatusSeeOther, back+"#record-journey")
 }

@@ -75,6 +75,7 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("executions.retry", "/executions/:id/retry", manager, s.executionAction("retry")),
 		httpx.POST("executions.fix", "/executions/:id/fix", manager, s.fixExecution),
 		httpx.GET("incidents", "/incidents", manager, s.incidentsPage),
+		httpx.POST("crm.journey.undo", "/crm/journey/:entry/undo", manager, s.undoJourneyEntry),
 		httpx.POST("incidents.retry", "/incidents/retry", manager, s.retryIncident),
 		httpx.GET("batches.page", "/batches/:id", manager, s.batchPage),
 	}
