@@ -180,6 +180,7 @@ func (a *App) StartBatch(ctx context.Context, actor *Actor, req BatchRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	a.audit(ctx, actor, "bulk "+req.Action, "batch", b.ID, nil, map[string]any{"filter": req.Filter, "runs": len(ids), "preview": p.Preview})
 	return p, nil
 }
 

@@ -315,7 +315,11 @@ func (a *App) CancelExecution(ctx context.Context, actor *Actor, id string) erro
 	if err := requireManager(actor, "cancel executions"); err != nil {
 		return err
 	}
-	return operationError("cancel", a.Engine.Cancel(ctx, id, actor.Email))
+	if err := operationError("cancel", a.Engine.Cancel(ctx, id, actor.Email)); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run cancelled", "execution", id, nil, nil)
+	return nil
 }
 
 // WakeExecution ends an execution's delays now.
@@ -323,7 +327,11 @@ func (a *App) WakeExecution(ctx context.Context, actor *Actor, id string) error 
 	if err := requireManager(actor, "wake executions"); err != nil {
 		return err
 	}
-	return operationError("wake", a.Engine.Wake(ctx, id, actor.Email))
+	if err := operationError("wake", a.Engine.Wake(ctx, id, actor.Email)); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run woken", "execution", id, nil, nil)
+	return nil
 }
 
 // RetryExecution restarts a failed execution from its failed step.

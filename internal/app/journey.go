@@ -179,5 +179,6 @@ func (a *App) UndoJourneyEntry(ctx context.Context, actor *Actor, entryID string
 	if err != nil {
 		return nil, err
 	}
+	a.audit(ctx, actor, "record change undone", "record", entryID, map[string]any{undone.Field: undone.After}, map[string]any{undone.Field: undone.Before})
 	return undone, nil
 }

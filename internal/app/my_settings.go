@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (a *App) PutMySettings(ctx context.Context, actor *Actor, in MySettings) (*
 	if err := a.DB.Users().SetSettings(ctx, actor.ID, settings, a.Clock.Now()); err != nil {
 		return nil, err
 	}
-	a.audit("settings saved", "user", actor.Email, "away", settings.AwayFrom != nil)
+	a.audit(ctx, actor, "settings saved", "user", actor.Email, nil, map[string]any{"away": settings.AwayFrom != nil})
 	return a.GetMySettings(ctx, actor)
 }
 
@@ -141,7 +142,7 @@ func (a *App) SetManager(ctx context.Context, actor *Actor, userID int64, manage
 	if err := a.DB.Users().SetManager(ctx, userID, id, a.Clock.Now()); err != nil {
 		return err
 	}
-	a.audit("manager set", "user_id", userID, "manager", managerEmail, "by", actor.Email)
+	a.audit(ctx, actor, "manager set", "user", strconv.FormatInt(userID, 10), nil, map[string]any{"manager": managerEmail})
 	return nil
 }
 

@@ -61,7 +61,11 @@ func (a *App) EditRunVariables(ctx context.Context, actor *Actor, id string, val
 		return &ValidationError{Message: "nothing to change", Details: []Detail{{Path: "variables",
 			Message: "give the variables to set, such as {\"variables\": {\"lead\": {…}}}"}}}
 	}
-	return fixError("edit", a.Engine.EditVariables(ctx, id, actor.Email, engine.Edit{Values: values, Kind: engine.ChangeVariables}))
+	if err := fixError("edit", a.Engine.EditVariables(ctx, id, actor.Email, engine.Edit{Values: values, Kind: engine.ChangeVariables})); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run data edited", "execution", id, nil, map[string]any{"variables": values})
+	return nil
 }
 
 // RetryRun retries a failed run as the request says.
@@ -73,7 +77,11 @@ func (a *App) RetryRun(ctx context.Context, actor *Actor, id string, req RetryRe
 	if err != nil {
 		return err
 	}
-	return fixError("retry", a.Engine.RetryFrom(ctx, id, req.FromStep, actor.Email, edit...))
+	if err := fixError("retry", a.Engine.RetryFrom(ctx, id, req.FromStep, actor.Email, edit...)); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run retried", "execution", id, nil, req)
+	return nil
 }
 
 // SkipStep skips the failed step of a failed run, and the run goes on after it.
@@ -88,7 +96,11 @@ func (a *App) SkipStep(ctx context.Context, actor *Actor, id string, req SkipReq
 	if err != nil {
 		return err
 	}
-	return fixError("skip", a.Engine.Skip(ctx, id, req.Step, actor.Email, edit...))
+	if err := fixError("skip", a.Engine.Skip(ctx, id, req.Step, actor.Email, edit...)); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "step skipped", "execution", id, nil, req)
+	return nil
 }
 
 // RefreshRunRecord reads the run's record again from the CRM into its copy, without retrying.
@@ -100,7 +112,11 @@ func (a *App) RefreshRunRecord(ctx context.Context, actor *Actor, id string) err
 	if err != nil {
 		return err
 	}
-	return fixError("refresh", a.Engine.EditVariables(ctx, id, actor.Email, edit...))
+	if err := fixError("refresh", a.Engine.EditVariables(ctx, id, actor.Email, edit...)); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run record refreshed", "execution", id, nil, nil)
+	return nil
 }
 
 // refreshEdit is the edit that puts the run's record as the CRM has it now into the run's variables; none
@@ -191,7 +207,11 @@ func (a *App) FixRun(ctx context.Context, actor *Actor, id string, req FixReques
 		}
 		err = a.Engine.EditVariables(ctx, id, actor.Email, edits...)
 	}
-	return fixError("fix", err)
+	if err := fixError("fix", err); err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "run fixed", "execution", id, nil, map[string]any{"variables": req.Values, "refreshRecord": req.RefreshRecord, "then": req.Then})
+	return nil
 }
 
 // FixForm is what the run page offers to fix a run: its variables by type, the record it can read again,

@@ -156,7 +156,7 @@ func (a *App) CreateSecret(ctx context.Context, actor *Actor, in SecretInput) (S
 	if err != nil {
 		return SecretInfo{}, err
 	}
-	a.Log.Info("secret created", "secret", s.Name, "by", actor.Email)
+	a.audit(ctx, actor, "secret created", "secret", s.Name, nil, map[string]any{"version": s.Version})
 	return secretInfo(s), nil
 }
 
@@ -175,7 +175,7 @@ func (a *App) RotateSecret(ctx context.Context, actor *Actor, name, value string
 	if err != nil {
 		return SecretInfo{}, err
 	}
-	a.Log.Info("secret rotated", "secret", s.Name, "version", s.Version, "by", actor.Email)
+	a.audit(ctx, actor, "secret rotated", "secret", s.Name, map[string]any{"version": s.Version - 1}, map[string]any{"version": s.Version})
 	return secretInfo(s), nil
 }
 
@@ -200,7 +200,7 @@ func (a *App) DeleteSecret(ctx context.Context, actor *Actor, name string) error
 	} else if err != nil {
 		return err
 	}
-	a.Log.Info("secret deleted", "secret", name, "by", actor.Email)
+	a.audit(ctx, actor, "secret deleted", "secret", name, nil, nil)
 	return nil
 }
 

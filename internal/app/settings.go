@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/store"
 )
 
 // Settings: admins manage users; everyone who sees Settings (managers and admins) manages their own API
@@ -37,7 +38,7 @@ func (a *App) AddUser(ctx context.Context, actor *Actor, nu auth.NewUser) (*auth
 	if err != nil {
 		return nil, "", settingsError(err)
 	}
-	a.audit("user added", "user", u.Email, "role", u.Role, "by", actor.Email)
+	a.audit(ctx, actor, "user added", "user", u.Email, nil, map[string]any{"role": u.Role, "name": u.Name})
 	return u, generated, nil
 }
 
@@ -46,11 +47,12 @@ func (a *App) UpdateUser(ctx context.Context, actor *Actor, id int64, role auth.
 	if err := requireAdmin(actor, "change users"); err != nil {
 		return nil, err
 	}
+	was, _ := a.Auth.GetUser(ctx, id)
 	u, err := a.Auth.UpdateUser(ctx, id, role, name)
 	if err != nil {
 		return nil, settingsError(err)
 	}
-	a.audit("user changed", "user", u.Email, "role", u.Role, "by", actor.Email)
+	a.audit(ctx, actor, "user changed", "user", u.Email, userFacts(was), userFacts(u))
 	return u, nil
 }
 
@@ -68,7 +70,7 @@ func (a *App) SetUserEnabled(ctx context.Context, actor *Actor, id int64, enable
 	if err != nil {
 		return nil, settingsError(err)
 	}
-	a.audit("user enabled changed", "user", u.Email, "enabled", enabled, "by", actor.Email)
+	a.audit(ctx, actor, "user enabled changed", "user", u.Email, map[string]any{"enabled": !enabled}, map[string]any{"enabled": enabled})
 	return u, nil
 }
 
@@ -91,7 +93,7 @@ func (a *App) ResetPassword(ctx context.Context, actor *Actor, id int64, passwor
 	if err != nil {
 		return nil, "", settingsError(err)
 	}
-	a.audit("password reset", "user", u.Email, "by", actor.Email)
+	a.audit(ctx, actor, "password reset", "user", u.Email, nil, nil)
 	return u, generated, nil
 }
 
@@ -107,7 +109,7 @@ func (a *App) SignOutUser(ctx context.Context, actor *Actor, id int64) (*auth.Us
 	if err := a.Auth.SignOutEverywhere(ctx, id); err != nil {
 		return nil, err
 	}
-	a.audit("user signed out everywhere", "user", u.Email, "by", actor.Email)
+	a.audit(ctx, actor, "user signed out everywhere", "user", u.Email, nil, nil)
 	return u, nil
 }
 
@@ -145,7 +147,7 @@ func (a *App) CreateToken(ctx context.Context, actor *Actor, name string) (strin
 	if err != nil {
 		return "", nil, settingsError(err)
 	}
-	a.audit("API token created", "user", actor.Email, "token", info.Prefix)
+	a.audit(ctx, actor, "API token created", "token", info.Prefix, nil, map[string]any{"owner": actor.Email})
 	return token, info, nil
 }
 
@@ -158,7 +160,7 @@ func (a *App) RevokeToken(ctx context.Context, actor *Actor, id int64) (*auth.To
 	if err != nil {
 		return nil, settingsError(err)
 	}
-	a.audit("API token revoked", "owner", t.Owner, "token", t.Prefix, "by", actor.Email)
+	a.audit(ctx, actor, "API token revoked", "token", t.Prefix, map[string]any{"owner": t.Owner}, nil)
 	return t, nil
 }
 
@@ -181,15 +183,39 @@ func (a *App) ChangeOwnPassword(ctx context.Context, actor *Actor, pc PasswordCh
 	if err != nil {
 		return nil, settingsError(err)
 	}
-	a.audit("password changed", "user", actor.Email)
+	a.audit(ctx, actor, "password changed", "user", actor.Email, nil, nil)
 	return p, nil
 }
 
 // audit logs a change to users, passwords or tokens: who did what to whom.
-func (a *App) audit(msg string, args ...any) {
-	if a.Log != nil {
-		a.Log.Info(msg, args...)
+// audit records what a person did in the audit log (who, when, what, before and after) and in the server's
+// log. A log that cannot be written is a warning: the thing was done, and the warning says so.
+func (a *App) audit(ctx context.Context, actor *Actor, action, entity, id string, before, after any) {
+	by := ""
+	if actor != nil {
+		by = actor.Email
 	}
+	if a.Log != nil {
+		a.Log.Info(action, "entity", entity, "id", id, "by", by)
+	}
+	e := &store.AuditEntry{At: a.Clock.Now(), Actor: by, Action: action, Entity: entity, EntityID: id}
+	if before != nil {
+		e.BeforeValue = store.MustJSON(before)
+	}
+	if after != nil {
+		e.AfterValue = store.MustJSON(after)
+	}
+	if err := a.DB.AddAudit(context.WithoutCancel(ctx), e); err != nil && a.Log != nil {
+		a.Log.Warn("the audit log could not be written", "action", action, "entity", entity, "id", id, "by", by, "error", err)
+	}
+}
+
+// userFacts are what the audit log keeps of a user's change.
+func userFacts(u *auth.UserInfo) map[string]any {
+	if u == nil {
+		return nil
+	}
+	return map[string]any{"role": u.Role, "name": u.Name}
 }
 
 func requireAdmin(actor *Actor, what string) error {

@@ -117,7 +117,7 @@ func (a *App) PutTeam(ctx context.Context, actor *Actor, in TeamView) (*TeamView
 	if err != nil {
 		return nil, false, err
 	}
-	a.audit("team saved", "team", in.Name, "members", len(ids), "by", actor.Email)
+	a.audit(ctx, actor, "team saved", "team", in.Name, nil, map[string]any{"members": len(ids)})
 	v, err := a.GetTeam(ctx, actor, in.Name)
 	return v, created, err
 }
@@ -141,7 +141,7 @@ func (a *App) DeleteTeam(ctx context.Context, actor *Actor, name string) error {
 	if !deleted {
 		return fail(ErrNotFound, fmt.Sprintf("there is no team %q", name))
 	}
-	a.audit("team deleted", "team", name, "by", actor.Email)
+	a.audit(ctx, actor, "team deleted", "team", name, nil, nil)
 	return nil
 }
 
@@ -193,7 +193,7 @@ func (a *App) ClaimTask(ctx context.Context, actor *Actor, id string) (*TaskView
 		}
 		return nil, fail(ErrConflict, fmt.Sprintf("%s has already claimed this task", again.Assignee))
 	}
-	a.audit("task claimed", "task_id", id, "by", actor.Email)
+	a.audit(ctx, actor, "task claimed", "task", id, nil, nil)
 	return a.GetTask(ctx, actor, id)
 }
 
@@ -214,7 +214,7 @@ func (a *App) UnclaimTask(ctx context.Context, actor *Actor, id string) (*TaskVi
 	if !back {
 		return nil, fail(ErrConflict, "you do not hold this task in a team's queue, so there is nothing to return")
 	}
-	a.audit("task unclaimed", "task_id", id, "by", actor.Email)
+	a.audit(ctx, actor, "task unclaimed", "task", id, nil, nil)
 	return a.taskAsIs(ctx, id)
 }
 

@@ -187,6 +187,9 @@ func (a *App) CreateWorkflow(ctx context.Context, actor *Actor, def *workflow.De
 	if err != nil {
 		return Saved{}, err
 	}
+	if publish {
+		a.audit(ctx, actor, "workflow published", "workflow", saved.ID, nil, map[string]any{"activeVersion": saved.Version})
+	}
 	return saved, nil
 }
 
@@ -264,11 +267,13 @@ func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int)
 	if err := requireManager(actor, "publish workflows"); err != nil {
 		return err
 	}
-	return a.DB.Tx(ctx, func(tx *store.Tx) error {
+	var was *int
+	err := a.DB.Tx(ctx, func(tx *store.Tx) error {
 		wf, err := findWorkflow(ctx, tx.Workflows(), id)
 		if err != nil {
 			return err
 		}
+		was = wf.ActiveVersion
 		row, err := findVersion(ctx, tx.Workflows(), id, version)
 		if err != nil {
 			return err
@@ -279,6 +284,11 @@ func (a *App) Publish(ctx context.Context, actor *Actor, id string, version int)
 		}
 		return a.publish(ctx, tx, wf, version, def, a.Clock.Now())
 	})
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, actor, "workflow published", "workflow", id, map[string]any{"activeVersion": was}, map[string]any{"activeVersion": version})
+	return nil
 }
 
 func (a *App) publish(ctx context.Context, tx *store.Tx, wf *store.Workflow, version int, def *workflow.Definition, now time.Time) error {
@@ -408,6 +418,8 @@ func (a *App) SetEnabled(ctx context.Context, actor *Actor, id string, enabled b
 	if !found {
 		return &Error{Kind: ErrNotFound, Message: fmt.Sprintf("there is no workflow %q", id)}
 	}
+	a.audit(ctx, actor, map[bool]string{true: "workflow enabled", false: "workflow disabled"}[enabled], "workflow", id,
+		nil, map[string]any{"enabled": enabled})
 	return nil
 }
 

@@ -403,5 +403,5 @@ func Models() []any {
 		&Company{}, &Contact{}, &Lead{}, &Opportunity{}, &Session{}, &LoginAttempt{}, &AnalyticsRunHour{}, &AnalyticsStepHour{}, &AnalyticsExecution{}, &AnalyticsWatermark{},
 		&Secret{}, &TaskHolder{}, &Instance{}, &IdempotencyKey{}, &HealthProbe{},
 		&Team{}, &TeamMember{}, &CompanySetting{}, &PendingNotification{}, &CRMTaskComment{}, &DemoWorkflow{},
-		&ExecutionTerm{}, &ExecutionChange{}, &Batch{}, &BatchItem{}, &RecordChange{}}
+		&ExecutionTerm{}, &ExecutionChange{}, &Batch{}, &BatchItem{}, &RecordChange{}, &AuditEntry{}}
 }

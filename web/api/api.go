@@ -43,8 +43,9 @@ func (s *Handlers) Routes() []httpx.Route {
 
 // CoreRoutes are workflows and templates, runs, tasks and the outbox.
 func (s *Handlers) CoreRoutes() []httpx.Route {
-	rep, manager := auth.RoleRep, auth.RoleManager
+	rep, manager, admin := auth.RoleRep, auth.RoleManager, auth.RoleAdmin
 	return []httpx.Route{
+		httpx.GET("api.audit", "/api/audit", admin, s.listAudit),
 		httpx.POST("api.workflows.create", "/api/workflows", manager, s.createWorkflow),
 		httpx.GET("api.workflows.list", "/api/workflows", rep, s.listWorkflows),
 		httpx.GET("api.workflows.get", "/api/workflows/:id", rep, s.getWorkflow),

@@ -124,3 +124,20 @@ func (s *Handlers) getBatch(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, v)
 }
+
+// listAudit reads the audit log: ?entity=&entityId=&actor=&since= (admins).
+func (s *Handlers) listAudit(c echo.Context) error {
+	p, err := httpx.Paging(c)
+	if err != nil {
+		return err
+	}
+	f := app.AuditFilter{Entity: c.QueryParam("entity"), EntityID: c.QueryParam("entityId"), Actor: c.QueryParam("actor"), Page: p}
+	if f.Since, err = httpx.TimeParam(c, "since"); err != nil {
+		return err
+	}
+	items, total, err := s.app.Audit(c.Request().Context(), httpx.Principal(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, httpx.List[app.AuditEntry]{Items: items, Total: total})
+}

@@ -3,7 +3,9 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +29,7 @@ func (s *Handlers) SettingsRoutes() []httpx.Route {
 		httpx.POST("settings.password", "/settings/password", rep, s.changeOwnPassword),
 		httpx.POST("settings.preferences", "/settings/preferences", rep, s.savePreferences),
 		httpx.GET("settings.users", "/settings/users", admin, s.usersPage),
+		httpx.GET("settings.audit", "/settings/audit", admin, s.auditPage),
 		httpx.POST("settings.users.create", "/settings/users", admin, s.addUser),
 		httpx.POST("settings.users.update", "/settings/users/:id", admin, s.userAction(s.updateUser)),
 		httpx.POST("settings.users.disable", "/settings/users/:id/disable", admin, s.userAction(s.disableUser)),
@@ -426,4 +429,28 @@ func leaveIfSelf(c echo.Context, id int64) string {
 		return "/login"
 	}
 	return ""
+}
+
+// auditPage is the audit log, filtered by what, who and since when (admins).
+func (s *Handlers) auditPage(c echo.Context) error {
+	p, err := httpx.Paging(c)
+	if err != nil {
+		return err
+	}
+	f := app.AuditFilter{Entity: c.QueryParam("entity"), Actor: strings.TrimSpace(c.QueryParam("actor")), Page: p.Normalize()}
+	if f.Since, err = httpx.TimeParam(c, "since"); err != nil {
+		return err
+	}
+	items, total, err := s.app.Audit(c.Request().Context(), httpx.Principal(c), f)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	for _, k := range []string{"entity", "actor", "since"} {
+		if v := c.QueryParam(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return httpx.Render(c, http.StatusOK, views.AuditPage(views.AuditView{Page: s.Frame(c, "Audit log", "settings"),
+		Items: items, Total: total, Filter: f, Query: q}))
 }
