@@ -184,3 +184,42 @@ func makeRoom(def *workflow.Definition, p *workflow.Step, group []string, at wor
 		}
 	}
 }
+
+// Applied says whether def has the fix made already: applying it again would change nothing (a parallelize
+// fix: its parallel step holds the group).
+func Applied(def *workflow.Definition, fix *Fix) bool {
+	if fix == nil {
+		return false
+	}
+	if fix.Kind == RuleParallelize {
+		s, ok := def.StepByID(fix.ParallelStepID)
+		if !ok || s.Type != workflow.StepParallel {
+			return false
+		}
+		cfg, ok := s.Config().(*workflow.ParallelConfig)
+		return ok && slices.Equal(cfg.ParallelSteps, fix.Steps)
+	}
+	after, err := Apply(def, fix)
+	return err == nil && Same(def, after)
+}
+
+// Same says whether two definitions say the same, whatever their ids, versions, metadata and enabled flags.
+func Same(a, b *workflow.Definition) bool {
+	content := func(d *workflow.Definition) string {
+		c := *d
+		c.ID, c.Version, c.Metadata, c.Enabled = "", 0, workflow.Metadata{}, false
+		j, err := json.Marshal(c)
+		if err != nil {
+			return ""
+		}
+		// Through a map, so key order and number shapes are the same on both sides.
+		var m any
+		if json.Unmarshal(j, &m) != nil {
+			return ""
+		}
+		j, _ = json.Marshal(m)
+		return string(j)
+	}
+	ca, cb := content(a), content(b)
+	return ca != "" && ca == cb
+}

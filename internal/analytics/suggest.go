@@ -76,6 +76,8 @@ type Suggestion struct {
 	// Fix is the change applying makes; NotApplicable says why there is none.
 	Fix           *Fix   `json:"fix,omitempty"`
 	NotApplicable string `json:"notApplicable,omitempty"`
+	// AppliedIn is the first version after the active one that has the fix made already (0: none).
+	AppliedIn int `json:"appliedIn,omitempty"`
 }
 
 // Evidence is one number behind a suggestion.

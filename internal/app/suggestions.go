@@ -76,9 +76,28 @@ func (a *App) suggestions(ctx context.Context, id string) (*SuggestionList, *wor
 	if items == nil {
 		items = []analytics.Suggestion{}
 	}
+	if err := a.markApplied(ctx, id, version, wf.LatestVersion, items); err != nil {
+		return nil, nil, err
+	}
 	sum := analytics.Summarize(agg.Runs)
 	return &SuggestionList{WorkflowID: id, Version: version, Timeframe: analytics.Month, From: from, To: to,
 		Runs: sum.Statuses.Total(), Items: items, Total: len(items)}, def, nil
+}
+
+// markApplied sets AppliedIn on the suggestions that a version after the active one has made already.
+func (a *App) markApplied(ctx context.Context, id string, active, latest int, items []analytics.Suggestion) error {
+	for v := active + 1; v <= latest; v++ {
+		def, err := a.GetDefinition(ctx, id, v)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			if items[i].AppliedIn == 0 && items[i].Applicable && analytics.Applied(def, items[i].Fix) {
+				items[i].AppliedIn = v
+			}
+		}
+	}
+	return nil
 }
 
 // AppliedSuggestion is the draft version applying a suggestion made, with its differences from the version
@@ -91,6 +110,10 @@ type AppliedSuggestion struct {
 	Diff        DiffView             `json:"diff"`
 	DesignerURL string               `json:"designerUrl"`
 	DiffURL     string               `json:"diffUrl"`
+	// AlreadyApplied says the newest version has the change already: no version was made.
+	AlreadyApplied bool `json:"alreadyApplied,omitempty"`
+	// PublishedVersion is the version the suggestion was about (the active one).
+	PublishedVersion int `json:"publishedVersion"`
 }
 
 // DiffView is a VersionDiff as JSON.
@@ -125,12 +148,32 @@ func (a *App) ApplySuggestion(ctx context.Context, actor *Actor, id, suggestionI
 	if !s.Applicable {
 		return nil, fail(ErrConflict, "this suggestion cannot be applied automatically: "+s.NotApplicable)
 	}
-	after, err := analytics.Apply(before, s.Fix)
+	// Onto the newest version, draft or not, so suggestions applied one after another build on each other.
+	base, baseVersion := before, list.Version
+	if wf, err := findWorkflow(ctx, a.DB.Workflows(), id); err != nil {
+		return nil, err
+	} else if wf.LatestVersion > list.Version {
+		if base, err = a.GetDefinition(ctx, id, wf.LatestVersion); err != nil {
+			return nil, err
+		}
+		baseVersion = wf.LatestVersion
+	}
+	if analytics.Applied(base, s.Fix) {
+		v := baseVersion
+		if s.AppliedIn > 0 {
+			v = s.AppliedIn
+		}
+		return &AppliedSuggestion{WorkflowID: id, Version: v, BaseVersion: baseVersion, Suggestion: *s, AlreadyApplied: true, PublishedVersion: list.Version,
+			Diff:        DiffView{From: list.Version, To: v, Steps: []StepChange{}, Settings: []string{}},
+			DesignerURL: fmt.Sprintf("/workflows/%s/designer?version=%d", id, v),
+			DiffURL:     fmt.Sprintf("/workflows/%s/diff?from=%d&to=%d", id, list.Version, v)}, nil
+	}
+	after, err := analytics.Apply(base, s.Fix)
 	if errors.Is(err, analytics.ErrNotApplicable) {
 		return nil, fail(ErrConflict, "this suggestion cannot be applied automatically")
 	}
 	if err != nil {
-		return nil, err
+		return nil, fail(ErrConflict, fmt.Sprintf("the newest version (v%d) changed the steps this suggestion is about (%v), so it cannot be applied to it automatically; make the change in the designer", baseVersion, err))
 	}
 	after.ID = ""
 	saved, err := a.SaveDraft(ctx, actor, id, after)
@@ -141,7 +184,7 @@ func (a *App) ApplySuggestion(ctx context.Context, actor *Actor, id, suggestionI
 	if err != nil {
 		return nil, err
 	}
-	d := DiffDefinitions(before, stored, list.Version, saved.Version)
+	d := DiffDefinitions(base, stored, baseVersion, saved.Version)
 	diff := DiffView{From: d.From, To: d.To, Steps: d.Steps, Settings: d.Settings}
 	if diff.Steps == nil {
 		diff.Steps = []StepChange{}
@@ -149,7 +192,7 @@ func (a *App) ApplySuggestion(ctx context.Context, actor *Actor, id, suggestionI
 	if diff.Settings == nil {
 		diff.Settings = []string{}
 	}
-	return &AppliedSuggestion{WorkflowID: id, Version: saved.Version, BaseVersion: list.Version, Suggestion: *s, Diff: diff,
+	return &AppliedSuggestion{WorkflowID: id, Version: saved.Version, BaseVersion: baseVersion, Suggestion: *s, Diff: diff, PublishedVersion: list.Version,
 		DesignerURL: fmt.Sprintf("/workflows/%s/designer?version=%d", id, saved.Version),
-		DiffURL:     fmt.Sprintf("/workflows/%s/diff?from=%d&to=%d", id, list.Version, saved.Version)}, nil
+		DiffURL:     fmt.Sprintf("/workflows/%s/diff?from=%d&to=%d", id, baseVersion, saved.Version)}, nil
 }

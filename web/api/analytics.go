@@ -58,11 +58,15 @@ func (s *Handlers) workflowSuggestions(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-// applySuggestion answers 201 with the new draft version and its diff.
+// applySuggestion answers 201 with the new draft version and its diff, or 200 with "alreadyApplied" and the
+// version that has the change when the newest one does (no identical version is made).
 func (s *Handlers) applySuggestion(c echo.Context) error {
 	applied, err := s.app.ApplySuggestion(c.Request().Context(), httpx.Principal(c), c.Param("id"), c.Param("sid"))
 	if err != nil {
 		return err
+	}
+	if applied.AlreadyApplied {
+		return c.JSON(http.StatusOK, applied)
 	}
 	return c.JSON(http.StatusCreated, applied)
 }

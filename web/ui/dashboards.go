@@ -114,9 +114,18 @@ func (s *Handlers) applySuggestionPage(c echo.Context) error {
 		}
 		return nil
 	}
-	s.flash(c, fmt.Sprintf("The suggestion is applied in version %d, a new draft; version %d stays published until you publish the draft.",
-		applied.Version, applied.BaseVersion))
-	q := url.Values{"from": {fmt.Sprint(applied.BaseVersion)}, "to": {fmt.Sprint(applied.Version)}}
+	switch {
+	case applied.AlreadyApplied:
+		s.flash(c, fmt.Sprintf("Version %d has this change already, so no new version was made; version %d stays published until you publish it.",
+			applied.Version, applied.PublishedVersion))
+	case applied.BaseVersion != applied.PublishedVersion:
+		s.flash(c, fmt.Sprintf("The suggestion is applied in version %d, a new draft made from your newest draft, version %d; version %d stays published until you publish the draft.",
+			applied.Version, applied.BaseVersion, applied.PublishedVersion))
+	default:
+		s.flash(c, fmt.Sprintf("The suggestion is applied in version %d, a new draft; version %d stays published until you publish the draft.",
+			applied.Version, applied.BaseVersion))
+	}
+	q := url.Values{"from": {fmt.Sprint(applied.PublishedVersion)}, "to": {fmt.Sprint(applied.Version)}}
 	return c.Redirect(http.StatusSeeOther, "/dashboards/workflows/"+url.PathEscape(id)+"/applied?"+q.Encode())
 }
 

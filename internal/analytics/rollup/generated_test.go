@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
+	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
 // expected is what the metrics of a generated history must be, counted straight from the generator's runs
@@ -239,6 +240,55 @@ func TestMetricsOfAGeneratedHistory(t *testing.T) {
 		for _, id := range []string{"parallelize.score.geo", "retry.score", "timeout.score"} {
 			if !got[id] {
 				t.Errorf("no suggestion %s in %s", id, asJSON(t, list.Items))
+			}
+		}
+
+		// Applied one after another, the suggestions build on each other: the parallel draft keeps the
+		// retry, applying one again makes no identical version, and the cards say where each was applied.
+		retry, err := b.srv.App.ApplySuggestion(b.ctx, b.manager, wf, "retry.score")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parallel, err := b.srv.App.ApplySuggestion(b.ctx, b.manager, wf, "parallelize.score.geo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if parallel.Version != retry.Version+1 || parallel.BaseVersion != retry.Version || parallel.PublishedVersion != list.Version {
+			t.Fatalf("the parallel draft is v%d on v%d (published v%d); the retry's was v%d", parallel.Version, parallel.BaseVersion, parallel.PublishedVersion, retry.Version)
+		}
+		def, err := b.srv.App.GetDefinition(b.ctx, wf, parallel.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := def.StepByID("score"); s.ErrorHandling == nil || s.ErrorHandling.OnError != workflow.OnErrorRetry {
+			t.Fatalf("the parallel draft lost the retry: %+v", s.ErrorHandling)
+		}
+		again, err := b.srv.App.ApplySuggestion(b.ctx, b.manager, wf, "retry.score")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.AlreadyApplied || again.Version != retry.Version {
+			t.Fatalf("applying the retry again: %+v", again)
+		}
+		versions, err := b.srv.App.ListVersions(b.ctx, wf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest := 0
+		for _, v := range versions {
+			newest = max(newest, v.Version)
+		}
+		if newest != parallel.Version {
+			t.Fatalf("applying again made version %d", newest)
+		}
+		list, err = b.srv.App.Suggestions(b.ctx, wf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list.Items {
+			want := map[string]int{"retry.score": retry.Version, "parallelize.score.geo": parallel.Version}[s.ID]
+			if want != 0 && s.AppliedIn != want {
+				t.Errorf("suggestion %s says applied in v%d, want v%d", s.ID, s.AppliedIn, want)
 			}
 		}
 	})
