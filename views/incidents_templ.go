@@ -770,7 +770,7 @@ func batchBadge(b app.BatchView) string {
 }
 
 func batchVerb(action string) string {
-	return map[string]string{"retry": "retried", "cancel": "cancelled", "wake": "woken"}[action]
+	return map[string]string{"retry": "retried", "cancel": "cancelled", "wake": "woken", "migrate": "moved"}[action]
 }
 
 var _ = templruntime.GeneratedTemplate

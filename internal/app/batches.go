@@ -139,7 +139,7 @@ type BatchFault struct {
 // MaxBatchRuns is the most runs one bulk action acts on.
 const MaxBatchRuns = 10_000
 
-var batchVerbs = map[string]string{engine.BatchRetry: "retried", engine.BatchCancel: "cancelled", engine.BatchWake: "woken"}
+var batchVerbs = map[string]string{engine.BatchRetry: "retried", engine.BatchCancel: "cancelled", engine.BatchWake: "woken", engine.BatchMigrate: "moved"}
 
 // StartBatch matches the request's filter and, unless it is a dry run, stores the batch with its runs and
 // enqueues the durable job that acts on them, in one transaction.
@@ -186,10 +186,10 @@ func (a *App) StartBatch(ctx context.Context, actor *Actor, req BatchRequest) (*
 
 func (a *App) matchBatch(ctx context.Context, req BatchRequest) ([]store.RunMatch, error) {
 	statuses := engine.BatchStatuses(req.Action)
-	if statuses == nil {
+	if statuses == nil || req.Action == engine.BatchMigrate {
 		msg := fmt.Sprintf("%q is not a bulk action; use retry, cancel or wake", req.Action)
-		if req.Action == "migrate" {
-			msg = "moving runs to another version is not built yet; retry, cancel or wake them"
+		if req.Action == engine.BatchMigrate {
+			msg = "runs move to another version with POST /api/workflows/{id}/migrations {fromVersion, toVersion, mapping, dryRun}, which shows first where each would land"
 		}
 		return nil, &ValidationError{Message: "unknown action", Details: []Detail{{Path: "action", Message: msg}}}
 	}

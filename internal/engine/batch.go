@@ -16,6 +16,8 @@ const (
 	BatchRetry  = "retry"
 	BatchCancel = "cancel"
 	BatchWake   = "wake"
+	// BatchMigrate moves waiting runs from FromVersion to ToVersion (steps by id, or Mapping).
+	BatchMigrate = "migrate"
 )
 
 // BatchArgs is the durable job that works through a batch's runs (store.Batches). Each run's item is marked
@@ -26,6 +28,10 @@ type BatchArgs struct {
 	Action   string `json:"action"`
 	By       string `json:"by"`
 	FromStep string `json:"fromStep,omitempty"`
+	// For migrate: the versions and the mapping of old step ids to new ones.
+	FromVersion int               `json:"fromVersion,omitempty"`
+	ToVersion   int               `json:"toVersion,omitempty"`
+	Mapping     map[string]string `json:"mapping,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -94,15 +100,18 @@ func (e *Engine) batchItem(ctx context.Context, a BatchArgs, id string) error {
 			tr, err := Wake(ex.plan, ex.run, a.By, now)
 			return tr, []store.Effect{done}, err
 		})
+	case BatchMigrate:
+		err = e.MoveRun(ctx, id, a.FromVersion, a.ToVersion, a.Mapping, a.By, done)
 	default:
 		err = &OpError{Field: "action", Message: "unknown bulk action " + a.Action}
 	}
 	var op *OpError
+	var move *MoveError
 	switch {
 	case err == nil, errors.Is(err, store.ErrItemTaken):
 		return nil
 	case errors.Is(err, ErrNotFailed), errors.Is(err, ErrFinished), errors.Is(err, ErrNothingToWake),
-		errors.Is(err, store.ErrNotFound), errors.As(err, &op):
+		errors.Is(err, store.ErrNotFound), errors.As(err, &op), errors.As(err, &move):
 		err = e.db.Batches().EndItem(ctx, a.BatchID, id, store.ItemFailed, refusal(err), e.clock.Now())
 		if errors.Is(err, store.ErrItemTaken) {
 			return nil
@@ -134,9 +143,10 @@ func (e *Engine) InsertBatchTx(ctx context.Context, tx *store.Tx, a BatchArgs) e
 
 // Bulk actions apply to runs in these statuses.
 var batchStatuses = map[string][]string{
-	BatchRetry:  {string(workflow.StatusFailed)},
-	BatchCancel: {string(workflow.StatusRunning), string(workflow.StatusPaused)},
-	BatchWake:   {string(workflow.StatusRunning), string(workflow.StatusPaused)},
+	BatchRetry:   {string(workflow.StatusFailed)},
+	BatchCancel:  {string(workflow.StatusRunning), string(workflow.StatusPaused)},
+	BatchWake:    {string(workflow.StatusRunning), string(workflow.StatusPaused)},
+	BatchMigrate: {string(workflow.StatusRunning), string(workflow.StatusPaused)},
 }
 
 // BatchStatuses are the statuses of the runs a bulk action applies to; nil for an unknown action.

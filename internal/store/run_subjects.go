@@ -107,3 +107,35 @@ func (r Executions) Changes(ctx context.Context, executionID string) ([]Executio
 	}
 	return out, nil
 }
+
+// SetExecutionVersion moves an execution to another version of its workflow, in the commit that moved its
+// branches (engine.MoveRun).
+type SetExecutionVersion struct {
+	ExecutionID string
+	Version     int
+}
+
+// Apply implements Effect.
+func (s SetExecutionVersion) Apply(ctx context.Context, tx *Tx) error {
+	err := tx.Executions().q(ctx).Model(&Execution{}).Where("id = ?", s.ExecutionID).Update("workflow_version", s.Version).Error
+	if err != nil {
+		return fmt.Errorf("execution %s: move to version %d: %w", s.ExecutionID, s.Version, err)
+	}
+	return nil
+}
+
+// MoveTaskStep gives the open tasks of an execution at step From the step To (a run moved to a version
+// whose step has another id).
+type MoveTaskStep struct {
+	ExecutionID, From, To string
+}
+
+// Apply implements Effect.
+func (m MoveTaskStep) Apply(ctx context.Context, tx *Tx) error {
+	err := tx.Executions().q(ctx).Model(&HumanTask{}).Where("execution_id = ? AND step_id = ? AND status = ?", m.ExecutionID, m.From, "open").
+		Update("step_id", m.To).Error
+	if err != nil {
+		return fmt.Errorf("execution %s: move its tasks to step %s: %w", m.ExecutionID, m.To, err)
+	}
+	return nil
+}

@@ -55,6 +55,7 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.GET("api.workflows.versions", "/api/workflows/:id/versions", rep, s.listVersions),
 		httpx.POST("api.workflows.start", "/api/workflows/:id/executions", manager, s.startExecution),
 		httpx.POST("api.workflows.replay", "/api/workflows/:id/replay", manager, s.replayWorkflow),
+		httpx.POST("api.workflows.migrations", "/api/workflows/:id/migrations", manager, s.migrateRuns),
 		httpx.GET("api.templates.list", "/api/templates", rep, s.listTemplates),
 		httpx.GET("api.templates.get", "/api/templates/:id", rep, s.getTemplate),
 		httpx.POST("api.templates.import", "/api/templates/:id/import", manager, s.importTemplate),

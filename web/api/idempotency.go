@@ -46,6 +46,7 @@ var creatingRoutes = map[string]int{
 	"api.crm-tasks.create":     http.StatusCreated,
 	"api.crm-tasks.comment":    http.StatusCreated,
 	"api.batches.create":       http.StatusAccepted, // a dry run creates nothing and claims no key
+	"api.workflows.migrations": http.StatusAccepted, // as a bulk action
 }
 
 // Idempotent lets a creating route take an Idempotency-Key: a retry with the key and the same request is

@@ -170,3 +170,20 @@ func (s *Handlers) importTemplate(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, saved)
 }
+
+// migrateRuns previews ({"dryRun": true}, 200) or starts (202) moving the workflow's waiting runs from one
+// version to another.
+func (s *Handlers) migrateRuns(c echo.Context) error {
+	var req app.MigrationRequest
+	if err := httpx.BindJSON(c, &req, false); err != nil {
+		return err
+	}
+	p, err := s.app.MigrateRuns(c.Request().Context(), httpx.Principal(c), c.Param("id"), req)
+	if err != nil {
+		return err
+	}
+	if req.DryRun || p.BatchID == "" {
+		return c.JSON(http.StatusOK, p)
+	}
+	return c.JSON(http.StatusAccepted, p)
+}
