@@ -40,6 +40,7 @@ type MigrationRun struct {
 	Moves       []engine.StepMove `json:"moves,omitempty"`
 	Reason      string            `json:"reason,omitempty"`
 	Step        string            `json:"step,omitempty"` // where a run that cannot move waits
+	StepName    string            `json:"stepName,omitempty"`
 }
 
 // StuckStep is a step of the old version whose waiting runs cannot move, with how many and why.
@@ -82,7 +83,7 @@ func (a *App) MigrateRuns(ctx context.Context, actor *Actor, workflowID string, 
 	for _, m := range planned {
 		r := MigrationRun{ExecutionID: m.ExecutionID, CanMove: m.Err == nil, Moves: m.Moves}
 		if m.Err != nil {
-			r.Reason, r.Step = m.Err.Message, m.Err.Step
+			r.Reason, r.Step, r.StepName = m.Err.Message, m.Err.Step, m.Err.StepName
 			p.Blocked++
 			key := m.Err.Step + "\x00" + m.Err.Message
 			if s := stuck[key]; s != nil {

@@ -67,10 +67,10 @@ func MigrationOf(from, to *workflow.Plan, r *Run, mapping map[string]string) ([]
 			return nil, nil, &MoveError{Step: id, StepName: id, Err: ErrStepGone, Message: fmt.Sprintf("its step %q is not in version %d", id, from.Def.Version)}
 		case s == nil:
 			return nil, nil, &MoveError{Step: id, StepName: name, Err: ErrStepGone,
-				Message: fmt.Sprintf("it waits at %q, which version %d no longer has; choose the step it goes to", name, to.Def.Version)}
+				Message: fmt.Sprintf("%q is not in version %d", name, to.Def.Version)}
 		case s.Type != old.Type:
 			return nil, nil, &MoveError{Step: id, StepName: name, Err: ErrKindChanged,
-				Message: fmt.Sprintf("it waits at %q, a %s step, but %q is a %s step in version %d; choose another step", name, kindWords(old.Type), s.Name, kindWords(s.Type), to.Def.Version)}
+				Message: fmt.Sprintf("%q is a %s step, but %q is a %s step in version %d", name, kindWords(old.Type), s.Name, kindWords(s.Type), to.Def.Version)}
 		}
 		return old, s, nil
 	}

@@ -40,7 +40,7 @@ func (s *Handlers) batchPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.BatchPageView{Page: s.Frame(c, "Bulk "+b.Action, "executions"), Batch: b}
+	v := views.BatchPageView{Page: s.Frame(c, b.Description, "executions"), Batch: b}
 	if httpx.IsHTMX(c) {
 		return httpx.Render(c, http.StatusOK, views.BatchBody(v))
 	}

@@ -66,6 +66,8 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.POST("workflows.enabled", "/workflows/:id/enabled", manager, s.toggleWorkflow),
 		httpx.GET("workflows.versions", "/workflows/:id/versions", manager, s.versionsPage),
 		httpx.POST("workflows.publish", "/workflows/:id/publish", manager, s.publishVersion),
+		httpx.GET("workflows.migrate", "/workflows/:id/migrate", manager, s.migratePage),
+		httpx.POST("workflows.migrate.start", "/workflows/:id/migrate", manager, s.migrateRuns),
 		httpx.GET("workflows.run.form", "/workflows/:id/run", manager, s.runForm),
 		httpx.POST("workflows.run", "/workflows/:id/run", manager, s.runWorkflow),
 		httpx.GET("executions", "/executions", manager, s.executionsPage),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -70,7 +71,7 @@ func (s *Handlers) publishVersion(c echo.Context) error {
 	if err := s.app.Publish(c.Request().Context(), httpx.Principal(c), id, version); err != nil {
 		return err
 	}
-	s.flash(c, fmt.Sprintf("Version %d is published: new runs use it, running ones finish on theirs.", version))
+	s.flash(c, fmt.Sprintf("Version %d is published: new runs use it, running ones finish on theirs unless you move the waiting ones to it (Move waiting runs here).", version))
 	return c.Redirect(http.StatusSeeOther, "/workflows/"+id+"/versions")
 }
 
@@ -138,4 +139,88 @@ func (s *Handlers) runWorkflow(c echo.Context) error {
 	}
 	s.flash(c, "The run has started.")
 	return c.Redirect(http.StatusSeeOther, "/executions/"+id)
+}
+
+// migrateRequest reads the move page's from, to and map.<old step> fields (query or form).
+func migrateRequest(c echo.Context, w *app.WorkflowSummary) (app.MigrationRequest, error) {
+	req := app.MigrationRequest{Mapping: map[string]string{}}
+	var err error
+	if req.ToVersion, err = strconv.Atoi(c.FormValue("to")); err != nil {
+		active := w.LatestVersion
+		if w.ActiveVersion != nil {
+			active = *w.ActiveVersion
+		}
+		req.ToVersion = active
+	}
+	if req.FromVersion, err = strconv.Atoi(c.FormValue("from")); err != nil {
+		req.FromVersion = req.ToVersion - 1
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return req, err
+	}
+	params := c.QueryParams()
+	for k, v := range form {
+		params[k] = v
+	}
+	for k, v := range params {
+		if old, ok := strings.CutPrefix(k, "map."); ok && len(v) > 0 && v[0] != "" {
+			req.Mapping[old] = v[0]
+		}
+	}
+	return req, nil
+}
+
+// migratePage shows where every waiting run of a version would land in another (a dry run).
+func (s *Handlers) migratePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	req, err := migrateRequest(c, w)
+	if err != nil {
+		return err
+	}
+	req.DryRun = true
+	p, err := s.app.MigrateRuns(ctx, httpx.Principal(c), w.ID, req)
+	if err != nil {
+		return err
+	}
+	versions, err := s.app.ListVersions(ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	def, err := s.app.GetDefinition(ctx, w.ID, req.ToVersion)
+	if err != nil {
+		return err
+	}
+	v := views.MigrateView{Page: s.Frame(c, w.Name, "workflows"), Workflow: w, From: req.FromVersion, To: req.ToVersion,
+		Versions: versions, Preview: p, Mapping: req.Mapping}
+	for _, st := range def.Steps {
+		v.Targets = append(v.Targets, app.StepChoice{ID: st.ID, Name: st.Name})
+	}
+	return httpx.Render(c, http.StatusOK, views.MigratePage(v))
+}
+
+// migrateRuns starts the move and shows its progress.
+func (s *Handlers) migrateRuns(c echo.Context) error {
+	w, err := s.workflowSummary(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	req, err := migrateRequest(c, w)
+	if err != nil {
+		return err
+	}
+	p, err := s.app.MigrateRuns(c.Request().Context(), httpx.Principal(c), w.ID, req)
+	if err != nil {
+		return err
+	}
+	if p.BatchID == "" {
+		s.flash(c, p.Preview)
+		return c.Redirect(http.StatusSeeOther, "/workflows/"+w.ID+"/versions")
+	}
+	s.flash(c, p.Preview)
+	return c.Redirect(http.StatusSeeOther, "/batches/"+p.BatchID)
 }
