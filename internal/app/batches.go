@@ -104,6 +104,10 @@ type BatchRequest struct {
 	DryRun bool        `json:"dryRun"`
 	// FromStep retries from this step instead of each run's failed step.
 	FromStep string `json:"fromStep,omitempty"`
+	// For migrate: the version the matched runs (filter.version) move to, and where the runs waiting at a
+	// step it lacks go (old step id → new step id).
+	ToVersion int               `json:"toVersion,omitempty"`
+	Mapping   map[string]string `json:"mapping,omitempty"`
 }
 
 // BatchPreview is what a bulk action does or would do: how many runs, in words.
@@ -147,6 +151,9 @@ func (a *App) StartBatch(ctx context.Context, actor *Actor, req BatchRequest) (*
 	if err := requireManager(actor, "act on many runs at once"); err != nil {
 		return nil, err
 	}
+	if req.Action == engine.BatchMigrate {
+		return a.migrateByFilter(ctx, actor, req)
+	}
 	matched, err := a.matchBatch(ctx, req)
 	if err != nil {
 		return nil, err
@@ -186,11 +193,8 @@ func (a *App) StartBatch(ctx context.Context, actor *Actor, req BatchRequest) (*
 
 func (a *App) matchBatch(ctx context.Context, req BatchRequest) ([]store.RunMatch, error) {
 	statuses := engine.BatchStatuses(req.Action)
-	if statuses == nil || req.Action == engine.BatchMigrate {
-		msg := fmt.Sprintf("%q is not a bulk action; use retry, cancel or wake", req.Action)
-		if req.Action == engine.BatchMigrate {
-			msg = "runs move to another version with POST /api/workflows/{id}/migrations {fromVersion, toVersion, mapping, dryRun}, which shows first where each would land"
-		}
+	if statuses == nil {
+		msg := fmt.Sprintf("%q is not a bulk action; use retry, cancel, wake or migrate", req.Action)
 		return nil, &ValidationError{Message: "unknown action", Details: []Detail{{Path: "action", Message: msg}}}
 	}
 	f := req.Filter
@@ -331,4 +335,31 @@ func (a *App) RecentBatches(ctx context.Context, actor *Actor) ([]BatchView, err
 func IncidentRetry(in Incident) BatchRequest {
 	return BatchRequest{Action: engine.BatchRetry, Filter: BatchFilter{WorkflowID: in.WorkflowID, Step: in.StepID,
 		Status: string(workflow.StatusFailed), Reason: in.Reason}}
+}
+
+// migrateByFilter is a bulk migrate: the runs the filter matches (of filter.workflowId, waiting on
+// filter.version) that can move to req.ToVersion, as MigrateRuns moves them.
+func (a *App) migrateByFilter(ctx context.Context, actor *Actor, req BatchRequest) (*BatchPreview, error) {
+	f := req.Filter
+	if f.WorkflowID == "" || f.Version == 0 || req.ToVersion == 0 {
+		return nil, &ValidationError{Message: "which versions?", Details: []Detail{{Path: "filter.version",
+			Message: "a migrate names the workflow (filter.workflowId), the version its runs wait on (filter.version) and toVersion"}}}
+	}
+	matched, err := a.matchBatch(ctx, BatchRequest{Action: engine.BatchMigrate, Filter: f})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(matched))
+	for i, m := range matched {
+		ids[i] = m.ID
+	}
+	p, err := a.migrate(ctx, actor, f.WorkflowID, MigrationRequest{FromVersion: f.Version, ToVersion: req.ToVersion, Mapping: req.Mapping, DryRun: req.DryRun}, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &BatchPreview{ID: p.BatchID, Matched: len(matched), Preview: p.Preview, Runs: []string{}}
+	for i := 0; i < len(p.Runs) && i < 20; i++ {
+		out.Runs = append(out.Runs, p.Runs[i].ExecutionID)
+	}
+	return out, nil
 }

@@ -73,6 +73,14 @@ func (a *App) MigrateRuns(ctx context.Context, actor *Actor, workflowID string, 
 	for i, w := range waiting {
 		ids[i] = w.ID
 	}
+	return a.migrate(ctx, actor, workflowID, req, ids)
+}
+
+// migrate previews or starts the move of the runs ids.
+func (a *App) migrate(ctx context.Context, actor *Actor, workflowID string, req MigrationRequest, ids []string) (*MigrationPreview, error) {
+	if err := a.checkMigration(ctx, workflowID, req); err != nil {
+		return nil, err
+	}
 	planned, err := a.Engine.PlanMigrations(ctx, workflowID, req.FromVersion, req.ToVersion, req.Mapping, ids)
 	if err != nil {
 		return nil, err

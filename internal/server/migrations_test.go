@@ -138,6 +138,20 @@ func TestMoveWaitingRunsToANewVersion(t *testing.T) {
 			t.Fatalf("after the move the dry run says %+v", again.Preview)
 		}
 
+		// The bulk actions offer the same over a filter: the 10 left, with their step mapped, would move.
+		var bulk struct {
+			ID      string
+			Matched int
+			Preview string
+		}
+		h.must(http.StatusOK, h.manager, "POST", "/api/batches", map[string]any{"action": "migrate", "dryRun": true,
+			"filter": map[string]any{"workflowId": wf, "version": 1}, "toVersion": 2, "mapping": map[string]string{"wait_long": "wait_a_day"}}, &bulk)
+		if bulk.ID != "" || bulk.Matched != 10 || bulk.Preview != "10 waiting runs will move from version 1 to version 2." {
+			t.Fatalf("a bulk migrate's dry run: %+v", bulk)
+		}
+		h.must(http.StatusUnprocessableEntity, h.manager, "POST", "/api/batches", map[string]any{"action": "migrate", "dryRun": true,
+			"filter": map[string]any{"workflowId": wf}}, nil)
+
 		// They go on: the calls are answered, the waits end.
 		for _, r := range calls {
 			tk := h.openTask(r)
