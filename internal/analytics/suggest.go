@@ -78,6 +78,8 @@ type Suggestion struct {
 	NotApplicable string `json:"notApplicable,omitempty"`
 	// AppliedIn is the first version after the active one that has the fix made already (0: none).
 	AppliedIn int `json:"appliedIn,omitempty"`
+	// RunsURL is where the runs behind the suggestion are, one click away.
+	RunsURL string `json:"runsUrl,omitempty"`
 }
 
 // Evidence is one number behind a suggestion.
@@ -114,6 +116,14 @@ type SuggestInput struct {
 	Plan *workflow.Plan
 	Agg  *Aggregates
 	Open []OpenTasks
+	// Failures are the version's failed runs in the window by step and reason (words.Reason of the error).
+	Failures []FailureReason
+}
+
+// FailureReason is how many runs failed at a step for one reason.
+type FailureReason struct {
+	Step, Reason string
+	Runs         int64
 }
 
 // Suggest runs every rule, most impactful suggestions first.
@@ -134,6 +144,7 @@ func Suggest(in SuggestInput) []Suggestion {
 		r.humanTask(s, ps)
 		r.branch(ps)
 		r.continueFailing(ps)
+		r.guard(ps)
 	}
 	rank := map[string]int{High: 0, Medium: 1, Low: 2}
 	slices.SortStableFunc(r.out, func(a, b Suggestion) int {
@@ -455,6 +466,38 @@ func (r *rules) continueFailing(ps *workflow.PlanStep) {
 			r.name(ps.ID), words.Pct(rate), c.Failures(), c.Attempts(), topReason(c.Reasons)),
 		Evidence:      []Evidence{{"attempts", float64(c.Attempts()), ""}, {"failures", float64(c.Failures()), ""}, {"failureRate", rate, "%"}},
 		NotApplicable: "why the step fails needs a person to find out",
+	})
+}
+
+// RuleGuard: a step that fails for one permanent reason (an empty field, a wrong value) in at least
+// MinFailures runs and MinFailureRate of them: retrying cannot help; a condition before it, or the data, can.
+const RuleGuard = "guard"
+
+// guard suggests a condition before a step whose runs fail, mostly not transiently, for the same reason.
+func (r *rules) guard(ps *workflow.PlanStep) {
+	c := r.cell(ps.ID)
+	runs := r.runs.Statuses.Total()
+	if c.Attempts() < MinAttempts || runs == 0 || 2*c.Transient > c.Failures() {
+		return
+	}
+	var top FailureReason
+	for _, f := range r.in.Failures {
+		if f.Step == ps.ID && f.Runs > top.Runs {
+			top = f
+		}
+	}
+	rate := Rate(top.Runs, runs)
+	if top.Runs < MinFailures || rate < MinFailureRate {
+		return
+	}
+	r.add(Suggestion{
+		ID: RuleGuard + "." + ps.ID, Type: TypeReliability, StepID: ps.ID, Rule: RuleGuard,
+		PotentialImpact: failureImpact(rate), ImplementationEffort: Easy,
+		Suggestion: fmt.Sprintf("%s fails in %s of runs (%d of %d) because %s: a retry cannot fix that. Add a condition before it for the records it cannot handle, or fix those records and retry their runs.",
+			r.name(ps.ID), words.Pct(rate), top.Runs, runs, top.Reason),
+		Evidence:      []Evidence{{"runs", float64(runs), ""}, {"failedRuns", float64(top.Runs), ""}, {"failureRate", rate, "%"}},
+		NotApplicable: "which records to leave out is a decision: add the condition in the designer",
+		RunsURL:       "/incidents",
 	})
 }
 

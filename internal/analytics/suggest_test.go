@@ -541,3 +541,39 @@ func TestTransientFailures(t *testing.T) {
 		t.Fatalf("suggested %s for certificate failures", describe(got))
 	}
 }
+
+// A step that fails for one permanent reason gets a reliability suggestion with the reason and the share of
+// runs, and a link to the runs; transient failures, rare ones, or none with a reason, get none.
+func TestPermanentFailuresSuggestAGuard(t *testing.T) {
+	t.Parallel()
+	fetch := def(api("fetch", `[]`, "https://api.example.com/x", ""))
+	d, plan := compile(t, fetch)
+	permanent := newHistory().runs(100, 1000).log(83, "fetch", "completed", 100, "").log(17, "fetch", "failed", 100, "validation").agg
+	reasons := []analytics.FailureReason{{Step: "fetch", Reason: "recipient is empty (the variable it comes from has no value)", Runs: 17},
+		{Step: "fetch", Reason: "recipient … is not an email address", Runs: 2}}
+	got := analytics.Suggest(analytics.SuggestInput{Def: d, Plan: plan, Agg: permanent, Failures: reasons})
+	var guard *analytics.Suggestion
+	for i := range got {
+		if got[i].ID == "guard.fetch" {
+			guard = &got[i]
+		}
+	}
+	if guard == nil {
+		t.Fatalf("no guard suggestion in %s", describe(got))
+	}
+	if !strings.Contains(guard.Suggestion, "fails in 17 % of runs (17 of 100) because recipient is empty (the variable it comes from has no value)") ||
+		guard.Applicable || guard.RunsURL != "/incidents" || guard.Type != analytics.TypeReliability {
+		t.Fatalf("the guard suggestion: %+v", guard)
+	}
+	for name, in := range map[string]analytics.SuggestInput{
+		"transient": {Def: d, Plan: plan, Agg: newHistory().runs(100, 1000).log(83, "fetch", "completed", 100, "").log(17, "fetch", "failed", 100, "http_5xx").agg, Failures: reasons},
+		"rare":      {Def: d, Plan: plan, Agg: newHistory().runs(200, 1000).log(198, "fetch", "completed", 100, "").log(2, "fetch", "failed", 100, "validation").agg, Failures: reasons[1:]},
+		"no reason": {Def: d, Plan: plan, Agg: permanent},
+	} {
+		for _, s := range analytics.Suggest(in) {
+			if s.Rule == analytics.RuleGuard {
+				t.Errorf("%s: suggested %s", name, s.Suggestion)
+			}
+		}
+	}
+}

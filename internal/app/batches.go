@@ -37,7 +37,7 @@ func (a *App) Incidents(ctx context.Context, actor *Actor) ([]Incident, error) {
 	if err := requireManager(actor, "see incidents"); err != nil {
 		return nil, err
 	}
-	groups, err := a.DB.Executions().FailureGroups(ctx, maxIncidentErrors)
+	groups, err := a.DB.Executions().FailureGroups(ctx, store.FailureFilter{}, maxIncidentErrors)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
 	"github.com/kitchenpantry/pantryflow/internal/analytics/rollup"
+	"github.com/kitchenpantry/pantryflow/internal/store"
+	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
 
@@ -72,7 +74,20 @@ func (a *App) suggestions(ctx context.Context, id string) (*SuggestionList, *wor
 	for _, o := range open {
 		opens = append(opens, *o)
 	}
-	items := analytics.Suggest(analytics.SuggestInput{Def: def, Plan: plan, Agg: agg, Open: opens})
+	groups, err := a.DB.Executions().FailureGroups(ctx, store.FailureFilter{WorkflowID: id, Version: version, Since: from}, maxIncidentErrors)
+	if err != nil {
+		return nil, nil, err
+	}
+	byReason := map[[2]string]int64{}
+	var failures []analytics.FailureReason
+	for _, g := range groups {
+		k := [2]string{g.FailedStep, words.Reason(g.Error)}
+		byReason[k] += int64(g.Count)
+	}
+	for k, n := range byReason {
+		failures = append(failures, analytics.FailureReason{Step: k[0], Reason: k[1], Runs: n})
+	}
+	items := analytics.Suggest(analytics.SuggestInput{Def: def, Plan: plan, Agg: agg, Open: opens, Failures: failures})
 	if items == nil {
 		items = []analytics.Suggestion{}
 	}

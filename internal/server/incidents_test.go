@@ -76,6 +76,20 @@ func TestIncidentsAndABulkRetryAcrossARestart(t *testing.T) {
 			t.Fatalf("the incidents are %+v", groups)
 		}
 
+		// The suggestions see the permanent failure too: a condition before the step, the runs one click away.
+		h.flushMetrics()
+		var list suggestionsBody
+		h.must(http.StatusOK, h.manager, "GET", "/api/workflows/"+wf+"/suggestions", nil, &list)
+		var guard *suggestionBody
+		for i := range list.Items {
+			if list.Items[i].ID == "guard.mail" {
+				guard = &list.Items[i]
+			}
+		}
+		if guard == nil || guard.Applicable || !strings.Contains(guard.Suggestion, "“Mail the address” fails in 60 % of runs (120 of 200) because recipient … is not an email address") {
+			t.Fatalf("the suggestions about the failures: %+v", list.Items)
+		}
+
 		filter := map[string]any{"workflowId": wf, "step": "mail", "status": "failed", "reason": groups[0].Reason}
 		var preview struct {
 			ID      string

@@ -112,11 +112,29 @@ type FailureGroup struct {
 	Sample                        string // one run's id
 }
 
+// FailureFilter narrows FailureGroups to a workflow's version and the runs started since a time; zero
+// fields do not narrow.
+type FailureFilter struct {
+	WorkflowID string
+	Version    int
+	Since      time.Time
+}
+
 // FailureGroups counts the failed runs (not test runs) by workflow, failed step and error, for the
 // incidents page, which merges errors that say the same thing of different records.
-func (r Executions) FailureGroups(ctx context.Context, limit int) ([]FailureGroup, error) {
+func (r Executions) FailureGroups(ctx context.Context, f FailureFilter, limit int) ([]FailureGroup, error) {
 	var raw []map[string]any
-	err := r.q(ctx).Model(&Execution{}).Where("status = ? AND NOT test", "failed").
+	q := r.q(ctx).Model(&Execution{}).Where("status = ? AND NOT test", "failed")
+	if f.WorkflowID != "" {
+		q = q.Where("workflow_id = ?", f.WorkflowID)
+	}
+	if f.Version > 0 {
+		q = q.Where("workflow_version = ?", f.Version)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("started_at >= ?", f.Since)
+	}
+	err := q.
 		Select("workflow_id, failed_step, error, count(*) AS n, min(completed_at) AS first, max(completed_at) AS last, min(id) AS sample").
 		Group("workflow_id, failed_step, error").Order("n DESC").Limit(limit).Find(&raw).Error
 	if err != nil {
