@@ -46,6 +46,16 @@ func TestBrowserIncidentsRetryAGroup(t *testing.T) {
 			b.waitText(".flash", "4 runs will be retried from Mail the address.")
 			b.screenshot("batch-done-" + strconv.Itoa(width))
 			b.looksRight("a finished bulk retry at " + strconv.Itoa(width) + " px")
+		} else {
+			// From the executions list filtered to failed runs: "retry them", a preview, then the batch.
+			b.run(chromedp.Navigate(h.http.URL + "/executions?status=failed&workflowId=" + wf))
+			b.run(chromedp.Click(chromedp.CSS(`#bulk-actions a[data-action="retry"]`)))
+			b.waitText("#batch-preview", "7 runs will be retried from Mail the address.")
+			b.screenshot("batch-preview-" + strconv.Itoa(width))
+			b.looksRight("a bulk retry's preview at " + strconv.Itoa(width) + " px")
+			b.run(chromedp.Click(chromedp.ID("batch-go")))
+			b.waitText("#batch-state", "done")
+			b.waitText("#batch-progress", "7 of 7 runs handled: 7 retried")
 		}
 	}
 }

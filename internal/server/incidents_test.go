@@ -3,11 +3,14 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kitchenpantry/pantryflow/internal/config"
 	"github.com/kitchenpantry/pantryflow/internal/server"
@@ -153,4 +156,47 @@ func TestIncidentsAndABulkRetryAcrossARestart(t *testing.T) {
 			}
 		}
 	})
+}
+
+// From the executions list filtered to failed runs, "retry them" previews the bulk retry of exactly those
+// runs, then does it.
+func TestBulkRetryFromTheExecutionsList(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	wf := h.createWorkflow(mailToEmail())
+	other := h.createWorkflow(mailToEmail())
+	var runs []string
+	for range 3 {
+		runs = append(runs, h.startRun(wf, map[string]any{"email": "nobody"}))
+	}
+	h.waitStatus(h.startRun(other, map[string]any{"email": "nobody"}), "failed")
+	for _, r := range runs {
+		h.waitStatus(r, "failed")
+	}
+	manager := h.session("manager@example.com")
+	_, list := manager.get("/executions?status=failed&workflowId=" + wf)
+	href, _ := list.Find(`#bulk-actions a[data-action="retry"]`).Attr("href")
+	if href == "" {
+		t.Fatalf("the failed runs' list offers %q", squash(list.Find("#executions")))
+	}
+	_, preview := manager.get(href)
+	if got := squash(preview.Find("#batch-preview")); got != "3 runs will be retried from Mail the address." {
+		t.Fatalf("the preview says %q", got)
+	}
+	form := url.Values{}
+	preview.Find("#batch-new form input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		form.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	status, _ := manager.post("/batches", form)
+	if status != http.StatusSeeOther {
+		t.Fatalf("starting the bulk retry answered %d", status)
+	}
+	for _, r := range runs {
+		h.waitFor(r, "retried", func(e execution) bool { return countLog(e, "mail", workflow.LogFailed) == 2 })
+	}
+	var all recordList
+	h.must(http.StatusOK, h.manager, "GET", "/api/executions?workflowId="+other, nil, &all)
+	if e := h.get(all.Items[0]["id"].(string)); countLog(e, "mail", workflow.LogFailed) != 1 {
+		t.Fatalf("the other workflow's run was retried too:\n%s", logText(e))
+	}
 }

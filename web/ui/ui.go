@@ -79,6 +79,8 @@ func (s *Handlers) CoreRoutes() []httpx.Route {
 		httpx.GET("incidents", "/incidents", manager, s.incidentsPage),
 		httpx.POST("crm.journey.undo", "/crm/journey/:entry/undo", manager, s.undoJourneyEntry),
 		httpx.POST("incidents.retry", "/incidents/retry", manager, s.retryIncident),
+		httpx.GET("batches.new", "/batches/new", manager, s.newBatchPage),
+		httpx.POST("batches.create", "/batches", manager, s.startBatch),
 		httpx.GET("batches.page", "/batches/:id", manager, s.batchPage),
 	}
 }
