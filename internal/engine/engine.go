@@ -215,8 +215,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopHeartbeat = stopBeat
 	e.started = true
-	e.loops.Add(1)
+	e.loops.Add(2)
 	go e.timerLoop(loopCtx)
+	go e.backfillSubjects(loopCtx)
 	e.heartbeat.Add(1)
 	go e.heartbeatLoop(beatCtx)
 	return nil

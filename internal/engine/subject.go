@@ -62,12 +62,55 @@ func (s Subject) terms() []string {
 	return store.SearchTerms(values...)
 }
 
+// keysJSON is the keys as the row holds them: {} for none (NULL means not worked out yet: a run older than
+// the column, which backfillSubjects works out).
 func (s Subject) keysJSON() store.JSON {
 	if len(s.Keys) == 0 {
-		return nil
+		return store.JSON("{}")
 	}
 	b, _ := json.Marshal(s.Keys)
 	return store.JSON(b)
+}
+
+// backfillSubjects works out the record and keys of the runs stored before runs had them (business_keys
+// NULL), 500 at a time, until none is left or the engine stops. Instances beside it skip the rows one of
+// them did (SubjectUpdate.OnlyIfUnset).
+func (e *Engine) backfillSubjects(ctx context.Context) {
+	defer e.loops.Done()
+	done := 0
+	for ctx.Err() == nil {
+		rows, err := e.db.Executions().WithoutSubject(ctx, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("could not work out the records of older runs; trying again at the next start", "error", err)
+			}
+			return
+		}
+		if len(rows) == 0 {
+			if done > 0 {
+				e.log.Info("worked out the records and keys of older runs", "runs", done)
+			}
+			return
+		}
+		for _, row := range rows {
+			var s Subject
+			if plan, err := e.plans.get(ctx, e.db.Workflows(), row.WorkflowID, row.WorkflowVersion); err == nil {
+				var vars map[string]any
+				if row.Variables.Decode(&vars) == nil {
+					s = SubjectOf(ctx, plan, vars)
+				}
+			}
+			u := s.update(row.ID)
+			u.OnlyIfUnset = true
+			if err := e.db.Tx(ctx, func(tx *store.Tx) error { return u.Apply(ctx, tx) }); err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("could not work out the record of an older run", "execution_id", row.ID, "error", err)
+				}
+				return
+			}
+			done++
+		}
+	}
 }
 
 // update is the effect that stores the subject of execution id.

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -297,4 +298,39 @@ func TestTheFixThisRunForm(t *testing.T) {
 	if page.Find("#fix-run").Length() != 0 {
 		t.Fatal("a completed run still offers the fix form")
 	}
+}
+
+// Runs stored before runs knew their record get it, and their keys, when the server starts.
+func TestOlderRunsGetTheirRecordAtStart(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, dbURL string) {
+		h := start(t, dbURL)
+		wf := h.createWorkflow(welcomeOnCreate())
+		lead := h.createLead(h.rep, record{"firstName": "Ana", "lastName": "Lopez", "email": "ana@bistro.example"})
+		run := h.waitExecutions(wf, 1).Items[0]["id"].(string)
+		h.waitStatus(run, "completed")
+		if err := h.srv.DB.ForgetSubjects(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if e := h.getWithRecord(run); e.Subject != nil {
+			t.Fatalf("the run still knows its record: %+v", e.Subject)
+		}
+		h.stop()
+		h.open()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var list recordList
+			h.must(http.StatusOK, h.manager, "GET", "/api/executions?q=ana@bistro", nil, &list)
+			if list.Total == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the older run never got its record back")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if e := h.getWithRecord(run); e.Subject == nil || e.Subject.ID != lead || e.Keys["Lead email"] != "ana@bistro.example" {
+			t.Fatalf("after the start the run is about %+v with keys %v", e.Subject, e.Keys)
+		}
+	})
 }

@@ -53,6 +53,8 @@ const afterPrefix = "\U0010FFFF"
 // SubjectUpdate sets the record and business keys of an execution and replaces its search terms, in the
 // transaction of the change that altered them (an edit of its variables, a refresh of its record).
 type SubjectUpdate struct {
+	// OnlyIfUnset changes nothing when the row's keys were worked out already (a backfill beside a start).
+	OnlyIfUnset bool
 	ExecutionID              string
 	Entity, SubjectID, Label string
 	Keys                     JSON
@@ -62,10 +64,16 @@ type SubjectUpdate struct {
 // Apply implements Effect.
 func (u SubjectUpdate) Apply(ctx context.Context, tx *Tx) error {
 	r := tx.Executions()
-	err := r.q(ctx).Model(&Execution{}).Where("id = ?", u.ExecutionID).Updates(map[string]any{
-		"subject_entity": u.Entity, "subject_id": u.SubjectID, "subject_label": u.Label, "business_keys": u.Keys}).Error
-	if err != nil {
-		return fmt.Errorf("execution %s: set its record and keys: %w", u.ExecutionID, err)
+	q := r.q(ctx).Model(&Execution{}).Where("id = ?", u.ExecutionID)
+	if u.OnlyIfUnset {
+		q = q.Where("business_keys IS NULL")
+	}
+	res := q.Updates(map[string]any{"subject_entity": u.Entity, "subject_id": u.SubjectID, "subject_label": u.Label, "business_keys": u.Keys})
+	if res.Error != nil {
+		return fmt.Errorf("execution %s: set its record and keys: %w", u.ExecutionID, res.Error)
+	}
+	if u.OnlyIfUnset && res.RowsAffected == 0 {
+		return nil
 	}
 	if err := r.q(ctx).Where("execution_id = ?", u.ExecutionID).Delete(&ExecutionTerm{}).Error; err != nil {
 		return fmt.Errorf("execution %s: replace its search terms: %w", u.ExecutionID, err)
@@ -138,4 +146,16 @@ func (m MoveTaskStep) Apply(ctx context.Context, tx *Tx) error {
 		return fmt.Errorf("execution %s: move its tasks to step %s: %w", m.ExecutionID, m.To, err)
 	}
 	return nil
+}
+
+// WithoutSubject lists up to limit executions whose record and keys were never worked out (stored before
+// the columns), with what working them out needs.
+func (r Executions) WithoutSubject(ctx context.Context, limit int) ([]Execution, error) {
+	var rows []Execution
+	err := r.q(ctx).Select("id", "workflow_id", "workflow_version", "variables").Where("business_keys IS NULL").
+		Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find runs without their record: %w", err)
+	}
+	return rows, nil
 }

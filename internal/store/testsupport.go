@@ -185,3 +185,15 @@ func (l *SQLiteWriteLock) Close() error {
 	_ = l.conn.Close()
 	return l.db.Close()
 }
+
+// ForgetSubjects makes every execution look as if it was stored before runs had a record and keys
+// (migration 00026): the columns empty, the search terms gone.
+func (db *DB) ForgetSubjects(ctx context.Context) error {
+	return db.Tx(ctx, func(tx *Tx) error {
+		err := tx.g.WithContext(ctx).Exec("UPDATE executions SET subject_entity = '', subject_id = '', subject_label = '', business_keys = NULL").Error
+		if err != nil {
+			return err
+		}
+		return tx.g.WithContext(ctx).Exec("DELETE FROM execution_terms").Error
+	})
+}
