@@ -54,7 +54,7 @@ const afterPrefix = "\U0010FFFF"
 // transaction of the change that altered them (an edit of its variables, a refresh of its record).
 type SubjectUpdate struct {
 	// OnlyIfUnset changes nothing when the row's keys were worked out already (a backfill beside a start).
-	OnlyIfUnset bool
+	OnlyIfUnset              bool
 	ExecutionID              string
 	Entity, SubjectID, Label string
 	Keys                     JSON
