@@ -103,22 +103,6 @@ func (a *App) SkipStep(ctx context.Context, actor *Actor, id string, req SkipReq
 	return nil
 }
 
-// RefreshRunRecord reads the run's record again from the CRM into its copy, without retrying.
-func (a *App) RefreshRunRecord(ctx context.Context, actor *Actor, id string) error {
-	if err := requireManager(actor, "edit the data of runs"); err != nil {
-		return err
-	}
-	edit, err := a.refreshEdit(ctx, id, true)
-	if err != nil {
-		return err
-	}
-	if err := fixError("refresh", a.Engine.EditVariables(ctx, id, actor.Email, edit...)); err != nil {
-		return err
-	}
-	a.audit(ctx, actor, "run record refreshed", "execution", id, nil, nil)
-	return nil
-}
-
 // refreshEdit is the edit that puts the run's record as the CRM has it now into the run's variables; none
 // when refresh is false.
 func (a *App) refreshEdit(ctx context.Context, id string, refresh bool) ([]engine.Edit, error) {

@@ -104,14 +104,6 @@ func (e *Engine) Wake(ctx context.Context, id, by string) error {
 	return err
 }
 
-// Retry restarts a failed execution from its failed step, on the same version.
-func (e *Engine) Retry(ctx context.Context, id, by string) error {
-	_, err := e.operate(ctx, id, func(ex *loaded, now time.Time) (Transition, error) {
-		return Retry(ex.plan, ex.run, by, now)
-	})
-	return err
-}
-
 const maxConflicts = 20
 
 // operate applies a core operation to an execution and commits it, deciding again on a concurrent change.
