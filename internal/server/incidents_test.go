@@ -79,6 +79,13 @@ func TestIncidentsAndABulkRetryAcrossARestart(t *testing.T) {
 			t.Fatalf("the incidents are %+v", groups)
 		}
 
+		_, page := h.session("manager@example.com").get("/incidents")
+		var counts []string
+		page.Find("#incidents .incident-count").Each(func(_ int, s *goquery.Selection) { counts = append(counts, strings.Fields(squash(s))[0]) })
+		if len(counts) != 2 || counts[0] != "120" || counts[1] != "80" || !strings.Contains(squash(page.Find("#incidents")), "Retry these 120 runs") {
+			t.Fatalf("the incidents page: %q", squash(page.Find("#incidents")))
+		}
+
 		// The suggestions see the permanent failure too: a condition before the step, the runs one click away.
 		h.flushMetrics()
 		var list suggestionsBody
