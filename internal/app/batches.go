@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/engine"
@@ -143,6 +142,9 @@ type BatchFault struct {
 // MaxBatchRuns is the most runs one bulk action acts on.
 const MaxBatchRuns = 10_000
 
+// BatchVerb says what a bulk action does to a run, as a past participle: "retried", "moved".
+func BatchVerb(action string) string { return batchVerbs[action] }
+
 var batchVerbs = map[string]string{engine.BatchRetry: "retried", engine.BatchCancel: "cancelled", engine.BatchWake: "woken", engine.BatchMigrate: "moved"}
 
 // StartBatch matches the request's filter and, unless it is a dry run, stores the batch with its runs and
@@ -212,13 +214,9 @@ func (a *App) matchBatch(ctx context.Context, req BatchRequest) ([]store.RunMatc
 	if f.Until != nil {
 		sf.Until = *f.Until
 	}
-	if f.Subject != "" {
-		entity, id, ok := strings.Cut(f.Subject, ":")
-		if !ok || entity == "" || id == "" {
-			return nil, &ValidationError{Message: "unknown record filter", Details: []Detail{{Path: "filter.subject",
-				Message: fmt.Sprintf("subject is %q; write it as the record's kind and id, such as lead:8f3a…", f.Subject)}}}
-		}
-		sf.SubjectEntity, sf.SubjectID = entity, id
+	var err error
+	if sf.SubjectEntity, sf.SubjectID, err = parseSubject("filter.subject", f.Subject); err != nil {
+		return nil, err
 	}
 	rows, err := a.DB.Executions().MatchRuns(ctx, sf, MaxBatchRuns+1)
 	if err != nil {

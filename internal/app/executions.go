@@ -240,13 +240,8 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 	sf := store.ExecutionFilter{WorkflowID: f.WorkflowID,
 		Status: f.Status, Since: f.Since, Until: f.Until, Limit: page.Limit, Offset: page.Offset, CountUpTo: f.CountUpTo, TestRuns: tests,
 		Query: f.Q}
-	if f.Subject != "" {
-		entity, id, ok := strings.Cut(f.Subject, ":")
-		if !ok || entity == "" || id == "" {
-			return nil, 0, &ValidationError{Message: "unknown record filter", Details: []Detail{{Path: "subject",
-				Message: fmt.Sprintf("subject is %q; write it as the record's kind and id, such as lead:8f3a…", f.Subject)}}}
-		}
-		sf.SubjectEntity, sf.SubjectID = entity, id
+	if sf.SubjectEntity, sf.SubjectID, err = parseSubject("subject", f.Subject); err != nil {
+		return nil, 0, err
 	}
 	if len(f.Q) > 200 {
 		return nil, 0, &ValidationError{Message: "search too long", Details: []Detail{{Path: "q",
@@ -270,6 +265,20 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// parseSubject reads a record filter written entity:id ("lead:8f3a…"); "" filters nothing. path names the
+// field in the problem.
+func parseSubject(path, s string) (entity, id string, err error) {
+	if s == "" {
+		return "", "", nil
+	}
+	entity, id, ok := strings.Cut(s, ":")
+	if !ok || entity == "" || id == "" {
+		return "", "", &ValidationError{Message: "unknown record filter", Details: []Detail{{Path: path,
+			Message: fmt.Sprintf("%s is %q; write it as the record's kind and id, such as lead:8f3a…", path, s)}}}
+	}
+	return entity, id, nil
 }
 
 // stepName is a step's name in a version (the compiled plans are cached), or "" when it cannot be read.

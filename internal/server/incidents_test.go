@@ -28,6 +28,20 @@ type batchView struct {
 	Failures                       []struct{ ExecutionID, Message string }
 }
 
+// waitBatch polls a bulk action (up to 30 s) until it is done, and returns it as it is then.
+func (h *harness) waitBatch(id string) batchView {
+	h.t.Helper()
+	var b batchView
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.must(http.StatusOK, h.manager, "GET", "/api/batches/"+id, nil, &b)
+		if b.State == "done" || time.Now().After(deadline) {
+			return b
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // 200 failed runs across two reasons (120 with an address that is not one, 80 with none): the incidents
 // group them by workflow, step and reason; a bulk retry of one group over a filter, previewed first, retries
 // exactly those 120 runs, each once, though the server stops in the middle of the batch and another starts.
@@ -65,8 +79,14 @@ func TestIncidentsAndABulkRetryAcrossARestart(t *testing.T) {
 			h.waitStatus(r, "failed")
 		}
 
-		var incidents recordList
+		var incidents struct {
+			recordList
+			Groups []record
+		}
 		h.must(http.StatusOK, h.manager, "GET", "/api/incidents", nil, &incidents)
+		if len(incidents.Groups) != len(incidents.Items) {
+			t.Fatalf("the incidents' groups: %d, items: %d", len(incidents.Groups), len(incidents.Items))
+		}
 		h.must(http.StatusForbidden, h.rep, "GET", "/api/incidents", nil, nil)
 		var groups []incident
 		for _, it := range incidents.Items {
@@ -130,15 +150,7 @@ func TestIncidentsAndABulkRetryAcrossARestart(t *testing.T) {
 		h.stop()
 		h.open()
 
-		var done batchView
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			h.must(http.StatusOK, h.manager, "GET", "/api/batches/"+preview.ID, nil, &done)
-			if done.State == "done" || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		done := h.waitBatch(preview.ID)
 		if done.State != "done" || done.Done != 120 || done.Failed != 0 || done.Total != 120 {
 			t.Fatalf("after the restart the batch is %+v", done)
 		}

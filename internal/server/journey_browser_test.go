@@ -15,11 +15,7 @@ import (
 func TestBrowserLeadJourneyAndUndo(t *testing.T) {
 	t.Parallel()
 	h := start(t, storetest.SQLiteURL(t))
-	d := def("Mark contacted", map[string]any{"id": "mark", "name": "Mark the lead contacted", "type": "action", "nextSteps": []string{},
-		"configuration": map[string]any{"action": "update_record", "parameters": map[string]any{
-			"entity": "lead", "id": "{{ lead.id }}", "data": map[string]any{"status": "contacted"}}}})
-	d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "lead", "type": "object"})
-	wf := h.createWorkflow(d)
+	wf := h.createWorkflow(markContacted())
 	for _, width := range []int{1280, 390} {
 		id := h.createLead(h.rep, record{"firstName": "Ana", "lastName": "Lopez " + strconv.Itoa(width), "email": "ana@bistro.example", "assignedTo": "rep@example.com"})
 		var lead record

@@ -20,6 +20,15 @@ func (h *harness) journey(token, leadID string) []journeyEntry {
 	return out.Items
 }
 
+// markContacted is a manual workflow about a lead whose one step marks it contacted (update_record).
+func markContacted() map[string]any {
+	d := def("Mark contacted", map[string]any{"id": "mark", "name": "Mark the lead contacted", "type": "action", "nextSteps": []string{},
+		"configuration": map[string]any{"action": "update_record", "parameters": map[string]any{
+			"entity": "lead", "id": "{{ lead.id }}", "data": map[string]any{"status": "contacted"}}}})
+	d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "lead", "type": "object"})
+	return d
+}
+
 func fieldChange(entries []journeyEntry, field string) *journeyEntry {
 	for i := range entries {
 		if entries[i].Kind == "field" && entries[i].Field == field {
@@ -36,11 +45,7 @@ func TestUndoAWorkflowsChangeOfALead(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, dbURL string) {
 		h := start(t, dbURL)
-		d := def("Mark contacted", map[string]any{"id": "mark", "name": "Mark the lead contacted", "type": "action", "nextSteps": []string{},
-			"configuration": map[string]any{"action": "update_record", "parameters": map[string]any{
-				"entity": "lead", "id": "{{ lead.id }}", "data": map[string]any{"status": "contacted"}}}})
-		d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "lead", "type": "object"})
-		wf := h.createWorkflow(d)
+		wf := h.createWorkflow(markContacted())
 		startOn := func(id string) string {
 			var lead record
 			h.must(http.StatusOK, h.manager, "GET", "/api/leads/"+id, nil, &lead)
@@ -104,11 +109,7 @@ func TestUndoAWorkflowsChangeOfALead(t *testing.T) {
 func TestTheJourneyOnALeadsPage(t *testing.T) {
 	t.Parallel()
 	h := start(t, storetestSQLiteURL(t))
-	d := def("Mark contacted", map[string]any{"id": "mark", "name": "Mark the lead contacted", "type": "action", "nextSteps": []string{},
-		"configuration": map[string]any{"action": "update_record", "parameters": map[string]any{
-			"entity": "lead", "id": "{{ lead.id }}", "data": map[string]any{"status": "contacted"}}}})
-	d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "lead", "type": "object"})
-	wf := h.createWorkflow(d)
+	wf := h.createWorkflow(markContacted())
 	id := h.createLead(h.rep, record{"firstName": "Ana", "lastName": "Lopez", "assignedTo": "rep@example.com"})
 	var lead record
 	h.must(http.StatusOK, h.manager, "GET", "/api/leads/"+id, nil, &lead)

@@ -111,12 +111,7 @@ func TestMoveWaitingRunsToANewVersion(t *testing.T) {
 
 		var moved migrationPreview
 		h.must(http.StatusAccepted, h.manager, "POST", "/api/workflows/"+wf+"/migrations", map[string]any{"fromVersion": 1, "toVersion": 2}, &moved)
-		var batch batchView
-		deadline := time.Now().Add(30 * time.Second)
-		for batch.State != "done" && time.Now().Before(deadline) {
-			h.must(http.StatusOK, h.manager, "GET", "/api/batches/"+moved.BatchID, nil, &batch)
-			time.Sleep(20 * time.Millisecond)
-		}
+		batch := h.waitBatch(moved.BatchID)
 		if batch.State != "done" || batch.Done != 90 || batch.Failed != 0 {
 			t.Fatalf("the move: %+v", batch)
 		}

@@ -25,16 +25,16 @@ func SearchTerms(values ...string) []string {
 		}
 	}
 	for _, v := range values {
-		v = strings.ToLower(v)
-		add(v)
-		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) {
+		add(strings.ToLower(v))
+		for _, w := range queryWords(v) {
 			add(w)
 		}
 	}
 	return out
 }
 
-// queryWords are the words of a search, folded as the terms are.
+// queryWords are the words of a text (a search, or a value searched by), folded as the terms are: split at
+// spaces and commas, lower case, each at most maxTermLength long.
 func queryWords(q string) []string {
 	var out []string
 	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) {

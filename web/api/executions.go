@@ -98,7 +98,11 @@ func (s *Handlers) listIncidents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, httpx.List[app.Incident]{Items: items, Total: int64(len(items))})
+	// "groups" as the issue names them, and "items" and "total" as every list of the API has them.
+	return c.JSON(http.StatusOK, struct {
+		httpx.List[app.Incident]
+		Groups []app.Incident `json:"groups"`
+	}{httpx.List[app.Incident]{Items: items, Total: int64(len(items))}, items})
 }
 
 // startBatch previews ({"dryRun": true}, 200) or starts (202) a bulk action on the runs a filter matches.
