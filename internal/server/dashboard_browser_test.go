@@ -106,6 +106,8 @@ func TestBrowserDashboardAndApplyingASuggestion(t *testing.T) {
 		{"dashboard-workflow-390", "/dashboards/workflows/" + enrich, "#step-stats"},
 		{"dashboard-day-390", "/dashboards/workflows/" + enrich + "?timeframe=day", "#no-data"},
 		{"dashboard-applied-390", applied, "#applied-steps"},
+		// The share of tasks done within their due date, per step and per person, on a phone.
+		{"dashboard-tasks-390", "/dashboards/workflows/" + approve, "#tasks-due"},
 	} {
 		phone.run(chromedp.Navigate(h.http.URL + p.path))
 		phone.waitText(p.wait, "")

@@ -396,9 +396,25 @@ func TestDigestCollectsNotificationsInOneMailAWorkday(t *testing.T) {
 		first := h.openTask(h.startRun(wf, nil)) // t0 is Thursday 09:00 UTC, 10:00 in Berlin
 		prices := h.createWorkflow(teamTask("Price list", map[string]any{"assignee": "ann@example.com", "title": "Send the price list"}))
 		h.openTask(h.startRun(prices, nil))
+		// Bob chose no mails at all: his task mails nobody, now or in a digest.
+		bob := h.person("bob@example.com", auth.RoleRep)
+		var p problem
+		h.must(http.StatusUnprocessableEntity, bob, "PUT", "/api/users/me/settings", map[string]any{"notify": "pigeon"}, &p)
+		if !strings.Contains(p.at("notify"), `"pigeon" is not a choice: use each, digest or none`) {
+			t.Fatalf("a notification choice that is none: %+v", p)
+		}
+		var mine struct {
+			Notify string `json:"notify"`
+			Digest bool   `json:"digest"`
+		}
+		h.must(http.StatusOK, bob, "PUT", "/api/users/me/settings", map[string]any{"notify": "none"}, &mine)
+		if mine.Notify != "none" || mine.Digest {
+			t.Fatalf("bob's choice: %+v", mine)
+		}
+		h.openTask(h.startRun(h.createWorkflow(teamTask("For Bob", map[string]any{"assignee": "bob@example.com"})), nil))
 		time.Sleep(300 * time.Millisecond)
 		if m := h.mailsOf(""); len(m) != 0 {
-			t.Fatalf("a digest user got single mails: %q", m)
+			t.Fatalf("a digest user, or one who chose no mails, got single mails: %q", m)
 		}
 		// Friday 07:59 in Berlin is 06:59 UTC: not yet.
 		h.clock.Set(time.Date(2026, 11, 27, 6, 59, 0, 0, time.UTC))
