@@ -128,6 +128,17 @@ func TestTeamQueuesClaimOnceAndSpreadTasks(t *testing.T) {
 			if q := h.tasksIn(tokens[loser], "queue=team"); q.Total != 0 {
 				t.Fatalf("round %d: a claimed task is still in the queue: %+v", i, q)
 			}
+			if i == 0 {
+				// On the task's page, a claim a moment too late is told who has it, back on the queue.
+				late := h.session(loser + "@example.com")
+				late.get("/inbox?queue=team")
+				if code, _ := late.post("/tasks/"+tk.ID+"/claim", nil); code != http.StatusSeeOther {
+					t.Fatalf("a late claim on the page answered %d", code)
+				}
+				if _, page := late.get("/inbox?queue=team"); !strings.Contains(squash(page.Find(".flash")), winner+"@example.com has already claimed this task.") {
+					t.Fatalf("the page told the late claimer %q", squash(page.Find(".flash")))
+				}
+			}
 			// The loser cannot see or answer it now; unclaiming returns it to the queue for everyone.
 			h.must(http.StatusNotFound, tokens[loser], "GET", "/api/tasks/"+tk.ID, nil, nil)
 			h.must(http.StatusNotFound, tokens[loser], "POST", "/api/tasks/"+tk.ID+"/unclaim", nil, nil)
