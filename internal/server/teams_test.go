@@ -628,5 +628,9 @@ func TestEscalationToATeamOrAPersonAndTheMailsItSends(t *testing.T) {
 				t.Errorf("the task's page says %q, want %q", sla, want)
 			}
 		}
+		// Beside "overdue by …", the due date itself, in the reader's zone.
+		if due := squash(page.Find("#task-due-at")); due != "(26 Nov 2026 11:00 UTC)" {
+			t.Errorf("the task's due date reads %q, want (26 Nov 2026 11:00 UTC)", due)
+		}
 	})
 }

@@ -152,7 +152,7 @@ func (s *Handlers) claimTask(c echo.Context) error {
 		}
 		return err
 	}
-	s.flash(c, "The task is yours now. Unclaim it to give it back to the team.")
+	s.flash(c, "The task is yours now. “Give back to team” returns it to the team's queue.")
 	return c.Redirect(http.StatusSeeOther, "/tasks/"+id)
 }
 
