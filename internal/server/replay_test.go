@@ -294,6 +294,12 @@ func TestReplayCountsRecordsAndExpectsTheDelays(t *testing.T) {
 			t.Errorf("expected seconds: draft %v (want two days, %d), published %v (want under a minute)",
 				totals.Totals.Draft.ExpectedSeconds, 2*86400, totals.Totals.Published.ExpectedSeconds)
 		}
+		// {version} picks the version replayed: the published one itself changes nothing.
+		var v1 replayAnswer
+		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+wf+"/replay", map[string]any{"version": 1, "runs": runs}, &v1)
+		if v1.Version != 1 || v1.Changed != 0 || len(v1.Runs) != runs || strings.Join(v1.Runs[0].DraftPath, ">") != "touch>todo" {
+			t.Errorf("replaying version 1: version %d, %d changed, runs %+v", v1.Version, v1.Changed, v1.Runs)
+		}
 		// The page says it in words.
 		_, doc := h.session("manager@example.com").get("/workflows/" + wf + "/replay")
 		if got := squash(doc.Find(".page-head")); !strings.Contains(got, "over the last 5 runs.") {
