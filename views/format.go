@@ -40,6 +40,25 @@ func duration(start time.Time, end *time.Time, now time.Time) string {
 	return words.Took(to.Sub(start))
 }
 
+// whereName is the step a run is at, by its name; by its id only when the step has no name to read.
+func whereName(e app.ExecutionSummary) string {
+	if e.CurrentStepName != "" {
+		return e.CurrentStepName
+	}
+	return e.CurrentStep
+}
+
+// lastRuns says which past runs a replay took: "the last run", "the last 100 runs", "no runs yet".
+func lastRuns(n int) string {
+	switch n {
+	case 0:
+		return "no runs yet"
+	case 1:
+		return "the last run"
+	}
+	return "the last " + plural(n, "run")
+}
+
 // prettyJSON shows a value as indented JSON for people to read.
 func prettyJSON(v any) string {
 	b, err := json.MarshalIndent(v, "", "  ")

@@ -206,7 +206,15 @@ func (a *App) recordActivity(ctx context.Context, scope readScope, e crm.Entity,
 		out, err = recordActivityTx(ctx, tx, scope, e, id)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range out.Runs {
+		if r.Execution != nil {
+			a.nameCurrentStep(ctx, r.Execution)
+		}
+	}
+	return out, nil
 }
 
 func recordActivityTx(ctx context.Context, tx *store.Tx, scope readScope, e crm.Entity, id string) (*RecordActivity, error) {

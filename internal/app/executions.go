@@ -258,7 +258,7 @@ func (a *App) ListExecutions(ctx context.Context, actor *Actor, f ExecutionFilte
 	out := make([]ExecutionSummary, 0, len(rows))
 	for i := range rows {
 		s := summaryOf(&rows[i], names[rows[i].WorkflowID])
-		s.CurrentStepName = a.stepName(ctx, s.WorkflowID, s.WorkflowVersion, s.CurrentStep)
+		a.nameCurrentStep(ctx, &s)
 		out = append(out, s)
 	}
 	if err := hideInSummaries(ctx, a.DB.Tasks(), scope, out); err != nil {
@@ -282,6 +282,11 @@ func parseSubject(path, s string) (entity, id string, err error) {
 }
 
 // stepName is a step's name in a version (the compiled plans are cached), or "" when it cannot be read.
+// nameCurrentStep sets the summary's CurrentStepName, the name people read where the run is.
+func (a *App) nameCurrentStep(ctx context.Context, s *ExecutionSummary) {
+	s.CurrentStepName = a.stepName(ctx, s.WorkflowID, s.WorkflowVersion, s.CurrentStep)
+}
+
 func (a *App) stepName(ctx context.Context, workflowID string, version int, stepID string) string {
 	if stepID == "" {
 		return ""

@@ -41,6 +41,8 @@ type TaskView struct {
 	DelegatedFrom string `json:"delegatedFrom,omitempty"`
 	// About is the customer the task is about, as the run held the record when the task was made.
 	About *RecordCard `json:"about,omitempty"`
+	// Test marks a task of a designer's test run.
+	Test bool `json:"test,omitempty"`
 	// AssigneeID is the assignee's user id, for the use cases' checks.
 	AssigneeID *int64 `json:"-"`
 }
@@ -121,7 +123,7 @@ func (a *App) ListTasks(ctx context.Context, actor *Actor, f TaskFilter) ([]Task
 func taskView(t *store.HumanTask, now time.Time) (TaskView, error) {
 	v := TaskView{ID: t.ID, ExecutionID: t.ExecutionID, WorkflowID: t.WorkflowID, StepID: t.StepID, Title: t.Title,
 		Description: t.Description, Assignee: t.Assignee, DueAt: t.DueAt, Status: t.Status, CompletedBy: t.CompletedBy,
-		CompletedAt: t.CompletedAt, CreatedAt: t.CreatedAt}
+		CompletedAt: t.CompletedAt, CreatedAt: t.CreatedAt, Test: t.Test}
 	v.Overdue = t.Status == string(workflow.TaskOpen) && t.DueAt != nil && t.DueAt.Before(now)
 	if err := t.FormFields.Decode(&v.FormFields); err != nil {
 		return v, fmt.Errorf("task %s: %w", t.ID, err)

@@ -59,7 +59,7 @@ func TestBrowserDesignerShowsLiveValuesForAPickedLead(t *testing.T) {
 		t.Errorf("the picked record went into the workflow: %s", s)
 	}
 
-	phone := newBrowser(t, h, 390, 844)
+	phone := newPhone(t, h)
 	phone.signIn("manager@example.com")
 	phone.openDesigner("/workflows/" + wf + "/designer")
 	// On a phone the canvas is below the palette: bring the step into the window before clicking it.

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -44,6 +46,32 @@ func TestImpliedVariablesRunEndToEnd(t *testing.T) {
 		if tk.Title != "Call Ana" || tk.Assignee != "rep@example.com" {
 			t.Fatalf("the task: %+v", tk)
 		}
+		// Where the run waits is said by the step's name: in the API, the executions list and the lead's
+		// page; a real run carries no test badge.
+		var list struct {
+			Items []struct {
+				ID              string `json:"id"`
+				CurrentStep     string `json:"currentStep"`
+				CurrentStepName string `json:"currentStepName"`
+				Test            bool   `json:"test"`
+			} `json:"items"`
+		}
+		h.must(http.StatusOK, h.manager, "GET", "/api/executions?workflowId="+wf, nil, &list)
+		if len(list.Items) != 1 || list.Items[0].CurrentStep != "call" || list.Items[0].CurrentStepName != "Schedule the call" || list.Items[0].Test {
+			t.Fatalf("the API's run: %+v", list.Items)
+		}
+		m := h.session("manager@example.com")
+		_, doc := m.get("/executions")
+		if got := squash(doc.Find(`tr[data-execution="` + id + `"] td[data-label="Where"]`)); got != "Schedule the call" {
+			t.Errorf("the executions list says the run is at %q", got)
+		}
+		if doc.Find(`tr[data-execution="`+id+`"] .badge.test-run`).Length() != 0 {
+			t.Error("a real run has a test badge")
+		}
+		_, doc = m.get("/crm/leads/" + lead["id"].(string))
+		if got := squash(doc.Find(`.run-list li[data-execution="` + id + `"]`)); !strings.Contains(got, "at Schedule the call") {
+			t.Errorf("the lead's page lists the run as %q", got)
+		}
 		if mails := h.outbox(id); len(mails) != 1 || mails[0].To != "ana@bistro.example" || !strings.Contains(mails[0].Body, "Bistro Ana") {
 			t.Fatalf("the welcome mail: %+v", mails)
 		}
@@ -73,4 +101,46 @@ func TestImpliedVariablesRunEndToEnd(t *testing.T) {
 			t.Fatalf("the problem: %+v", problem)
 		}
 	})
+}
+
+// The record and the form's answers are shown in the Variables panel as coming with the workflow, read
+// only (no field to edit them), with the record's fields; a step's expression fields offer them as you type.
+func TestImpliedVariablesShowInTheVariablesPanel(t *testing.T) {
+	t.Parallel()
+	h := start(t, storetestSQLiteURL(t))
+	def := map[string]any{
+		"name":    "Nurture without declarations",
+		"trigger": map[string]any{"type": "event", "configuration": map[string]any{"event": "lead_qualified"}},
+		"steps": []map[string]any{
+			{"id": "call", "name": "Schedule the call", "type": "human_task", "nextSteps": []string{"todo"},
+				"configuration": map[string]any{"assignee": "{{ lead.assignedTo }}", "title": "Call {{ lead.firstName }}",
+					"formFields": []map[string]any{{"name": "callDate", "type": "date", "required": true}}}},
+			{"id": "todo", "name": "Prepare", "type": "action", "nextSteps": []string{},
+				"configuration": map[string]any{"action": "create_task", "parameters": map[string]any{
+					"title": "Prepare the call on {{ callDate }}", "assignee": "rep@example.com"}}},
+		},
+		"variables": []any{},
+	}
+	raw, _ := json.Marshal(def)
+	m := h.session("manager@example.com")
+	m.get("/workflows")
+	doc := m.panel("/designer/variables", url.Values{"definition": {string(raw)}})
+	section := doc.Find("#implied-variables")
+	lead := section.Find(`li.implied-var[data-name="lead"]`)
+	if lead.Length() != 1 || lead.Find(".badge").Text() != "object" || !strings.Contains(lead.Find("details").Text(), "email") ||
+		!strings.Contains(lead.Find("details").Text(), "company") {
+		t.Errorf("the lead in the Variables panel: %q", squash(lead))
+	}
+	if got := squash(section.Find(`li.implied-var[data-name="callDate"]`)); !strings.Contains(got, "answered in Schedule the call") {
+		t.Errorf("the form's answer in the Variables panel: %q", got)
+	}
+	if section.Find("input, select, textarea").Length() != 0 {
+		t.Errorf("the variables that come with the workflow can be edited: %d fields", section.Find("input, select, textarea").Length())
+	}
+	doc = m.panel("/designer/panel", url.Values{"definition": {string(raw)}, "step": {"todo"}})
+	for _, want := range []string{"{{lead.email}}", "{{lead.company.name}}", "{{callDate}}"} {
+		if doc.Find(`datalist#pl-suggestions option[value="`+want+`"]`).Length() != 1 {
+			t.Errorf("the step's expression fields do not offer %s", want)
+		}
+	}
 }

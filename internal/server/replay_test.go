@@ -224,3 +224,89 @@ func replayPath(i, hot int, mailsTheLead bool) string {
 	}
 	return "hot>review:waiting"
 }
+
+// A replay counts the CRM records each step would write, and expects a run to take as long as its delays
+// and its steps' usual times: a draft that waits two days before touching the lead is expected to take two
+// days where the published version takes no time; nothing is written.
+func TestReplayCountsRecordsAndExpectsTheDelays(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, url string) {
+		h := start(t, url)
+		steps := []map[string]any{
+			{"id": "touch", "name": "Touch the lead", "type": "action", "nextSteps": []string{"todo"},
+				"configuration": map[string]any{"action": "update_record", "parameters": map[string]any{
+					"entity": "lead", "id": "{{leadId}}", "data": map[string]any{"status": "contacted"}}}},
+			{"id": "todo", "name": "Make a task", "type": "action", "nextSteps": []string{},
+				"configuration": map[string]any{"action": "create_record", "parameters": map[string]any{
+					"entity": "task", "data": map[string]any{"title": "Call back", "relatedType": "lead", "relatedId": "{{leadId}}",
+						"assignedTo": "rep@example.com"}}}},
+		}
+		d := def("Touch and follow up", steps...)
+		d["variables"] = append(d["variables"].([]map[string]any), map[string]any{"name": "leadId", "type": "string"})
+		wf := h.createWorkflow(d)
+		const runs = 5
+		for range runs {
+			lead := h.createLead(h.rep, record{"firstName": "Jane", "lastName": "Doe"})
+			h.waitStatus(h.startRun(wf, map[string]any{"leadId": lead}), "completed")
+		}
+		d["steps"] = append([]map[string]any{{"id": "wait", "name": "Wait two days", "type": "delay", "nextSteps": []string{"touch"},
+			"configuration": map[string]any{"duration": 2 * 86400}}}, steps...)
+		h.must(http.StatusOK, h.manager, "PUT", "/api/workflows/"+wf, d, nil)
+
+		todos, leads := h.count(&store.CRMTask{}), h.count(&store.Lead{}, "status = ?", "contacted")
+		var r replayAnswer
+		var totals struct {
+			Totals struct {
+				Draft, Published struct {
+					Records         int     `json:"records"`
+					ExpectedSeconds float64 `json:"expectedSeconds"`
+				}
+			} `json:"totals"`
+			Steps []struct {
+				StepID    string `json:"stepId"`
+				Records   int    `json:"records"`
+				Published struct {
+					Records int `json:"records"`
+				} `json:"published"`
+			} `json:"steps"`
+		}
+		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+wf+"/replay", map[string]any{"runs": runs}, &totals)
+		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+wf+"/replay", map[string]any{}, &r)
+		if len(r.Runs) != runs || r.Totals.Draft.Completed != runs || r.Totals.Published.Completed != runs {
+			t.Fatalf("the replay: %d runs, totals %+v", len(r.Runs), r.Totals)
+		}
+		if h.count(&store.CRMTask{}) != todos || h.count(&store.Lead{}, "status = ?", "contacted") != leads {
+			t.Fatal("the replay wrote to the CRM")
+		}
+		for _, s := range totals.Steps {
+			want := runs
+			if s.StepID == "wait" {
+				want = 0
+			}
+			if s.Records != want || (s.StepID != "wait" && s.Published.Records != runs) {
+				t.Errorf("step %s writes %d records (published %d), want %d", s.StepID, s.Records, s.Published.Records, want)
+			}
+		}
+		if totals.Totals.Draft.Records != 2*runs || totals.Totals.Published.Records != 2*runs {
+			t.Errorf("records in total: %+v", totals.Totals)
+		}
+		if totals.Totals.Draft.ExpectedSeconds != 2*86400 || totals.Totals.Published.ExpectedSeconds >= 60 {
+			t.Errorf("expected seconds: draft %v (want two days, %d), published %v (want under a minute)",
+				totals.Totals.Draft.ExpectedSeconds, 2*86400, totals.Totals.Published.ExpectedSeconds)
+		}
+		// {version} picks the version replayed: the published one itself changes nothing.
+		var v1 replayAnswer
+		h.must(http.StatusOK, h.manager, "POST", "/api/workflows/"+wf+"/replay", map[string]any{"version": 1, "runs": runs}, &v1)
+		if v1.Version != 1 || v1.Changed != 0 || len(v1.Runs) != runs || strings.Join(v1.Runs[0].DraftPath, ">") != "touch>todo" {
+			t.Errorf("replaying version 1: version %d, %d changed, runs %+v", v1.Version, v1.Changed, v1.Runs)
+		}
+		// The page says it in words.
+		_, doc := h.session("manager@example.com").get("/workflows/" + wf + "/replay")
+		if got := squash(doc.Find(".page-head")); !strings.Contains(got, "over the last 5 runs.") {
+			t.Errorf("the replay page says %q", got)
+		}
+		if got := squash(doc.Find(`th:contains("Expected time to complete")`).Parent().Find(`td[data-label="This version"]`)); got != "2 days" {
+			t.Errorf("the replay page expects the draft to take %q, want 2 days", got)
+		}
+	})
+}

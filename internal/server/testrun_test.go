@@ -98,6 +98,25 @@ func TestTestRunsRecordInsteadOfActing(t *testing.T) {
 	if doc.Find(`#tasks a[href="/tasks/`+tk.ID+`"]`).Length() != 1 {
 		t.Fatal("the inbox with test runs included lacks the test run's task")
 	}
+	// The badge goes with the test run everywhere: its inbox row, its task's page, its own page, the API.
+	if doc.Find(`#tasks a[href="/tasks/`+tk.ID+`"]`).Parent().Find(".badge.test-run").Length() != 1 {
+		t.Error("the test run's task in the inbox has no test badge")
+	}
+	_, doc = m.get("/tasks/" + tk.ID)
+	if doc.Find(".page-head .badge.test-run").Length() != 1 {
+		t.Error("the test run's task page has no test badge")
+	}
+	_, doc = m.get("/executions/" + id)
+	if doc.Find(".page-head .badge.test-run").Length() != 1 {
+		t.Error("the test run's page has no test badge")
+	}
+	var apiTask struct {
+		Test bool `json:"test"`
+	}
+	h.must(http.StatusOK, h.manager, "GET", "/api/tasks/"+tk.ID, nil, &apiTask)
+	if !apiTask.Test {
+		t.Error(`the API's test run task lacks "test": true`)
+	}
 	_, doc = m.get("/executions?test=only")
 	if doc.Find(`tr[data-execution="`+id+`"] .badge.test-run`).Length() != 1 {
 		t.Fatal("the executions page should list the test run with its badge")

@@ -322,7 +322,9 @@ var _ = exercise("executions/forget-test-runs", func(t *testing.T, db *store.DB)
 		run("old-test", true, "completed", &old), run("old-failed-test", true, "failed", &old),
 		run("recent-test", true, "completed", &recent), run("running-test", true, "running", nil),
 		run("old-real", false, "completed", &old),
-		&store.LogRow{ExecutionID: "old-test", Timestamp: old, StepID: "a", StepName: "A", Action: "completed", Message: "done"})
+		&store.LogRow{ExecutionID: "old-test", Timestamp: old, StepID: "a", StepName: "A", Action: "completed", Message: "done"},
+		&store.HumanTask{ID: "old-task", ExecutionID: "old-test", WorkflowID: "wf", StepID: "a", Activation: 1, Assignee: "max@example.com",
+			Title: "Try", FormFields: store.MustJSON([]any{}), Status: "completed", Test: true, CreatedAt: old, UpdatedAt: old})
 	n, err := db.Executions().ForgetTestRuns(ctx, repoT0.Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -338,5 +340,8 @@ var _ = exercise("executions/forget-test-runs", func(t *testing.T, db *store.DB)
 	}
 	if c, err := db.Executions().LogCount(ctx, "old-test"); err != nil || c != 0 {
 		t.Errorf("the forgotten run's log has %d rows (%v), want none", c, err)
+	}
+	if tasks, _, err := db.Tasks().ListTasks(ctx, store.ReadScope{All: true}, store.TaskQuery{ExecutionID: "old-test", Limit: 10}); err != nil || len(tasks) != 0 {
+		t.Errorf("the forgotten run's tasks: %d (%v), want none", len(tasks), err)
 	}
 })

@@ -93,7 +93,7 @@ func TestImpliedVariablesOfOtherTriggers(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "limit" || got[0].Type != "number" || got[1].Name != "region" || got[1].Type != "string" {
 		t.Errorf("a schedule's variables: %+v", got)
 	}
-	for event, record := range map[string]string{"lead_qualified": "lead", "opportunity_won": "opportunity", "task_done": "task", "trade_show_scan": ""} {
+	for event, record := range map[string]string{"lead_qualified": "lead", "contact_created": "contact", "company_updated": "company", "opportunity_won": "opportunity", "task_done": "task", "trade_show_scan": ""} {
 		if got := workflow.EventRecord(event); got != record {
 			t.Errorf("EventRecord(%s) = %q", event, got)
 		}
