@@ -41,7 +41,21 @@ func (c Calendar) Check() error {
 	return err
 }
 
-func (c Calendar) withDefaults() Calendar {
+// Problem is what is wrong with one field of a calendar; Field is its JSON name (timezone, start, end,
+// days, holidays).
+type Problem struct {
+	Field   string
+	Message string
+}
+
+// Problems says everything that is wrong with the calendar, field by field (nil when nothing is).
+func (c Calendar) Problems() []Problem {
+	_, problems := c.check()
+	return problems
+}
+
+// Filled is the calendar with Default's values where it gives none, as it counts.
+func (c Calendar) Filled() Calendar {
 	if c.TimeZone == "" {
 		c.TimeZone = Default.TimeZone
 	}
@@ -58,24 +72,42 @@ func (c Calendar) withDefaults() Calendar {
 }
 
 func (c Calendar) compile() (*compiled, error) {
-	c = c.withDefaults()
-	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("the time zone %q is not known: use a name such as Europe/Berlin or America/New_York", c.TimeZone)
+	out, problems := c.check()
+	if len(problems) > 0 {
+		return nil, errors.New(problems[0].Message)
 	}
-	out := &compiled{loc: loc, holidays: map[string]bool{}}
+	return out, nil
+}
+
+func (c Calendar) check() (*compiled, []Problem) {
+	c = c.Filled()
+	var problems []Problem
+	add := func(field, format string, args ...any) {
+		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	out := &compiled{loc: time.UTC, holidays: map[string]bool{}}
+	if loc, err := time.LoadLocation(c.TimeZone); err != nil {
+		add("timezone", "the time zone %q is not known: use a name such as Europe/Berlin or America/New_York", c.TimeZone)
+	} else {
+		out.loc = loc
+	}
+	var err error
+	startOK, endOK := true, true
 	if out.start, err = clockTime(c.Start); err != nil {
-		return nil, fmt.Errorf("the working day's start: %w", err)
+		add("start", "the working day's start: %v", err)
+		startOK = false
 	}
 	if out.end, err = clockTime(c.End); err != nil {
-		return nil, fmt.Errorf("the working day's end: %w", err)
+		add("end", "the working day's end: %v", err)
+		endOK = false
 	}
-	if out.end <= out.start {
-		return nil, fmt.Errorf("the working day ends (%s) before it starts (%s)", c.End, c.Start)
+	if startOK && endOK && out.end <= out.start {
+		add("end", "the working day ends (%s) before it starts (%s)", c.End, c.Start)
 	}
 	for _, d := range c.Days {
 		if d < 1 || d > 7 {
-			return nil, fmt.Errorf("working day %d is not a day of the week: use 1 (Monday) to 7 (Sunday)", d)
+			add("days", "working day %d is not a day of the week: use 1 (Monday) to 7 (Sunday)", d)
+			continue
 		}
 		out.days[d] = true
 	}
@@ -83,11 +115,12 @@ func (c Calendar) compile() (*compiled, error) {
 		date, _ := SplitHoliday(h)
 		day, err := time.Parse(time.DateOnly, date)
 		if err != nil {
-			return nil, fmt.Errorf("the holiday %q is not a date: write it like 2026-12-25 or 2026-12-25 Christmas Day", h)
+			add("holidays", "the holiday %q is not a date: write it like 2026-12-25 or 2026-12-25 Christmas Day", h)
+			continue
 		}
 		out.holidays[day.Format(time.DateOnly)] = true
 	}
-	return out, nil
+	return out, problems
 }
 
 // SplitHoliday reads a holiday as written, "2026-12-25 Christmas Day", into its date and its name ("" when
@@ -111,7 +144,7 @@ func Parse(raw string) (Calendar, error) {
 
 // Location is the calendar's time zone (UTC when it names none or one that is not known).
 func (c Calendar) Location() *time.Location {
-	if loc, err := time.LoadLocation(c.withDefaults().TimeZone); err == nil {
+	if loc, err := time.LoadLocation(c.Filled().TimeZone); err == nil {
 		return loc
 	}
 	return time.UTC

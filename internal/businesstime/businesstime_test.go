@@ -186,3 +186,12 @@ func TestMomentsSayWhatIsWrong(t *testing.T) {
 		t.Errorf("SplitHoliday = %q, %q", d, n)
 	}
 }
+
+func TestEveryListedZoneIsKnown(t *testing.T) {
+	t.Parallel()
+	for _, z := range Zones {
+		if err := (Calendar{TimeZone: z}).Check(); err != nil {
+			t.Errorf("%s: %v", z, err)
+		}
+	}
+}

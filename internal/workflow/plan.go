@@ -206,11 +206,19 @@ type EscalationPlan struct {
 	Notify bool
 }
 
-// DelayPlan waits Duration, or until the time Until evaluates to.
+// DelayPlan waits Duration, or until the time Until evaluates to; a length or moment written in words
+// (Offset, Moment) is placed in the working calendar when the delay begins.
 type DelayPlan struct {
 	Duration time.Duration
 	Until    Expr
+	Offset   *businesstime.Offset // "2 business days", "3 hours"
+	Moment   *businesstime.Moment // "next business day 9:00"
+	// Team is the team whose working calendar counts ("" for the company's).
+	Team string
 }
+
+// InWords reports whether the delay is placed in a working calendar when it begins.
+func (d *DelayPlan) InWords() bool { return d.Offset != nil || d.Moment != nil }
 
 // TriggerPlan is the checked trigger.
 type TriggerPlan struct {
