@@ -8,8 +8,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
-	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/businesstime"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )

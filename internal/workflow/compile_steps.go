@@ -3,7 +3,6 @@ package workflow
 import (
 	"fmt"
 	"github.com/kitchenpantry/pantryflow/internal/businesstime"
-	"math"
 	"net/mail"
 	"slices"
 	"sort"
@@ -543,6 +542,9 @@ func (c *compiler) formFields(s *Step, cfg *HumanTaskConfig, f fields) []FormFie
 func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 	dp := &DelayPlan{}
 	secs, hasDuration := cfg.Seconds()
+	if hasDuration {
+		secs, hasDuration = f.number("duration", secs)
+	}
 	text, inWords := cfg.Words()
 	hasDuration = hasDuration || inWords
 	until := f.optionalString("until", cfg.Until)
@@ -554,7 +556,7 @@ func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 	case inWords:
 		dp.Offset = c.delayWords(s, text, f)
 	case hasDuration:
-		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 || secs > MaxDelay {
+		if secs <= 0 || secs > MaxDelay {
 			c.problems.add(f.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", stepName(*s), secs, MaxDelay)
 		}
 		dp.Duration = time.Duration(secs * float64(time.Second))
