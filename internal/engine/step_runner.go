@@ -184,15 +184,7 @@ func (e *Engine) runDelayInWords(ctx context.Context, d *workflow.DelayPlan, now
 	if err != nil {
 		return failed(workflow.Transient(workflow.ClassOther, err))
 	}
-	var wake time.Time
-	var what string
-	if d.Moment != nil {
-		wake, err = cal.At(now, *d.Moment)
-		what = d.Moment.Source
-	} else {
-		wake, err = cal.Move(now, *d.Offset)
-		what = d.Offset.Source
-	}
+	wake, what, err := d.WakeIn(cal, now)
 	if err != nil {
 		return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the working calendar: %w", err)))
 	}

@@ -220,6 +220,16 @@ type DelayPlan struct {
 // InWords reports whether the delay is placed in a working calendar when it begins.
 func (d *DelayPlan) InWords() bool { return d.Offset != nil || d.Moment != nil }
 
+// WakeIn is when a delay written in words ends if it begins at now, counted in the calendar, and the words.
+func (d *DelayPlan) WakeIn(cal businesstime.Calendar, now time.Time) (time.Time, string, error) {
+	if d.Moment != nil {
+		at, err := cal.At(now, *d.Moment)
+		return at, d.Moment.Source, err
+	}
+	at, err := cal.Move(now, *d.Offset)
+	return at, d.Offset.Source, err
+}
+
 // TriggerPlan is the checked trigger.
 type TriggerPlan struct {
 	Type string
