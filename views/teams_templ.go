@@ -334,7 +334,7 @@ func TeamsPage(v TeamsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</fieldset><fieldset class=\"hours\"><legend>Working hours (leave empty for the company's: Mon–Fri 09:00–17:00 UTC)</legend>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</fieldset><fieldset class=\"hours\"><legend>Working hours (leave empty for the company's, under Settings → Working hours)</legend>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -109,6 +109,7 @@ func (s *Server) Routes() []Route {
 		s.pages.CRMRoutes(),
 		s.api.TriggerRoutes(),
 		s.pages.SettingsRoutes(),
+		s.pages.CalendarRoutes(),
 		s.pages.TeamRoutes(),
 		s.api.SecretRoutes(),
 		s.pages.SecretRoutes(),

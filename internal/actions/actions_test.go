@@ -23,7 +23,8 @@ var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 type directory struct {
 	users     map[string]*store.User
 	templates map[string]*store.EmailTemplate
-	err       error // every lookup fails with it when set
+	calendar  string // every user's working calendar, as JSON
+	err       error  // every lookup fails with it when set
 }
 
 func (d *directory) UserByEmail(_ context.Context, email string) (*store.User, error) {
@@ -44,6 +45,10 @@ func (d *directory) EmailTemplate(_ context.Context, name string) (*store.EmailT
 		return t, nil
 	}
 	return nil, fmt.Errorf("email template %q: %w", name, store.ErrNotFound)
+}
+
+func (d *directory) WorkingCalendar(context.Context, int64) (string, error) {
+	return d.calendar, d.err
 }
 
 type bundle struct {

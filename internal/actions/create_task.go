@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -28,7 +29,7 @@ func (CreateTask) Spec() workflow.ActionSpec {
 			{Name: "description", Kind: workflow.ParamText, Description: "details for the rep"},
 			{Name: "assignee", Kind: workflow.ParamEmail, Required: true, Description: "the rep's email, for example {{lead.assignedTo}}"},
 			{Name: "priority", Kind: workflow.ParamEnum, Options: priorities, Description: "low, medium (the default) or high"},
-			{Name: "dueDate", Kind: workflow.ParamDate, Description: `when it is due: a date or "+2 days"`},
+			{Name: "dueDate", Kind: workflow.ParamDate, Description: `when it is due: a date, "+2 days", or "+2 business days" in the assignee's working hours`},
 			{Name: "relatedType", Kind: workflow.ParamEnum, Options: relatedKinds, Description: "the kind of record the to-do is about (lead, contact, company, opportunity); the run's own record when left out"},
 			{Name: "relatedId", Kind: workflow.ParamText, Description: "the id of that record, for example {{lead.id}}"},
 			{Name: "wait", Kind: workflow.ParamBool, Description: "wait until the rep has done the to-do before going on; the step's output is then the done to-do"},
@@ -63,7 +64,15 @@ func (a CreateTask) Run(ctx context.Context, in Input) (Result, error) {
 	}
 	var due *time.Time
 	if s := text(in.Params, "dueDate"); s != "" {
-		t, err := expression.ParseDate(s, in.Now)
+		raw, err := a.deps.Directory.WorkingCalendar(ctx, user.ID)
+		if err != nil {
+			return Result{}, workflow.Transient(workflow.ClassOther, err)
+		}
+		cal, err := businesstime.Parse(raw)
+		if err != nil {
+			return Result{}, workflow.Transient(workflow.ClassOther, err)
+		}
+		t, err := expression.ParseDateIn(cal, s, in.Now)
 		if err != nil {
 			return Result{}, workflow.Permanent(workflow.ClassValidation, fmt.Errorf("create_task: dueDate: %w", err))
 		}

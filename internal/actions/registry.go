@@ -54,6 +54,9 @@ type Result struct {
 type Directory interface {
 	UserByEmail(ctx context.Context, email string) (*store.User, error)
 	EmailTemplate(ctx context.Context, name string) (*store.EmailTemplate, error)
+	// WorkingCalendar is the working calendar as JSON in which a person's business time counts ("" for
+	// the default one).
+	WorkingCalendar(ctx context.Context, userID int64) (string, error)
 }
 
 // Deps are what the built-in actions need.

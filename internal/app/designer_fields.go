@@ -28,6 +28,10 @@ const (
 	PanelDays           = "days"
 	PanelHours          = "hours"
 	PanelMinutes        = "minutes"
+	// PanelDurationWords is the duration written in words ("2 business days"), instead of the numbers.
+	PanelDurationWords = "durationWords"
+	// PanelCalendar is whose working hours a delay's business time counts in: empty or "team:NAME".
+	PanelCalendar = "calendar"
 	// PanelDuration is not an input: the days, hours and minutes' problems are shown under it.
 	PanelDuration = "duration"
 

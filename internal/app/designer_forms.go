@@ -279,11 +279,13 @@ func splitOptions(s string) []any {
 	return out
 }
 
-// parseDelayForm reads delayMode (duration|until), days, hours, minutes and until.
+// parseDelayForm reads delayMode (duration|until), days, hours, minutes or the duration in words, until, and
+// the calendar.
 func parseDelayForm(cfg map[string]any, form url.Values, errs FormErrors) {
 	if !form.Has(PanelDelayMode) {
 		return
 	}
+	setText(cfg, "calendar", PanelCalendar, form)
 	if form.Get(PanelDelayMode) == DelayUntil {
 		delete(cfg, "duration")
 		setText(cfg, "until", PanelUntil, form)
@@ -293,6 +295,10 @@ func parseDelayForm(cfg map[string]any, form url.Values, errs FormErrors) {
 		return
 	}
 	delete(cfg, "until")
+	if text := strings.TrimSpace(form.Get(PanelDurationWords)); text != "" {
+		cfg["duration"] = text // the save's check says what is wrong with it
+		return
+	}
 	var secs float64
 	var set, bad bool
 	for _, u := range []struct {
@@ -422,11 +428,15 @@ func StepFormValues(step workflow.Step, specs []workflow.ActionSpec) url.Values 
 			v.Set(PanelUntil, until)
 		} else {
 			v.Set(PanelDelayMode, DelayForAWhile)
-			d, h, m := splitDuration(cfg.Duration)
+			secs, _ := cfg.Seconds()
+			text, _ := cfg.Words()
+			d, h, m := splitDuration(secs)
 			v.Set(PanelDays, d)
 			v.Set(PanelHours, h)
 			v.Set(PanelMinutes, m)
+			v.Set(PanelDurationWords, text)
 		}
+		v.Set(PanelCalendar, cfg.Calendar)
 	}
 	if eh := step.ErrorHandling; eh != nil {
 		v.Set(PanelOnError, eh.OnError)
@@ -784,7 +794,8 @@ func stepProblemField(rest string) string {
 	case ".configuration.escalation":
 		return PanelEscalateAfter
 	case ".configuration.action", ".configuration.condition", ".configuration.assignee", ".configuration.title",
-		".configuration.description", ".configuration.dueDate", ".configuration.duration", ".configuration.until":
+		".configuration.description", ".configuration.dueDate", ".configuration.duration", ".configuration.until",
+		".configuration.calendar":
 		return strings.TrimPrefix(rest, ".configuration.")
 	case ".errorHandling.onError", ".errorHandling.retryCount", ".errorHandling.retryDelay", ".errorHandling.backoff":
 		return strings.TrimPrefix(rest, ".errorHandling.")

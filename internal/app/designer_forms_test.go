@@ -243,6 +243,9 @@ func TestDelayForm(t *testing.T) {
 		{"empty means none", map[string]string{"days": "", "hours": "", "minutes": ""}, `{}`, ""},
 		{"a word keeps the old duration", map[string]string{"days": "two"}, `{"duration":259200}`, "days"},
 		{"until", map[string]string{"delayMode": "until", "until": "date(opportunity.closeDate) - duration(\"24h\")"}, `{"until":"date(opportunity.closeDate) - duration(\"24h\")"}`, ""},
+		{"in words", map[string]string{"durationWords": " 2 business days "}, `{"duration":"2 business days"}`, ""},
+		{"in a team's hours", map[string]string{"delayMode": "until", "until": "next business day 9:00", "calendar": "team:closers"},
+			`{"calendar":"team:closers","until":"next business day 9:00"}`, ""},
 	} {
 		got, errs := app.ParseStepForm(s, edit(app.StepFormValues(s, specs), tc.changes), specs)
 		var bad []string
@@ -252,6 +255,21 @@ func TestDelayForm(t *testing.T) {
 		if have := jsonOf(t, got.Configuration); have != tc.want || strings.Join(bad, ",") != tc.errs {
 			t.Errorf("%s: configuration %s errors %v; want %s errors %s", tc.name, have, errs, tc.want, tc.errs)
 		}
+	}
+}
+
+// A duration in words shows in its own field, with the numbers empty, and the calendar in its own.
+func TestDelayFormInWords(t *testing.T) {
+	t.Parallel()
+	specs := actionSpecs()
+	s := step(t, `{"id":"w","name":"Wait","type":"delay","nextSteps":[],"configuration":{"duration":"8 business hours","calendar":"team:closers"}}`)
+	v := app.StepFormValues(s, specs)
+	if v.Get("durationWords") != "8 business hours" || v.Get("days") != "" || v.Get("calendar") != "team:closers" || v.Get("delayMode") != "duration" {
+		t.Fatalf("8 business hours shows as %v", v)
+	}
+	got, errs := app.ParseStepForm(s, edit(v, map[string]string{"durationWords": "", "hours": "3", "calendar": ""}), specs)
+	if have := jsonOf(t, got.Configuration); have != `{"duration":10800}` || len(errs) > 0 {
+		t.Errorf("back to numbers: %s %v", have, errs)
 	}
 }
 

@@ -56,10 +56,13 @@ func SummarizeStep(step workflow.Step, specs []workflow.ActionSpec) StepSummary 
 		return StepSummary{Kind: kind, Detail: cfg.Condition}
 	case *workflow.DelayConfig:
 		if cfg.Until != "" {
-			return StepSummary{Kind: kind, Detail: "until " + cfg.Until}
+			return StepSummary{Kind: kind, Detail: joinSet(" · ", "until "+cfg.Until, cfg.Calendar)}
 		}
-		if cfg.Duration > 0 {
-			return StepSummary{Kind: kind, Detail: words.Exact(time.Duration(cfg.Duration * float64(time.Second)))}
+		if text, ok := cfg.Words(); ok && strings.TrimSpace(text) != "" {
+			return StepSummary{Kind: kind, Detail: joinSet(" · ", strings.TrimSpace(text), cfg.Calendar)}
+		}
+		if secs, _ := cfg.Seconds(); secs > 0 {
+			return StepSummary{Kind: kind, Detail: words.Exact(time.Duration(secs * float64(time.Second)))}
 		}
 		return StepSummary{Kind: kind}
 	case *workflow.HumanTaskConfig:

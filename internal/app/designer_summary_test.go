@@ -28,6 +28,8 @@ func TestSummarizeStepSaysWhatTheBoxShows(t *testing.T) {
 		{step("delay", map[string]any{"duration": 259200}), StepSummary{"Delay", "3 days"}},
 		{step("delay", map[string]any{"duration": 5400}), StepSummary{"Delay", "90 minutes"}},
 		{step("delay", map[string]any{"until": `date(opportunity.closeDate)`}), StepSummary{"Delay", "until date(opportunity.closeDate)"}},
+		{step("delay", map[string]any{"duration": "2 business days"}), StepSummary{"Delay", "2 business days"}},
+		{step("delay", map[string]any{"until": "next business day 9:00", "calendar": "team:closers"}), StepSummary{"Delay", "until next business day 9:00 · team:closers"}},
 		{step("human_task", map[string]any{"title": "Call", "assignee": "rep@example.com"}), StepSummary{"Human task", "Call · rep@example.com"}},
 		{step("parallel", map[string]any{"parallelSteps": []any{}}), StepSummary{"Parallel", "branches, then"}},
 	} {

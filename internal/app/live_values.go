@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/words"
@@ -141,7 +142,9 @@ func (a *App) StepLiveValues(ctx context.Context, actor *Actor, def *workflow.De
 			}
 		}
 	case *workflow.DelayConfig:
-		if strings.TrimSpace(cfg.Until) != "" {
+		if lv, field, ok := a.liveDelayInWords(ctx, cfg); ok {
+			live.Values[field] = lv
+		} else if strings.TrimSpace(cfg.Until) != "" {
 			live.Values[PanelUntil] = env.expression(ctx, cfg.Until, false)
 		}
 	}
@@ -394,4 +397,46 @@ func hasTemplate(v any) bool {
 		}
 	}
 	return false
+}
+
+// liveDelayInWords says when a delay written in words ("2 business days", "next business day 9:00") would
+// end if it began now, in the working calendar it counts in; ok is false for a delay not written so.
+func (a *App) liveDelayInWords(ctx context.Context, cfg *workflow.DelayConfig) (lv LiveValue, field string, ok bool) {
+	text, inWords := cfg.Words()
+	m, isMoment, merr := businesstime.ParseMoment(cfg.Until)
+	field = PanelDurationWords
+	if isMoment {
+		field = PanelUntil
+	}
+	if !inWords && !isMoment {
+		return lv, "", false
+	}
+	team, _ := strings.CutPrefix(strings.TrimSpace(cfg.Calendar), workflow.TeamPrefix)
+	raw, err := a.DB.Teams().Calendar(ctx, strings.TrimSpace(team))
+	if err != nil {
+		return LiveValue{Problem: err.Error()}, field, true
+	}
+	cal, err := businesstime.Parse(raw)
+	if err != nil {
+		return LiveValue{Problem: err.Error()}, field, true
+	}
+	var d workflow.DelayPlan
+	if isMoment {
+		if merr != nil {
+			return LiveValue{Problem: merr.Error()}, field, true
+		}
+		d.Moment = &m
+	} else {
+		o, perr := businesstime.ParseOffset(text)
+		if perr != nil {
+			return LiveValue{Problem: perr.Error()}, field, true
+		}
+		d.Offset = &o
+	}
+	now := a.Clock.Now()
+	at, _, err := d.WakeIn(cal, now)
+	if err != nil {
+		return LiveValue{Problem: err.Error()}, field, true
+	}
+	return LiveValue{Value: words.On(at, now, cal.Location()) + ", if it began now"}, field, true
 }

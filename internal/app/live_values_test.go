@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/app"
+	"github.com/kitchenpantry/pantryflow/internal/auth"
+	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/crm"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/store/storetest"
@@ -133,6 +136,47 @@ func TestLiveValuesSayWhatEachFieldGivesForThePickedRecord(t *testing.T) {
 		}
 		if after := mails(); after != before {
 			t.Errorf("working out live values queued %d mails", after-before)
+		}
+	})
+}
+
+// A delay written in words says, live, when it would end if it began now, in the company's working hours:
+// "2 business days" from Friday 15:00 in Berlin over a Monday holiday ends on Wednesday 15:00; a phrase that
+// does not read says why.
+func TestLiveValuesOfADelayInWords(t *testing.T) {
+	t.Parallel()
+	storetest.EachUseCase(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := useCases(t, db)
+		loc, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Clock = clock.NewFake(time.Date(2026, 12, 4, 15, 0, 0, 0, loc))
+		admin := &app.Actor{ID: 1, Email: "admin@example.com", Role: auth.RoleAdmin}
+		if _, err := a.PutCompanyCalendar(ctx, admin, app.CalendarView{TimeZone: "Europe/Berlin", Days: []int{1, 2, 3, 4, 5},
+			Start: "09:00", End: "17:00", Holidays: []string{"2026-12-07 Company day"}}); err != nil {
+			t.Fatal(err)
+		}
+		def := definition(t, "live_delay")
+		wait := workflow.Step{ID: "wait", Name: "Wait", Type: workflow.StepDelay, NextSteps: []string{}}
+		for _, c := range []struct {
+			cfg   map[string]any
+			field string
+			want  app.LiveValue
+		}{
+			{map[string]any{"duration": "2 business days"}, app.PanelDurationWords, app.LiveValue{Value: "Wed 9 Dec 15:00 CET, if it began now"}},
+			{map[string]any{"until": "next business day"}, app.PanelUntil, app.LiveValue{Value: "Tue 8 Dec 09:00 CET, if it began now"}},
+			{map[string]any{"until": "next business day soon"}, app.PanelUntil, app.LiveValue{Problem: `"next business day soon": the time after "next business day" is not a time of day: write it like next business day 9:00`}},
+		} {
+			wait.Configuration = c.cfg
+			l, err := a.StepLiveValues(ctx, manager, def, wait, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Values[c.field]; got != c.want {
+				t.Errorf("%v: %s = %+v, want %+v", c.cfg, c.field, got, c.want)
+			}
 		}
 	})
 }

@@ -70,7 +70,11 @@ func ConfigWords(def *workflow.Definition, s workflow.Step, specs []workflow.Act
 		if cfg.Until != "" {
 			return "Wait until " + cfg.Until
 		}
-		return "Wait " + words.Exact(time.Duration(cfg.Duration*float64(time.Second)))
+		if text, ok := cfg.Words(); ok {
+			return "Wait " + text
+		}
+		secs, _ := cfg.Seconds()
+		return "Wait " + words.Exact(time.Duration(secs*float64(time.Second)))
 	case *workflow.HumanTaskConfig:
 		var b strings.Builder
 		fmt.Fprintf(&b, "Task %q for %s", cfg.Title, orNone(cfg.Assignee, "nobody yet"))

@@ -4,6 +4,7 @@
 package businesstime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +18,7 @@ type Calendar struct {
 	Start    string   `json:"start,omitempty"`    // the working day's first minute, "09:00"
 	End      string   `json:"end,omitempty"`      // the minute it ends, "17:00"
 	Days     []int    `json:"days,omitempty"`     // working days, 1 Monday … 7 Sunday
-	Holidays []string `json:"holidays,omitempty"` // days off, "2026-12-25"
+	Holidays []string `json:"holidays,omitempty"` // days off, "2026-12-25", or with a name: "2026-12-25 Christmas Day"
 }
 
 // Default is the calendar when nobody defined one.
@@ -40,7 +41,21 @@ func (c Calendar) Check() error {
 	return err
 }
 
-func (c Calendar) withDefaults() Calendar {
+// Problem is what is wrong with one field of a calendar; Field is its JSON name (timezone, start, end,
+// days, holidays).
+type Problem struct {
+	Field   string
+	Message string
+}
+
+// Problems says everything that is wrong with the calendar, field by field (nil when nothing is).
+func (c Calendar) Problems() []Problem {
+	_, problems := c.check()
+	return problems
+}
+
+// Filled is the calendar with Default's values where it gives none, as it counts.
+func (c Calendar) Filled() Calendar {
 	if c.TimeZone == "" {
 		c.TimeZone = Default.TimeZone
 	}
@@ -57,35 +72,82 @@ func (c Calendar) withDefaults() Calendar {
 }
 
 func (c Calendar) compile() (*compiled, error) {
-	c = c.withDefaults()
-	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("the time zone %q is not known: use a name such as Europe/Berlin or America/New_York", c.TimeZone)
+	out, problems := c.check()
+	if len(problems) > 0 {
+		return nil, errors.New(problems[0].Message)
 	}
-	out := &compiled{loc: loc, holidays: map[string]bool{}}
+	return out, nil
+}
+
+func (c Calendar) check() (*compiled, []Problem) {
+	c = c.Filled()
+	var problems []Problem
+	add := func(field, format string, args ...any) {
+		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	out := &compiled{loc: time.UTC, holidays: map[string]bool{}}
+	if loc, err := time.LoadLocation(c.TimeZone); err != nil {
+		add("timezone", "the time zone %q is not known: use a name such as Europe/Berlin or America/New_York", c.TimeZone)
+	} else {
+		out.loc = loc
+	}
+	var err error
+	startOK, endOK := true, true
 	if out.start, err = clockTime(c.Start); err != nil {
-		return nil, fmt.Errorf("the working day's start: %w", err)
+		add("start", "the working day's start: %v", err)
+		startOK = false
 	}
 	if out.end, err = clockTime(c.End); err != nil {
-		return nil, fmt.Errorf("the working day's end: %w", err)
+		add("end", "the working day's end: %v", err)
+		endOK = false
 	}
-	if out.end <= out.start {
-		return nil, fmt.Errorf("the working day ends (%s) before it starts (%s)", c.End, c.Start)
+	if startOK && endOK && out.end <= out.start {
+		add("end", "the working day ends (%s) before it starts (%s)", c.End, c.Start)
 	}
 	for _, d := range c.Days {
 		if d < 1 || d > 7 {
-			return nil, fmt.Errorf("working day %d is not a day of the week: use 1 (Monday) to 7 (Sunday)", d)
+			add("days", "working day %d is not a day of the week: use 1 (Monday) to 7 (Sunday)", d)
+			continue
 		}
 		out.days[d] = true
 	}
 	for _, h := range c.Holidays {
-		day, err := time.Parse(time.DateOnly, h)
+		date, _ := SplitHoliday(h)
+		day, err := time.Parse(time.DateOnly, date)
 		if err != nil {
-			return nil, fmt.Errorf("the holiday %q is not a date: write it like 2026-12-25", h)
+			add("holidays", "the holiday %q is not a date: write it like 2026-12-25 or 2026-12-25 Christmas Day", h)
+			continue
 		}
 		out.holidays[day.Format(time.DateOnly)] = true
 	}
-	return out, nil
+	return out, problems
+}
+
+// SplitHoliday reads a holiday as written, "2026-12-25 Christmas Day", into its date and its name ("" when
+// it has none).
+func SplitHoliday(s string) (date, name string) {
+	date, name, _ = strings.Cut(strings.TrimSpace(s), " ")
+	return date, strings.TrimSpace(name)
+}
+
+// Parse reads a calendar stored as JSON; no calendar at all ("") is Default.
+func Parse(raw string) (Calendar, error) {
+	if strings.TrimSpace(raw) == "" {
+		return Default, nil
+	}
+	var c Calendar
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Default, fmt.Errorf("read the working calendar: %w", err)
+	}
+	return c, nil
+}
+
+// Location is the calendar's time zone (UTC when it names none or one that is not known).
+func (c Calendar) Location() *time.Location {
+	if loc, err := time.LoadLocation(c.Filled().TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 func clockTime(s string) (time.Duration, error) {
@@ -295,7 +357,64 @@ func (c Calendar) Move(t time.Time, o Offset) (time.Time, error) {
 	case o.Business:
 		return c.AddHours(t, o.Duration)
 	case o.Days != 0:
-		return t.AddDate(0, 0, o.Days).UTC(), nil
+		// Whole days keep the time of day in the calendar's zone, across a daylight-saving change too.
+		return t.In(c.Location()).AddDate(0, 0, o.Days).UTC(), nil
 	}
 	return t.Add(o.Duration).UTC(), nil
+}
+
+// Moment is a time named by the calendar rather than by a length: "next business day 9:00", or "next
+// business day" for its opening time.
+type Moment struct {
+	Clock    time.Duration // since midnight; used when HasClock
+	HasClock bool
+	Source   string
+}
+
+// ParseMoment reads "next business day", "next business day 9:00" or "next business day at 09:30"; ok is
+// false when s is not such a phrase, and err says what is wrong with one that starts like it.
+func ParseMoment(s string) (m Moment, ok bool, err error) {
+	src := strings.TrimSpace(s)
+	rest, found := strings.CutPrefix(strings.ToLower(src), "next business day")
+	if !found {
+		return Moment{}, false, nil
+	}
+	m.Source = src
+	rest = strings.TrimSpace(rest)
+	if after, found := strings.CutPrefix(rest, "at "); found {
+		rest = strings.TrimSpace(after)
+	}
+	if rest == "" {
+		return m, true, nil
+	}
+	if len(rest) == 4 && rest[1] == ':' { // 9:00
+		rest = "0" + rest
+	}
+	if m.Clock, err = clockTime(rest); err != nil {
+		return Moment{}, true, fmt.Errorf("%q: the time after \"next business day\" is not a time of day: write it like next business day 9:00", src)
+	}
+	m.HasClock = true
+	return m, true, nil
+}
+
+// At is the moment after t: the working day after the day of t (in the calendar's zone), at the moment's
+// time of day or else at its opening. From Friday 18:00, "next business day 9:00" is Monday 9:00, or
+// Tuesday 9:00 when Monday is a holiday.
+func (c Calendar) At(t time.Time, m Moment) (time.Time, error) {
+	cc, err := c.compile()
+	if err != nil {
+		return time.Time{}, err
+	}
+	clock := cc.start
+	if m.HasClock {
+		clock = m.Clock
+	}
+	day := cc.midnight(t.In(cc.loc))
+	for range maxDays {
+		day = nextDay(day)
+		if cc.working(day) {
+			return at(day, clock, cc.loc).UTC(), nil
+		}
+	}
+	return time.Time{}, errNoWorkingDay
 }

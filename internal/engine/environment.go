@@ -8,6 +8,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/businesstime"
 	"github.com/kitchenpantry/pantryflow/internal/clock"
 	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -97,9 +98,10 @@ func (e Environment) CheckSchedule(spec, timezone string) error {
 	return nil
 }
 
-// ParseDate implements workflow.Environment.
+// ParseDate implements workflow.Environment. Business offsets are counted in Default here: which calendar
+// counts is known only when the step runs, and any of them reads the same words.
 func (e Environment) ParseDate(s string) error {
-	_, err := expression.ParseDate(s, e.Clock.Now())
+	_, err := expression.ParseDateIn(businesstime.Default, s, e.Clock.Now())
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/actions"
+	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/words"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
@@ -64,6 +65,9 @@ func (e *Engine) runStepType(ctx context.Context, plan *workflow.Plan, step *wor
 		return stepRun{outcome: Outcome{Kind: Forked,
 			Message: fmt.Sprintf("Started %d branches: %s", len(step.Parallel), strings.Join(step.Parallel, ", "))}}
 	case workflow.StepDelay:
+		if step.Delay.InWords() {
+			return e.runDelayInWords(ctx, step.Delay, now)
+		}
 		return runDelay(ctx, step, r, now)
 	case workflow.StepHumanTask:
 		return e.runHumanTask(ctx, plan, step, r, b, now)
@@ -166,6 +170,29 @@ func runDelay(ctx context.Context, step *workflow.PlanStep, r *Run, now time.Tim
 		Message: fmt.Sprintf("Waiting %s, until %s", words.Exact(wake.Sub(now)), wake.Format(time.RFC3339))}}
 }
 
+// runDelayInWords places a delay written in words ("2 business days", "next business day 9:00") in the
+// working calendar of its team, else the company's, from the engine's clock as the delay begins.
+func (e *Engine) runDelayInWords(ctx context.Context, d *workflow.DelayPlan, now time.Time) stepRun {
+	if d.Team != "" {
+		if _, err := e.db.Teams().Team(ctx, d.Team); errors.Is(err, store.ErrNotFound) {
+			return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the delay counts in the working hours of team %q, which does not exist: add it under Settings → Teams", d.Team)))
+		} else if err != nil {
+			return failed(workflow.Transient(workflow.ClassOther, err))
+		}
+	}
+	cal, err := e.calendar(ctx, d.Team, nil)
+	if err != nil {
+		return failed(workflow.Transient(workflow.ClassOther, err))
+	}
+	wake, what, err := d.WakeIn(cal, now)
+	if err != nil {
+		return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("the working calendar: %w", err)))
+	}
+	return stepRun{outcome: Outcome{Kind: Waiting, Wait: WaitDelay, WakeAt: wake,
+		Message: fmt.Sprintf("Waiting until %s (%s)", words.On(wake, now, cal.Location()), what),
+		Data:    map[string]any{"until": wake.Format(time.RFC3339), "in": what}}}
+}
+
 func (e *Engine) runHumanTask(ctx context.Context, plan *workflow.Plan, step *workflow.PlanStep, r *Run, b *Branch, now time.Time) stepRun {
 	vars := exprVars(r)
 	render := func(v workflow.Value) (string, error) {
@@ -206,7 +233,7 @@ func (e *Engine) runHumanTask(ctx context.Context, plan *workflow.Plan, step *wo
 	if err != nil {
 		return failed(err)
 	}
-	cal, err := e.calendar(ctx, pick.team)
+	cal, err := e.calendar(ctx, pick.team, pick.user)
 	if err != nil {
 		return failed(workflow.Transient(workflow.ClassOther, err))
 	}
@@ -214,7 +241,7 @@ func (e *Engine) runHumanTask(ctx context.Context, plan *workflow.Plan, step *wo
 	if dueSrc, err := render(h.DueDate); err != nil {
 		return failed(actions.ExpressionFailure(fmt.Errorf("due: %w", err)))
 	} else if dueSrc != "" {
-		t, err := dueDate(cal, dueSrc, now)
+		t, err := expression.ParseDateIn(cal, dueSrc, now)
 		if err != nil {
 			return failed(workflow.Permanent(workflow.ClassValidation, fmt.Errorf("due: %w", err)))
 		}

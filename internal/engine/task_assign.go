@@ -2,14 +2,12 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/kitchenpantry/pantryflow/internal/businesstime"
-	"github.com/kitchenpantry/pantryflow/internal/expression"
 	"github.com/kitchenpantry/pantryflow/internal/store"
 	"github.com/kitchenpantry/pantryflow/internal/workflow"
 )
@@ -87,25 +85,20 @@ func (e *Engine) pickAssignee(ctx context.Context, assignee string, h *workflow.
 	return pick, nil
 }
 
-// calendar is the working calendar that counts for a team's task (the team's, else the company's).
-func (e *Engine) calendar(ctx context.Context, team string) (businesstime.Calendar, error) {
-	raw, err := e.db.Teams().Calendar(ctx, team)
-	if err != nil || raw == "" {
+// calendar is the working calendar that counts for a task: its team's, else its person's team's, else the
+// company's.
+func (e *Engine) calendar(ctx context.Context, team string, user *store.User) (businesstime.Calendar, error) {
+	var raw string
+	var err error
+	if team == "" && user != nil {
+		raw, err = e.db.WorkingCalendar(ctx, user.ID)
+	} else {
+		raw, err = e.db.Teams().Calendar(ctx, team)
+	}
+	if err != nil {
 		return businesstime.Default, err
 	}
-	var c businesstime.Calendar
-	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return businesstime.Default, fmt.Errorf("the working calendar: %w", err)
-	}
-	return c, nil
-}
-
-// dueDate reads a task's due date: business offsets count in the calendar, anything else as ParseDate does.
-func dueDate(cal businesstime.Calendar, src string, now time.Time) (time.Time, error) {
-	if o, err := businesstime.ParseOffset(src); err == nil && o.Business {
-		return cal.Move(now, o)
-	}
-	return expression.ParseDate(src, now)
+	return businesstime.Parse(raw)
 }
 
 // slaOf places the task's reminders and escalation relative to its due date.

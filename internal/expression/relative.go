@@ -53,6 +53,15 @@ func ParseDate(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a date: use a date like 2026-12-01 or a relative date like +2 days", s)
 }
 
+// ParseDateIn is ParseDate with business offsets ("+2 business days", "8 business hours") counted in the
+// working calendar.
+func ParseDateIn(cal businesstime.Calendar, s string, now time.Time) (time.Time, error) {
+	if o, err := businesstime.ParseOffset(s); err == nil && o.Business {
+		return cal.Move(now, o)
+	}
+	return ParseDate(s, now)
+}
+
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)

@@ -278,7 +278,7 @@ func TestDesignerStepPanels(t *testing.T) {
 			`input[name="param.recipient"][list="pl-suggestions"][value="{{lead.email}}"]`, `textarea[name="param.data"]`, `datalist#pl-suggestions option[value="{{lead.email}}"]`,
 			`datalist#pl-suggestions option[value="{{callDate}}"]`}},
 		{"wait_3_days", []string{`input[name="delayMode"][value="duration"][checked]`, `input[name="delayMode"][value="until"]`, `input[name="days"][value="3"]`, `input[name="hours"]`, `input[name="minutes"]`,
-			`#panel-step[data-kind="Delay"][data-detail="3 days"]`}},
+			`input[name="durationWords"][placeholder="2 business days"]`, `input[name="calendar"]`, `#panel-step[data-kind="Delay"][data-detail="3 days"]`}},
 		{"check_engagement", []string{`textarea[name="condition"]`}},
 		{"create_task", []string{`select[name="param.priority"] option[value="medium"][selected]`, `input[name="param.dueDate"]`, `input[name="param.assignee"][value="{{lead.assignedTo}}"]`}},
 		{"schedule_call", []string{`input[name="assignee"][list="pl-people"]`, `datalist#pl-people option[value="rep@example.com"]`, `input[name="title"]`, `textarea[name="description"]`,

@@ -22,6 +22,12 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	return &u, nil
 }
 
+// WorkingCalendar is the working calendar as JSON in which a person's business time counts: their team's,
+// else the company's ("" when neither has one).
+func (db *DB) WorkingCalendar(ctx context.Context, userID int64) (string, error) {
+	return db.Teams().CalendarOfUser(ctx, userID)
+}
+
 // EmailTemplate finds a mail template by name.
 func (db *DB) EmailTemplate(ctx context.Context, name string) (*EmailTemplate, error) {
 	var t EmailTemplate

@@ -179,6 +179,22 @@ func (r Teams) Calendar(ctx context.Context, team string) (string, error) {
 	return r.setting(ctx, calendarKey)
 }
 
+// CalendarOfUser is the working calendar as JSON that counts for a person: that of the first of their teams
+// (by name) that has one, else the company's ("" when none has one).
+func (r Teams) CalendarOfUser(ctx context.Context, userID int64) (string, error) {
+	var own []string
+	err := r.q(ctx).Model(&Team{}).Joins("JOIN team_members ON team_members.team_name = teams.name").
+		Where("team_members.user_id = ? AND teams.calendar <> ''", userID).Order("teams.name").Limit(1).
+		Pluck("teams.calendar", &own).Error
+	if err != nil {
+		return "", fmt.Errorf("the calendar of user %d's team: %w", userID, err)
+	}
+	if len(own) > 0 {
+		return own[0], nil
+	}
+	return r.setting(ctx, calendarKey)
+}
+
 // CompanyCalendar is the company's working calendar as JSON ("" when none was set).
 func (r Teams) CompanyCalendar(ctx context.Context) (string, error) {
 	return r.setting(ctx, calendarKey)

@@ -118,6 +118,19 @@ func WhenIn(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2 Jan 2006 15:04 MST")
 }
 
+// On writes a moment with its weekday, in a time zone, as a wait's log says when it ends: "Wed 9 Dec 15:00
+// CET" (the year too when it is not the year of since: "Mon 4 Jan 2027 09:00 UTC").
+func On(t, since time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	if t.Year() != since.In(loc).Year() {
+		return t.Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return t.Format("Mon 2 Jan 15:04 MST")
+}
+
 // Due says when something is due from now: "due in 3 hours", "overdue by 2 days", "no due date".
 func Due(due *time.Time, now time.Time) string {
 	if due == nil {

@@ -541,18 +541,33 @@ func (c *compiler) formFields(s *Step, cfg *HumanTaskConfig, f fields) []FormFie
 
 func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 	dp := &DelayPlan{}
-	secs, hasDuration := f.number("duration", cfg.Duration)
+	secs, hasDuration := cfg.Seconds()
+	if hasDuration {
+		secs, hasDuration = f.number("duration", secs)
+	}
+	text, inWords := cfg.Words()
+	hasDuration = hasDuration || inWords
 	until := f.optionalString("until", cfg.Until)
+	dp.Team = c.delayCalendar(s, cfg, f)
 	f.only(cfg)
 	switch {
 	case hasDuration && until != "":
 		c.problems.add(f.path, s.ID, "delay %q has both duration and until; keep one", stepName(*s))
+	case inWords:
+		dp.Offset = c.delayWords(s, text, f)
 	case hasDuration:
 		if secs <= 0 || secs > MaxDelay {
 			c.problems.add(f.p("duration"), s.ID, "delay %q lasts %v seconds; use more than 0 and at most %d (a year)", stepName(*s), secs, MaxDelay)
 		}
 		dp.Duration = time.Duration(secs * float64(time.Second))
 	case until != "":
+		if m, ok, err := businesstime.ParseMoment(until); ok {
+			if err != nil {
+				c.problems.add(f.p("until"), s.ID, "“%s” waits until “%s”: write it like “next business day 9:00”, or an expression giving a date", stepName(*s), until)
+			}
+			dp.Moment = &m
+			break
+		}
 		expr, err := c.env.CompileExpression(until, c.declared, false)
 		if err != nil {
 			c.problems.addExpr(f.p("until"), s.ID, fmt.Sprintf("the until date of delay %q", stepName(*s)), err)
@@ -563,9 +578,40 @@ func (c *compiler) delay(s *Step, cfg *DelayConfig, f fields) *DelayPlan {
 		}
 		dp.Until = expr
 	default:
-		if raw, bad := cfg.Misfit("duration"); !cfg.Has("duration") || (bad && raw == nil) {
-			c.problems.add(f.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or an until date", stepName(*s))
+		if cfg.Duration != nil {
+			c.problems.add(f.p("duration"), s.ID, "duration must be a number of seconds or a length in words, not %s", jsonKind(cfg.Duration))
+		} else {
+			c.problems.add(f.p("duration"), s.ID, "delay %q needs a duration in seconds (259200 is 3 days) or in words (2 business days), or an until date", stepName(*s))
 		}
 	}
 	return dp
+}
+
+// delayWords reads a delay's duration written in words.
+func (c *compiler) delayWords(s *Step, text string, f fields) *businesstime.Offset {
+	o, err := businesstime.ParseOffset(text)
+	switch {
+	case err != nil:
+		c.problems.add(f.p("duration"), s.ID, "“%s” has a duration “%s”: write a number of seconds, or e.g. “2 business days”, “3 hours”", stepName(*s), text)
+		return nil
+	case o.Days < 0 || o.Duration < 0 || (o.Days == 0 && o.Duration == 0):
+		c.problems.add(f.p("duration"), s.ID, "“%s” has a duration “%s”: write a length of time more than 0, like “2 business days”", stepName(*s), text)
+	case o.Days > 366 || o.Duration > MaxDelay*time.Second:
+		c.problems.add(f.p("duration"), s.ID, "“%s” has a duration “%s”: use at most a year", stepName(*s), text)
+	}
+	return &o
+}
+
+// delayCalendar reads whose working calendar a delay counts in: "" (the company's) or "team:NAME".
+func (c *compiler) delayCalendar(s *Step, cfg *DelayConfig, f fields) string {
+	cal := strings.TrimSpace(f.optionalString("calendar", cfg.Calendar))
+	if cal == "" || cal == "company" {
+		return ""
+	}
+	team, ok := strings.CutPrefix(cal, TeamPrefix)
+	if !ok || strings.TrimSpace(team) == "" {
+		c.problems.add(f.p("calendar"), s.ID, "“%s” counts in the calendar “%s”: leave it out for the company's working hours, or write team:NAME for a team's", stepName(*s), cal)
+		return ""
+	}
+	return strings.TrimSpace(team)
 }

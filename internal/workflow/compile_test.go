@@ -209,8 +209,29 @@ func TestCompileRules(t *testing.T) {
 			[]wantProblem{{"steps[6].configuration.duration", `delay "Wait" lasts -5 seconds`}}},
 		{"delay longer than a year", func(d *workflow.Definition) { conf(d, iWait)["duration"] = float64(workflow.MaxDelay + 1) },
 			[]wantProblem{{"steps[6].configuration.duration", "at most 31622400 (a year)"}}},
-		{"delay duration as text", func(d *workflow.Definition) { conf(d, iWait)["duration"] = "3 days" },
-			[]wantProblem{{"steps[6].configuration.duration", "duration must be a number, not text"}}},
+		{"delay duration in words", func(d *workflow.Definition) { conf(d, iWait)["duration"] = "2 business days" }, nil},
+		{"delay duration in bad words", func(d *workflow.Definition) {
+			d.Steps[iWait].Name = "Wait a bit"
+			conf(d, iWait)["duration"] = "2 bizness days"
+		},
+			[]wantProblem{{"steps[6].configuration.duration", "“Wait a bit” has a duration “2 bizness days”: write a number of seconds, or e.g. “2 business days”, “3 hours”"}}},
+		{"delay duration of no time", func(d *workflow.Definition) { conf(d, iWait)["duration"] = "-3 days" },
+			[]wantProblem{{"steps[6].configuration.duration", "write a length of time more than 0"}}},
+		{"delay duration in words longer than a year", func(d *workflow.Definition) { conf(d, iWait)["duration"] = "60 weeks" },
+			[]wantProblem{{"steps[6].configuration.duration", "use at most a year"}}},
+		{"delay duration neither number nor text", func(d *workflow.Definition) { conf(d, iWait)["duration"] = true },
+			[]wantProblem{{"steps[6].configuration.duration", "duration must be a number of seconds or a length in words, not"}}},
+		{"delay until the next business day", func(d *workflow.Definition) {
+			delete(conf(d, iWait), "duration")
+			conf(d, iWait)["until"] = "next business day 9:00"
+			conf(d, iWait)["calendar"] = "team:closers"
+		}, nil},
+		{"delay until a bad next business day", func(d *workflow.Definition) {
+			delete(conf(d, iWait), "duration")
+			conf(d, iWait)["until"] = "next business day noon"
+		}, []wantProblem{{"steps[6].configuration.until", "waits until “next business day noon”: write it like “next business day 9:00”"}}},
+		{"delay in an unknown calendar", func(d *workflow.Definition) { conf(d, iWait)["calendar"] = "closers" },
+			[]wantProblem{{"steps[6].configuration.calendar", "write team:NAME for a team's"}}},
 		{"delay with duration and until", func(d *workflow.Definition) { conf(d, iWait)["until"] = `now() + duration("1h")` },
 			[]wantProblem{{"steps[6].configuration", `delay "Wait" has both duration and until; keep one`}}},
 		{"delay until with an undeclared name", func(d *workflow.Definition) {

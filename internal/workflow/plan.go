@@ -206,10 +206,28 @@ type EscalationPlan struct {
 	Notify bool
 }
 
-// DelayPlan waits Duration, or until the time Until evaluates to.
+// DelayPlan waits Duration, or until the time Until evaluates to; a length or moment written in words
+// (Offset, Moment) is placed in the working calendar when the delay begins.
 type DelayPlan struct {
 	Duration time.Duration
 	Until    Expr
+	Offset   *businesstime.Offset // "2 business days", "3 hours"
+	Moment   *businesstime.Moment // "next business day 9:00"
+	// Team is the team whose working calendar counts ("" for the company's).
+	Team string
+}
+
+// InWords reports whether the delay is placed in a working calendar when it begins.
+func (d *DelayPlan) InWords() bool { return d.Offset != nil || d.Moment != nil }
+
+// WakeIn is when a delay written in words ends if it begins at now, counted in the calendar, and the words.
+func (d *DelayPlan) WakeIn(cal businesstime.Calendar, now time.Time) (time.Time, string, error) {
+	if d.Moment != nil {
+		at, err := cal.At(now, *d.Moment)
+		return at, d.Moment.Source, err
+	}
+	at, err := cal.Move(now, *d.Offset)
+	return at, d.Offset.Source, err
 }
 
 // TriggerPlan is the checked trigger.

@@ -316,7 +316,7 @@ func TestUnknownAndMisfitKeysSurviveTheRoundTrip(t *testing.T) {
 }
 
 // The keys each step type knows are the seed's, in its order, and then the ones later issues added (issue 13:
-// a human task's SLA and team assignment).
+// a human task's SLA and team assignment; issue 15: the working calendar a delay counts in).
 func TestConfigKeysAreTheSeeds(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
@@ -324,7 +324,7 @@ func TestConfigKeysAreTheSeeds(t *testing.T) {
 		workflow.StepCondition: "condition trueSteps falseSteps",
 		workflow.StepParallel:  "parallelSteps",
 		workflow.StepHumanTask: "assignee title description dueDate formFields" + " due assignment reminders escalation delegation",
-		workflow.StepDelay:     "duration until",
+		workflow.StepDelay:     "duration until" + " calendar",
 	}
 	types := make([]string, 0, len(want))
 	for k := range want {

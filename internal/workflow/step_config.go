@@ -59,11 +59,32 @@ type HumanTaskConfig struct {
 	Rest
 }
 
-// DelayConfig is a delay step's configuration: Duration seconds, or Until (an expression giving a time).
+// DelayConfig is a delay step's configuration: Duration, or Until (an expression giving a time, or a moment
+// such as "next business day 9:00"). Duration is a number of seconds, as the seed writes it, or a length in
+// words ("2 business days", "3 hours"); read it with Seconds and Words. Business time counts in the
+// company's working calendar, or a team's when Calendar says "team:NAME".
 type DelayConfig struct {
-	Duration float64 `json:"duration"`
-	Until    string  `json:"until"`
+	Duration any    `json:"duration"`
+	Until    string `json:"until"`
+	Calendar string `json:"calendar"`
 	Rest
+}
+
+// Seconds is the duration when it is a number of seconds.
+func (c *DelayConfig) Seconds() (float64, bool) {
+	switch n := c.Duration.(type) {
+	case float64:
+		return n, true
+	case int: // a configuration built in Go rather than decoded
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// Words is the duration when it is written in words ("2 business days").
+func (c *DelayConfig) Words() (string, bool) {
+	s, ok := c.Duration.(string)
+	return s, ok
 }
 
 // UnknownConfig is the configuration of a step whose type does not exist (or is missing): every key is in

@@ -22,6 +22,8 @@ var notCreating = map[string]bool{
 	// A team's PUT replaces it whole; claiming, unclaiming, reassigning and one's settings change a state.
 	"api.teams.put": true, "api.tasks.claim": true, "api.tasks.unclaim": true, "api.tasks.reassign": true,
 	"api.me.settings.put": true,
+	// The company's working calendar is replaced whole.
+	"api.calendar.put": true,
 	// Editing a run's variables sets them; skipping a failed step changes its state (a second skip finds none).
 	"api.executions.variables": true, "api.executions.skip": true,
 	// Undoing a field change sets the field back; a second undo is refused.

@@ -10,15 +10,18 @@ import (
 	"github.com/kitchenpantry/pantryflow/web/httpx"
 )
 
-// TeamRoutes are teams, claiming and handing on tasks, and each user's own settings.
+// TeamRoutes are teams, the company's working calendar, claiming and handing on tasks, and each user's own settings.
 func (s *Handlers) TeamRoutes() []httpx.Route {
-	rep, manager := auth.RoleRep, auth.RoleManager
+	rep, manager, admin := auth.RoleRep, auth.RoleManager, auth.RoleAdmin
 	return []httpx.Route{
 		httpx.GET("api.teams.list", "/api/teams", rep, s.listTeams),
 		httpx.POST("api.teams.create", "/api/teams", manager, s.createTeam),
 		httpx.GET("api.teams.get", "/api/teams/:name", rep, s.getTeam),
 		httpx.PUT("api.teams.put", "/api/teams/:name", manager, s.putTeam),
 		httpx.DELETE("api.teams.delete", "/api/teams/:name", manager, s.deleteTeam),
+
+		httpx.GET("api.calendar.get", "/api/calendar", rep, s.getCalendar),
+		httpx.PUT("api.calendar.put", "/api/calendar", admin, s.putCalendar),
 
 		httpx.POST("api.tasks.claim", "/api/tasks/:id/claim", rep, s.claimTask),
 		httpx.POST("api.tasks.unclaim", "/api/tasks/:id/unclaim", rep, s.unclaimTask),
@@ -136,4 +139,24 @@ func (s *Handlers) putMySettings(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, m)
+}
+
+func (s *Handlers) getCalendar(c echo.Context) error {
+	cal, err := s.app.CompanyCalendar(c.Request().Context(), httpx.Principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cal)
+}
+
+func (s *Handlers) putCalendar(c echo.Context) error {
+	var in app.CalendarView
+	if err := httpx.BindJSON(c, &in, false); err != nil {
+		return err
+	}
+	cal, err := s.app.PutCompanyCalendar(c.Request().Context(), httpx.Principal(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cal)
 }

@@ -41,7 +41,7 @@ func New(a *app.App, log *slog.Logger, opts Options) *Handlers {
 // Routes are every page route, in the order of the sections below.
 func (s *Handlers) Routes() []httpx.Route {
 	var routes []httpx.Route
-	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.SettingsRoutes(), s.TeamRoutes(), s.SecretRoutes(),
+	for _, section := range [][]httpx.Route{s.CoreRoutes(), s.CRMRoutes(), s.SettingsRoutes(), s.CalendarRoutes(), s.TeamRoutes(), s.SecretRoutes(),
 		s.DesignerRoutes(), s.DashboardRoutes(), s.DemoRoutes()} {
 		routes = append(routes, section...)
 	}
