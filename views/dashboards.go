@@ -72,6 +72,19 @@ func dashboardURL(workflowID string, tf analytics.Timeframe) string {
 	return "/dashboards/workflows/" + url.PathEscape(workflowID) + "?timeframe=" + string(tf)
 }
 
+// testRunChoice is one entry of the dashboard's test-runs switch.
+type testRunChoice struct {
+	Runs  analytics.TestRuns
+	Param string
+	Label string
+}
+
+var dashboardTestRuns = []testRunChoice{
+	{analytics.WithoutTestRuns, "exclude", "left out"},
+	{analytics.WithTestRuns, "include", "included"},
+	{analytics.OnlyTestRuns, "only", "only"},
+}
+
 // WorkflowDashboardView is one workflow's metrics over a timeframe and its suggestions.
 type WorkflowDashboardView struct {
 	Page
@@ -84,6 +97,15 @@ type WorkflowDashboardView struct {
 	Charts  DashboardCharts
 	// Problem is why applying a suggestion did not go through.
 	Problem string
+}
+
+// pageURL is the dashboard's address with the test-runs choice, ending in "?" or "&" for the next parameter.
+func (v WorkflowDashboardView) pageURL(runs analytics.TestRuns) string {
+	u := "/dashboards/workflows/" + url.PathEscape(v.Workflow.ID) + "?"
+	if runs != analytics.WithoutTestRuns {
+		u += "test=" + url.QueryEscape(string(runs)) + "&"
+	}
+	return u
 }
 
 // DashboardCharts is what static/js/dashboard.js draws, as JSON in the page.

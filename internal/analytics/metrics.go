@@ -30,6 +30,27 @@ func ParseTimeframe(s string) (Timeframe, error) {
 	return "", fmt.Errorf("timeframe %q is not one of day, week, month, all", s)
 }
 
+// TestRuns says whether metrics count the designer's test runs: never (the default), as well, or alone.
+type TestRuns string
+
+// The choices of TestRuns.
+const (
+	WithoutTestRuns TestRuns = ""
+	WithTestRuns    TestRuns = "include"
+	OnlyTestRuns    TestRuns = "only"
+)
+
+// ParseTestRuns reads a test-runs choice: empty or "exclude" (the default), "include" or "only".
+func ParseTestRuns(s string) (TestRuns, error) {
+	switch t := strings.ToLower(strings.TrimSpace(s)); t {
+	case "", "exclude":
+		return WithoutTestRuns, nil
+	case string(WithTestRuns), string(OnlyTestRuns):
+		return TestRuns(t), nil
+	}
+	return "", fmt.Errorf("test %q is not one of exclude, include, only", s)
+}
+
 // Window is the timeframe's range ending at now: executions started at From or later and at now or earlier.
 // From is zero for All.
 func (tf Timeframe) Window(now time.Time) (from, to time.Time) {
@@ -60,11 +81,14 @@ type Metrics struct {
 	CompletionRate       float64        `json:"completionRate"`       // completed ÷ total × 100
 	CommonFailurePoints  []FailurePoint `json:"commonFailurePoints"`
 
-	WorkflowID string     `json:"workflowId"`
-	Version    int        `json:"version,omitempty"` // 0: every version
-	Timeframe  Timeframe  `json:"timeframe"`
-	From       *time.Time `json:"from"` // null for "all"
-	To         time.Time  `json:"to"`
+	WorkflowID string    `json:"workflowId"`
+	Version    int       `json:"version,omitempty"` // 0: every version
+	Timeframe  Timeframe `json:"timeframe"`
+	// TestRuns is "include" or "only" when the figures count the designer's test runs; absent when they
+	// leave them out, as they do unless asked.
+	TestRuns TestRuns   `json:"testRuns,omitempty"`
+	From     *time.Time `json:"from"` // null for "all"
+	To       time.Time  `json:"to"`
 	// NoData says no execution started in the timeframe: every figure is zero, not a division by zero.
 	NoData              bool         `json:"noData"`
 	Statuses            StatusCounts `json:"statuses"`
@@ -171,6 +195,7 @@ type MetricsInput struct {
 	WorkflowID string
 	Version    int
 	Timeframe  Timeframe
+	TestRuns   TestRuns
 	From, To   time.Time // From is zero for All
 	Agg        *Aggregates
 	// Steps are the steps to report, in order (from the definitions); steps found only in the data follow.
@@ -180,7 +205,7 @@ type MetricsInput struct {
 // ComputeMetrics computes a workflow's metrics from its aggregates, which hold exactly the executions
 // started in the window (the rollups' reader makes sure of that).
 func ComputeMetrics(in MetricsInput) *Metrics {
-	m := &Metrics{WorkflowID: in.WorkflowID, Version: in.Version, Timeframe: in.Timeframe, To: in.To,
+	m := &Metrics{WorkflowID: in.WorkflowID, Version: in.Version, Timeframe: in.Timeframe, TestRuns: in.TestRuns, To: in.To,
 		PercentileError: PercentileError, CommonFailurePoints: []FailurePoint{}, Steps: []StepStats{}}
 	if !in.From.IsZero() {
 		from := in.From

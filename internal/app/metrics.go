@@ -22,10 +22,30 @@ func timeframeError(err error) error {
 // WorkflowMetrics is a workflow's metrics over the executions started in a timeframe (day, week, month or
 // all, ending now), of one version or of every version (version 0). Test runs are left out.
 func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version int) (*analytics.Metrics, error) {
-	tf, err := analytics.ParseTimeframe(timeframe)
+	return a.WorkflowMetricsOf(ctx, MetricsQuery{WorkflowID: id, Timeframe: timeframe, Version: version})
+}
+
+// MetricsQuery asks for a workflow's metrics: over a timeframe (day, week, month or all), of one version (or
+// every version: 0), and with the designer's test runs left out (the default), included or alone.
+type MetricsQuery struct {
+	WorkflowID string
+	Timeframe  string
+	Version    int
+	TestRuns   string
+}
+
+// WorkflowMetricsOf is a workflow's metrics as the query asks.
+func (a *App) WorkflowMetricsOf(ctx context.Context, mq MetricsQuery) (*analytics.Metrics, error) {
+	tf, err := analytics.ParseTimeframe(mq.Timeframe)
 	if err != nil {
 		return nil, timeframeError(err)
 	}
+	tests, err := analytics.ParseTestRuns(mq.TestRuns)
+	if err != nil {
+		return nil, &Error{Kind: ErrInvalid, Message: err.Error(),
+			Details: []Detail{{Path: "test", Message: "use exclude (the default), include or only"}}}
+	}
+	id, version := mq.WorkflowID, mq.Version
 	wf, err := findWorkflow(ctx, a.DB.Workflows(), id)
 	if err != nil {
 		return nil, err
@@ -37,7 +57,8 @@ func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version
 	}
 	from, to := tf.Window(a.Clock.Now())
 	// An hourly series (the day) needs hour cells; longer timeframes read whole days from day cells.
-	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true, Days: tf != analytics.Day})
+	agg, err := rollup.Load(ctx, a.DB, rollup.Query{Workflow: id, Version: version, From: from, To: to, Steps: true,
+		Days: tf != analytics.Day, TestRuns: tests})
 	if err != nil {
 		return nil, err
 	}
@@ -45,17 +66,18 @@ func (a *App) WorkflowMetrics(ctx context.Context, id, timeframe string, version
 	if err != nil {
 		return nil, err
 	}
-	m := analytics.ComputeMetrics(analytics.MetricsInput{WorkflowID: id, Version: version, Timeframe: tf,
+	m := analytics.ComputeMetrics(analytics.MetricsInput{WorkflowID: id, Version: version, Timeframe: tf, TestRuns: tests,
 		From: from, To: to, Agg: agg, Steps: infos})
-	if m.TasksDue, err = a.tasksDue(ctx, id, version, from, to, infos); err != nil {
+	if m.TasksDue, err = a.tasksDue(ctx, id, version, from, to, tests, infos); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 // tasksDue counts the human tasks made in [from, to) that had a due date: done within it, late, overdue.
-func (a *App) tasksDue(ctx context.Context, id string, version int, from, to time.Time, steps []analytics.StepInfo) (*analytics.TaskDue, error) {
-	q := store.TaskDueQuery{WorkflowID: id, Version: version, To: to, Now: a.Clock.Now()}
+func (a *App) tasksDue(ctx context.Context, id string, version int, from, to time.Time, tests analytics.TestRuns, steps []analytics.StepInfo) (*analytics.TaskDue, error) {
+	q := store.TaskDueQuery{WorkflowID: id, Version: version, To: to, Now: a.Clock.Now(),
+		WithTests: tests == analytics.WithTestRuns, OnlyTests: tests == analytics.OnlyTestRuns}
 	if !from.IsZero() { // all time starts at the zero time
 		q.From = &from
 	}

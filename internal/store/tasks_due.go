@@ -8,13 +8,15 @@ import (
 
 // TaskDueQuery narrows the tasks whose due dates are counted: a workflow's (of one version, or of every one
 // with Version 0), made in [From, To] (From nil: since the start; To is now, so a task made this instant
-// counts), test runs' left out. Now decides which
+// counts), test runs' left out unless asked for. Now decides which
 // open tasks are overdue.
 type TaskDueQuery struct {
 	WorkflowID string
 	Version    int
 	From       *time.Time
 	To, Now    time.Time
+	// WithTests counts test runs' tasks as well, OnlyTests them alone; neither leaves them out.
+	WithTests, OnlyTests bool
 }
 
 // TaskDueRow counts a step's tasks with a due date for one person: done by the due date, done after it,
@@ -36,8 +38,11 @@ func (r Tasks) TaskDue(ctx context.Context, tq TaskDueQuery) ([]TaskDueRow, erro
 			SUM(CASE WHEN t.status = ? AND t.due_at < ? THEN 1 ELSE 0 END) AS overdue,
 			SUM(CASE WHEN t.status = ? AND t.due_at >= ? THEN 1 ELSE 0 END) AS in_due`,
 			taskCompleted, taskCompleted, taskCompleted, taskOpen, tq.Now, taskOpen, tq.Now).
-		Where("t.workflow_id = ? AND t.due_at IS NOT NULL AND t.test = ? AND t.status IN ?", tq.WorkflowID, false, []string{taskOpen, taskCompleted}).
+		Where("t.workflow_id = ? AND t.due_at IS NOT NULL AND t.status IN ?", tq.WorkflowID, []string{taskOpen, taskCompleted}).
 		Where("t.created_at <= ?", tq.To)
+	if !tq.WithTests {
+		q = q.Where("t.test = ?", tq.OnlyTests)
+	}
 	if tq.From != nil {
 		q = q.Where("t.created_at >= ?", *tq.From)
 	}

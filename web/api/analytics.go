@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kitchenpantry/pantryflow/internal/analytics"
+	"github.com/kitchenpantry/pantryflow/internal/app"
 	"github.com/kitchenpantry/pantryflow/internal/auth"
 	"github.com/kitchenpantry/pantryflow/web/httpx"
 )
@@ -31,7 +32,7 @@ func timeframeParam(c echo.Context) (string, error) {
 }
 
 // workflowMetrics answers WorkflowMetrics: ?timeframe=day|week|month|all (week by default), ?version=N for
-// one version.
+// one version, ?test=exclude|include|only for the designer's test runs (left out by default).
 func (s *Handlers) workflowMetrics(c echo.Context) error {
 	tf, err := timeframeParam(c)
 	if err != nil {
@@ -43,7 +44,12 @@ func (s *Handlers) workflowMetrics(c echo.Context) error {
 			return httpx.BadQuery("version", "version must be a version number such as 2")
 		}
 	}
-	m, err := s.app.WorkflowMetrics(c.Request().Context(), c.Param("id"), tf, version)
+	tests := c.QueryParam("test")
+	if _, err := analytics.ParseTestRuns(tests); err != nil {
+		return httpx.BadQuery("test", "test must be exclude, include or only")
+	}
+	m, err := s.app.WorkflowMetricsOf(c.Request().Context(), app.MetricsQuery{WorkflowID: c.Param("id"), Timeframe: tf,
+		Version: version, TestRuns: tests})
 	if err != nil {
 		return err
 	}

@@ -61,18 +61,22 @@ func (s *Handlers) workflowDashboardPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderWorkflowDashboard(c, http.StatusOK, c.Param("id"), tf, "")
+	tests := c.QueryParam("test")
+	if _, err := analytics.ParseTestRuns(tests); err != nil {
+		return httpx.BadQuery("test", "test must be exclude, include or only")
+	}
+	return s.renderWorkflowDashboard(c, http.StatusOK, c.Param("id"), tf, tests, "")
 }
 
 // renderWorkflowDashboard shows a workflow's metrics over the timeframe and its suggestions, with problem
-// (an apply that did not go through) at the top.
-func (s *Handlers) renderWorkflowDashboard(c echo.Context, status int, id string, tf analytics.Timeframe, problem string) error {
+// (an apply that did not go through) at the top; tests is the test-runs choice (?test=).
+func (s *Handlers) renderWorkflowDashboard(c echo.Context, status int, id string, tf analytics.Timeframe, tests, problem string) error {
 	ctx := c.Request().Context()
 	w, err := s.workflowSummary(c, id)
 	if err != nil {
 		return err
 	}
-	m, err := s.app.WorkflowMetrics(ctx, w.ID, string(tf), 0)
+	m, err := s.app.WorkflowMetricsOf(ctx, app.MetricsQuery{WorkflowID: w.ID, Timeframe: string(tf), TestRuns: tests})
 	if err != nil {
 		return err
 	}
@@ -109,7 +113,7 @@ func (s *Handlers) applySuggestionPage(c echo.Context) error {
 		if perr != nil {
 			tf = analytics.Week
 		}
-		if rerr := s.renderWorkflowDashboard(c, code, id, tf, msg); rerr != nil {
+		if rerr := s.renderWorkflowDashboard(c, code, id, tf, "", msg); rerr != nil {
 			return err
 		}
 		return nil

@@ -24,6 +24,9 @@ type Query struct {
 	Days bool
 	// Raw scans the executions and the log instead of reading the rollups (for checking the rollups).
 	Raw bool
+	// TestRuns adds the designer's test runs (WithTestRuns) or counts them alone (OnlyTestRuns). The rollups
+	// never hold test runs: they are few, and come from a scan of their own rows through executions_test_idx.
+	TestRuns analytics.TestRuns
 }
 
 // span is a range [lo, hi) of hours read from rollup rows of one span.
@@ -65,6 +68,15 @@ func Load(ctx context.Context, db *store.DB, q Query) (*analytics.Aggregates, er
 	from, to := q.From.UTC(), q.To.UTC()
 	err := db.Snapshot(ctx, func(tx *store.Tx) error {
 		r := tx.Rollups()
+		if q.TestRuns != analytics.WithoutTestRuns {
+			lo := from
+			if lo.IsZero() {
+				lo = time.Unix(0, 0).UTC()
+			}
+			if err := rawTests(ctx, r, q, agg, lo, to); err != nil || q.TestRuns == analytics.OnlyTestRuns {
+				return err
+			}
+		}
 		if q.Raw {
 			lo := from
 			if lo.IsZero() {
@@ -169,11 +181,24 @@ func readSteps(ctx context.Context, r store.Rollups, q Query, agg *analytics.Agg
 // raw aggregates the executions started in [from, to) (or [from, to] when inclusive) from the executions
 // table and the log, the way the aggregator would.
 func raw(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, from, to time.Time, inclusive bool) error {
+	return scan(ctx, r, q, agg, store.StartedRange{WorkflowID: q.Workflow, WorkflowVersion: q.Version, From: from, To: to,
+		Inclusive: inclusive})
+}
+
+// rawTests aggregates the test runs started in [from, to] as if they were real ones.
+func rawTests(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, from, to time.Time) error {
+	return scan(ctx, r, q, agg, store.StartedRange{WorkflowID: q.Workflow, WorkflowVersion: q.Version, From: from, To: to,
+		Inclusive: true, Test: true})
+}
+
+// scan aggregates the executions a range selects, and with q.Steps their log. A range of test runs counts
+// them: the figures were asked for with them.
+func scan(ctx context.Context, r store.Rollups, q Query, agg *analytics.Aggregates, sr store.StartedRange) error {
 	executions := map[string]analytics.Execution{}
 	var ids []string
-	err := r.ExecutionsStarted(ctx, store.StartedRange{WorkflowID: q.Workflow, WorkflowVersion: q.Version, From: from, To: to,
-		Inclusive: inclusive}, func(row store.RollupExecution) {
+	err := r.ExecutionsStarted(ctx, sr, func(row store.RollupExecution) {
 		e := execution(row)
+		e.Test = false // a range of test runs is asked for them; a range of real runs holds none
 		if k, dur, hasDur, ok := e.Counted(); ok {
 			agg.AddRun(k, dur, hasDur, 1)
 			executions[e.ID] = e
