@@ -385,7 +385,7 @@ func TestSendEmailErrors(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wantNames := []string{"call_api", "create_record", "create_task", "get_record", "send_email", "set_variable", "update_record"}
+	wantNames := []string{"call_api", "create_record", "create_task", "find_records", "get_record", "send_email", "set_variable", "update_record"}
 	if got := b.registry.Names(); !slices.Equal(got, wantNames) {
 		t.Fatalf("Names() = %v, want %v", got, wantNames)
 	}

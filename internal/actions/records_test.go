@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +65,37 @@ func (f *fakeRecords) Lookup(_ context.Context, entity, id string) (map[string]a
 		out[k] = v
 	}
 	return out, nil
+}
+
+// Find lists the records of entity whose fields equal where's values, in id order.
+func (f *fakeRecords) Find(_ context.Context, entity string, where map[string]string, _ string, limit int) ([]map[string]any, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.checkErr != nil {
+		return nil, 0, f.checkErr
+	}
+	var keys []string
+	for key, rec := range f.records {
+		id, ok := strings.CutPrefix(key, entity+"/")
+		if !ok {
+			continue
+		}
+		match := true
+		for field, v := range where {
+			match = match && fmt.Sprint(rec[field]) == v
+		}
+		if match {
+			keys = append(keys, id)
+		}
+	}
+	sort.Strings(keys)
+	var out []map[string]any
+	for _, id := range keys[:min(limit, len(keys))] {
+		rec := map[string]any{"id": id}
+		maps.Copy(rec, f.records[entity+"/"+id])
+		out = append(out, rec)
+	}
+	return out, int64(len(keys)), nil
 }
 
 func (f *fakeRecords) check(entity, id string, data map[string]any) error {
@@ -317,6 +350,50 @@ func TestGetRecord(t *testing.T) {
 	}
 	records.checkErr = fmt.Errorf("the database is gone")
 	if _, err := get.Run(context.Background(), actions.Input{Params: map[string]any{"entity": "lead", "id": "lead-1"}}); err == nil || workflow.IsPermanent(err) {
+		t.Fatalf("a database error should be transient, got %v", err)
+	}
+}
+
+func TestFindRecords(t *testing.T) {
+	t.Parallel()
+	records := newFakeRecords()
+	for i, company := range []string{"c1", "c2", "c1", "c1"} {
+		records.records[fmt.Sprintf("contact/k%d", i)] = map[string]any{"companyId": company, "firstName": fmt.Sprint("P", i)}
+	}
+	a := actions.NewRegistry(actions.Builtin(actions.Deps{Records: records})...)
+	find, ok := a.Get("find_records")
+	if !ok {
+		t.Fatal("find_records is not registered")
+	}
+	res, err := find.Run(context.Background(), actions.Input{Params: map[string]any{"entity": "contact", "where": map[string]any{"companyId": "c1"}, "limit": "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := res.Output.(map[string]any)
+	items := out["items"].([]any)
+	if len(items) != 2 || out["total"] != int64(3) || out["count"] != 2 || items[0].(map[string]any)["id"] != "k0" || items[1].(map[string]any)["id"] != "k2" {
+		t.Fatalf("find_records gave %v", out)
+	}
+	if len(res.Effects) != 0 {
+		t.Fatalf("find_records wrote: %v", res.Effects)
+	}
+	for _, tc := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"entity": "pizza"}, "not a kind of CRM record"},
+		{map[string]any{"entity": "contact", "limit": 5000}, "limit \"5000\" is not a whole number from 1 to 1000"},
+		{map[string]any{"entity": "contact", "limit": "lots"}, "is not a whole number"},
+		{map[string]any{"entity": "contact", "where": "companyId"}, "where must be a set of field names and values"},
+		{map[string]any{"entity": "contact", "where": map[string]any{"companyId": nil}}, "where.companyId is empty"},
+	} {
+		_, err := find.Run(context.Background(), actions.Input{Params: tc.params})
+		if err == nil || !workflow.IsPermanent(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("find_records %v: %v, want a permanent error saying %q", tc.params, err, tc.want)
+		}
+	}
+	records.checkErr = fmt.Errorf("the database is gone")
+	if _, err := find.Run(context.Background(), actions.Input{Params: map[string]any{"entity": "contact"}}); err == nil || workflow.IsPermanent(err) {
 		t.Fatalf("a database error should be transient, got %v", err)
 	}
 }

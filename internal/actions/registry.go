@@ -88,6 +88,9 @@ type RecordStore interface {
 	UpdateTx(ctx context.Context, tx *store.Tx, entity, id string, data map[string]any, by string) (map[string]any, error)
 	// Lookup reads a record as it is now, as an event payload.
 	Lookup(ctx context.Context, entity, id string) (map[string]any, error)
+	// Find lists up to limit records whose fields have the values in where (and whose names or emails
+	// hold q), newest first, with how many match in all.
+	Find(ctx context.Context, entity string, where map[string]string, q string, limit int) ([]map[string]any, int64, error)
 }
 
 // Registry finds actions by name.
@@ -114,6 +117,7 @@ func Builtin(d Deps) []Action {
 		CreateRecord{deps: d},
 		UpdateRecord{deps: d},
 		GetRecord{deps: d},
+		FindRecords{deps: d},
 	}
 }
 

@@ -23,7 +23,7 @@ func newAccess() access { return access{reads: map[string]bool{}, writes: map[st
 var (
 	readsAllVariables = map[string]bool{"send_email": true}
 	writesCRM         = map[string]bool{"create_record": true, "update_record": true, "create_task": true}
-	readsCRM          = map[string]bool{"get_record": true}
+	readsCRM          = map[string]bool{"get_record": true, "find_records": true}
 )
 
 var (

@@ -243,6 +243,12 @@ func forStep(err error) error {
 	return err
 }
 
+// Find lists the records matching a filter as event payloads (for find_records).
+func (s *Service) Find(ctx context.Context, entity string, where map[string]string, q string, limit int) ([]map[string]any, int64, error) {
+	recs, total, err := s.List(ctx, Entity(entity), Filter{Fields: where, Q: q, Limit: limit})
+	return recs, total, forStep(err)
+}
+
 // Lookup reads a record as its event payload (for get_record).
 func (s *Service) Lookup(ctx context.Context, entity, id string) (map[string]any, error) {
 	if _, err := entityKind(Entity(entity)); err != nil {

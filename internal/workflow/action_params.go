@@ -56,6 +56,16 @@ type GetRecordParams struct {
 	Rest
 }
 
+// FindRecordsParams are find_records' parameters.
+type FindRecordsParams struct {
+	Entity string         `json:"entity"`
+	Where  map[string]any `json:"where"`
+	Q      string         `json:"q"`
+	// Limit is a number, or text (a template) that gives one.
+	Limit any `json:"limit"`
+	Rest
+}
+
 // CallAPIParams are call_api's parameters.
 type CallAPIParams struct {
 	Method  string         `json:"method"`
@@ -95,6 +105,9 @@ func (*UpdateRecordParams) ActionName() string { return "update_record" }
 func (*GetRecordParams) ActionName() string { return "get_record" }
 
 // ActionName implements ActionParams.
+func (*FindRecordsParams) ActionName() string { return "find_records" }
+
+// ActionName implements ActionParams.
 func (*CallAPIParams) ActionName() string { return "call_api" }
 
 // ActionName implements ActionParams.
@@ -115,6 +128,8 @@ func NewParams(action string) ActionParams {
 		return &UpdateRecordParams{}
 	case "get_record":
 		return &GetRecordParams{}
+	case "find_records":
+		return &FindRecordsParams{}
 	case "call_api":
 		return &CallAPIParams{}
 	}
